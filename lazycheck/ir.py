@@ -1,0 +1,379 @@
+"""Typed, immutable IR of a checked model: what :mod:`lazycheck.lang.check` produces.
+
+It is independent of the kernel configuration (how many CPUs and tasks);
+:mod:`lazycheck.kernel.world` instantiates it into a
+:class:`~lazycheck.system.System` for one configuration.  Kernel built-ins
+are already desugared: ``this_cpu_inc(x)`` is an assignment to ``x`` on
+``THIS_CPU``, ``test_and_set_thread_flag(F)`` an atomic read-then-set, and
+calls with side effects inside expressions are hoisted into temporaries.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from lazycheck.diagnostics import Span
+
+PTEVAL_MAX = 7  # PTE values are 0 (pte_none) .. PTEVAL_MAX
+PREEMPT_MAX = 7  # deepest preempt_count a model may reach
+
+
+class Kind(enum.Enum):
+    VOID = "void"
+    BOOL = "bool"
+    INT = "int"
+    ENUM = "enum"
+    PTE = "pte_t"  # which PTE (a declared `pte`)
+    PTEVAL = "pteval_t"  # the value stored in a PTE; 0 is pte_none
+    CPU = "cpu_t"
+    TASK = "task_t"
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    kind: Kind
+    lo: int = 0
+    hi: int = 1
+    wrap: bool = False  # u8: arithmetic wraps like the kernel's; int<a..b>: range-checked
+    enum: str = ""
+    members: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind is Kind.INT:
+            return "u8" if self.wrap else f"int<{self.lo}..{self.hi}>"
+        if self.kind is Kind.ENUM:
+            return f"enum {self.enum}"
+        return self.kind.value
+
+
+VOID = Type(Kind.VOID)
+BOOL = Type(Kind.BOOL, 0, 1)
+PTEVAL = Type(Kind.PTEVAL, 0, PTEVAL_MAX)
+CPU = Type(Kind.CPU)
+TASK = Type(Kind.TASK)
+PTE = Type(Kind.PTE)
+U8 = Type(Kind.INT, 0, 255, wrap=True)
+
+
+class Dim(enum.Enum):
+    """What an array dimension of a declared variable is indexed by."""
+
+    PTE = "pte_t"
+    CPU = "cpu_t"
+    TASK = "task_t"
+    FIXED = "fixed"
+
+
+@dataclass(frozen=True, slots=True)
+class DimSpec:
+    dim: Dim
+    size: int = 0  # for FIXED
+
+
+@dataclass(frozen=True, slots=True)
+class VarSym:
+    name: str
+    storage: str  # "global" | "percpu" | "pertask"
+    type: Type
+    dims: tuple[DimSpec, ...]
+    init: int
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PteSym:
+    name: str
+    index: int
+    kernel: bool
+    init: int
+    span: Span = field(compare=False)
+
+
+class World(enum.Enum):
+    """Reads of the kernel world's state."""
+
+    THIS_CPU = "smp_processor_id()"
+    CURRENT = "current"
+    IN_INTERRUPT = "in_interrupt()"
+    PREEMPTIBLE = "preemptible()"
+    PREEMPT_COUNT = "preempt_count()"
+    IRQS_DISABLED = "irqs_disabled()"
+    PTE_MEM = "__pte_read"  # the page-table value of a PTE
+    PTE_HW = "__pte_hw"  # what hardware / other CPUs observe
+    PTE_IS_KERNEL = "pte_is_kernel"
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class EConst:
+    value: int
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class ELocal:
+    slot: int
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class EVar:
+    """A declared variable; ``where`` is the CPU (percpu) or task (pertask)."""
+
+    sym: str
+    where: IExpr | None
+    index: tuple[IExpr, ...]
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class EFlag:
+    flag: int
+    task: IExpr
+
+
+@dataclass(frozen=True, slots=True)
+class ELockHeld:
+    lock: int
+
+
+@dataclass(frozen=True, slots=True)
+class EWorld:
+    what: World
+    args: tuple[IExpr, ...]
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class EUnary:
+    op: str  # "!" | "-"
+    arg: IExpr
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class EBinary:
+    op: str
+    left: IExpr
+    right: IExpr
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class ECond:
+    cond: IExpr
+    then: IExpr
+    other: IExpr
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class EPureCall:
+    func: str
+    args: tuple[IExpr, ...]
+    type: Type
+
+
+IExpr = EConst | ELocal | EVar | EFlag | ELockHeld | EWorld | EUnary | EBinary | ECond | EPureCall
+
+
+def type_of(e: IExpr) -> Type:
+    match e:
+        case EFlag() | ELockHeld():
+            return BOOL
+        case _:
+            return e.type
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class LLocal:
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class LVar:
+    sym: str
+    where: IExpr | None
+    index: tuple[IExpr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LFlag:
+    flag: int
+    task: IExpr
+
+
+LValue = LLocal | LVar | LFlag
+
+
+class Builtin(enum.Enum):
+    PREEMPT_DISABLE = "preempt_disable"
+    PREEMPT_ENABLE = "preempt_enable"
+    IRQ_DISABLE = "local_irq_disable"
+    IRQ_ENABLE = "local_irq_enable"
+    SPIN_LOCK = "spin_lock"
+    SPIN_UNLOCK = "spin_unlock"
+    BUG = "BUG_ON"
+    WARN = "WARN_ON"
+    PTE_WRITE = "__pte_write"  # page table and hardware both see the value now
+    PTE_STORE = "__pte_store"  # page table holds the value; hardware does not see it yet
+    PTE_SYNC = "__pte_sync"  # hardware now sees the page-table value of one PTE
+    DSB = "dsb"  # hardware sees every PTE this CPU stored
+    SCHEDULE = "cond_resched"  # a voluntary scheduling point
+    SLEEP = "might_sleep"  # may sleep: a scheduling point, and illegal when atomic
+
+
+@dataclass(frozen=True, slots=True)
+class SAssign:
+    target: LValue
+    value: IExpr
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SCall:
+    func: str
+    args: tuple[IExpr, ...]
+    dest: LLocal | None
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SBuiltin:
+    op: Builtin
+    args: tuple[IExpr, ...]
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+    site: int = 0  # BUG/WARN site number, unique per program
+
+
+@dataclass(frozen=True, slots=True)
+class SIf:
+    cond: IExpr
+    then: tuple[IStmt, ...]
+    other: tuple[IStmt, ...]
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SReturn:
+    value: IExpr | None
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SAtomic:
+    body: tuple[IStmt, ...]
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SFor:
+    slot: int
+    lo: int
+    hi: int
+    body: tuple[IStmt, ...]
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SJump:
+    kind: str  # "break" | "continue"
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+IStmt = SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump
+
+# ---------------------------------------------------------------- program
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSym:
+    slot: int
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    params: tuple[LocalSym, ...]
+    ret: Type
+    locals: tuple[LocalSym, ...]  # params first, then locals and temporaries
+    body: tuple[IStmt, ...]
+    qualifiers: tuple[str, ...]
+    file_kind: str  # arch | api | scenario | common
+    span: Span = field(compare=False)
+    end: Span = field(compare=False)
+
+    @property
+    def is_task(self) -> bool:
+        return "task" in self.qualifiers
+
+    @property
+    def is_irq(self) -> bool:
+        return "irq" in self.qualifiers
+
+    @property
+    def is_pure(self) -> bool:
+        return "pure" in self.qualifiers
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str
+    kind: str
+    title: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A checked set of model files: one target's arch, api and scenario."""
+
+    files: tuple[SourceFile, ...]
+    vars: tuple[VarSym, ...]
+    flags: tuple[str, ...]
+    locks: tuple[str, ...]
+    ptes: tuple[PteSym, ...]
+    functions: tuple[Function, ...]
+    roles: tuple[tuple[str, str], ...]  # (role, function name)
+    enums: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def function(self, name: str) -> Function:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def var(self, name: str) -> VarSym:
+        for v in self.vars:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def role(self, role: str) -> str | None:
+        for r, f in self.roles:
+            if r == role:
+                return f
+        return None
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.functions if f.is_task)
+
+    @property
+    def irqs(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.functions if f.is_irq)

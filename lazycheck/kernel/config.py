@@ -1,0 +1,34 @@
+"""Kernel configuration of one check: CPUs, tasks, preemption model, interrupts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Preempt(enum.Enum):
+    """CONFIG_PREEMPT_*: where the scheduler may switch a task out."""
+
+    NONE = "none"  # only at explicit scheduling points (cond_resched, schedule, sleeping)
+    VOLUNTARY = "voluntary"  # as none; might_sleep() is a scheduling point too
+    FULL = "full"  # at any statement with preempt_count == 0 and IRQs on
+    RT = "rt"  # as full; spinlocks do not disable preemption, they pin the CPU
+
+
+@dataclass(frozen=True, slots=True)
+class KernelConfig:
+    cpus: int
+    tasks: tuple[str, ...]  # the program each task runs, by function name
+    preempt: Preempt = Preempt.FULL
+    irq_handlers: tuple[str, ...] = ()  # interrupt programs that may arrive
+    irqs: int = 0  # how many interrupts may arrive in one run, in all
+    properties: tuple[str, ...] = ()
+
+    @property
+    def ntasks(self) -> int:
+        return len(self.tasks)
+
+    def describe(self) -> str:
+        irq = f", {self.irqs} irq" if self.irqs else ""
+        return (f"{self.cpus} CPU{'s' if self.cpus != 1 else ''} x {self.ntasks} "
+                f"task{'s' if self.ntasks != 1 else ''}, preempt={self.preempt.value}{irq}")

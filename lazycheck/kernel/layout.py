@@ -1,0 +1,207 @@
+"""Where every piece of kernel-world and model state lives in the state vector."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from lazycheck import ir
+from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.system import StateVar, VarKind
+
+NONE = -1  # "no task", "no lock owner", "no interrupt running"
+
+
+@dataclass
+class Layout:
+    """Allocates state variables; arrays are contiguous and row-major."""
+
+    program: ir.Program
+    config: KernelConfig
+    vars: list[StateVar] = field(default_factory=list)
+    init: list[int] = field(default_factory=list)
+    arrays: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+
+    @property
+    def ncpus(self) -> int:
+        return self.config.cpus
+
+    @property
+    def ntasks(self) -> int:
+        return self.config.ntasks
+
+    @property
+    def nall(self) -> int:
+        """Tasks plus one idle task per CPU (idle of CPU c is task T + c)."""
+        return self.config.ntasks + self.config.cpus
+
+    @property
+    def nptes(self) -> int:
+        return max(1, len(self.program.ptes))
+
+    @property
+    def nwriters(self) -> int:
+        """Ghost writers: each task, and interrupt context on each CPU."""
+        return self.config.ntasks + self.config.cpus
+
+    def task_name(self, t: int) -> str:
+        if t >= self.ntasks:
+            return f"idle{t - self.ntasks}"
+        return f"T{t}"
+
+    def alloc(self, name: str, lo: int, hi: int, kind: VarKind, init: int,
+              labels: tuple[str, ...] = ()) -> int:
+        self.vars.append(StateVar(name, lo, hi, kind, labels))
+        self.init.append(init)
+        return len(self.vars) - 1
+
+    def alloc_array(self, key: str, shape: tuple[int, ...], names: list[str], lo: int,
+                    hi: int, kind: VarKind, init: int | list[int],
+                    labels: tuple[str, ...] = ()) -> int:
+        base = len(self.vars)
+        for k, combo in enumerate(itertools.product(*(range(n) for n in shape))):
+            v = init[k] if isinstance(init, list) else init
+            self.alloc(names[k] if names else key + "".join(f"[{c}]" for c in combo), lo,
+                       hi, kind, v, labels)
+        self.arrays[key] = (base, shape)
+        return base
+
+    def index_names(self, dims: list[tuple[str, int]]) -> list[str]:
+        """Readable element names: dims are (kind, size) with kind cpu/task/pte/n."""
+        out = []
+        for combo in itertools.product(*(range(n) for _, n in dims)):
+            parts = []
+            for (kind, _), c in zip(dims, combo, strict=True):
+                if kind == "cpu":
+                    parts.append(f"cpu{c}")
+                elif kind == "task":
+                    parts.append(self.task_name(c))
+                elif kind == "pte":
+                    parts.append(self.program.ptes[c].name if self.program.ptes else "pte")
+                else:
+                    parts.append(str(c))
+            out.append("[" + "][".join(parts) + "]")
+        return out
+
+
+def type_domain(ty: ir.Type, lay: Layout) -> tuple[int, int, tuple[str, ...]]:
+    match ty.kind:
+        case ir.Kind.BOOL:
+            return 0, 1, ("false", "true")
+        case ir.Kind.ENUM:
+            return 0, len(ty.members) - 1, ty.members
+        case ir.Kind.CPU:
+            return 0, lay.ncpus - 1, tuple(f"cpu{c}" for c in range(lay.ncpus))
+        case ir.Kind.TASK:
+            return 0, lay.nall - 1, tuple(lay.task_name(t) for t in range(lay.nall))
+        case ir.Kind.PTE:
+            names = tuple(p.name for p in lay.program.ptes) or ("pte",)
+            return 0, len(names) - 1, names
+        case ir.Kind.PTEVAL:
+            return 0, ir.PTEVAL_MAX, ()
+        case _:
+            return ty.lo, ty.hi, ()
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """Indices of the kernel world's variables."""
+
+    curr: int  # [cpu] -> task running there (idle tasks included)
+    cpu_of: int  # [task] -> the CPU it runs or last ran on
+    preempt_count: int  # [task]
+    irqs_off: int  # [task]
+    pinned: int  # [task] spinlocks held on PREEMPT_RT (migrate_disable)
+    irq_pc: int  # [cpu] -> interrupt program counter, NONE when no interrupt runs
+    irq_budget: int
+    lock_owner: int  # [lock] -> task, NONE when free
+    pte_mem: int  # [pte]
+    pte_hw: int  # [pte]
+    stored: int  # [cpu][pte]: stored by that CPU, not yet made visible by a dsb
+    flags: int  # [flag][task]
+    wflag: int  # ghost [writer][pte]: a write by that writer has not yet taken effect
+    wval: int  # ghost [writer][pte]: the value of that write
+    depth: int  # ghost [writer]: sections entered and not left (call-site view)
+    paused: int  # ghost [writer]
+    entry_pc: int  # ghost [writer]: preempt_count when the outermost section began
+    violation: int
+
+
+DEPTH_MAX = 4
+
+
+def build_world(lay: Layout, irq_pcs: int) -> World:
+    c, nall, p = lay.ncpus, lay.nall, lay.nptes
+    prog = lay.program
+    tnames = tuple(lay.task_name(t) for t in range(nall))
+    cnames = [f"cpu{i}" for i in range(c)]
+    curr = lay.alloc_array("curr", (c,), [f"curr[{n}]" for n in cnames], 0, nall - 1,
+                           VarKind.WORLD,
+                           [i if i < lay.ntasks else lay.ntasks + i for i in range(c)], tnames)
+    cpu_of = lay.alloc_array("cpu_of", (nall,), [f"cpu_of[{n}]" for n in tnames], 0, c - 1,
+                             VarKind.WORLD,
+                             [t if t < min(c, lay.ntasks) else
+                              (t - lay.ntasks if t >= lay.ntasks else 0)
+                              for t in range(nall)], tuple(cnames))
+    pcount = lay.alloc_array("preempt_count", (nall,),
+                             [f"preempt_count[{n}]" for n in tnames], 0, ir.PREEMPT_MAX,
+                             VarKind.WORLD, 0)
+    irqs_off = lay.alloc_array("irqs_off", (nall,), [f"irqs_disabled[{n}]" for n in tnames],
+                               0, 1, VarKind.WORLD, 0, ("false", "true"))
+    rt = lay.config.preempt is Preempt.RT
+    pinned = lay.alloc_array("pinned", (nall,), [f"migrate_disabled[{n}]" for n in tnames],
+                             0, 4 if rt else 0, VarKind.WORLD, 0)
+    irq_pc = lay.alloc_array("irq_pc", (c,), [f"irq_pc[{n}]" for n in cnames], NONE,
+                             max(irq_pcs - 1, NONE), VarKind.PC, NONE)
+    budget = lay.alloc("irq_budget", 0, lay.config.irqs, VarKind.WORLD, lay.config.irqs)
+    owner = lay.alloc_array("lock_owner", (max(1, len(prog.locks)),),
+                            [f"owner({n})" for n in prog.locks] or ["owner(-)"], NONE,
+                            nall - 1, VarKind.WORLD, NONE, ("none",) + tnames)
+    pnames = [q.name for q in prog.ptes] or ["pte"]
+    inits = [q.init for q in prog.ptes] or [0]
+    mem = lay.alloc_array("pte_mem", (p,), [f"pte[{n}]" for n in pnames], 0, ir.PTEVAL_MAX,
+                          VarKind.WORLD, inits)
+    hw = lay.alloc_array("pte_hw", (p,), [f"hw[{n}]" for n in pnames], 0, ir.PTEVAL_MAX,
+                         VarKind.WORLD, inits)
+    stored = lay.alloc_array("stored", (c, p), [f"stored[{cn}][{n}]" for cn in cnames
+                                                for n in pnames], 0, 1, VarKind.WORLD, 0,
+                             ("false", "true"))
+    nflags = max(1, len(prog.flags))
+    fnames = list(prog.flags) or ["-"]
+    flags = lay.alloc_array("flags", (nflags, nall), [f"{f}[{n}]" for f in fnames
+                                                       for n in tnames], 0, 1,
+                            VarKind.STATE, 0, ("false", "true"))
+    w = lay.nwriters
+    wnames = [lay.task_name(t) for t in range(lay.ntasks)] + [f"irq@{n}" for n in cnames]
+    wflag = lay.alloc_array("wflag", (w, p), [f"pending({wn},{n})" for wn in wnames
+                                               for n in pnames], 0, 1, VarKind.GHOST, 0)
+    wval = lay.alloc_array("wval", (w, p), [f"pending_val({wn},{n})" for wn in wnames
+                                             for n in pnames], 0, ir.PTEVAL_MAX,
+                           VarKind.GHOST, 0)
+    depth = lay.alloc_array("depth", (w,), [f"depth({wn})" for wn in wnames], 0, DEPTH_MAX,
+                            VarKind.GHOST, 0)
+    paused = lay.alloc_array("paused", (w,), [f"paused({wn})" for wn in wnames], 0,
+                             DEPTH_MAX, VarKind.GHOST, 0)
+    entry = lay.alloc_array("entry_pc", (w,), [f"entry_pc({wn})" for wn in wnames], 0,
+                            ir.PREEMPT_MAX, VarKind.GHOST, 0)
+    viol = lay.alloc("violation", 0, 1 << 20, VarKind.GHOST, 0)
+    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
+                 stored, flags, wflag, wval, depth, paused, entry, viol)
+
+
+def model_vars(lay: Layout) -> None:
+    """Allocate every declared global, per-CPU and per-task variable."""
+    for sym in lay.program.vars:
+        lo, hi, labels = type_domain(sym.type, lay)
+        dims: list[tuple[str, int]] = []
+        if sym.storage == "percpu":
+            dims.append(("cpu", lay.ncpus))
+        elif sym.storage == "pertask":
+            dims.append(("task", lay.nall))
+        for d in sym.dims:
+            size = {ir.Dim.PTE: lay.nptes, ir.Dim.CPU: lay.ncpus, ir.Dim.TASK: lay.nall,
+                    ir.Dim.FIXED: d.size}[d.dim]
+            dims.append((d.dim.value.replace("_t", ""), size))
+        shape = tuple(n for _, n in dims)
+        names = [sym.name + s for s in lay.index_names(dims)] if dims else [sym.name]
+        lay.alloc_array(sym.name, shape, names, lo, hi, VarKind.STATE, sym.init, labels)

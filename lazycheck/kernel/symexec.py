@@ -1,0 +1,503 @@
+"""Symbolic execution of IR statements into one parallel assignment.
+
+A :class:`Exec` accumulates, for one action, the value of every written state
+variable as an expression over the pre-state, plus the extra guard that
+blocking operations (a held spinlock) impose.  Branches are merged with
+``ite``; ``when`` is the path condition under which a statement runs.  This
+is how a single statement, an ``atomic { }`` block and a whole context
+switch become one step.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lazycheck import ir
+from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck.errors import ModelError
+from lazycheck.kernel.config import Preempt
+from lazycheck.kernel.layout import NONE, Layout, World, type_domain
+from lazycheck.system import (
+    FALSE,
+    TRUE,
+    BinOp,
+    Const,
+    Expr,
+    Not,
+    Select,
+    SourceStep,
+    Var,
+    VarKind,
+    Wrap,
+    conj,
+    disj,
+    eq,
+    ite,
+    neg,
+    simplify_binary,
+)
+
+_BINOPS = {"+": BinOp.ADD, "-": BinOp.SUB, "==": BinOp.EQ, "!=": BinOp.NE, "<": BinOp.LT,
+           "<=": BinOp.LE, ">": BinOp.GT, ">=": BinOp.GE, "&&": BinOp.AND, "||": BinOp.OR}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who runs the code: the task (``current``), the CPU, and in which context."""
+
+    task: Expr
+    cpu: Expr
+    writer: Expr
+    in_irq: bool
+    in_switch: bool = False
+
+
+@dataclass
+class Frame:
+    """One activation of a function.
+
+    ``slots`` maps a local slot to a state variable (locals of task and
+    interrupt programs persist across steps); a slot not in it is a register
+    that lives only inside the current action (``regs``).
+    """
+
+    func: ir.Function
+    slots: dict[int, int]
+    regs: dict[int, Expr] = field(default_factory=dict)
+    ret: Expr = field(default_factory=lambda: Const(0))
+    returned: Expr = field(default_factory=lambda: FALSE)
+    broken: Expr = field(default_factory=lambda: FALSE)
+    continued: Expr = field(default_factory=lambda: FALSE)
+
+
+class Violations:
+    """Allocates violation codes: one per (property, site, message)."""
+
+    def __init__(self) -> None:
+        self.table: dict[tuple[str, str, Span | None], int] = {}
+
+    def code(self, prop: str, message: str, span: Span | None) -> int:
+        key = (prop, message, span)
+        if key not in self.table:
+            self.table[key] = len(self.table) + 1
+        return self.table[key]
+
+
+@dataclass
+class Shared:
+    """What every executor of one system shares."""
+
+    lay: Layout
+    world: World
+    checked: frozenset[str]
+    violations: Violations
+    ptes_kernel: tuple[bool, ...]
+
+
+class Exec:
+    def __init__(self, sh: Shared, ctx: Context) -> None:
+        self.sh = sh
+        self.lay = sh.lay
+        self.w = sh.world
+        self.ctx = ctx
+        self.env: dict[int, Expr] = {}
+        self.guard: Expr = TRUE
+        self.steps: list[SourceStep] = []
+
+    # ------------------------------------------------------------ state access
+    def read(self, var: int) -> Expr:
+        return self.env.get(var, Var(var))
+
+    def write(self, var: int, value: Expr, when: Expr) -> None:
+        self.env[var] = ite(when, value, self.read(var))
+
+    def select(self, base: int, size: int, index: Expr) -> Expr:
+        if isinstance(index, Const):
+            return self.read(base + index.value)
+        if size == 1:
+            return self.read(base)
+        if not any(base + k in self.env for k in range(size)):
+            return Select(base, size, index)
+        acc = self.read(base + size - 1)
+        for k in range(size - 2, -1, -1):
+            acc = ite(eq(index, Const(k)), self.read(base + k), acc)
+        return acc
+
+    def write_at(self, base: int, size: int, index: Expr, value: Expr, when: Expr) -> None:
+        if isinstance(index, Const):
+            self.write(base + index.value, value, when)
+            return
+        for k in range(size):
+            self.write(base + k, value, conj(when, eq(index, Const(k))))
+
+    def cells(self, sym: str, where: Expr | None, index: tuple[Expr, ...]
+              ) -> list[tuple[Expr, int]]:
+        """Every element ``sym[where][index...]`` may denote, with its condition."""
+        base, shape = self.lay.arrays[sym]
+        subs = ([where] if where is not None else []) + list(index)
+        out = []
+        for combo in itertools.product(*(range(n) for n in shape)):
+            cond: Expr = TRUE
+            flat = 0
+            for s, k, n in zip(subs, combo, shape, strict=True):
+                cond = conj(cond, eq(s, Const(k)))
+                flat = flat * n + k
+            if cond != FALSE:
+                out.append((cond, base + flat))
+        return out
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: ir.IExpr, frame: Frame | None,
+             params: dict[int, Expr] | None = None) -> Expr:
+        match e:
+            case ir.EConst(value=v):
+                return Const(v)
+            case ir.ELocal(slot=s):
+                if params is not None:
+                    return params[s]
+                assert frame is not None
+                if s in frame.slots:
+                    return self.read(frame.slots[s])
+                return frame.regs.get(s, Const(type_domain(e.type, self.lay)[0]))
+            case ir.EVar(sym=sym, where=where, index=index):
+                w = self.expr(where, frame, params) if where is not None else None
+                ix = tuple(self.expr(i, frame, params) for i in index)
+                cells = self.cells(sym, w, ix)
+                if len(cells) == 1:
+                    return self.read(cells[0][1])
+                base, shape = self.lay.arrays[sym]
+                if len(shape) == 1:
+                    return self.select(base, shape[0], w if w is not None else ix[0])
+                acc = self.read(cells[-1][1])
+                for cond, var in reversed(cells[:-1]):
+                    acc = ite(cond, self.read(var), acc)
+                return acc
+            case ir.EFlag(flag=f, task=t):
+                base = self.w.flags + f * self.lay.nall
+                return self.select(base, self.lay.nall, self.expr(t, frame, params))
+            case ir.ELockHeld(lock=lk):
+                return neg(eq(self.read(self.w.lock_owner + lk), Const(NONE)))
+            case ir.EWorld(what=what, args=args):
+                return self.world(what, tuple(self.expr(a, frame, params) for a in args))
+            case ir.EUnary(op="!", arg=a):
+                return neg(_truth(self.expr(a, frame, params)))
+            case ir.EUnary(op="-", arg=a):
+                return simplify_binary(BinOp.SUB, Const(0), self.expr(a, frame, params))
+            case ir.EBinary(op=op, left=a, right=b):
+                ea, eb = self.expr(a, frame, params), self.expr(b, frame, params)
+                if op in ("&&", "||"):
+                    ea, eb = _truth(ea), _truth(eb)
+                return simplify_binary(_BINOPS[op], ea, eb)
+            case ir.ECond(cond=c, then=t, other=o):
+                return ite(_truth(self.expr(c, frame, params)), self.expr(t, frame, params),
+                           self.expr(o, frame, params))
+            case ir.EPureCall(func=fname, args=args):
+                fn = self.sh.lay.program.function(fname)
+                bound = {p.slot: self.expr(a, frame, params)
+                         for p, a in zip(fn.params, args, strict=True)}
+                body = fn.body[0]
+                assert isinstance(body, ir.SReturn) and body.value is not None
+                return self.expr(body.value, None, bound)
+        raise AssertionError(e)
+
+    def pure(self, fname: str, args: tuple[Expr, ...]) -> Expr:
+        """Value of a pure model function applied to already translated arguments."""
+        fn = self.lay.program.function(fname)
+        body = fn.body[0]
+        assert isinstance(body, ir.SReturn) and body.value is not None
+        return self.expr(body.value, None, {p.slot: a for p, a in
+                                            zip(fn.params, args, strict=True)})
+
+    def lazy(self, task: Expr, cpu: Expr) -> Expr:
+        """The arch's notion of "task on cpu is in lazy MMU mode"."""
+        return disj(_truth(self.pure("lazy_mmu_task", (task,))),
+                    _truth(self.pure("lazy_mmu_cpu", (cpu,))))
+
+    def preempt_count(self, task: Expr) -> Expr:
+        return self.select(self.w.preempt_count, self.lay.nall, task)
+
+    def world(self, what: ir.World, args: tuple[Expr, ...]) -> Expr:
+        ctx = self.ctx
+        match what:
+            case ir.World.THIS_CPU:
+                return ctx.cpu
+            case ir.World.CURRENT:
+                return ctx.task
+            case ir.World.IN_INTERRUPT:
+                return TRUE if ctx.in_irq else FALSE
+            case ir.World.PREEMPTIBLE:
+                if ctx.in_irq or ctx.in_switch:
+                    return FALSE
+                return conj(eq(self.preempt_count(ctx.task), Const(0)),
+                            neg(self.irqs_off(ctx.task)))
+            case ir.World.PREEMPT_COUNT:
+                return self.preempt_count(ctx.task)
+            case ir.World.IRQS_DISABLED:
+                if ctx.in_irq or ctx.in_switch:
+                    return TRUE
+                return self.irqs_off(ctx.task)
+            case ir.World.PTE_MEM:
+                return self.select(self.w.pte_mem, self.lay.nptes, args[0])
+            case ir.World.PTE_HW:
+                return self.select(self.w.pte_hw, self.lay.nptes, args[0])
+            case ir.World.PTE_IS_KERNEL:
+                acc: Expr = FALSE
+                for k, kern in enumerate(self.sh.ptes_kernel):
+                    if kern:
+                        acc = disj(acc, eq(args[0], Const(k)))
+                return acc
+        raise AssertionError(what)
+
+    def irqs_off(self, task: Expr) -> Expr:
+        return self.select(self.w.irqs_off, self.lay.nall, task)
+
+    # ------------------------------------------------------------ violations
+    def violate(self, prop: str, bad: Expr, message: str, span: Span | None) -> None:
+        if prop not in self.sh.checked or bad == FALSE:
+            return
+        code = self.sh.violations.code(prop, message, span)
+        v = self.w.violation
+        self.write(v, Const(code), conj(eq(self.read(v), Const(0)), bad))
+
+    def store(self, cells: list[tuple[Expr, int]], value: Expr, ty: ir.Type, when: Expr,
+              span: Span, what: str) -> None:
+        """Assign ``value`` to the cells, keeping it in the variable's domain."""
+        for cond, var in cells:
+            sv = self.lay.vars[var]
+            v = value
+            if ty.kind is ir.Kind.INT and ty.wrap:
+                v = Wrap(v, sv.lo, sv.hi)
+            elif ty.kind is ir.Kind.INT:
+                out = disj(simplify_binary(BinOp.LT, v, Const(sv.lo)),
+                           simplify_binary(BinOp.GT, v, Const(sv.hi)))
+                if out != FALSE:
+                    self.bounds(conj(when, cond, out),
+                                f"{what} goes outside {ty} (value out of its declared range)",
+                                span)
+                    v = ite(out, Const(sv.lo), v)
+            self.write(var, v, conj(when, cond))
+
+    def bounds(self, bad: Expr, message: str, span: Span | None) -> None:
+        code = self.sh.violations.code("model-bounds", message, span)
+        v = self.w.violation
+        self.write(v, Const(code), conj(eq(self.read(v), Const(0)), bad))
+
+    # ------------------------------------------------------------ statements
+    def run(self, stmts: tuple[ir.IStmt, ...], frame: Frame, when: Expr,
+            call: Callable[[ir.SCall, Frame, Expr], None] | None = None) -> None:
+        for s in stmts:
+            eff = conj(when, neg(frame.returned), neg(frame.broken), neg(frame.continued))
+            if eff == FALSE:
+                return
+            self.stmt(s, frame, eff, call)
+
+    def stmt(self, s: ir.IStmt, frame: Frame, when: Expr,
+             call: Callable[[ir.SCall, Frame, Expr], None] | None = None) -> None:
+        fname = frame.func.name
+        match s:
+            case ir.SAssign(target=lv, value=value, span=span, text=text):
+                self.steps.append(SourceStep(fname, text, span, when))
+                self.assign(lv, self.expr(value, frame), frame, when, span, text)
+            case ir.SCall():
+                self.steps.append(SourceStep(fname, s.text, s.span, when))
+                if call is not None:
+                    call(s, frame, when)
+                else:
+                    self.inline_call(s, frame, when)
+            case ir.SBuiltin():
+                self.steps.append(SourceStep(fname, s.text, s.span, when))
+                self.builtin(s, frame, when)
+            case ir.SIf(cond=c, then=then, other=other):
+                cv = _truth(self.expr(c, frame))
+                if s.text != "{":
+                    self.steps.append(SourceStep(fname, s.text, s.span, when))
+                self.run(then, frame, conj(when, cv), call)
+                self.run(other, frame, conj(when, neg(cv)), call)
+            case ir.SReturn(value=v, span=span, text=text):
+                self.steps.append(SourceStep(fname, text, span, when))
+                if v is not None:
+                    frame.ret = ite(when, self.expr(v, frame), frame.ret)
+                frame.returned = disj(frame.returned, when)
+            case ir.SAtomic(body=body):
+                self.run(body, frame, when, call)
+            case ir.SFor(slot=slot, lo=lo, hi=hi, body=body):
+                saved_b, saved_c = frame.broken, frame.continued
+                for i in range(lo, hi):
+                    self.set_local(frame, slot, Const(i), when)
+                    frame.continued = FALSE
+                    self.run(body, frame, when, call)
+                frame.broken, frame.continued = saved_b, saved_c
+            case ir.SJump(kind=kind):
+                if kind == "break":
+                    frame.broken = disj(frame.broken, when)
+                else:
+                    frame.continued = disj(frame.continued, when)
+
+    def set_local(self, frame: Frame, slot: int, value: Expr, when: Expr) -> None:
+        if slot in frame.slots:
+            self.write(frame.slots[slot], value, when)
+        else:
+            old = frame.regs.get(slot, Const(type_domain(frame.func.locals[slot].type,
+                                                         self.lay)[0]))
+            frame.regs[slot] = ite(when, value, old)
+
+    def assign(self, lv: ir.LValue, value: Expr, frame: Frame, when: Expr, span: Span,
+               text: str) -> None:
+        match lv:
+            case ir.LLocal(slot=slot):
+                ty = frame.func.locals[slot].type
+                if slot in frame.slots:
+                    self.store([(TRUE, frame.slots[slot])], value, ty, when, span,
+                               frame.func.locals[slot].name)
+                else:
+                    self.set_local(frame, slot, value, when)
+            case ir.LVar(sym=sym, where=where, index=index):
+                w = self.expr(where, frame) if where is not None else None
+                ix = tuple(self.expr(i, frame) for i in index)
+                ty = self.lay.program.var(sym).type
+                self.store(self.cells(sym, w, ix), value, ty, when, span, sym)
+            case ir.LFlag(flag=f, task=t):
+                base = self.w.flags + f * self.lay.nall
+                self.write_at(base, self.lay.nall, self.expr(t, frame), _truth(value), when)
+
+    def inline_call(self, s: ir.SCall, frame: Frame, when: Expr) -> None:
+        fn = self.lay.program.function(s.func)
+        callee = Frame(fn, {})
+        for p, a in zip(fn.params, s.args, strict=True):
+            callee.regs[p.slot] = self.expr(a, frame)
+        self.run(fn.body, callee, when)
+        if s.dest is not None:
+            self.assign(s.dest, callee.ret, frame, when, s.span, s.text)
+
+    def builtin(self, s: ir.SBuiltin, frame: Frame, when: Expr) -> None:
+        ctx, w, lay = self.ctx, self.w, self.lay
+        args = tuple(self.expr(a, frame) for a in s.args)
+        match s.op:
+            case ir.Builtin.PREEMPT_DISABLE | ir.Builtin.PREEMPT_ENABLE:
+                if ctx.in_irq:
+                    return  # an interrupt's own preempt_count pairs are not modelled
+                self.add_preempt(1 if s.op is ir.Builtin.PREEMPT_DISABLE else -1, when, s)
+            case ir.Builtin.IRQ_DISABLE | ir.Builtin.IRQ_ENABLE:
+                if ctx.in_irq or ctx.in_switch:
+                    return
+                self.write_at(w.irqs_off, lay.nall, ctx.task,
+                              Const(int(s.op is ir.Builtin.IRQ_DISABLE)), when)
+            case ir.Builtin.SPIN_LOCK:
+                lock = args[0]
+                assert isinstance(lock, Const)
+                owner = w.lock_owner + lock.value
+                self.guard = conj(self.guard, disj(neg(when), eq(self.read(owner), Const(NONE))))
+                self.write(owner, ctx.task, when)
+                self.lock_side(+1, when, s)
+            case ir.Builtin.SPIN_UNLOCK:
+                lock = args[0]
+                assert isinstance(lock, Const)
+                self.write(w.lock_owner + lock.value, Const(NONE), when)
+                self.lock_side(-1, when, s)
+            case ir.Builtin.BUG:
+                self.violate("no-bug", conj(when, _truth(args[0])),
+                             f"{s.text} fired", s.span)
+            case ir.Builtin.WARN:
+                self.violate("no-warn", conj(when, _truth(args[0])),
+                             f"{s.text} fired", s.span)
+            case ir.Builtin.PTE_WRITE:
+                p, v = args
+                self.write_at(w.pte_mem, lay.nptes, p, v, when)
+                self.write_at(w.pte_hw, lay.nptes, p, v, when)
+                for c in range(lay.ncpus):
+                    self.write_at(w.stored + c * lay.nptes, lay.nptes, p, FALSE, when)
+            case ir.Builtin.PTE_STORE:
+                p, v = args
+                self.write_at(w.pte_mem, lay.nptes, p, v, when)
+                for c in range(lay.ncpus):
+                    self.write_at(w.stored + c * lay.nptes, lay.nptes, p, TRUE,
+                                  conj(when, eq(ctx.cpu, Const(c))))
+            case ir.Builtin.PTE_SYNC:
+                (p,) = args
+                self.write_at(w.pte_hw, lay.nptes, p, self.select(w.pte_mem, lay.nptes, p),
+                              when)
+                for c in range(lay.ncpus):
+                    self.write_at(w.stored + c * lay.nptes, lay.nptes, p, FALSE, when)
+            case ir.Builtin.DSB:
+                for c in range(lay.ncpus):
+                    on_c = conj(when, eq(ctx.cpu, Const(c)))
+                    for q in range(lay.nptes):
+                        st = w.stored + c * lay.nptes + q
+                        pending = conj(on_c, self.read(st))
+                        self.write(w.pte_hw + q, self.read(w.pte_mem + q), pending)
+                        self.write(st, FALSE, on_c)
+            case ir.Builtin.SCHEDULE:
+                pass
+            case ir.Builtin.SLEEP:
+                atomic = TRUE if ctx.in_irq or ctx.in_switch else disj(
+                    neg(eq(self.preempt_count(ctx.task), Const(0))), self.irqs_off(ctx.task))
+                self.violate("no-sleep-in-atomic", conj(when, atomic),
+                             f"{s.text} may sleep in atomic context", s.span)
+
+    def add_preempt(self, delta: int, when: Expr, s: ir.SBuiltin) -> None:
+        cur = self.preempt_count(self.ctx.task)
+        if delta < 0:
+            self.violate("preempt-balanced", conj(when, eq(cur, Const(0))),
+                         f"{s.text}: preempt_count underflow", s.span)
+            new = ite(eq(cur, Const(0)), Const(0), simplify_binary(BinOp.SUB, cur, Const(1)))
+        else:
+            self.bounds(conj(when, eq(cur, Const(ir.PREEMPT_MAX))),
+                        f"{s.text}: preempt_count above {ir.PREEMPT_MAX}", s.span)
+            new = ite(eq(cur, Const(ir.PREEMPT_MAX)), cur,
+                      simplify_binary(BinOp.ADD, cur, Const(1)))
+        self.write_at(self.w.preempt_count, self.lay.nall, self.ctx.task, new, when)
+
+    def lock_side(self, delta: int, when: Expr, s: ir.SBuiltin) -> None:
+        """A non-RT spinlock disables preemption; an RT one only pins the CPU."""
+        if self.ctx.in_irq:
+            return
+        if self.lay.config.preempt is not Preempt.RT:
+            self.add_preempt(delta, when, s)
+            return
+        base, n = self.w.pinned, self.lay.nall
+        cur = self.select(base, n, self.ctx.task)
+        hi = self.lay.vars[base].hi
+        new = simplify_binary(BinOp.ADD if delta > 0 else BinOp.SUB, cur, Const(1))
+        new = ite(simplify_binary(BinOp.LT, new, Const(0)), Const(0),
+                  ite(simplify_binary(BinOp.GT, new, Const(hi)), Const(hi), new))
+        self.write_at(base, n, self.ctx.task, new, when)
+
+    # ------------------------------------------------------------ ghost bookkeeping
+    def settle_writes(self) -> None:
+        """A pending PTE write has taken effect once hardware sees its value."""
+        w, lay = self.w, self.lay
+        for q in range(lay.nptes):
+            hw_touched = (w.pte_hw + q) in self.env
+            for wr in range(lay.nwriters):
+                fl = w.wflag + wr * lay.nptes + q
+                if not hw_touched and fl not in self.env:
+                    continue
+                val = self.read(w.wval + wr * lay.nptes + q)
+                seen = conj(self.read(fl), eq(val, self.read(w.pte_hw + q)))
+                if seen != FALSE:
+                    self.write(fl, FALSE, seen)
+
+    def updates(self) -> dict[int, Expr]:
+        return {k: v for k, v in self.env.items() if v != Var(k)}
+
+
+def _truth(e: Expr) -> Expr:
+    """C truth value of an int expression as 0/1."""
+    if isinstance(e, Const):
+        return TRUE if e.value else FALSE
+    if isinstance(e, Not) or (hasattr(e, "op") and getattr(e, "op") in (
+            BinOp.EQ, BinOp.NE, BinOp.LT, BinOp.LE, BinOp.GT, BinOp.GE, BinOp.AND,
+            BinOp.OR)):
+        return e
+    return neg(eq(e, Const(0)))
+
+
+def model_error(code: str, msg: str, span: Span | None, help: str | None = None) -> ModelError:
+    return ModelError([Diagnostic(code, msg, span, help=help)])
+
+
+def is_shared_var(lay: Layout, var: int) -> bool:
+    """Whether another actor can read or write ``var`` (so an access is visible)."""
+    return lay.vars[var].kind not in (VarKind.LOCAL, VarKind.PC, VarKind.GHOST)

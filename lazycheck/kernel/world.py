@@ -1,0 +1,621 @@
+"""The kernel world: a checked program plus a kernel configuration -> a System.
+
+Each task runs its program on whatever CPU the scheduler gives it.  Its
+program is inlined into a control-flow graph whose edges are single
+statements (an ``atomic { }`` block or a ``this_cpu_*`` op is one edge).
+Edges that touch only the task's own locals are fused with their
+neighbours (a Lipton reduction: such steps commute with every other actor,
+so no interleaving is lost), which keeps traces short.  On top come:
+
+* context switches on each CPU: ``arch_start_context_switch(prev)``,
+  ``__switch_to(prev, next)`` and ``arch_end_context_switch(next)`` run as
+  one step with preemption and interrupts off; the incoming task may have
+  last run on another CPU (migration);
+* interrupts: between any two steps of a task with IRQs on, a handler may
+  start on that CPU and runs to completion with ``in_interrupt()`` true
+  and ``current`` the interrupted task;
+* property monitors, compiled into the steps that call the API's
+  enter/leave/pause/resume (as named by ``lazy_mmu_api``) and the PTE
+  write functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lazycheck import ir
+from lazycheck.diagnostics import Diagnostic
+from lazycheck.errors import ModelError
+from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.kernel.layout import (
+    DEPTH_MAX,
+    NONE,
+    Layout,
+    build_world,
+    model_vars,
+    type_domain,
+)
+from lazycheck.kernel.symexec import Context, Exec, Frame, Shared, Violations, is_shared_var
+from lazycheck.properties import BY_ID
+from lazycheck.system import (
+    FALSE,
+    TRUE,
+    Action,
+    ActionKind,
+    Assign,
+    BinOp,
+    Const,
+    Expr,
+    Select,
+    SourceStep,
+    System,
+    Var,
+    VarKind,
+    Violation,
+    conj,
+    disj,
+    eq,
+    free_vars,
+    ite,
+    neg,
+    simplify_binary,
+    substitute,
+)
+
+PTE_WRITERS = {"set_pte": (0, 1), "pte_clear": (0, None)}  # function -> (pte arg, value arg)
+EXIT = -1
+
+
+@dataclass
+class Edge:
+    src: int
+    dst: int
+    guard: Expr
+    updates: dict[int, Expr]
+    steps: tuple[SourceStep, ...]
+    shared: bool
+
+
+@dataclass
+class Cfg:
+    nodes: int = 0
+    edges: list[Edge] = field(default_factory=list)
+    sched_points: set[int] = field(default_factory=set)
+    entry: int = 0
+    exit: int = 0
+
+    def new(self) -> int:
+        self.nodes += 1
+        return self.nodes - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    src: int
+    dst: int
+    guard: Expr
+    updates: tuple[tuple[int, Expr], ...]
+    steps: tuple[SourceStep, ...]
+
+
+class ProgramBuilder:
+    """Builds and fuses the CFG of one task or interrupt program instance."""
+
+    def __init__(self, sh: Shared, ctx: Context, owner: str, is_task: bool) -> None:
+        self.sh = sh
+        self.lay = sh.lay
+        self.ctx = ctx
+        self.owner = owner
+        self.is_task = is_task
+        self.cfg = Cfg()
+        self.slot_vars: dict[tuple[str, int], int] = {}
+        self.ret_vars: dict[str, int] = {}
+
+    # ------------------------------------------------------------ locals
+    def frame(self, fn: ir.Function) -> Frame:
+        slots = {}
+        for loc in fn.locals:
+            key = (fn.name, loc.slot)
+            if key not in self.slot_vars:
+                lo, hi, labels = type_domain(loc.type, self.lay)
+                self.slot_vars[key] = self.lay.alloc(f"{self.owner}.{fn.name}.{loc.name}",
+                                                     lo, hi, VarKind.LOCAL, lo, labels)
+            slots[loc.slot] = self.slot_vars[key]
+        return Frame(fn, slots)
+
+    def ret_var(self, fn: ir.Function) -> int:
+        if fn.name not in self.ret_vars:
+            lo, hi, labels = type_domain(fn.ret, self.lay)
+            self.ret_vars[fn.name] = self.lay.alloc(f"{self.owner}.{fn.name}.<ret>", lo, hi,
+                                                    VarKind.LOCAL, lo, labels)
+        return self.ret_vars[fn.name]
+
+    def exec(self) -> Exec:
+        return Exec(self.sh, self.ctx)
+
+    def add(self, src: int, dst: int, ex: Exec, shared: bool | None = None) -> None:
+        ex.settle_writes()
+        ups = ex.updates()
+        if shared is None:
+            touched = set(ups)
+            free_vars(ex.guard, touched)
+            for v in ups.values():
+                free_vars(v, touched)
+            shared = any(is_shared_var(self.lay, v) for v in touched)
+        self.cfg.edges.append(Edge(src, dst, ex.guard, ups, tuple(ex.steps), shared))
+
+    # ------------------------------------------------------------ building
+    def build_program(self, fn: ir.Function) -> None:
+        cfg = self.cfg
+        cfg.entry = cfg.new()
+        frame = self.frame(fn)
+        exit_node = cfg.new()
+        end = self.block(fn.body, cfg.entry, frame, exit_node, None)
+        if end is not None:
+            self.add(end, exit_node, self.exec(), shared=False)
+        cfg.exit = cfg.new()
+        ex = self.exec()
+        self.reset_locals(ex, fn, frame)
+        if self.is_task:
+            self.task_end(ex, fn)
+        self.add(exit_node, cfg.exit, ex, shared=False)
+
+    def block(self, stmts: tuple[ir.IStmt, ...], n: int | None, frame: Frame, ret: int,
+              loop: tuple[int, int] | None) -> int | None:
+        for s in stmts:
+            if n is None:
+                return None  # unreachable code after return/break
+            n = self.stmt(s, n, frame, ret, loop)
+        return n
+
+    def stmt(self, s: ir.IStmt, n: int, frame: Frame, ret: int,
+             loop: tuple[int, int] | None) -> int | None:
+        cfg = self.cfg
+        match s:
+            case ir.SIf(cond=c, then=then, other=other):
+                ex = self.exec()
+                cv = ex.expr(c, frame)
+                from lazycheck.kernel.symexec import _truth
+                cv = _truth(cv)
+                if cv == TRUE:
+                    return self.block(then, n, frame, ret, loop)
+                if cv == FALSE:
+                    return self.block(other, n, frame, ret, loop)
+                join = cfg.new()
+                for branch, cond in ((then, cv), (other, neg(cv))):
+                    start = cfg.new()
+                    be = self.exec()
+                    be.guard = cond
+                    be.steps.append(SourceStep(frame.func.name, s.text, s.span))
+                    self.add(n, start, be)
+                    end = self.block(branch, start, frame, ret, loop)
+                    if end is not None:
+                        self.add(end, join, self.exec(), shared=False)
+                return join
+            case ir.SReturn(value=v):
+                ex = self.exec()
+                ex.steps.append(SourceStep(frame.func.name, s.text, s.span))
+                if v is not None:
+                    ex.write(self.ret_var(frame.func), ex.expr(v, frame), TRUE)
+                self.add(n, ret, ex)
+                return None
+            case ir.SFor(slot=slot, lo=lo, hi=hi, body=body):
+                after = cfg.new()
+                cur: int | None = n
+                for i in range(lo, hi):
+                    if cur is None:
+                        break
+                    start = cfg.new()
+                    ex = self.exec()
+                    ex.set_local(frame, slot, Const(i), TRUE)
+                    self.add(cur, start, ex, shared=False)
+                    nxt = cfg.new()
+                    end = self.block(body, start, frame, ret, (after, nxt))
+                    if end is not None:
+                        self.add(end, nxt, self.exec(), shared=False)
+                    cur = nxt
+                if cur is not None:
+                    self.add(cur, after, self.exec(), shared=False)
+                return after
+            case ir.SJump(kind=kind):
+                assert loop is not None
+                self.add(n, loop[0] if kind == "break" else loop[1], self.exec(), shared=False)
+                return None
+            case ir.SCall():
+                return self.call(s, n, frame)
+            case ir.SBuiltin(op=op) if op in (ir.Builtin.SCHEDULE, ir.Builtin.SLEEP):
+                m = cfg.new()
+                ex = self.exec()
+                ex.stmt(s, frame, TRUE)
+                self.add(n, m, ex, shared=ex.updates() != {} or None)
+                cfg.sched_points.add(m)
+                return m
+            case _:
+                m = cfg.new()
+                ex = self.exec()
+                ex.stmt(s, frame, TRUE)
+                self.add(n, m, ex)
+                return m
+
+    def call(self, s: ir.SCall, n: int, frame: Frame) -> int:
+        cfg = self.cfg
+        fn = self.lay.program.function(s.func)
+        callee = self.frame(fn)
+        role = self.role_of(fn.name, frame.func)
+        entry, exit_node, after = cfg.new(), cfg.new(), cfg.new()
+        ex = self.exec()
+        ex.steps.append(SourceStep(frame.func.name, s.text, s.span))
+        args = [ex.expr(a, frame) for a in s.args]
+        for p, a in zip(fn.params, args, strict=True):
+            ex.write(callee.slots[p.slot], a, TRUE)
+        touched = set(ex.updates())
+        for a in args:
+            free_vars(a, touched)
+        shared = any(is_shared_var(self.lay, v) for v in touched)
+        self.call_entry(ex, fn, role, callee)
+        self.add(n, entry, ex, shared=shared)
+        end = self.block(fn.body, entry, callee, exit_node, None)
+        if end is not None:
+            self.add(end, exit_node, self.exec(), shared=False)
+        rx = self.exec()
+        if s.dest is not None:
+            rx.assign(s.dest, rx.read(self.ret_var(fn)), frame, TRUE, s.span, s.text)
+        self.call_exit(rx, fn, role, callee, s)
+        self.reset_locals(rx, fn, callee)
+        self.add(exit_node, after, rx, shared=False)
+        return after
+
+    def reset_locals(self, ex: Exec, fn: ir.Function, frame: Frame) -> None:
+        """Dead locals are reset so that states differing only in them merge."""
+        for loc in fn.locals:
+            var = frame.slots[loc.slot]
+            ex.write(var, Const(self.lay.init[var]), TRUE)
+        if fn.name in self.ret_vars:
+            var = self.ret_vars[fn.name]
+            ex.write(var, Const(self.lay.init[var]), TRUE)
+
+    # ------------------------------------------------------------ monitors
+    def role_of(self, fname: str, caller: ir.Function) -> str | None:
+        if caller.file_kind != "scenario":
+            return None
+        for role, f in self.lay.program.roles:
+            if f == fname:
+                return role
+        return None
+
+    def writer_cell(self, base: int) -> int:
+        assert isinstance(self.ctx.writer, Const)
+        return base + self.ctx.writer.value
+
+    def call_entry(self, ex: Exec, fn: ir.Function, role: str | None, callee: Frame) -> None:
+        w, lay = self.sh.world, self.lay
+        if role == "enter" and not self.ctx.in_irq:
+            outer = conj(eq(ex.read(self.writer_cell(w.depth)), Const(0)),
+                         eq(ex.read(self.writer_cell(w.paused)), Const(0)))
+            ex.write(self.writer_cell(w.entry_pc), ex.preempt_count(self.ctx.task), outer)
+        if fn.name in PTE_WRITERS:
+            pa, va = PTE_WRITERS[fn.name]
+            p = ex.read(callee.slots[fn.params[pa].slot])
+            v = ex.read(callee.slots[fn.params[va].slot]) if va is not None else Const(0)
+            row = self.writer_cell(0) * lay.nptes
+            ex.write_at(w.wflag + row, lay.nptes, p, TRUE, TRUE)
+            ex.write_at(w.wval + row, lay.nptes, p, v, TRUE)
+
+    def call_exit(self, ex: Exec, fn: ir.Function, role: str | None, callee: Frame,
+                  s: ir.SCall) -> None:
+        w, lay, ctx = self.sh.world, self.lay, self.ctx
+        depth_v, paused_v = self.writer_cell(w.depth), self.writer_cell(w.paused)
+        depth, paused = ex.read(depth_v), ex.read(paused_v)
+        lazy = ex.lazy(ctx.task, ctx.cpu)
+        who = self.owner
+        call = f"{fn.name}()"
+        if role == "enter":
+            ex.bounds(eq(depth, Const(DEPTH_MAX)), f"sections nested deeper than {DEPTH_MAX}",
+                      s.span)
+            ex.write(depth_v, ite(eq(depth, Const(DEPTH_MAX)), depth,
+                                  simplify_binary(BinOp.ADD, depth, Const(1))), TRUE)
+            if not ctx.in_irq:
+                ex.violate("batching-kept", conj(eq(paused, Const(0)), neg(lazy)),
+                           f"{who} is not in lazy MMU mode after {call} returns", s.span)
+        elif role == "leave":
+            row = self.writer_cell(0) * lay.nptes
+            pending = disj(*(ex.read(w.wflag + row + q) for q in range(lay.nptes)))
+            ex.violate("visible-after-disable", pending,
+                       f"a PTE write by {who} is still deferred when {call} returns", s.span)
+            new = ite(eq(depth, Const(0)), depth, simplify_binary(BinOp.SUB, depth, Const(1)))
+            ex.write(depth_v, new, TRUE)
+            if not ctx.in_irq:
+                outer = conj(eq(new, Const(0)), eq(paused, Const(0)))
+                ex.violate("mode-off-after-outermost", conj(outer, lazy),
+                           f"{who} or its CPU is still in lazy MMU mode after the outermost "
+                           f"{call} returns", s.span)
+                entry = ex.read(self.writer_cell(w.entry_pc))
+                ex.violate("preempt-balanced",
+                           conj(outer, neg(eq(ex.preempt_count(ctx.task), entry))),
+                           f"preempt_count of {who} differs from its value when the section "
+                           f"began, after {call} returns", s.span)
+                ex.violate("batching-kept",
+                           conj(neg(eq(new, Const(0))), eq(paused, Const(0)), neg(lazy)),
+                           f"{who} left lazy MMU mode at a nested {call}, before the outer "
+                           f"section ended", s.span)
+        elif role == "pause":
+            new = ite(eq(paused, Const(DEPTH_MAX)), paused,
+                      simplify_binary(BinOp.ADD, paused, Const(1)))
+            ex.write(paused_v, new, TRUE)
+            if not ctx.in_irq:
+                ex.violate("mode-off-after-outermost", conj(eq(new, Const(1)), lazy),
+                           f"{who} or its CPU is still in lazy MMU mode after {call} returns",
+                           s.span)
+        elif role == "resume":
+            new = ite(eq(paused, Const(0)), paused, simplify_binary(BinOp.SUB, paused,
+                                                                    Const(1)))
+            ex.write(paused_v, new, TRUE)
+            if not ctx.in_irq:
+                ex.violate("batching-kept",
+                           conj(eq(new, Const(0)), neg(eq(depth, Const(0))), neg(lazy)),
+                           f"{who} is not in lazy MMU mode after {call} returns", s.span)
+        if fn.name in PTE_WRITERS:
+            pa, _ = PTE_WRITERS[fn.name]
+            p = ex.read(callee.slots[fn.params[pa].slot])
+            row = self.writer_cell(0) * lay.nptes
+            flag = ex.select(w.wflag + row, lay.nptes, p)
+            outside = TRUE if ctx.in_irq else disj(eq(depth, Const(0)),
+                                                    neg(eq(paused, Const(0))))
+            where = "in interrupt context" if ctx.in_irq else "outside any lazy MMU section"
+            ex.violate("no-deferred-write-outside-section", conj(outside, flag),
+                       f"a PTE write by {who} {where} is deferred after {call} returns",
+                       s.span)
+
+    def task_end(self, ex: Exec, fn: ir.Function) -> None:
+        ctx = self.ctx
+        lazy = ex.lazy(ctx.task, ctx.cpu)
+        ex.violate("mode-off-after-outermost", lazy,
+                   f"{self.owner} ends its program still in lazy MMU mode", fn.end)
+        ex.violate("preempt-balanced", neg(eq(ex.preempt_count(ctx.task), Const(0))),
+                   f"{self.owner} ends its program with preempt_count != 0", fn.end)
+
+    # ------------------------------------------------------------ fusion
+    def fuse(self) -> tuple[list[int], list[Path]]:
+        """Maximal paths with at most one shared edge, between stable nodes."""
+        cfg = self.cfg
+        out: dict[int, list[Edge]] = {}
+        for e in cfg.edges:
+            out.setdefault(e.src, []).append(e)
+        stable = [cfg.entry]
+        seen = {cfg.entry}
+        paths: list[Path] = []
+        k = 0
+        while k < len(stable):
+            s = stable[k]
+            k += 1
+            self._walk(s, s, TRUE, {}, (), False, out, paths, stable, seen)
+        return stable, paths
+
+    def _walk(self, s: int, n: int, guard: Expr, ups: dict[int, Expr],
+              steps: tuple[SourceStep, ...], shared: bool, out: dict[int, list[Edge]],
+              paths: list[Path], stable: list[int], seen: set[int]) -> None:
+        cfg = self.cfg
+        moved = n != s
+        edges = out.get(n, [])
+        stop = n == cfg.exit or (moved and n in cfg.sched_points) or (
+            shared and any(e.shared for e in edges))
+        if stop or not edges:
+            if moved:
+                paths.append(Path(s, n, guard, tuple(sorted(ups.items())), steps))
+                if n not in seen:
+                    seen.add(n)
+                    stable.append(n)
+            return
+        for e in edges:
+            g = conj(guard, substitute(e.guard, ups))
+            if g == FALSE:
+                continue
+            nu = dict(ups)
+            for var, val in e.updates.items():
+                nu[var] = substitute(val, ups)
+            st = steps + tuple(SourceStep(x.function, x.text, x.span,
+                                          substitute(x.when, ups)) for x in e.steps)
+            self._walk(s, e.dst, g, nu, st, shared or e.shared, out, paths, stable, seen)
+
+
+class _Builder:
+    def __init__(self, program: ir.Program, config: KernelConfig) -> None:
+        self.program = program
+        self.config = config
+        self.lay = Layout(program, config)
+
+    def build(self) -> System:
+        prog, cfg, lay = self.program, self.config, self.lay
+        self.validate()
+        model_vars(lay)
+        checked = frozenset(cfg.properties)
+        # interrupt programs need their pc range before the world is laid out
+        irq_fns = [prog.function(h) for h in cfg.irq_handlers]
+        # lay out the world first with a provisional irq pc range, fixed below
+        world = build_world(lay, irq_pcs=1)
+        sh = Shared(lay, world, checked, Violations(),
+                    tuple(p.kernel for p in prog.ptes) or (True,))
+        actions: list[Action] = []
+        pcs: list[int] = []
+        task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]] = []
+        for t, name in enumerate(cfg.tasks):
+            fn = prog.function(name)
+            pb = ProgramBuilder(sh, Context(Const(t), Var(world.cpu_of + t), Const(t), False),
+                                lay.task_name(t), True)
+            pb.build_program(fn)
+            stable, paths = pb.fuse()
+            pcs.append(lay.alloc(f"{lay.task_name(t)}.pc", 0, len(stable) - 1, VarKind.PC, 0))
+            task_paths.append((t, pb, stable, paths))
+        irq_progs: list[tuple[int, int, ProgramBuilder, list[int], list[Path]]] = []
+        next_pc = 0
+        for c in range(lay.ncpus):
+            for h, fn in enumerate(irq_fns):
+                pb = ProgramBuilder(sh, Context(Var(world.curr + c), Const(c),
+                                                Const(lay.ntasks + c), True),
+                                    f"irq@cpu{c}.{fn.name}", False)
+                pb.build_program(fn)
+                stable, paths = pb.fuse()
+                irq_progs.append((c, next_pc, pb, stable, paths))
+                next_pc += len(stable)
+        # widen irq_pc to the real range now that handlers are numbered
+        for c in range(lay.ncpus):
+            var = world.irq_pc + c
+            sv = lay.vars[var]
+            lay.vars[var] = type(sv)(sv.name, NONE, max(next_pc - 1, NONE), sv.kind, sv.labels)
+        for (t, pb, stable, paths), pc in zip(task_paths, pcs, strict=True):
+            actions.extend(self.task_actions(t, pb, stable, paths, pc, world))
+        for c, base, pb, stable, paths in irq_progs:
+            actions.extend(self.irq_actions(c, base, pb, stable, paths, world))
+        actions.extend(self.switch_actions(sh, world, task_paths, pcs))
+        violations = tuple(Violation(code, prop, msg, span)
+                           for (prop, msg, span), code in sh.violations.table.items())
+        sysvars = tuple(lay.vars)
+        return System(sysvars, tuple(lay.init), tuple(actions), world.violation, violations,
+                      tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)})
+
+    def validate(self) -> None:
+        prog, cfg = self.program, self.config
+        diags = []
+        for name in (*cfg.tasks, *cfg.irq_handlers):
+            try:
+                fn = prog.function(name)
+            except KeyError:
+                diags.append(Diagnostic("LZC307", f"no program named '{name}'", None,
+                                        help=f"task programs: {', '.join(prog.tasks) or '-'}; "
+                                             f"irq programs: {', '.join(prog.irqs) or '-'}"))
+                continue
+            want = "task" if name in cfg.tasks else "irq"
+            if want not in fn.qualifiers:
+                diags.append(Diagnostic("LZC307", f"'{name}' is not declared as a {want} "
+                                        f"program", fn.span,
+                                        help=f"declare it: {want} void {name}(void)"))
+        for p in cfg.properties:
+            if p not in BY_ID:
+                diags.append(Diagnostic("LZC405", f"unknown property '{p}'", None,
+                                        help="known: " + ", ".join(sorted(BY_ID))))
+        if diags:
+            raise ModelError(diags)
+
+    def running(self, t: int, world_curr: int, cpu: Expr) -> Expr:
+        return eq(Select(world_curr, self.lay.ncpus, cpu), Const(t))
+
+    def task_actions(self, t: int, pb: ProgramBuilder, stable: list[int], paths: list[Path],
+                     pc: int, world: object) -> list[Action]:
+        from lazycheck.kernel.layout import World
+        assert isinstance(world, World)
+        num = {n: i for i, n in enumerate(stable)}
+        cpu = Var(world.cpu_of + t)
+        here = conj(self.running(t, world.curr, cpu),
+                    eq(Select(world.irq_pc, self.lay.ncpus, cpu), Const(NONE)))
+        out = []
+        for k, p in enumerate(paths):
+            guard = conj(eq(Var(pc), Const(num[p.src])), here, p.guard)
+            ups = [Assign(v, e) for v, e in p.updates] + [Assign(pc, Const(num[p.dst]))]
+            name = f"{self.lay.task_name(t)}:{num[p.src]}->{num[p.dst]}#{k}"
+            out.append(Action(name, ActionKind.TASK, guard, tuple(ups), task=t,
+                              steps=p.steps, summary=_summary(p.steps)))
+        return out
+
+    def irq_actions(self, c: int, base: int, pb: ProgramBuilder, stable: list[int],
+                    paths: list[Path], world: object) -> list[Action]:
+        from lazycheck.kernel.layout import World
+        assert isinstance(world, World)
+        lay = self.lay
+        num = {n: base + i for i, n in enumerate(stable)}
+        irq_pc = world.irq_pc + c
+        out = []
+        handler = pb.owner.split(".", 1)[1]
+        curr = Var(world.curr + c)
+        entry_guard = conj(eq(Var(irq_pc), Const(NONE)),
+                           simplify_binary(BinOp.GT, Var(world.irq_budget), Const(0)),
+                           neg(Select(world.irqs_off, lay.nall, curr)))
+        out.append(Action(f"irq@cpu{c}:{handler}", ActionKind.IRQ_ENTRY, entry_guard,
+                          (Assign(irq_pc, Const(num[pb.cfg.entry])),
+                           Assign(world.irq_budget, simplify_binary(
+                               BinOp.SUB, Var(world.irq_budget), Const(1)))),
+                          cpu=c, summary=f"interrupt: {handler}()"))
+        for k, p in enumerate(paths):
+            dst = Const(NONE) if p.dst == pb.cfg.exit else Const(num[p.dst])
+            guard = conj(eq(Var(irq_pc), Const(num[p.src])), p.guard)
+            ups = [Assign(v, e) for v, e in p.updates] + [Assign(irq_pc, dst)]
+            out.append(Action(f"irq@cpu{c}:{num[p.src]}->{dst.value}#{k}", ActionKind.IRQ,
+                              guard, tuple(ups), cpu=c, steps=p.steps,
+                              summary=_summary(p.steps)))
+        return out
+
+    def switch_actions(self, sh: Shared, world: object,
+                       task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]],
+                       pcs: list[int]) -> list[Action]:
+        from lazycheck.kernel.layout import World
+        assert isinstance(world, World)
+        lay, cfg, prog = self.lay, self.config, self.program
+        exit_pc = {t: stable.index(pb.cfg.exit) if pb.cfg.exit in stable else -2
+                   for t, pb, stable, _ in task_paths}
+        sched_pcs = {t: [i for i, n in enumerate(stable) if n in pb.cfg.sched_points]
+                     for t, pb, stable, _ in task_paths}
+        out = []
+        for c in range(lay.ncpus):
+            idle = lay.ntasks + c
+            cands = [*range(lay.ntasks), idle]
+            for prev in cands:
+                for nxt in cands:
+                    if prev == nxt:
+                        continue
+                    guard = conj(eq(Var(world.curr + c), Const(prev)),
+                                 eq(Var(world.irq_pc + c), Const(NONE)))
+                    if prev != idle:
+                        done = eq(Var(pcs[prev]), Const(exit_pc[prev]))
+                        free = conj(eq(Var(world.preempt_count + prev), Const(0)),
+                                    eq(Var(world.irqs_off + prev), Const(0)))
+                        if cfg.preempt in (Preempt.NONE, Preempt.VOLUNTARY):
+                            free = conj(free, disj(*(eq(Var(pcs[prev]), Const(k))
+                                                     for k in sched_pcs[prev])))
+                        guard = conj(guard, disj(done, free))
+                    if nxt != idle:
+                        elsewhere = eq(Select(world.curr, lay.ncpus, Var(world.cpu_of + nxt)),
+                                       Const(nxt))
+                        guard = conj(guard, neg(elsewhere),
+                                     neg(eq(Var(pcs[nxt]), Const(exit_pc[nxt]))))
+                        if cfg.preempt is Preempt.RT:
+                            guard = conj(guard, disj(
+                                eq(Var(world.pinned + nxt), Const(0)),
+                                eq(Var(world.cpu_of + nxt), Const(c))))
+                    ex = Exec(sh, Context(Const(prev), Const(c), Const(0), False, True))
+                    start = prog.function("arch_start_context_switch")
+                    sw = prog.function("__switch_to")
+                    end = prog.function("arch_end_context_switch")
+                    self.hook(ex, start, (Const(prev),))
+                    self.hook(ex, sw, (Const(prev), Const(nxt)))
+                    ex.write(world.curr + c, Const(nxt), TRUE)
+                    if nxt != idle:
+                        ex.write(world.cpu_of + nxt, Const(c), TRUE)
+                    ex2 = Exec(sh, Context(Const(nxt), Const(c), Const(0), False, True))
+                    ex2.env, ex2.guard, ex2.steps = ex.env, ex.guard, ex.steps
+                    self.hook(ex2, end, (Const(nxt),))
+                    ex2.settle_writes()
+                    ups = tuple(Assign(v, e) for v, e in sorted(ex2.updates().items()))
+                    pn, nn = lay.task_name(prev), lay.task_name(nxt)
+                    out.append(Action(f"switch@cpu{c}:{pn}->{nn}", ActionKind.SWITCH,
+                                      conj(guard, ex2.guard), ups, task=prev, cpu=c,
+                                      other=nxt, steps=tuple(ex2.steps),
+                                      summary=f"context switch {pn} -> {nn}"))
+        return out
+
+    def hook(self, ex: Exec, fn: ir.Function, args: tuple[Expr, ...]) -> None:
+        frame = Frame(fn, {})
+        for p, a in zip(fn.params, args, strict=True):
+            frame.regs[p.slot] = a
+        ex.run(fn.body, frame, TRUE)
+
+
+def _summary(steps: tuple[SourceStep, ...]) -> str:
+    return "; ".join(s.text for s in steps if s.text and s.text != "{")
+
+
+def instantiate(program: ir.Program, config: KernelConfig) -> System:
+    """Build the transition system of ``program`` under ``config``."""
+    if config.cpus < 1 or config.ntasks < 1:
+        raise ModelError([Diagnostic("LZC403", "at least one CPU and one task are needed",
+                                     None)])
+    return _Builder(program, config).build()
+

@@ -1,0 +1,952 @@
+"""Name resolution and type checking: syntax trees -> :class:`lazycheck.ir.Program`.
+
+Kernel built-ins are desugared here (see :mod:`lazycheck.ir`).  Every
+problem becomes a :class:`~lazycheck.diagnostics.Diagnostic`; the checker
+keeps going after an error so one run reports them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lazycheck import ir
+from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck.lang import ast
+
+_ROLES = ("enter", "leave", "pause", "resume")
+_WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE", "VM_BUG_ON")
+_INTLIKE = (ir.Kind.INT, ir.Kind.BOOL)
+
+
+class _Error(Exception):
+    pass
+
+
+@dataclass
+class _FnCtx:
+    """Mutable per-function state while checking one body."""
+
+    name: str
+    ret: ir.Type
+    pure: bool
+    locals: list[ir.LocalSym] = field(default_factory=list)
+    scopes: list[dict[str, int]] = field(default_factory=list)
+    calls: set[str] = field(default_factory=set)
+    loop_depth: int = 0
+    temps: int = 0
+
+    def new_local(self, name: str, ty: ir.Type) -> int:
+        slot = len(self.locals)
+        self.locals.append(ir.LocalSym(slot, name, ty))
+        return slot
+
+    def lookup(self, name: str) -> int | None:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        return None
+
+
+Pre = list[ir.IStmt]
+
+
+class Checker:
+    def __init__(self, files: list[ast.ModelFile]) -> None:
+        self.files = files
+        self.diags: list[Diagnostic] = []
+        self.enums: dict[str, tuple[str, ...]] = {}
+        self.enum_of: dict[str, tuple[str, int]] = {}  # member -> (enum, value)
+        self.typedefs: dict[str, ir.Type] = {}
+        self.vars: dict[str, ir.VarSym] = {}
+        self.flags: dict[str, int] = {}
+        self.locks: dict[str, int] = {}
+        self.ptes: dict[str, ir.PteSym] = {}
+        self.fdecls: dict[str, tuple[ast.FuncDecl, str]] = {}
+        self.roles: dict[str, tuple[str, Span]] = {}
+        self.defined: dict[str, Span] = {}
+        self.site = 0
+
+    def err(self, code: str, msg: str, span: Span | None, help: str | None = None) -> _Error:
+        self.diags.append(Diagnostic(code, msg, span, help=help))
+        return _Error()
+
+    # ------------------------------------------------------------ declarations
+    def define(self, name: str, span: Span) -> bool:
+        if name in self.defined:
+            prev = self.defined[name]
+            self.diags.append(Diagnostic("LZC102", f"'{name}' is defined twice", span,
+                                         notes=(("first defined here", prev),),
+                                         help="rename one of them"))
+            return False
+        self.defined[name] = span
+        return True
+
+    def resolve_type(self, t: ast.TypeRef) -> ir.Type:
+        if t.name == "int":
+            if t.lo is None or t.hi is None:
+                raise self.err("LZC204", "plain 'int' has no bounds", t.span,
+                               help="model integers are bounded: write int<lo..hi>")
+            if t.lo > t.hi:
+                raise self.err("LZC204", f"empty range int<{t.lo}..{t.hi}>", t.span,
+                               help="write the lower bound first")
+            if t.hi - t.lo > 4096:
+                raise self.err("LZC204", f"range int<{t.lo}..{t.hi}> is too wide", t.span,
+                               help="keep model integers small (at most 4096 values)")
+            return ir.Type(ir.Kind.INT, t.lo, t.hi)
+        simple = {"void": ir.VOID, "bool": ir.BOOL, "u8": ir.U8, "pte_t": ir.PTE,
+                  "pteval_t": ir.PTEVAL, "cpu_t": ir.CPU, "task_t": ir.TASK}
+        if t.name in simple:
+            return simple[t.name]
+        if t.name.startswith("enum "):
+            en = t.name[5:]
+            if en not in self.enums:
+                raise self.err("LZC103", f"unknown enum '{en}'", t.span,
+                               help="declare it with enum NAME { A, B };")
+            return ir.Type(ir.Kind.ENUM, 0, len(self.enums[en]) - 1, enum=en,
+                           members=self.enums[en])
+        if t.name in self.typedefs:
+            return self.typedefs[t.name]
+        raise self.err("LZC103", f"unknown type '{t.name}'", t.span)
+
+    def collect(self) -> None:
+        for mf in self.files:
+            kind = mf.header.kind if mf.header else "common"
+            for d in mf.decls:
+                try:
+                    self.collect_decl(d, kind)
+                except _Error:
+                    pass
+
+    def const_value(self, e: ast.AExpr, ty: ir.Type) -> int:
+        if isinstance(e, ast.Num):
+            v = e.value
+        elif isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.arg, ast.Num):
+            v = -e.arg.value
+        elif isinstance(e, ast.Name) and e.ident in self.enum_of:
+            en, v = self.enum_of[e.ident]
+            if ty.kind is not ir.Kind.ENUM or ty.enum != en:
+                raise self.err("LZC201", f"'{e.ident}' is an enum {en} value, not {ty}",
+                               e.span)
+        else:
+            raise self.err("LZC201", "initialiser must be a constant", _span(e),
+                           help="use a literal or an enumerator")
+        if ty.kind is ir.Kind.ENUM and isinstance(e, ast.Num):
+            raise self.err("LZC201", f"integer initialiser for {ty}", e.span,
+                           help=f"use one of {', '.join(ty.members)}")
+        if not ty.lo <= v <= ty.hi and ty.kind in (ir.Kind.INT, ir.Kind.BOOL,
+                                                   ir.Kind.PTEVAL):
+            raise self.err("LZC205", f"{v} is outside {ty}", _span(e))
+        return v
+
+    def collect_decl(self, d: ast.ADecl, kind: str) -> None:
+        match d:
+            case ast.Include():
+                pass
+            case ast.EnumDecl(name=name, members=members, span=span):
+                if self.define("enum " + name, span):
+                    self.enums[name] = tuple(m for m, _ in members)
+                    for i, (m, ms) in enumerate(members):
+                        if self.define(m, ms):
+                            self.enum_of[m] = (name, i)
+            case ast.TypedefDecl(type=t, name=name, span=span):
+                if self.define(name, span):
+                    self.typedefs[name] = self.resolve_type(t)
+            case ast.VarDecl(storage=storage, type=t, name=name, dims=dims, init=init,
+                             span=span):
+                ty = self.resolve_type(t)
+                if ty.kind is ir.Kind.VOID:
+                    raise self.err("LZC201", "variable of type void", span)
+                specs: list[ir.DimSpec] = []
+                for dim in dims:
+                    if isinstance(dim, ast.TypeRef):
+                        dt = self.resolve_type(dim)
+                        by = {ir.Kind.PTE: ir.Dim.PTE, ir.Kind.CPU: ir.Dim.CPU,
+                              ir.Kind.TASK: ir.Dim.TASK}.get(dt.kind)
+                        if by is None:
+                            raise self.err("LZC201", f"arrays are indexed by pte_t, cpu_t, "
+                                           f"task_t or a constant, not {dt}", dim.span)
+                        specs.append(ir.DimSpec(by))
+                    elif isinstance(dim, ast.Num) and 1 <= dim.value <= 8:
+                        specs.append(ir.DimSpec(ir.Dim.FIXED, dim.value))
+                    else:
+                        raise self.err("LZC201", "array size must be 1..8, pte_t, cpu_t or "
+                                       "task_t", _span(dim))
+                value = self.const_value(init, ty) if init is not None else ty.lo
+                if self.define(name, span):
+                    self.vars[name] = ir.VarSym(name, storage, ty, tuple(specs), value, span)
+            case ast.FlagDecl(names=names):
+                for n, s in names:
+                    if self.define(n, s):
+                        self.flags[n] = len(self.flags)
+            case ast.LockDecl(name=name, span=span):
+                if self.define(name, span):
+                    self.locks[name] = len(self.locks)
+            case ast.PteDecl(mm=mm, name=name, init=init, span=span):
+                value = self.const_value(init, ir.PTEVAL) if init is not None else 0
+                if self.define(name, span):
+                    self.ptes[name] = ir.PteSym(name, len(self.ptes), mm == "kernel", value,
+                                                span)
+            case ast.FuncDecl(name=name, qualifiers=quals, span=span):
+                prev = self.fdecls.get(name)
+                weak = "__weak" in quals
+                if prev is None:
+                    self.fdecls[name] = (d, kind)
+                elif "__weak" in prev[0].qualifiers and not weak:
+                    self.fdecls[name] = (d, kind)  # a strong definition overrides
+                elif weak:
+                    pass  # the strong (or first weak) definition stays
+                else:
+                    self.diags.append(Diagnostic(
+                        "LZC102", f"function '{name}' is defined twice", span,
+                        notes=(("first defined here", prev[0].span),),
+                        help="mark the generic one __weak if the arch overrides it"))
+            case ast.ApiDecl(roles=roles):
+                for role, fn, rs in roles:
+                    if role not in _ROLES:
+                        self.diags.append(Diagnostic(
+                            "LZC305", f"unknown lazy_mmu_api role '{role}'", rs,
+                            help=f"roles are {', '.join(_ROLES)}"))
+                    elif role in self.roles:
+                        self.diags.append(Diagnostic(
+                            "LZC305", f"role '{role}' is given twice", rs,
+                            notes=(("first given here", self.roles[role][1]),)))
+                    else:
+                        self.roles[role] = (fn, rs)
+
+    # ------------------------------------------------------------ functions
+    def check_functions(self) -> list[ir.Function]:
+        out: list[ir.Function] = []
+        for name in self.fdecls:
+            fd, kind = self.fdecls[name]
+            try:
+                out.append(self.check_function(fd, kind))
+            except _Error:
+                pass
+        return out
+
+    def check_function(self, fd: ast.FuncDecl, kind: str) -> ir.Function:
+        ret = self.resolve_type(fd.ret)
+        ctx = _FnCtx(fd.name, ret, "pure" in fd.qualifiers)
+        ctx.scopes.append({})
+        params: list[ir.LocalSym] = []
+        for p in fd.params:
+            pty = self.resolve_type(p.type)
+            slot = ctx.new_local(p.name, pty)
+            ctx.scopes[-1][p.name] = slot
+            params.append(ctx.locals[slot])
+        if ("task" in fd.qualifiers or "irq" in fd.qualifiers) and (params or ret != ir.VOID):
+            raise self.err("LZC201", f"program '{fd.name}' must be void {fd.name}(void)",
+                           fd.span)
+        body = self.block(fd.body, ctx)
+        if ctx.pure:
+            if not (len(body) == 1 and isinstance(body[0], ir.SReturn)
+                    and body[0].value is not None):
+                raise self.err("LZC306", f"pure function '{fd.name}' must be a single "
+                               "'return expression;'", fd.span,
+                               help="pure functions are evaluated inside other statements; "
+                                    "drop 'pure' to make it an ordinary function")
+        elif ret.kind is not ir.Kind.VOID and not _always_returns(body):
+            raise self.err("LZC207", f"'{fd.name}' can reach its end without returning a "
+                           f"{ret}", fd.end, help="add a return statement")
+        return ir.Function(fd.name, tuple(params), ret, tuple(ctx.locals), body,
+                           fd.qualifiers, kind, fd.span, fd.end)
+
+    def block(self, stmts: tuple[ast.AStmt, ...], ctx: _FnCtx) -> tuple[ir.IStmt, ...]:
+        ctx.scopes.append({})
+        out: list[ir.IStmt] = []
+        for s in stmts:
+            try:
+                out.extend(self.stmt(s, ctx))
+            except _Error:
+                pass
+        ctx.scopes.pop()
+        return tuple(out)
+
+    def stmt(self, s: ast.AStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        match s:
+            case ast.LocalDecl(type=t, name=name, init=init, span=span, text=text):
+                ty = self.resolve_type(t)
+                pre: Pre = []
+                value = self.expr(init, ctx, pre, want=ty) if init is not None else None
+                slot = ctx.new_local(name, ty)
+                ctx.scopes[-1][name] = slot
+                if value is None:
+                    return pre
+                return [*pre, ir.SAssign(ir.LLocal(slot), self.coerce(value, ty, init),
+                                         span, text)]
+            case ast.AssignStmt(target=target, op=op, value=value, span=span, text=text):
+                pre = []
+                lv, cur = self.lvalue(target, ctx, pre)
+                ty = ir.type_of(cur)
+                if op == "=":
+                    assert value is not None
+                    rhs = self.coerce(self.expr(value, ctx, pre, want=ty), ty, value)
+                else:
+                    if ty.kind is not ir.Kind.INT:
+                        raise self.err("LZC201", f"'{op}' on a {ty}", span)
+                    amount: ir.IExpr = ir.EConst(1, ty)
+                    if value is not None:
+                        amount = self.expr(value, ctx, pre)
+                    rhs = ir.EBinary("+" if op in ("+=", "++") else "-", cur, amount, ty)
+                return [*pre, ir.SAssign(lv, rhs, span, text)]
+            case ast.ExprStmt(expr=e, span=span, text=text):
+                if isinstance(e, ast.CallExpr):
+                    return self.call_stmt(e, ctx, None, text)
+                raise self.err("LZC003", "expression statement has no effect", span,
+                               help="a statement is a call, an assignment or a declaration")
+            case ast.IfStmt(cond=c, then=then, other=other, span=span, text=text):
+                pre = []
+                cond = self.cond(c, ctx, pre)
+                return [*pre, ir.SIf(cond, self.block(then, ctx), self.block(other, ctx),
+                                     span, text)]
+            case ast.ReturnStmt(value=v, span=span, text=text):
+                if v is None:
+                    if ctx.ret.kind is not ir.Kind.VOID:
+                        raise self.err("LZC207", f"'{ctx.name}' must return a {ctx.ret}", span)
+                    return [ir.SReturn(None, span, text)]
+                if ctx.ret.kind is ir.Kind.VOID:
+                    raise self.err("LZC201", f"void function '{ctx.name}' returns a value",
+                                   span)
+                pre = []
+                rv = self.coerce(self.expr(v, ctx, pre, want=ctx.ret), ctx.ret, v)
+                return [*pre, ir.SReturn(rv, span, text)]
+            case ast.AtomicStmt(body=body, span=span, text=text):
+                return [ir.SAtomic(self.block(body, ctx), span, text)]
+            case ast.ForStmt(var=var, lo=lo, hi=hi, body=body, span=span, text=text):
+                lo_v, hi_v = self.loop_bound(lo), self.loop_bound(hi)
+                ctx.scopes.append({})
+                each_pte = isinstance(hi, ast.Name) and hi.ident == "__NR_PTES"
+                slot = ctx.new_local(var, ir.PTE if each_pte else ir.Type(
+                    ir.Kind.INT, min(lo_v, hi_v), max(lo_v, hi_v)))
+                ctx.scopes[-1][var] = slot
+                ctx.loop_depth += 1
+                inner = self.block(body, ctx)
+                ctx.loop_depth -= 1
+                ctx.scopes.pop()
+                return [ir.SFor(slot, lo_v, hi_v, inner, span, text)]
+            case ast.JumpStmt(kind=k, span=span, text=text):
+                if ctx.loop_depth == 0:
+                    raise self.err("LZC003", f"'{k}' outside a loop", span)
+                return [ir.SJump(k, span, text)]
+        raise AssertionError(s)
+
+    def loop_bound(self, e: ast.AExpr) -> int:
+        if isinstance(e, ast.Num):
+            return e.value
+        if isinstance(e, ast.Name) and e.ident == "__NR_PTES":
+            return len(self.ptes)
+        raise self.err("LZC304", "loop bounds must be integer constants", _span(e),
+                       help="unroll by hand or use a constant bound")
+
+    # ------------------------------------------------------------ calls
+    def call_stmt(self, e: ast.CallExpr, ctx: _FnCtx, dest: ir.LLocal | None,
+                  text: str) -> list[ir.IStmt]:
+        pre: Pre = []
+        name, args, span = e.func, e.args, e.span
+        handler = self._stmt_builtins().get(name)
+        if handler is not None:
+            return [*pre, *handler(e, ctx, pre, text)]
+        if name in _WARNS or name in ("BUG_ON", "BUG"):
+            return self.bug_warn(e, ctx, pre, text)
+        if name in self._expr_builtins():
+            if dest is None:
+                raise self.err("LZC003", f"result of {name}() is not used", span)
+        if name in self.fdecls:
+            fd, _ = self.fdecls[name]
+            if "pure" in fd.qualifiers and dest is None:
+                raise self.err("LZC003", f"result of pure function {name}() is not used",
+                               span)
+            iargs = self.args(e, fd, ctx, pre)
+            ctx.calls.add(name)
+            return [*pre, ir.SCall(name, iargs, dest, span, text)]
+        raise self.err("LZC104", f"unknown function '{name}'", span,
+                       help="define it in the model, or check the spelling of the kernel "
+                            "built-in (see docs/language.md)")
+
+    def args(self, e: ast.CallExpr, fd: ast.FuncDecl, ctx: _FnCtx, pre: Pre) -> tuple[
+            ir.IExpr, ...]:
+        if len(e.args) != len(fd.params):
+            raise self.err("LZC202", f"{fd.name}() takes {len(fd.params)} argument"
+                           f"{'s' if len(fd.params) != 1 else ''}, {len(e.args)} given",
+                           e.span, help=f"see its definition at {fd.span}")
+        out = []
+        for a, p in zip(e.args, fd.params, strict=True):
+            pty = self.resolve_type(p.type)
+            out.append(self.coerce(self.expr(a, ctx, pre, want=pty), pty, a))
+        return tuple(out)
+
+    def bug_warn(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+        self.site += 1
+        op = ir.Builtin.BUG if e.func in ("BUG_ON", "BUG") else ir.Builtin.WARN
+        if e.func == "BUG":
+            self.arity(e, 0)
+            cond: ir.IExpr = ir.EConst(1, ir.BOOL)
+        else:
+            self.arity(e, 1)
+            cond = self.cond(e.args[0], ctx, pre)
+        return [*pre, ir.SBuiltin(op, (cond,), e.span, text, self.site)]
+
+    def arity(self, e: ast.CallExpr, n: int) -> None:
+        if len(e.args) != n:
+            raise self.err("LZC202", f"{e.func}() takes {n} argument{'s' if n != 1 else ''}"
+                           f", {len(e.args)} given", e.span)
+
+    def _stmt_builtins(self) -> dict[str, Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                                  list[ir.IStmt]]]:
+        def simple(op: ir.Builtin, n: int) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                                      list[ir.IStmt]]:
+            def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+                if op is ir.Builtin.DSB:
+                    return [ir.SBuiltin(op, (), e.span, text)]
+                self.arity(e, n)
+                kinds = {ir.Builtin.PTE_WRITE: (ir.PTE, ir.PTEVAL),
+                         ir.Builtin.PTE_STORE: (ir.PTE, ir.PTEVAL),
+                         ir.Builtin.PTE_SYNC: (ir.PTE,)}.get(op, ())
+                args = tuple(self.coerce(self.expr(a, ctx, pre, want=k), k, a)
+                             for a, k in zip(e.args, kinds, strict=True))
+                return [ir.SBuiltin(op, args, e.span, text)]
+            return h
+
+        def nothing(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+            return []
+
+        return {
+            "preempt_disable": simple(ir.Builtin.PREEMPT_DISABLE, 0),
+            "preempt_enable": simple(ir.Builtin.PREEMPT_ENABLE, 0),
+            "preempt_enable_no_resched": simple(ir.Builtin.PREEMPT_ENABLE, 0),
+            "local_irq_disable": simple(ir.Builtin.IRQ_DISABLE, 0),
+            "local_irq_enable": simple(ir.Builtin.IRQ_ENABLE, 0),
+            "__pte_write": simple(ir.Builtin.PTE_WRITE, 2),
+            "__pte_store": simple(ir.Builtin.PTE_STORE, 2),
+            "__pte_sync": simple(ir.Builtin.PTE_SYNC, 1),
+            "dsb": simple(ir.Builtin.DSB, 0),
+            "cond_resched": simple(ir.Builtin.SCHEDULE, 0),
+            "schedule": simple(ir.Builtin.SCHEDULE, 0),
+            "might_sleep": simple(ir.Builtin.SLEEP, 0),
+            "isb": nothing,
+            "barrier": nothing,
+            "spin_lock": self._lock(ir.Builtin.SPIN_LOCK),
+            "spin_unlock": self._lock(ir.Builtin.SPIN_UNLOCK),
+            "this_cpu_write": self._this_cpu("write"),
+            "__this_cpu_write": self._this_cpu("write"),
+            "this_cpu_inc": self._this_cpu("inc"),
+            "this_cpu_dec": self._this_cpu("dec"),
+            "this_cpu_add": self._this_cpu("add"),
+            "this_cpu_sub": self._this_cpu("sub"),
+            "set_thread_flag": self._flag_set(1, False),
+            "clear_thread_flag": self._flag_set(0, False),
+            "set_ti_thread_flag": self._flag_set(1, True),
+            "clear_ti_thread_flag": self._flag_set(0, True),
+        }
+
+    def _lock(self, op: ir.Builtin) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                                list[ir.IStmt]]:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+            self.arity(e, 1)
+            lock = self.lock_ref(e.args[0])
+            return [ir.SBuiltin(op, (ir.EConst(lock, ir.Type(ir.Kind.INT, 0, 64)),),
+                                e.span, text)]
+        return h
+
+    def lock_ref(self, a: ast.AExpr) -> int:
+        if isinstance(a, ast.Unary) and a.op == "&":
+            a = a.arg
+        name = _dotted(a)
+        if name is None or name not in self.locks:
+            raise self.err("LZC101", f"unknown spinlock '{name or '?'}'", _span(a),
+                           help="declare it with spinlock_t NAME;")
+        return self.locks[name]
+
+    def _this_cpu(self, what: str) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                               list[ir.IStmt]]:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+            self.arity(e, 2 if what in ("write", "add", "sub") else 1)
+            cur = self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(ir.World.THIS_CPU, (),
+                                                                 ir.CPU))
+            assert isinstance(cur, ir.EVar)
+            ty = cur.type
+            lv = ir.LVar(cur.sym, cur.where, cur.index)
+            if what == "write":
+                value = self.coerce(self.expr(e.args[1], ctx, pre, want=ty), ty, e.args[1])
+            else:
+                if ty.kind is not ir.Kind.INT:
+                    raise self.err("LZC201", f"this_cpu_{what}() on a {ty}", e.span)
+                amount: ir.IExpr = ir.EConst(1, ty)
+                if what in ("add", "sub"):
+                    amount = self.expr(e.args[1], ctx, pre)
+                value = ir.EBinary("+" if what in ("inc", "add") else "-", cur, amount, ty)
+            # this_cpu_* operations are single steps, like the kernel's
+            return [ir.SAtomic((ir.SAssign(lv, value, e.span, text),), e.span, text)]
+        return h
+
+    def _flag_set(self, value: int, ti: bool) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                                          list[ir.IStmt]]:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+            self.arity(e, 2 if ti else 1)
+            task = self.task_arg(e.args[0], ctx, pre) if ti else _current()
+            flag = self.flag_ref(e.args[-1])
+            return [ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), e.span, text)]
+        return h
+
+    def flag_ref(self, a: ast.AExpr) -> int:
+        if isinstance(a, ast.Name) and a.ident in self.flags:
+            return self.flags[a.ident]
+        raise self.err("LZC101", f"unknown thread flag '{_dotted(a) or '?'}'", _span(a),
+                       help="declare it with thread_flag NAME;")
+
+    def task_arg(self, a: ast.AExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        if isinstance(a, ast.CallExpr) and a.func == "task_thread_info" and len(a.args) == 1:
+            a = a.args[0]
+        t = self.expr(a, ctx, pre)
+        if ir.type_of(t).kind is not ir.Kind.TASK:
+            raise self.err("LZC201", f"expected a task, found {ir.type_of(t)}", _span(a))
+        return t
+
+    def percpu_ref(self, a: ast.AExpr, ctx: _FnCtx, pre: Pre, cpu: ir.IExpr) -> ir.IExpr:
+        index: list[ir.IExpr] = []
+        while isinstance(a, ast.Index):
+            index.insert(0, self.expr(a.index, ctx, pre))
+            a = a.base
+        if isinstance(a, ast.Unary) and a.op == "&":
+            a = a.arg
+        name = _dotted(a)
+        sym = self.vars.get(name or "")
+        if sym is None or sym.storage != "percpu":
+            raise self.err("LZC206", f"'{name or '?'}' is not a per-CPU variable", _span(a),
+                           help="declare it with percpu TYPE NAME;")
+        return ir.EVar(sym.name, cpu, self.check_index(sym, index, _span(a)), sym.type)
+
+    def check_index(self, sym: ir.VarSym, index: list[ir.IExpr], span: Span) -> tuple[
+            ir.IExpr, ...]:
+        if len(index) != len(sym.dims):
+            raise self.err("LZC201", f"'{sym.name}' has {len(sym.dims)} dimension"
+                           f"{'s' if len(sym.dims) != 1 else ''}, indexed with {len(index)}",
+                           span)
+        for ix, d in zip(index, sym.dims, strict=True):
+            k = ir.type_of(ix).kind
+            want = {ir.Dim.PTE: ir.Kind.PTE, ir.Dim.CPU: ir.Kind.CPU,
+                    ir.Dim.TASK: ir.Kind.TASK, ir.Dim.FIXED: ir.Kind.INT}[d.dim]
+            if k is not want and not (want is ir.Kind.INT and k is ir.Kind.INT):
+                raise self.err("LZC201", f"'{sym.name}' is indexed by {want.value}, "
+                               f"not {k.value}", span)
+        return tuple(index)
+
+    def _expr_builtins(self) -> set[str]:
+        return {"this_cpu_read", "__this_cpu_read", "per_cpu", "smp_processor_id",
+                "raw_smp_processor_id", "in_interrupt", "preemptible", "irqs_disabled",
+                "preempt_count", "test_thread_flag", "test_ti_thread_flag",
+                "test_and_set_thread_flag", "test_and_clear_thread_flag",
+                "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag",
+                "__pte_read", "__pte_hw", "pte_is_kernel", "pte_none", "pte_present",
+                "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info"}
+
+    # ------------------------------------------------------------ expressions
+    def cond(self, e: ast.AExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        c = self.expr(e, ctx, pre)
+        if ir.type_of(c).kind is ir.Kind.VOID:
+            raise self.err("LZC201", "void value used as a condition", _span(e))
+        return c
+
+    def coerce(self, v: ir.IExpr, ty: ir.Type, at: ast.AExpr) -> ir.IExpr:
+        vt = ir.type_of(v)
+        if vt.kind is ir.Kind.VOID:
+            raise self.err("LZC201", "void value used", _span(at))
+        if ty.kind is vt.kind and (ty.kind is not ir.Kind.ENUM or ty.enum == vt.enum):
+            return v
+        ok = {(ir.Kind.BOOL, ir.Kind.INT), (ir.Kind.INT, ir.Kind.BOOL),
+              (ir.Kind.PTEVAL, ir.Kind.INT), (ir.Kind.INT, ir.Kind.PTEVAL)}
+        if (ty.kind, vt.kind) in ok:
+            if ty.kind is ir.Kind.BOOL and vt.kind is ir.Kind.INT:
+                return ir.EBinary("!=", v, ir.EConst(0, vt), ir.BOOL)
+            if isinstance(v, ir.EConst) and not ty.lo <= v.value <= ty.hi:
+                raise self.err("LZC205", f"{v.value} is outside {ty}", _span(at))
+            return v
+        raise self.err("LZC201", f"expected {ty}, found {vt}", _span(at))
+
+    def expr(self, e: ast.AExpr, ctx: _FnCtx, pre: Pre, want: ir.Type | None = None
+             ) -> ir.IExpr:
+        match e:
+            case ast.Num(value=v):
+                if want is not None and want.kind in (ir.Kind.INT, ir.Kind.PTEVAL,
+                                                      ir.Kind.BOOL):
+                    return ir.EConst(v, want if want.lo <= v <= want.hi else
+                                     ir.Type(ir.Kind.INT, v, v))
+                return ir.EConst(v, ir.Type(ir.Kind.INT, min(v, 0), max(v, 0)))
+            case ast.Name(ident=name, span=span):
+                return self.name(name, span, ctx)
+            case ast.Member():
+                return self.member(e, ctx, pre)
+            case ast.Index(base=base, index=ix):
+                name = _dotted(base)
+                sym = self.vars.get(name or "")
+                if sym is None:
+                    raise self.err("LZC101", f"unknown array '{name or '?'}'", _span(base))
+                if sym.storage != "global":
+                    raise self.err("LZC206", f"'{sym.name}' is {sym.storage}: read it with "
+                                   f"{'this_cpu_read()' if sym.storage == 'percpu' else 'current->'}",
+                                   _span(base))
+                indices: list[ir.IExpr] = [self.expr(ix, ctx, pre)]
+                while isinstance(base, ast.Index):
+                    indices.insert(0, self.expr(base.index, ctx, pre))
+                    base = base.base
+                return ir.EVar(sym.name, None, self.check_index(sym, indices, _span(e)),
+                               sym.type)
+            case ast.Unary(op="!", arg=a):
+                return ir.EUnary("!", self.cond(a, ctx, pre), ir.BOOL)
+            case ast.Unary(op="-", arg=a):
+                v = self.expr(a, ctx, pre)
+                if isinstance(v, ir.EConst):
+                    return ir.EConst(-v.value, ir.Type(ir.Kind.INT, -v.value, -v.value))
+                return ir.EUnary("-", v, ir.type_of(v))
+            case ast.Unary(op="&", span=span):
+                raise self.err("LZC201", "'&' is only allowed in spin_lock(&lock) and "
+                               "this_cpu_*(&var)", span)
+            case ast.BinaryOp(op=op, left=left, right=right, span=span):
+                return self.binary(op, left, right, span, ctx, pre)
+            case ast.Cond(cond=c, then=t, other=o, span=span):
+                cc = self.cond(c, ctx, pre)
+                sub: Pre = []
+                tt = self.expr(t, ctx, sub, want)
+                oo = self.expr(o, ctx, sub, want)
+                if sub:
+                    raise self.err("LZC302", "call with side effects inside ?:", span,
+                                   help="assign the call's result to a local first")
+                ty = ir.type_of(tt)
+                return ir.ECond(cc, tt, self.coerce(oo, ty, o), ty)
+            case ast.CallExpr():
+                return self.call_expr(e, ctx, pre)
+        raise AssertionError(e)
+
+    def binary(self, op: str, left: ast.AExpr, right: ast.AExpr, span: Span, ctx: _FnCtx,
+               pre: Pre) -> ir.IExpr:
+        a = self.expr(left, ctx, pre)
+        if op in ("&&", "||"):
+            sub: Pre = []
+            b = self.expr(right, ctx, sub)
+            if sub:
+                raise self.err("LZC302", f"call with side effects on the right of '{op}'",
+                               _span(right), help="C would skip it when the left side "
+                               "decides: assign it to a local first, under an if")
+            return ir.EBinary(op, a, b, ir.BOOL)
+        b = self.expr(right, ctx, pre, want=ir.type_of(a))
+        ta, tb = ir.type_of(a), ir.type_of(b)
+        if op in ("+", "-"):
+            if ta.kind not in _INTLIKE or tb.kind not in _INTLIKE:
+                raise self.err("LZC201", f"'{op}' needs integers, found {ta} and {tb}", span)
+            return ir.EBinary(op, a, b, ta if ta.kind is ir.Kind.INT else tb)
+        if isinstance(a, ir.EConst) and ta.kind is ir.Kind.INT:
+            a = self.coerce_const(a, tb, left)
+            ta = ir.type_of(a)
+        if isinstance(b, ir.EConst) and tb.kind is ir.Kind.INT:
+            b = self.coerce_const(b, ta, right)
+            tb = ir.type_of(b)
+        same = ta.kind is tb.kind and (ta.kind is not ir.Kind.ENUM or ta.enum == tb.enum)
+        if not same and not (ta.kind in _INTLIKE and tb.kind in _INTLIKE):
+            raise self.err("LZC201", f"cannot compare {ta} with {tb}", span)
+        if ta.kind is ir.Kind.ENUM and op not in ("==", "!="):
+            raise self.err("LZC201", f"'{op}' on enum values", span,
+                           help="compare enums with == or !=")
+        return ir.EBinary(op, a, b, ir.BOOL)
+
+    def coerce_const(self, c: ir.EConst, ty: ir.Type, at: ast.AExpr) -> ir.IExpr:
+        if ty.kind is ir.Kind.ENUM:
+            raise self.err("LZC201", f"comparing {ty} with the integer {c.value}", _span(at),
+                           help=f"use one of {', '.join(ty.members)}")
+        if ty.kind in (ir.Kind.PTEVAL, ir.Kind.INT, ir.Kind.BOOL):
+            return ir.EConst(c.value, ty if ty.lo <= c.value <= ty.hi else c.type)
+        return c
+
+    def name(self, name: str, span: Span, ctx: _FnCtx) -> ir.IExpr:
+        slot = ctx.lookup(name)
+        if slot is not None:
+            return ir.ELocal(slot, ctx.locals[slot].type)
+        if name == "current":
+            return _current()
+        if name in self.enum_of:
+            en, v = self.enum_of[name]
+            return ir.EConst(v, ir.Type(ir.Kind.ENUM, 0, len(self.enums[en]) - 1, enum=en,
+                                        members=self.enums[en]))
+        if name in self.ptes:
+            return ir.EConst(self.ptes[name].index, ir.PTE)
+        sym = self.vars.get(name)
+        if sym is not None:
+            if sym.storage != "global":
+                how = "this_cpu_read(x) or per_cpu(x, cpu)" if sym.storage == "percpu" \
+                    else "current->" + name
+                raise self.err("LZC206", f"'{name}' is {sym.storage}: read it with {how}",
+                               span)
+            if sym.dims:
+                raise self.err("LZC201", f"array '{name}' used without an index", span)
+            return ir.EVar(name, None, (), sym.type)
+        if name in self.flags:
+            raise self.err("LZC206", f"thread flag '{name}' used as a value", span,
+                           help=f"use test_thread_flag({name})")
+        raise self.err("LZC101", f"unknown name '{name}'", span,
+                       help="declare it, or check the spelling")
+
+    def member(self, e: ast.Member, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        whole = _dotted(e)
+        if whole is not None and whole in self.vars and self.vars[whole].storage == "global":
+            sym = self.vars[whole]
+            return ir.EVar(whole, None, (), sym.type)
+        path: list[str] = []
+        base: ast.AExpr = e
+        while isinstance(base, ast.Member):
+            path.insert(0, base.member)
+            if base.arrow:
+                base = base.base
+                break
+            base = base.base
+        else:
+            raise self.err("LZC101", f"unknown name '{whole or '?'}'", e.span)
+        field_name = ".".join(path)
+        task = self.expr(base, ctx, pre)
+        if ir.type_of(task).kind is not ir.Kind.TASK:
+            raise self.err("LZC201", f"'->' on a {ir.type_of(task)}: only tasks have fields",
+                           e.span)
+        sym = self.vars.get(field_name)
+        if sym is None or sym.storage != "pertask":
+            raise self.err("LZC101", f"no per-task field '{field_name}'", e.span,
+                           help=f"declare it with pertask TYPE {field_name};")
+        return ir.EVar(sym.name, task, (), sym.type)
+
+    def call_expr(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        name, args, span = e.func, e.args, e.span
+        this_cpu = ir.EWorld(ir.World.THIS_CPU, (), ir.CPU)
+        if name in ("this_cpu_read", "__this_cpu_read"):
+            self.arity(e, 1)
+            return self.percpu_ref(args[0], ctx, pre, this_cpu)
+        if name == "per_cpu":
+            self.arity(e, 2)
+            cpu = self.expr(args[1], ctx, pre)
+            if ir.type_of(cpu).kind is not ir.Kind.CPU:
+                raise self.err("LZC201", f"per_cpu() needs a cpu_t, found {ir.type_of(cpu)}",
+                               _span(args[1]))
+            return self.percpu_ref(args[0], ctx, pre, cpu)
+        world = {"smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
+                 "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
+                 "in_interrupt": (ir.World.IN_INTERRUPT, ir.BOOL),
+                 "preemptible": (ir.World.PREEMPTIBLE, ir.BOOL),
+                 "irqs_disabled": (ir.World.IRQS_DISABLED, ir.BOOL),
+                 "preempt_count": (ir.World.PREEMPT_COUNT, ir.Type(ir.Kind.INT, 0,
+                                                                  ir.PREEMPT_MAX))}
+        if name in world:
+            self.arity(e, 0)
+            what, ty = world[name]
+            return ir.EWorld(what, (), ty)
+        if name in ("__pte_read", "__pte_hw", "pte_is_kernel"):
+            self.arity(e, 1)
+            p = self.coerce(self.expr(args[0], ctx, pre), ir.PTE, args[0])
+            what = {"__pte_read": ir.World.PTE_MEM, "__pte_hw": ir.World.PTE_HW,
+                    "pte_is_kernel": ir.World.PTE_IS_KERNEL}[name]
+            return ir.EWorld(what, (p,), ir.BOOL if what is ir.World.PTE_IS_KERNEL
+                             else ir.PTEVAL)
+        if name in ("pte_none", "pte_present", "pte_valid"):
+            self.arity(e, 1)
+            v = self.coerce(self.expr(args[0], ctx, pre, want=ir.PTEVAL), ir.PTEVAL, args[0])
+            return ir.EBinary("==" if name == "pte_none" else "!=", v,
+                              ir.EConst(0, ir.PTEVAL), ir.BOOL)
+        if name in ("mk_pte", "pfn_pte"):
+            self.arity(e, 1)
+            return self.coerce(self.expr(args[0], ctx, pre, want=ir.PTEVAL), ir.PTEVAL,
+                               args[0])
+        if name == "task_thread_info":
+            self.arity(e, 1)
+            return self.task_arg(args[0], ctx, pre)
+        if name == "spin_is_locked":
+            self.arity(e, 1)
+            return ir.ELockHeld(self.lock_ref(args[0]))
+        if name in ("test_thread_flag", "test_ti_thread_flag"):
+            ti = name == "test_ti_thread_flag"
+            self.arity(e, 2 if ti else 1)
+            task = self.task_arg(args[0], ctx, pre) if ti else _current()
+            return ir.EFlag(self.flag_ref(args[-1]), task)
+        if name in ("test_and_set_thread_flag", "test_and_clear_thread_flag",
+                    "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag"):
+            ti = "_ti_" in name
+            self.arity(e, 2 if ti else 1)
+            task = self.task_arg(args[0], ctx, pre) if ti else _current()
+            flag = self.flag_ref(args[-1])
+            tmp = self.temp(ctx, ir.BOOL)
+            value = 1 if "_set_" in name else 0
+            pre.append(ir.SAtomic((
+                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), span, name),
+                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), span, name),
+            ), span, name + "()"))
+            return ir.ELocal(tmp, ir.BOOL)
+        if name in _WARNS:
+            self.arity(e, 1)
+            c = self.cond(args[0], ctx, pre)
+            tmp = self.temp(ctx, ir.BOOL)
+            self.site += 1
+            text = f"{name}(...)"
+            pre.append(ir.SAssign(ir.LLocal(tmp), c, span, text))
+            pre.append(ir.SBuiltin(ir.Builtin.WARN, (ir.ELocal(tmp, ir.BOOL),), span, text,
+                                   self.site))
+            return ir.ELocal(tmp, ir.BOOL)
+        if name in self.fdecls:
+            fd, _ = self.fdecls[name]
+            ret = self.resolve_type(fd.ret)
+            if ret.kind is ir.Kind.VOID:
+                raise self.err("LZC201", f"void function {name}() used as a value", span)
+            if "pure" in fd.qualifiers:
+                iargs = self.args(e, fd, ctx, pre)
+                ctx.calls.add(name)
+                return ir.EPureCall(name, iargs, ret)
+            if ctx.pure:
+                raise self.err("LZC306", f"pure function calls {name}(), which is not pure",
+                               span)
+            tmp = self.temp(ctx, ret)
+            pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
+            return ir.ELocal(tmp, ret)
+        if name in self._stmt_builtins() or name in ("BUG_ON", "BUG"):
+            raise self.err("LZC302", f"{name}() has no value", span,
+                           help="call it as a statement")
+        raise self.err("LZC104", f"unknown function '{name}'", span,
+                       help="define it in the model, or check the spelling of the kernel "
+                            "built-in (see docs/language.md)")
+
+    def temp(self, ctx: _FnCtx, ty: ir.Type) -> int:
+        ctx.temps += 1
+        return ctx.new_local(f"tmp{ctx.temps}", ty)
+
+    def lvalue(self, target: ast.AExpr, ctx: _FnCtx, pre: Pre) -> tuple[ir.LValue, ir.IExpr]:
+        if isinstance(target, ast.Name):
+            slot = ctx.lookup(target.ident)
+            if slot is not None:
+                return ir.LLocal(slot), ir.ELocal(slot, ctx.locals[slot].type)
+        if isinstance(target, ast.CallExpr) and target.func == "per_cpu":
+            cur = self.expr(target, ctx, pre)
+        else:
+            cur = self.expr(target, ctx, pre)
+        if isinstance(cur, ir.EVar):
+            return ir.LVar(cur.sym, cur.where, cur.index), cur
+        raise self.err("LZC203", "cannot assign to this expression", _span(target),
+                       help="assign to a local, a global, per_cpu(x, cpu) or current->field; "
+                            "use this_cpu_write() for per-CPU variables")
+
+    # ------------------------------------------------------------ whole program
+    def check_calls(self, fns: list[ir.Function]) -> None:
+        graph: dict[str, set[str]] = {f.name: set() for f in fns}
+        for f in fns:
+            _calls(f.body, graph[f.name])
+        state: dict[str, int] = {}
+
+        def visit(n: str, stack: list[str]) -> None:
+            state[n] = 1
+            for m in sorted(graph.get(n, ())):
+                if state.get(m) == 1:
+                    fd = self.fdecls[n][0]
+                    cycle = " -> ".join([*stack[stack.index(m):], n, m]) if m in stack \
+                        else f"{n} -> {m}"
+                    self.diags.append(Diagnostic("LZC301", f"recursive call: {cycle}",
+                                                 fd.span, help="models are inlined; "
+                                                 "unroll the recursion by hand"))
+                elif m in graph and state.get(m) is None:
+                    visit(m, [*stack, n])
+            state[n] = 2
+
+        for n in sorted(graph):
+            if state.get(n) is None:
+                visit(n, [])
+
+    def check_roles(self) -> None:
+        for role, (fn, span) in self.roles.items():
+            if fn not in self.fdecls:
+                self.diags.append(Diagnostic("LZC305", f"{role} names unknown function "
+                                             f"'{fn}'", span))
+
+    def run(self) -> ir.Program | None:
+        self.collect()
+        fns = self.check_functions()
+        self.check_calls(fns)
+        self.check_roles()
+        if self.diags:
+            return None
+        files = tuple(ir.SourceFile(mf.path, mf.header.kind, mf.header.title,
+                                    mf.header.source)
+                      for mf in self.files if mf.header is not None)
+        return ir.Program(
+            files=files,
+            vars=tuple(self.vars.values()),
+            flags=tuple(self.flags),
+            locks=tuple(self.locks),
+            ptes=tuple(self.ptes.values()),
+            functions=tuple(fns),
+            roles=tuple((r, f) for r, (f, _) in sorted(self.roles.items())),
+            enums=tuple(self.enums.items()),
+        )
+
+
+def _current() -> ir.IExpr:
+    return ir.EWorld(ir.World.CURRENT, (), ir.TASK)
+
+
+def _dotted(e: ast.AExpr) -> str | None:
+    if isinstance(e, ast.Name):
+        return e.ident
+    if isinstance(e, ast.Member) and not e.arrow:
+        base = _dotted(e.base)
+        return None if base is None else f"{base}.{e.member}"
+    return None
+
+
+def _span(e: ast.AExpr | ast.TypeRef) -> Span:
+    return e.span
+
+
+def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
+    for s in body:
+        if isinstance(s, ir.SReturn):
+            return True
+        if isinstance(s, ir.SIf) and _always_returns(s.then) and _always_returns(s.other):
+            return True
+        if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.BUG and s.args == (
+                ir.EConst(1, ir.BOOL),):
+            return True
+    return False
+
+
+def _calls(body: tuple[ir.IStmt, ...], out: set[str]) -> None:
+    for s in body:
+        match s:
+            case ir.SCall(func=f, args=args):
+                out.add(f)
+                for a in args:
+                    _expr_calls(a, out)
+            case ir.SIf(cond=c, then=t, other=o):
+                _expr_calls(c, out)
+                _calls(t, out)
+                _calls(o, out)
+            case ir.SAtomic(body=b) | ir.SFor(body=b):
+                _calls(b, out)
+            case ir.SAssign(value=v) | ir.SReturn(value=v) if v is not None:
+                _expr_calls(v, out)
+            case _:
+                pass
+
+
+def _expr_calls(e: ir.IExpr, out: set[str]) -> None:
+    match e:
+        case ir.EPureCall(func=f, args=args):
+            out.add(f)
+            for a in args:
+                _expr_calls(a, out)
+        case ir.EUnary(arg=a):
+            _expr_calls(a, out)
+        case ir.EBinary(left=a, right=b):
+            _expr_calls(a, out)
+            _expr_calls(b, out)
+        case ir.ECond(cond=c, then=t, other=o):
+            _expr_calls(c, out)
+            _expr_calls(t, out)
+            _expr_calls(o, out)
+        case _:
+            pass
+
+
+def check_program(files: list[ast.ModelFile]) -> tuple[ir.Program | None, list[Diagnostic]]:
+    c = Checker(files)
+    prog = c.run()
+    return prog, c.diags

@@ -1,0 +1,103 @@
+"""A small typed wrapper around ``z3.Solver``.
+
+Why a wrapper: engines must not see z3 objects (no stubs, ``Any``
+everywhere), and three rules are easy to get wrong at each call site:
+
+* ``push``/``pop`` must stay balanced even when a check raises, hence
+  :meth:`SmtSolver.frame`;
+* every check runs under a timeout (the engine's remaining time budget);
+* ``unknown`` is a :class:`Status` of its own, with z3's reason, so an
+  engine can only turn it into ``UNKNOWN`` -- there is no way to read it
+  as "unsat".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import z3  # type: ignore[import-untyped, unused-ignore]
+
+from lazycheck.smt.encode import Encoder, Formula, Term
+
+# z3 takes the timeout as an unsigned 32-bit number of milliseconds.
+_MAX_TIMEOUT_MS = 2**32 - 1
+
+
+class Status(enum.Enum):
+    SAT = "sat"
+    UNSAT = "unsat"
+    UNKNOWN = "unknown"
+
+
+class Model:
+    """A satisfying assignment, read through the encoder's handles."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def is_true(self, f: Formula) -> bool:
+        return bool(z3.is_true(self._model.eval(f.z, model_completion=True)))
+
+    def value(self, t: Term) -> int:
+        z = self._model.eval(t.z, model_completion=True)
+        if z3.is_bv_value(z):
+            return int(z.as_signed_long())
+        return int(z.as_long())
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The outcome of one satisfiability check.
+
+    ``model`` is set only for SAT; ``reason`` (z3's ``reason_unknown``, or
+    why no check was run) only for UNKNOWN.
+    """
+
+    status: Status
+    model: Model | None = None
+    reason: str = ""
+
+
+class SmtSolver:
+    """An incremental solver in the encoder's z3 context."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._solver = z3.Solver(ctx=encoder.ctx)
+
+    def add(self, *formulas: Formula) -> None:
+        for f in formulas:
+            self._solver.add(f.z)
+
+    @contextmanager
+    def frame(self) -> Iterator[None]:
+        """Assertions added inside the ``with`` block are retracted after it."""
+        self._solver.push()
+        try:
+            yield
+        finally:
+            self._solver.pop()
+
+    def check(self, *assumptions: Formula, timeout_s: float | None = None) -> Check:
+        """Is the assertion set satisfiable together with ``assumptions``?
+
+        A non-positive ``timeout_s`` returns UNKNOWN without calling z3:
+        the budget is already spent.
+        """
+        if timeout_s is not None:
+            if timeout_s <= 0:
+                return Check(Status.UNKNOWN, reason="timeout")
+            ms = min(max(int(timeout_s * 1000), 1), _MAX_TIMEOUT_MS)
+            self._solver.set("timeout", ms)
+        try:
+            answer = self._solver.check(*[a.z for a in assumptions])
+        except z3.Z3Exception as exc:  # e.g. interrupted, out of memory
+            return Check(Status.UNKNOWN, reason=f"z3 error: {exc}")
+        if answer == z3.sat:
+            return Check(Status.SAT, model=Model(self._solver.model()))
+        if answer == z3.unsat:
+            return Check(Status.UNSAT)
+        return Check(Status.UNKNOWN, reason=str(self._solver.reason_unknown()) or "unknown")

@@ -1,0 +1,337 @@
+"""The flattened transition system every engine consumes.
+
+A :class:`System` is what a model becomes once it is instantiated for one
+kernel configuration (CPUs, tasks, preemption model): a vector of bounded
+integer state variables, one initial state, and a tuple of guarded
+actions.  Each action is a parallel assignment: every right-hand side is
+evaluated in the pre-state, then all assignments take effect at once.
+
+The explicit engine evaluates these expressions on concrete states
+(:mod:`lazycheck.semantics`); the z3 engine translates them to terms
+(:mod:`lazycheck.smt`).  Both read nothing else, which is what lets them
+agree.  Values are Python ints: booleans are 0/1, enumerators their index.
+Every variable stays inside ``[lo, hi]`` by construction: the world
+inserts :class:`Wrap` for wrapping kernel types (``u8``) and a range check
+for bounded ``int<lo..hi>`` types.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from lazycheck.diagnostics import Span
+
+
+class BinOp(enum.Enum):
+    """Binary operators, with C semantics on unbounded integers."""
+
+    ADD = "+"
+    SUB = "-"
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    AND = "&&"
+    OR = "||"
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """The state variable at ``index``."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """``vars[base + index]``; the world guarantees ``0 <= index < size``."""
+
+    base: int
+    size: int
+    index: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    arg: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: BinOp
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Ite:
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Wrap:
+    """``lo + (arg - lo) mod (hi - lo + 1)``: unsigned kernel arithmetic."""
+
+    arg: Expr
+    lo: int
+    hi: int
+
+
+Expr = Const | Var | Select | Not | Binary | Ite | Wrap
+
+TRUE = Const(1)
+FALSE = Const(0)
+
+
+def conj(*parts: Expr) -> Expr:
+    """Smart ``&&``: drops true operands, collapses on a false one."""
+    out: list[Expr] = []
+    for p in parts:
+        if p == TRUE:
+            continue
+        if p == FALSE:
+            return FALSE
+        out.append(p)
+    if not out:
+        return TRUE
+    acc = out[0]
+    for p in out[1:]:
+        acc = Binary(BinOp.AND, acc, p)
+    return acc
+
+
+def disj(*parts: Expr) -> Expr:
+    """Smart ``||``: drops false operands, collapses on a true one."""
+    out: list[Expr] = []
+    for p in parts:
+        if p == FALSE:
+            continue
+        if p == TRUE:
+            return TRUE
+        out.append(p)
+    if not out:
+        return FALSE
+    acc = out[0]
+    for p in out[1:]:
+        acc = Binary(BinOp.OR, acc, p)
+    return acc
+
+
+def neg(e: Expr) -> Expr:
+    if e == TRUE:
+        return FALSE
+    if e == FALSE:
+        return TRUE
+    if isinstance(e, Not):
+        return e.arg
+    return Not(e)
+
+
+def eq(a: Expr, b: Expr) -> Expr:
+    if isinstance(a, Const) and isinstance(b, Const):
+        return TRUE if a.value == b.value else FALSE
+    return Binary(BinOp.EQ, a, b)
+
+
+def ite(c: Expr, t: Expr, e: Expr) -> Expr:
+    if c == TRUE or t == e:
+        return t
+    if c == FALSE:
+        return e
+    return Ite(c, t, e)
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    var: int
+    value: Expr
+
+
+class VarKind(enum.Enum):
+    """What a state variable is; the trace renderer and reductions use it."""
+
+    STATE = "state"  # model state: per-CPU, per-task, global declarations
+    WORLD = "world"  # kernel world: current, preempt_count, PTE memory, ...
+    PC = "pc"  # a task's or interrupt's program counter
+    LOCAL = "local"  # a function local of a task or interrupt context
+    GHOST = "ghost"  # monitor state of the properties; never read by the model
+
+
+@dataclass(frozen=True, slots=True)
+class StateVar:
+    name: str
+    lo: int
+    hi: int
+    kind: VarKind
+    labels: tuple[str, ...] = ()  # value names for enums and bools, else ()
+
+    def show(self, value: int) -> str:
+        if self.labels and self.lo <= value <= self.hi:
+            return self.labels[value - self.lo]
+        return str(value)
+
+
+class ActionKind(enum.Enum):
+    TASK = "task"  # one step of a task's program on the CPU it runs on
+    IRQ_ENTRY = "irq-entry"  # an interrupt arrives on a CPU
+    IRQ = "irq"  # one step of an interrupt handler
+    SWITCH = "switch"  # a context switch on a CPU (hooks run atomically)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStep:
+    """One source statement an action executes, for traces.
+
+    ``when`` is the path condition (over the pre-state) under which the
+    statement runs inside the action; ``TRUE`` for straight-line code.
+    """
+
+    function: str
+    text: str
+    span: Span
+    when: Expr = TRUE
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    name: str
+    kind: ActionKind
+    guard: Expr
+    updates: tuple[Assign, ...]
+    task: int | None = None  # the task whose program or switch this is
+    cpu: int | None = None  # fixed CPU for IRQ_ENTRY/IRQ/SWITCH actions
+    other: int | None = None  # SWITCH: the incoming task (None: idle)
+    steps: tuple[SourceStep, ...] = ()
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a value of the violation variable means."""
+
+    code: int
+    property_id: str
+    message: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """A finite transition system with one initial state.
+
+    ``violation_var`` holds 0 while no checked property has failed and a
+    :class:`Violation` code afterwards; an engine looks for a reachable
+    state where it is non-zero.  ``checked`` lists the property ids the
+    system monitors.
+    """
+
+    vars: tuple[StateVar, ...]
+    init: tuple[int, ...]
+    actions: tuple[Action, ...]
+    violation_var: int
+    violations: tuple[Violation, ...]
+    checked: tuple[str, ...]
+    var_index: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def violation(self, code: int) -> Violation:
+        for v in self.violations:
+            if v.code == code:
+                return v
+        raise KeyError(code)
+
+
+def free_vars(e: Expr, out: set[int] | None = None) -> set[int]:
+    """Indices of the state variables ``e`` may read."""
+    acc: set[int] = set() if out is None else out
+    match e:
+        case Const():
+            pass
+        case Var(index=i):
+            acc.add(i)
+        case Select(base=b, size=n, index=ix):
+            acc.update(range(b, b + n))
+            free_vars(ix, acc)
+        case Not(arg=a) | Wrap(arg=a):
+            free_vars(a, acc)
+        case Binary(left=a, right=b):
+            free_vars(a, acc)
+            free_vars(b, acc)
+        case Ite(cond=c, then=t, other=o):
+            free_vars(c, acc)
+            free_vars(t, acc)
+            free_vars(o, acc)
+    return acc
+
+
+def substitute(e: Expr, env: dict[int, Expr]) -> Expr:
+    """Replace ``Var(i)`` by ``env[i]`` (used to compose sequential steps)."""
+    match e:
+        case Const():
+            return e
+        case Var(index=i):
+            return env.get(i, e)
+        case Select(base=b, size=n, index=ix):
+            idx = substitute(ix, env)
+            cells = [env.get(b + k, Var(b + k)) for k in range(n)]
+            if isinstance(idx, Const):
+                return cells[idx.value]
+            if all(c == Var(b + k) for k, c in enumerate(cells)):
+                return Select(b, n, idx)
+            acc: Expr = cells[n - 1]
+            for k in range(n - 2, -1, -1):
+                acc = ite(eq(idx, Const(k)), cells[k], acc)
+            return acc
+        case Not(arg=a):
+            return neg(substitute(a, env))
+        case Wrap(arg=a, lo=lo, hi=hi):
+            return Wrap(substitute(a, env), lo, hi)
+        case Binary(op=op, left=a, right=b):
+            return simplify_binary(op, substitute(a, env), substitute(b, env))
+        case Ite(cond=c, then=t, other=o):
+            return ite(substitute(c, env), substitute(t, env), substitute(o, env))
+    raise AssertionError(e)
+
+
+def simplify_binary(op: BinOp, a: Expr, b: Expr) -> Expr:
+    """Constant-fold and apply the smart constructors where they apply."""
+    if op is BinOp.AND:
+        return conj(a, b)
+    if op is BinOp.OR:
+        return disj(a, b)
+    if isinstance(a, Const) and isinstance(b, Const):
+        return Const(eval_binop(op, a.value, b.value))
+    return Binary(op, a, b)
+
+
+def eval_binop(op: BinOp, a: int, b: int) -> int:
+    match op:
+        case BinOp.ADD:
+            return a + b
+        case BinOp.SUB:
+            return a - b
+        case BinOp.EQ:
+            return int(a == b)
+        case BinOp.NE:
+            return int(a != b)
+        case BinOp.LT:
+            return int(a < b)
+        case BinOp.LE:
+            return int(a <= b)
+        case BinOp.GT:
+            return int(a > b)
+        case BinOp.GE:
+            return int(a >= b)
+        case BinOp.AND:
+            return int(bool(a) and bool(b))
+        case BinOp.OR:
+            return int(bool(a) or bool(b))
