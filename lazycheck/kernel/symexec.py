@@ -105,6 +105,7 @@ class Exec:
         self.env: dict[int, Expr] = {}
         self.guard: Expr = TRUE
         self.steps: list[SourceStep] = []
+        self.halted: Expr = FALSE  # a BUG() fired: the kernel stops here
 
     # ------------------------------------------------------------ state access
     def read(self, var: int) -> Expr:
@@ -288,7 +289,8 @@ class Exec:
     def run(self, stmts: tuple[ir.IStmt, ...], frame: Frame, when: Expr,
             call: Callable[[ir.SCall, Frame, Expr], None] | None = None) -> None:
         for s in stmts:
-            eff = conj(when, neg(frame.returned), neg(frame.broken), neg(frame.continued))
+            eff = conj(when, neg(frame.returned), neg(frame.broken), neg(frame.continued),
+                       neg(self.halted))
             if eff == FALSE:
                 return
             self.stmt(s, frame, eff, call)
@@ -397,11 +399,12 @@ class Exec:
                 self.write(w.lock_owner + lock.value, Const(NONE), when)
                 self.lock_side(-1, when, s)
             case ir.Builtin.BUG:
-                self.violate("no-bug", conj(when, _truth(args[0])),
-                             f"{s.text} fired", s.span)
+                fired = conj(when, _truth(args[0]))
+                self.violate("no-bug", fired, f"{s.text.rstrip(';')} fired", s.span)
+                self.halted = disj(self.halted, fired)
             case ir.Builtin.WARN:
                 self.violate("no-warn", conj(when, _truth(args[0])),
-                             f"{s.text} fired", s.span)
+                             f"{s.text.rstrip(';')} fired", s.span)
             case ir.Builtin.PTE_WRITE:
                 p, v = args
                 self.write_at(w.pte_mem, lay.nptes, p, v, when)

@@ -512,8 +512,9 @@ class _Builder:
             guard = conj(eq(Var(pc), Const(num[p.src])), here, p.guard)
             ups = [Assign(v, e) for v, e in p.updates] + [Assign(pc, Const(num[p.dst]))]
             name = f"{self.lay.task_name(t)}:{num[p.src]}->{num[p.dst]}#{k}"
+            steps = tuple(x for x in p.steps if x.text)
             out.append(Action(name, ActionKind.TASK, guard, tuple(ups), task=t,
-                              steps=p.steps, summary=_summary(p.steps)))
+                              steps=steps, summary=_summary(steps)))
         return out
 
     def irq_actions(self, c: int, base: int, pb: ProgramBuilder, stable: list[int],
@@ -538,9 +539,10 @@ class _Builder:
             dst = Const(NONE) if p.dst == pb.cfg.exit else Const(num[p.dst])
             guard = conj(eq(Var(irq_pc), Const(num[p.src])), p.guard)
             ups = [Assign(v, e) for v, e in p.updates] + [Assign(irq_pc, dst)]
+            steps = tuple(x for x in p.steps if x.text)
             out.append(Action(f"irq@cpu{c}:{num[p.src]}->{dst.value}#{k}", ActionKind.IRQ,
-                              guard, tuple(ups), cpu=c, steps=p.steps,
-                              summary=_summary(p.steps)))
+                              guard, tuple(ups), cpu=c, steps=steps,
+                              summary=_summary(steps)))
         return out
 
     def switch_actions(self, sh: Shared, world: object,
@@ -586,18 +588,20 @@ class _Builder:
                     end = prog.function("arch_end_context_switch")
                     self.hook(ex, start, (Const(prev),))
                     self.hook(ex, sw, (Const(prev), Const(nxt)))
-                    ex.write(world.curr + c, Const(nxt), TRUE)
+                    ok = neg(ex.halted)
+                    ex.write(world.curr + c, Const(nxt), ok)
                     if nxt != idle:
-                        ex.write(world.cpu_of + nxt, Const(c), TRUE)
+                        ex.write(world.cpu_of + nxt, Const(c), ok)
                     ex2 = Exec(sh, Context(Const(nxt), Const(c), Const(0), False, True))
                     ex2.env, ex2.guard, ex2.steps = ex.env, ex.guard, ex.steps
+                    ex2.halted = ex.halted
                     self.hook(ex2, end, (Const(nxt),))
                     ex2.settle_writes()
                     ups = tuple(Assign(v, e) for v, e in sorted(ex2.updates().items()))
                     pn, nn = lay.task_name(prev), lay.task_name(nxt)
                     out.append(Action(f"switch@cpu{c}:{pn}->{nn}", ActionKind.SWITCH,
                                       conj(guard, ex2.guard), ups, task=prev, cpu=c,
-                                      other=nxt, steps=tuple(ex2.steps),
+                                      other=nxt, steps=tuple(x for x in ex2.steps if x.text),
                                       summary=f"context switch {pn} -> {nn}"))
         return out
 
@@ -605,7 +609,7 @@ class _Builder:
         frame = Frame(fn, {})
         for p, a in zip(fn.params, args, strict=True):
             frame.regs[p.slot] = a
-        ex.run(fn.body, frame, TRUE)
+        ex.run(fn.body, frame, neg(ex.halted))
 
 
 def _summary(steps: tuple[SourceStep, ...]) -> str:

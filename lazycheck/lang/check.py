@@ -771,8 +771,8 @@ class Checker:
             tmp = self.temp(ctx, ir.BOOL)
             value = 1 if "_set_" in name else 0
             pre.append(ir.SAtomic((
-                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), span, name),
-                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), span, name),
+                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), span, ""),
+                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), span, ""),
             ), span, name + "()"))
             return ir.ELocal(tmp, ir.BOOL)
         if name in _WARNS:
@@ -781,7 +781,7 @@ class Checker:
             tmp = self.temp(ctx, ir.BOOL)
             self.site += 1
             text = f"{name}(...)"
-            pre.append(ir.SAssign(ir.LLocal(tmp), c, span, text))
+            pre.append(ir.SAssign(ir.LLocal(tmp), c, span, ""))
             pre.append(ir.SBuiltin(ir.Builtin.WARN, (ir.ELocal(tmp, ir.BOOL),), span, text,
                                    self.site))
             return ir.ELocal(tmp, ir.BOOL)

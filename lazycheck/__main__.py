@@ -1,0 +1,5 @@
+"""``python -m lazycheck``."""
+
+from lazycheck.cli import main
+
+main()

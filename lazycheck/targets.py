@@ -1,0 +1,177 @@
+"""Targets: arch model x api model x scenario x kernel config x bound, as data.
+
+A target lives in ``specs/targets/<name>.toml``; its expected verdict is
+stored there too, never in a comment.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck.errors import ModelError
+from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.properties import BY_ID, DEFAULT_PROPERTIES
+
+MAX_BOUND = 400  # deeper than any target needs; a larger bound is a mistake
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    verdict: str  # "pass" | "fail"
+    property: str | None = None
+
+    def __str__(self) -> str:
+        return self.verdict if self.property is None else f"{self.verdict}:{self.property}"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    path: Path
+    description: str
+    arch: str  # e.g. "x86-xen-pv"
+    generation: str  # e.g. "G0"
+    source: str  # the commit or message the target is about
+    models: tuple[Path, ...]
+    config: KernelConfig
+    bound: int
+    expect: Expectation
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository: the nearest directory above ``start`` with specs/targets."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "specs" / "targets").is_dir() and (d / "models").is_dir():
+            return d
+    pkg = Path(__file__).resolve().parent.parent
+    return pkg
+
+
+def target_names(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "specs" / "targets").glob("*.toml"))
+
+
+def _key_span(path: Path, text: str, key: str) -> Span:
+    for i, line in enumerate(text.splitlines(), 1):
+        m = re.match(rf"\s*{re.escape(key)}\s*=", line)
+        if m:
+            return Span(str(path), i, line.index(key) + 1, len(key))
+    return Span(str(path), 1, 1)
+
+
+def load_target(name: str, root: Path) -> Target:
+    path = root / "specs" / "targets" / f"{name}.toml"
+    if not path.is_file():
+        known = target_names(root)
+        close = [k for k in known if name.split("-")[0] in k][:5]
+        raise ModelError([Diagnostic(
+            "LZC401", f"unknown target '{name}'", None,
+            help=("did you mean: " + ", ".join(close) + "? " if close else "")
+            + "`lazycheck list` shows every target")])
+    shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        span = Span(shown, int(m.group(1)), int(m.group(2))) if m else Span(shown, 1, 1)
+        raise ModelError([Diagnostic("LZC402", f"not valid TOML: {exc}", span)],
+                         {shown: text}) from None
+
+    def bad(key: str, msg: str, help: str | None = None) -> ModelError:
+        return ModelError([Diagnostic("LZC402", msg, _key_span(Path(shown), text, key),
+                                      help=help)], {shown: text})
+
+    def get(table: dict[str, object], key: str, typ: type, default: object = None) -> object:
+        if key not in table:
+            if default is None:
+                raise bad(key, f"missing key '{key}'")
+            return default
+        v = table[key]
+        if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
+            raise bad(key, f"'{key}' must be a {typ.__name__}")
+        return v
+
+    models_dir = root / "models"
+    mods: list[Path] = []
+    for key in ("arch", "api", "scenario"):
+        rel = str(get(data, key, str))
+        p = models_dir / rel
+        if not p.is_file():
+            raise bad(key, f"{key} model 'models/{rel}' does not exist",
+                      help="paths are relative to models/")
+        mods.append(p)
+    kernel = data.get("kernel", {})
+    check = data.get("check", {})
+    expect = data.get("expect", {})
+    if not all(isinstance(t, dict) for t in (kernel, check, expect)):
+        raise bad("kernel", "[kernel], [check] and [expect] must be tables")
+    assert isinstance(kernel, dict) and isinstance(check, dict) and isinstance(expect, dict)
+    tasks = get(kernel, "tasks", list)
+    assert isinstance(tasks, list)
+    if not tasks or not all(isinstance(t, str) for t in tasks):
+        raise bad("tasks", "'tasks' must list at least one task program by name")
+    preempt_s = str(get(kernel, "preempt", str, "full"))
+    try:
+        preempt = Preempt(preempt_s)
+    except ValueError:
+        raise bad("preempt", f"unknown preemption model '{preempt_s}'",
+                  help="use none, voluntary, full or rt") from None
+    handlers = get(kernel, "irq_handlers", list, [])
+    assert isinstance(handlers, list)
+    props = get(check, "properties", list, list(DEFAULT_PROPERTIES))
+    assert isinstance(props, list)
+    for p in props:
+        if p not in BY_ID:
+            raise bad("properties", f"unknown property '{p}'",
+                      help="known: " + ", ".join(sorted(BY_ID)))
+    verdict = str(get(expect, "verdict", str))
+    if verdict not in ("pass", "fail"):
+        raise bad("verdict", "expected verdict must be \"pass\" or \"fail\"")
+    prop = expect.get("property")
+    if verdict == "fail" and (not isinstance(prop, str) or prop not in props):
+        raise bad("verdict", "a \"fail\" expectation names the failing property, one of "
+                  "the checked ones", help='add property = "<id>" under [expect]')
+    cpus = get(kernel, "cpus", int)
+    irqs = get(kernel, "irqs", int, 0)
+    bound = get(check, "bound", int)
+    assert isinstance(cpus, int) and isinstance(irqs, int) and isinstance(bound, int)
+    config = KernelConfig(cpus=cpus, tasks=tuple(str(t) for t in tasks), preempt=preempt,
+                          irq_handlers=tuple(str(h) for h in handlers), irqs=irqs,
+                          properties=tuple(str(p) for p in props))
+    validate_config(config, bound, lambda k, m: bad(k, m))
+    return Target(name=name, path=path, description=str(get(data, "description", str)),
+                  arch=str(get(data, "arch_name", str)),
+                  generation=str(get(data, "generation", str)),
+                  source=str(get(data, "source", str)), models=tuple(mods), config=config,
+                  bound=bound,
+                  expect=Expectation(verdict, str(prop) if verdict == "fail" else None))
+
+
+def validate_config(config: KernelConfig, bound: int,
+                    bad: object = None) -> None:
+    """Reject configurations the explorer cannot hold in memory or that make no sense."""
+    problems: list[tuple[str, str]] = []
+    if not 1 <= config.cpus <= 4:
+        problems.append(("cpus", f"{config.cpus} CPUs: use 1 to 4"))
+    if not 1 <= config.ntasks <= 4:
+        problems.append(("tasks", f"{config.ntasks} tasks: use 1 to 4"))
+    if not 0 <= config.irqs <= 3:
+        problems.append(("irqs", f"{config.irqs} interrupts: use 0 to 3"))
+    if config.irqs and not config.irq_handlers:
+        problems.append(("irqs", "interrupts are allowed but no irq_handlers are named"))
+    if not 1 <= bound <= MAX_BOUND:
+        problems.append(("bound", f"bound {bound} is outside 1..{MAX_BOUND}"))
+    if not problems:
+        return
+    key, msg = problems[0]
+    if callable(bad):
+        raise bad(key, msg)
+    code = "LZC404" if key == "bound" else "LZC403"
+    raise ModelError([Diagnostic(code, msg, None,
+                                 help="these limits keep the state space within memory")])

@@ -1,0 +1,118 @@
+"""Counterexample traces: the steps an engine found, replayed and explained.
+
+A :class:`Trace` is built only by replaying action indices through the
+concrete semantics, so every trace shown to a user has been re-checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lazycheck.semantics import Semantics, State
+from lazycheck.system import Action, ActionKind, SourceStep, System, VarKind
+
+# world variables that change at almost every step and say little to a reviewer
+_QUIET = ("irq_budget", "cpu_of[")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    name: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.old} -> {self.new}"
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    number: int
+    action: Action
+    cpu: str
+    actor: str  # the task or interrupt that acts
+    statements: tuple[SourceStep, ...]  # those that ran (path condition true)
+    changes: tuple[Change, ...]
+    context: str  # preempt/irq state of the actor after the step
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    steps: tuple[TraceStep, ...]
+    states: tuple[State, ...]
+    violation_code: int
+
+
+def _value(system: System, state: State, name: str) -> int:
+    return state[system.var_index[name]]
+
+
+def _show(system: System, state: State, name: str) -> str:
+    i = system.var_index[name]
+    return system.vars[i].show(state[i])
+
+
+def task_names(system: System) -> list[str]:
+    return [system.vars[i].labels[k] for i in (system.var_index["curr[cpu0]"],)
+            for k in range(len(system.vars[i].labels))]
+
+
+def build_trace(system: System, actions: Sequence[int]) -> Trace:
+    sem = Semantics(system)
+    states = sem.replay(actions)
+    names = task_names(system)
+    steps = []
+    for k, idx in enumerate(actions):
+        pre, post = states[k], states[k + 1]
+        a = system.actions[idx]
+        if a.kind is ActionKind.TASK:
+            assert a.task is not None
+            actor = names[a.task]
+            cpu = _show(system, pre, f"cpu_of[{actor}]")
+        elif a.kind is ActionKind.SWITCH:
+            actor = names[a.task] if a.task is not None else "?"
+            cpu = f"cpu{a.cpu}"
+        else:
+            cpu = f"cpu{a.cpu}"
+            actor = "irq"
+        ran = tuple(s for s in a.steps if sem.evaluate(s.when, pre))
+        changes = []
+        for i, var in enumerate(system.vars):
+            if pre[i] == post[i] or var.kind not in (VarKind.STATE, VarKind.WORLD):
+                continue
+            if var.name.startswith(_QUIET):
+                continue
+            changes.append(Change(var.name, var.show(pre[i]), var.show(post[i])))
+        steps.append(TraceStep(k + 1, a, cpu, actor, ran, tuple(changes),
+                               _context(system, post, a, names)))
+    code = states[-1][system.violation_var] if states else 0
+    return Trace(tuple(steps), tuple(states), code)
+
+
+def _context(system: System, state: State, a: Action, names: list[str]) -> str:
+    if a.kind in (ActionKind.IRQ, ActionKind.IRQ_ENTRY):
+        return "irq"
+    task = names[a.other] if a.kind is ActionKind.SWITCH and a.other is not None else (
+        names[a.task] if a.task is not None else "")
+    if not task:
+        return ""
+    pc = _value(system, state, f"preempt_count[{task}]")
+    off = _value(system, state, f"irqs_disabled[{task}]")
+    parts = [f"preempt_count={pc}"]
+    if off:
+        parts.append("irqs off")
+    return " ".join(parts)
+
+
+def pending_writes(system: System, state: State) -> list[tuple[str, str, str]]:
+    """(writer, pte, value) of every PTE write that has not taken effect."""
+    out = []
+    for i, var in enumerate(system.vars):
+        if var.kind is VarKind.GHOST and var.name.startswith("pending(") and state[i]:
+            inner = var.name[len("pending("):-1]
+            writer, pte = inner.split(",", 1)
+            val = state[system.var_index[f"pending_val({writer},{pte})"]]
+            out.append((writer, pte, str(val)))
+    return out
+
