@@ -44,7 +44,7 @@ class Type:
             return "u8" if self.wrap else f"int<{self.lo}..{self.hi}>"
         if self.kind is Kind.ENUM:
             return f"enum {self.enum}"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 VOID = Type(Kind.VOID)

@@ -8,7 +8,6 @@ explicit engine and trace replay both step states through
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from lazycheck.errors import ReplayError
 from lazycheck.system import (
@@ -29,31 +28,42 @@ State = tuple[int, ...]
 Fn = Callable[[State], int]
 
 
-def compile_expr(e: Expr) -> Fn:
-    """Turn an expression into a closure ``state -> int``."""
+def compile_expr(e: Expr, memo: dict[int, Fn] | None = None) -> Fn:
+    """Turn an expression into a closure ``state -> int``.
+
+    Shared subterms (expressions are DAGs) are compiled once via ``memo``.
+    """
+    m: dict[int, Fn] = {} if memo is None else memo
+    key = id(e)
+    if key not in m:
+        m[key] = _compile(e, m)
+    return m[key]
+
+
+def _compile(e: Expr, m: dict[int, Fn]) -> Fn:
     match e:
         case Const(value=v):
             return lambda s: v
         case Var(index=i):
             return lambda s: s[i]
-        case Select(base=b, index=ix):
-            fi = compile_expr(ix)
+        case Select(base=base, index=ix):
+            fi = compile_expr(ix, m)
             if isinstance(ix, Var):
                 j = ix.index
-                return lambda s: s[b + s[j]]
-            return lambda s: s[b + fi(s)]
+                return lambda s: s[base + s[j]]
+            return lambda s: s[base + fi(s)]
         case Not(arg=a):
-            fa = compile_expr(a)
+            fa = compile_expr(a, m)
             return lambda s: 0 if fa(s) else 1
         case Wrap(arg=a, lo=lo, hi=hi):
-            fa = compile_expr(a)
+            fa = compile_expr(a, m)
             width = hi - lo + 1
             return lambda s: lo + (fa(s) - lo) % width
         case Ite(cond=c, then=t, other=o):
-            fc, ft, fo = compile_expr(c), compile_expr(t), compile_expr(o)
+            fc, ft, fo = compile_expr(c, m), compile_expr(t, m), compile_expr(o, m)
             return lambda s: ft(s) if fc(s) else fo(s)
         case Binary(op=op, left=a, right=b):
-            return _compile_binary(op, compile_expr(a), compile_expr(b))
+            return _compile_binary(op, compile_expr(a, m), compile_expr(b, m))
     raise AssertionError(e)
 
 
@@ -82,11 +92,76 @@ def _compile_binary(op: BinOp, fa: Fn, fb: Fn) -> Fn:
     raise AssertionError(op)
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledAction:
-    guard: Fn
-    targets: tuple[int, ...]
-    values: tuple[Fn, ...]
+_PYOP = {BinOp.ADD: "+", BinOp.SUB: "-", BinOp.EQ: "==", BinOp.NE: "!=", BinOp.LT: "<",
+         BinOp.LE: "<=", BinOp.GT: ">", BinOp.GE: ">="}
+
+
+class _Codegen:
+    """Straight-line Python for an expression DAG: one local per shared subterm.
+
+    The generated source holds only integers, state indices and operators,
+    never text from a model, so models are still parsed and not executed.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[int, str] = {}
+        self.keep: list[Expr] = []  # keeps ids stable while compiling
+
+    def emit(self, e: Expr) -> str:
+        key = id(e)
+        if key in self.names:
+            return self.names[key]
+        self.keep.append(e)
+        match e:
+            case Const(value=v):
+                return str(v)
+            case Var(index=i):
+                code = f"s[{i}]"
+            case Select(base=base, index=ix):
+                code = f"s[{base} + {self.emit(ix)}]"
+            case Not(arg=a):
+                code = f"(0 if {self.emit(a)} else 1)"
+            case Wrap(arg=a, lo=lo, hi=hi):
+                code = f"({lo} + ({self.emit(a)} - {lo}) % {hi - lo + 1})"
+            case Ite(cond=c, then=t, other=o):
+                code = f"({self.emit(t)} if {self.emit(c)} else {self.emit(o)})"
+            case Binary(op=op, left=a, right=b):
+                la, rb = self.emit(a), self.emit(b)
+                if op is BinOp.AND:
+                    code = f"(1 if ({la} and {rb}) else 0)"
+                elif op is BinOp.OR:
+                    code = f"(1 if ({la} or {rb}) else 0)"
+                elif op in (BinOp.ADD, BinOp.SUB):
+                    code = f"({la} {_PYOP[op]} {rb})"
+                else:
+                    code = f"(1 if {la} {_PYOP[op]} {rb} else 0)"
+            case _:
+                raise AssertionError(e)
+        name = f"t{len(self.names)}"
+        self.lines.append(f"    {name} = {code}")
+        self.names[key] = name
+        return name
+
+
+def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...]
+                    ) -> Callable[[State], State | None]:
+    g = _Codegen()
+    gv = g.emit(guard)
+    g.lines.append(f"    if not {gv}:\n        return None")
+    outs = [g.emit(v) for v in values]
+    g.lines.append("    n = list(s)")
+    for t, o in zip(targets, outs, strict=True):
+        g.lines.append(f"    n[{t}] = {o}")
+    g.lines.append("    return tuple(n)")
+    src = "def step(s):\n" + "\n".join(g.lines) + "\n"
+    ns: dict[str, object] = {}
+    exec(compile(src, "<lazycheck action>", "exec"), ns)
+    fn = ns["step"]
+    assert callable(fn)
+    return fn
+
+
 
 
 class Semantics:
@@ -94,12 +169,9 @@ class Semantics:
 
     def __init__(self, system: System) -> None:
         self.system = system
-        self._actions = tuple(
-            _CompiledAction(
-                compile_expr(a.guard),
-                tuple(u.var for u in a.updates),
-                tuple(compile_expr(u.value) for u in a.updates),
-            )
+        self._steps = tuple(
+            _compile_action(a.guard, tuple(u.var for u in a.updates),
+                            tuple(u.value for u in a.updates))
             for a in system.actions
         )
         self._violation = system.violation_var
@@ -108,24 +180,21 @@ class Semantics:
         return state[self._violation]
 
     def enabled(self, state: State, index: int) -> bool:
-        return bool(self._actions[index].guard(state))
+        return self._steps[index](state) is not None
 
     def step(self, state: State, index: int) -> State:
-        """The successor of ``state`` under action ``index`` (assumed enabled)."""
-        ca = self._actions[index]
-        nxt = list(state)
-        for t, f in zip(ca.targets, ca.values, strict=True):
-            nxt[t] = f(state)
-        return tuple(nxt)
+        """The successor of ``state`` under action ``index``, which must be enabled."""
+        nxt = self._steps[index](state)
+        if nxt is None:
+            raise ReplayError(f"action {self.system.actions[index].name} is not enabled")
+        return nxt
 
     def successors(self, state: State) -> list[tuple[int, State]]:
         out: list[tuple[int, State]] = []
-        for i, ca in enumerate(self._actions):
-            if ca.guard(state):
-                nxt = list(state)
-                for t, f in zip(ca.targets, ca.values, strict=True):
-                    nxt[t] = f(state)
-                out.append((i, tuple(nxt)))
+        for i, step in enumerate(self._steps):
+            nxt = step(state)
+            if nxt is not None:
+                out.append((i, nxt))
         return out
 
     def evaluate(self, e: Expr, state: State) -> int:
@@ -140,7 +209,7 @@ class Semantics:
         state: State = self.system.init
         states = [state]
         for k, idx in enumerate(actions):
-            if not 0 <= idx < len(self._actions):
+            if not 0 <= idx < len(self._steps):
                 raise ReplayError(f"step {k + 1}: no action #{idx}")
             if not self.enabled(state, idx):
                 name = self.system.actions[idx].name

@@ -143,8 +143,17 @@ def eq(a: Expr, b: Expr) -> Expr:
     return Binary(BinOp.EQ, a, b)
 
 
+def _same(a: Expr, b: Expr) -> bool:
+    """Cheap equality: identity, or equal leaves.  Never walks a whole tree."""
+    if a is b:
+        return True
+    if isinstance(a, Const | Var) and type(a) is type(b):
+        return a == b
+    return False
+
+
 def ite(c: Expr, t: Expr, e: Expr) -> Expr:
-    if c == TRUE or t == e:
+    if c == TRUE or _same(t, e):
         return t
     if c == FALSE:
         return e
@@ -250,9 +259,14 @@ class System:
         raise KeyError(code)
 
 
-def free_vars(e: Expr, out: set[int] | None = None) -> set[int]:
-    """Indices of the state variables ``e`` may read."""
+def free_vars(e: Expr, out: set[int] | None = None,
+              seen: set[int] | None = None) -> set[int]:
+    """Indices of the state variables ``e`` may read (shared subterms visited once)."""
     acc: set[int] = set() if out is None else out
+    done: set[int] = set() if seen is None else seen
+    if id(e) in done:
+        return acc
+    done.add(id(e))
     match e:
         case Const():
             pass
@@ -260,28 +274,44 @@ def free_vars(e: Expr, out: set[int] | None = None) -> set[int]:
             acc.add(i)
         case Select(base=b, size=n, index=ix):
             acc.update(range(b, b + n))
-            free_vars(ix, acc)
+            free_vars(ix, acc, done)
         case Not(arg=a) | Wrap(arg=a):
-            free_vars(a, acc)
+            free_vars(a, acc, done)
         case Binary(left=a, right=b):
-            free_vars(a, acc)
-            free_vars(b, acc)
+            free_vars(a, acc, done)
+            free_vars(b, acc, done)
         case Ite(cond=c, then=t, other=o):
-            free_vars(c, acc)
-            free_vars(t, acc)
-            free_vars(o, acc)
+            free_vars(c, acc, done)
+            free_vars(t, acc, done)
+            free_vars(o, acc, done)
     return acc
 
 
-def substitute(e: Expr, env: dict[int, Expr]) -> Expr:
-    """Replace ``Var(i)`` by ``env[i]`` (used to compose sequential steps)."""
+def substitute(e: Expr, env: dict[int, Expr], memo: dict[int, Expr] | None = None) -> Expr:
+    """Replace ``Var(i)`` by ``env[i]`` (used to compose sequential steps).
+
+    ``memo`` maps ``id(subterm)`` to its result so that shared subterms are
+    rewritten once; expressions are DAGs and a tree walk would be exponential.
+    """
+    if not env:
+        return e
+    m: dict[int, Expr] = {} if memo is None else memo
+    key = id(e)
+    if key in m:
+        return m[key]
+    r = _substitute(e, env, m)
+    m[key] = r
+    return r
+
+
+def _substitute(e: Expr, env: dict[int, Expr], m: dict[int, Expr]) -> Expr:
     match e:
         case Const():
             return e
         case Var(index=i):
             return env.get(i, e)
         case Select(base=b, size=n, index=ix):
-            idx = substitute(ix, env)
+            idx = substitute(ix, env, m)
             cells = [env.get(b + k, Var(b + k)) for k in range(n)]
             if isinstance(idx, Const):
                 return cells[idx.value]
@@ -292,13 +322,13 @@ def substitute(e: Expr, env: dict[int, Expr]) -> Expr:
                 acc = ite(eq(idx, Const(k)), cells[k], acc)
             return acc
         case Not(arg=a):
-            return neg(substitute(a, env))
+            return neg(substitute(a, env, m))
         case Wrap(arg=a, lo=lo, hi=hi):
-            return Wrap(substitute(a, env), lo, hi)
+            return Wrap(substitute(a, env, m), lo, hi)
         case Binary(op=op, left=a, right=b):
-            return simplify_binary(op, substitute(a, env), substitute(b, env))
+            return simplify_binary(op, substitute(a, env, m), substitute(b, env, m))
         case Ite(cond=c, then=t, other=o):
-            return ite(substitute(c, env), substitute(t, env), substitute(o, env))
+            return ite(substitute(c, env, m), substitute(t, env, m), substitute(o, env, m))
     raise AssertionError(e)
 
 

@@ -77,6 +77,12 @@ def build_trace(system: System, actions: Sequence[int]) -> Trace:
             cpu = f"cpu{a.cpu}"
             actor = "irq"
         ran = tuple(s for s in a.steps if sem.evaluate(s.when, pre))
+        if k == len(actions) - 1 and post[system.violation_var]:
+            # a fired BUG_ON/WARN_ON ends the story: the kernel oopses there
+            site = system.violation(post[system.violation_var]).span
+            cut = [i for i, s in enumerate(ran) if s.span == site]
+            if cut:
+                ran = ran[:cut[-1] + 1]
         changes = []
         for i, var in enumerate(system.vars):
             if pre[i] == post[i] or var.kind not in (VarKind.STATE, VarKind.WORLD):

@@ -156,7 +156,7 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     budget = lay.alloc("irq_budget", 0, lay.config.irqs, VarKind.WORLD, lay.config.irqs)
     owner = lay.alloc_array("lock_owner", (max(1, len(prog.locks)),),
                             [f"owner({n})" for n in prog.locks] or ["owner(-)"], NONE,
-                            nall - 1, VarKind.WORLD, NONE, ("none",) + tnames)
+                            nall - 1, VarKind.WORLD, NONE, ("none", *tnames))
     pnames = [q.name for q in prog.ptes] or ["pte"]
     inits = [q.init for q in prog.ptes] or [0]
     mem = lay.alloc_array("pte_mem", (p,), [f"pte[{n}]" for n in pnames], 0, ir.PTEVAL_MAX,

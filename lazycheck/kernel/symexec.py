@@ -105,7 +105,7 @@ class Exec:
         self.env: dict[int, Expr] = {}
         self.guard: Expr = TRUE
         self.steps: list[SourceStep] = []
-        self.halted: Expr = FALSE  # a BUG() fired: the kernel stops here
+        self.halted: Expr = FALSE  # a BUG() fired on this path: the kernel stopped
 
     # ------------------------------------------------------------ state access
     def read(self, var: int) -> Expr:
@@ -399,6 +399,7 @@ class Exec:
                 self.write(w.lock_owner + lock.value, Const(NONE), when)
                 self.lock_side(-1, when, s)
             case ir.Builtin.BUG:
+                # the kernel oopses here: nothing after it in this step runs
                 fired = conj(when, _truth(args[0]))
                 self.violate("no-bug", fired, f"{s.text.rstrip(';')} fired", s.span)
                 self.halted = disj(self.halted, fired)
@@ -490,7 +491,7 @@ def _truth(e: Expr) -> Expr:
     """C truth value of an int expression as 0/1."""
     if isinstance(e, Const):
         return TRUE if e.value else FALSE
-    if isinstance(e, Not) or (hasattr(e, "op") and getattr(e, "op") in (
+    if isinstance(e, Not) or (hasattr(e, "op") and e.op in (
             BinOp.EQ, BinOp.NE, BinOp.LT, BinOp.LE, BinOp.GT, BinOp.GE, BinOp.AND,
             BinOp.OR)):
         return e

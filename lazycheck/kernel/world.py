@@ -449,7 +449,7 @@ class _Builder:
         irq_progs: list[tuple[int, int, ProgramBuilder, list[int], list[Path]]] = []
         next_pc = 0
         for c in range(lay.ncpus):
-            for h, fn in enumerate(irq_fns):
+            for _h, fn in enumerate(irq_fns):
                 pb = ProgramBuilder(sh, Context(Var(world.curr + c), Const(c),
                                                 Const(lay.ntasks + c), True),
                                     f"irq@cpu{c}.{fn.name}", False)
@@ -609,7 +609,7 @@ class _Builder:
         frame = Frame(fn, {})
         for p, a in zip(fn.params, args, strict=True):
             frame.regs[p.slot] = a
-        ex.run(fn.body, frame, neg(ex.halted))
+        ex.run(fn.body, frame, TRUE)
 
 
 def _summary(steps: tuple[SourceStep, ...]) -> str:

@@ -7,6 +7,7 @@ keeps going after an error so one run reports them all.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -113,10 +114,8 @@ class Checker:
         for mf in self.files:
             kind = mf.header.kind if mf.header else "common"
             for d in mf.decls:
-                try:
+                with contextlib.suppress(_Error):
                     self.collect_decl(d, kind)
-                except _Error:
-                    pass
 
     def const_value(self, e: ast.AExpr, ty: ir.Type) -> int:
         if isinstance(e, ast.Num):
@@ -219,10 +218,8 @@ class Checker:
         out: list[ir.Function] = []
         for name in self.fdecls:
             fd, kind = self.fdecls[name]
-            try:
+            with contextlib.suppress(_Error):
                 out.append(self.check_function(fd, kind))
-            except _Error:
-                pass
         return out
 
     def check_function(self, fd: ast.FuncDecl, kind: str) -> ir.Function:
@@ -256,10 +253,8 @@ class Checker:
         ctx.scopes.append({})
         out: list[ir.IStmt] = []
         for s in stmts:
-            try:
+            with contextlib.suppress(_Error):
                 out.extend(self.stmt(s, ctx))
-            except _Error:
-                pass
         ctx.scopes.pop()
         return tuple(out)
 
@@ -271,7 +266,7 @@ class Checker:
                 value = self.expr(init, ctx, pre, want=ty) if init is not None else None
                 slot = ctx.new_local(name, ty)
                 ctx.scopes[-1][name] = slot
-                if value is None:
+                if value is None or init is None:
                     return pre
                 return [*pre, ir.SAssign(ir.LLocal(slot), self.coerce(value, ty, init),
                                          span, text)]
@@ -343,15 +338,15 @@ class Checker:
     def call_stmt(self, e: ast.CallExpr, ctx: _FnCtx, dest: ir.LLocal | None,
                   text: str) -> list[ir.IStmt]:
         pre: Pre = []
-        name, args, span = e.func, e.args, e.span
+        name, _args, span = e.func, e.args, e.span
         handler = self._stmt_builtins().get(name)
         if handler is not None:
-            return [*pre, *handler(e, ctx, pre, text)]
+            out = handler(e, ctx, pre, text)  # may hoist calls into pre: run it first
+            return [*pre, *out]
         if name in _WARNS or name in ("BUG_ON", "BUG"):
             return self.bug_warn(e, ctx, pre, text)
-        if name in self._expr_builtins():
-            if dest is None:
-                raise self.err("LZC003", f"result of {name}() is not used", span)
+        if name in self._expr_builtins() and dest is None:
+            raise self.err("LZC003", f"result of {name}() is not used", span)
         if name in self.fdecls:
             fd, _ = self.fdecls[name]
             if "pure" in fd.qualifiers and dest is None:
@@ -578,27 +573,28 @@ class Checker:
             case ast.Member():
                 return self.member(e, ctx, pre)
             case ast.Index(base=base, index=ix):
-                name = _dotted(base)
-                sym = self.vars.get(name or "")
-                if sym is None:
-                    raise self.err("LZC101", f"unknown array '{name or '?'}'", _span(base))
-                if sym.storage != "global":
-                    raise self.err("LZC206", f"'{sym.name}' is {sym.storage}: read it with "
-                                   f"{'this_cpu_read()' if sym.storage == 'percpu' else 'current->'}",
-                                   _span(base))
                 indices: list[ir.IExpr] = [self.expr(ix, ctx, pre)]
                 while isinstance(base, ast.Index):
                     indices.insert(0, self.expr(base.index, ctx, pre))
                     base = base.base
-                return ir.EVar(sym.name, None, self.check_index(sym, indices, _span(e)),
-                               sym.type)
+                aname = _dotted(base)
+                asym = self.vars.get(aname or "")
+                if asym is None:
+                    raise self.err("LZC101", f"unknown array '{aname or '?'}'", _span(base))
+                if asym.storage != "global":
+                    how = "this_cpu_read()" if asym.storage == "percpu" else "current->"
+                    raise self.err("LZC206", f"'{asym.name}' is {asym.storage}: read it with "
+                                   f"{how}", _span(base))
+                return ir.EVar(asym.name, None, self.check_index(asym, indices, _span(e)),
+                               asym.type)
             case ast.Unary(op="!", arg=a):
                 return ir.EUnary("!", self.cond(a, ctx, pre), ir.BOOL)
             case ast.Unary(op="-", arg=a):
-                v = self.expr(a, ctx, pre)
-                if isinstance(v, ir.EConst):
-                    return ir.EConst(-v.value, ir.Type(ir.Kind.INT, -v.value, -v.value))
-                return ir.EUnary("-", v, ir.type_of(v))
+                neg_arg = self.expr(a, ctx, pre)
+                if isinstance(neg_arg, ir.EConst):
+                    nv = -neg_arg.value
+                    return ir.EConst(nv, ir.Type(ir.Kind.INT, nv, nv))
+                return ir.EUnary("-", neg_arg, ir.type_of(neg_arg))
             case ast.Unary(op="&", span=span):
                 raise self.err("LZC201", "'&' is only allowed in spin_lock(&lock) and "
                                "this_cpu_*(&var)", span)
@@ -705,11 +701,11 @@ class Checker:
         if ir.type_of(task).kind is not ir.Kind.TASK:
             raise self.err("LZC201", f"'->' on a {ir.type_of(task)}: only tasks have fields",
                            e.span)
-        sym = self.vars.get(field_name)
-        if sym is None or sym.storage != "pertask":
+        fsym = self.vars.get(field_name)
+        if fsym is None or fsym.storage != "pertask":
             raise self.err("LZC101", f"no per-task field '{field_name}'", e.span,
                            help=f"declare it with pertask TYPE {field_name};")
-        return ir.EVar(sym.name, task, (), sym.type)
+        return ir.EVar(fsym.name, task, (), fsym.type)
 
     def call_expr(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         name, args, span = e.func, e.args, e.span

@@ -214,9 +214,9 @@ class Parser:
             return ast.FlagDecl(tuple((n.text, n.span) for n in names), t.span)
         if t.is_("spinlock_t") and not self.peek(2).is_("("):
             self.advance()
-            name, _ = self.dotted_name()
+            lock, _ = self.dotted_name()
             self.expect(";")
-            return ast.LockDecl(name, t.span)
+            return ast.LockDecl(lock, t.span)
         if t.is_("pte"):
             self.advance()
             mm = self.ident("kernel or user")
@@ -244,7 +244,7 @@ class Parser:
         if t.kind is Tok.IDENT and t.text in _STORAGE:
             self.advance()
             ty = self.parse_type()
-            name, _ = self.dotted_name()
+            vname, _ = self.dotted_name()
             dims: list[ast.TypeRef | ast.AExpr] = []
             while self.accept("["):
                 if self.is_type_start():
@@ -254,7 +254,7 @@ class Parser:
                 self.expect("]")
             init = self.parse_expr() if self.accept("=") else None
             self.expect(";", "after the declaration")
-            return ast.VarDecl(t.text, ty, name, tuple(dims), init, t.span)
+            return ast.VarDecl(t.text, ty, vname, tuple(dims), init, t.span)
         quals: list[str] = []
         while self.tok.kind is Tok.IDENT and self.tok.text in _QUALIFIERS:
             quals.append(self.advance().text)

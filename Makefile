@@ -1,0 +1,51 @@
+# lazycheck: two commands set everything up on a fresh machine:
+#   make demo   install, then verify real targets
+#   make test   install, then type-check, lint and run the test suite
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test check pytest golden-update bench fuzz-engines ci clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+# A FAIL target exits 1 by design: the demo checks that each verdict is the expected one.
+demo: install
+	@$(BIN)/lazycheck verify xen-nesting-counter; rc=$$?; \
+	  if [ $$rc -ne 1 ]; then echo "demo: expected FAIL (exit 1), got exit $$rc"; exit 1; fi
+	@echo
+	$(BIN)/lazycheck verify arm64-nested
+
+check: install
+	$(BIN)/mypy --strict lazycheck
+	$(BIN)/ruff check lazycheck tests bench
+
+# pytest exits 5 when it collected no test: that is a failure here, never a pass.
+pytest: install
+	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; \
+	  exit $$rc
+
+test: check pytest
+
+golden-update: install
+	$(BIN)/python tests/update_golden.py
+
+bench: install
+	$(BIN)/python bench/run.py
+
+fuzz-engines: install
+	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property
+
+ci: install
+	$(BIN)/lazycheck ci
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
