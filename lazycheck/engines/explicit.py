@@ -76,6 +76,30 @@ def _path(parent: dict[State, tuple[State, int] | None], state: State) -> Iterat
     return reversed(steps)
 
 
+def export_graph(system: System, limits: Limits, path: str) -> tuple[int, int]:
+    """Write the reachable state graph as GraphML (nodes numbered in BFS order).
+
+    Node attributes: ``violation`` (the property id, or "") and ``state`` (the
+    values of the model and world variables); edge attribute ``action``.
+    Returns (nodes, edges).
+    """
+    from lazycheck.system import VarKind
+
+    g = state_graph(system, limits)
+    ids = {s: i for i, s in enumerate(g.nodes)}
+    out: nx.DiGraph = nx.DiGraph()
+    shown = [i for i, v in enumerate(system.vars) if v.kind in (VarKind.STATE, VarKind.WORLD)]
+    for s, i in ids.items():
+        code = s[system.violation_var]
+        out.add_node(i, violation=system.violation(code).property_id if code else "",
+                     state=" ".join(f"{system.vars[k].name}={system.vars[k].show(s[k])}"
+                                    for k in shown))
+    for a, b, data in g.edges(data=True):
+        out.add_edge(ids[a], ids[b], action=data["name"])
+    nx.write_graphml(out, path)
+    return out.number_of_nodes(), out.number_of_edges()
+
+
 def state_graph(system: System, limits: Limits) -> nx.DiGraph:
     """The reachable state graph up to ``limits.bound`` as a networkx graph.
 
