@@ -20,7 +20,7 @@ from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import read_models
 from lazycheck.report import verify_report
 from lazycheck.targets import find_root, load_target, target_names
-from lazycheck.verify import run
+from lazycheck.verify import EngineDisagreement, run
 
 EXIT_BAD_INPUT = 2
 
@@ -46,8 +46,11 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 @main.command()
 @click.argument("target")
-@click.option("--engine", type=click.Choice(["explicit"]), default="explicit",
-              show_default=True, help="Exploration engine.")
+@click.option("--engine", type=click.Choice(["explicit", "bmc", "both"]), default="explicit",
+              show_default=True,
+              help="explicit: BFS (exhausts small spaces fast); bmc: z3 bounded model "
+                   "checking, then k-induction for a proof; both: run the two, fail if "
+                   "they disagree.")
 @click.option("--cpus", type=int, default=None, help="Override the target's CPU count.")
 @click.option("--tasks", type=int, default=None,
               help="Override the task count (task programs are reused in order).")
@@ -83,6 +86,9 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         return
     except ReplayError as err:
         click.echo(f"lazycheck: internal error: a trace did not replay: {err}", err=True)
+        sys.exit(4)
+    except EngineDisagreement as err:
+        click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(4)
     click.echo(verify_report(outcome, engine, timings=not no_timings), nl=False)
     if graph is not None:

@@ -45,11 +45,20 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
         f"target   {t.name}: {t.arch} {t.generation} ({t.source})",
         f"config   {o.config.describe()}, bound {o.bound}",
     ]
-    cov = (f"covered  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
-           f"{', exhausted' if s.exhausted else ''}, {s.engine} engine")
+    counts = f"{s.states:,} states, {s.transitions:,} transitions, " if s.states else ""
+    cov = (f"covered  {counts}depth {s.depth}{', exhausted' if s.exhausted else ''}"
+           f"{', proved by k-induction' if s.proved else ''}, {s.engine} engine")
     if timings:
         cov += f", {s.elapsed_s:.2f} s"
     lines.append(cov)
+    for other in o.others:
+        so = other.stats
+        line = (f"covered  {so.engine} engine: {other.verdict.value}, depth {so.depth}"
+                f"{', exhausted' if so.exhausted else ''}{', proved' if so.proved else ''}"
+                f"{', trace of ' + str(len(other.trace)) + ' steps' if other.trace else ''}")
+        if timings:
+            line += f", {so.elapsed_s:.2f} s"
+        lines.append(line + " (agrees)")
     exp = "as expected" if o.as_expected else f"UNEXPECTED: target expects {t.expect}"
     lines.append(f"expect   {t.expect} ({exp})")
     return lines

@@ -651,6 +651,8 @@ class Checker:
                            help=f"use one of {', '.join(ty.members)}")
         if ty.kind in (ir.Kind.PTEVAL, ir.Kind.INT, ir.Kind.BOOL):
             return ir.EConst(c.value, ty if ty.lo <= c.value <= ty.hi else c.type)
+        if ty.kind in (ir.Kind.TASK, ir.Kind.CPU) and c.value >= 0:
+            return ir.EConst(c.value, ty)  # task 0, cpu 1: numbered as in the trace
         return c
 
     def name(self, name: str, span: Span, ctx: _FnCtx) -> ir.IExpr:
