@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lazycheck.engines.base import Limits, Result, Stats, Verdict
-from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.engines.bmc import BmcEngine
+from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.errors import LazycheckError, ReplayError
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.kernel.world import instantiate
