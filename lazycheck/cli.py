@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from lazycheck import shrink
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.engines.base import Limits
 from lazycheck.engines.explicit import export_graph
@@ -64,10 +65,15 @@ def main(ctx: click.Context, root: Path | None) -> None:
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
+@click.option("--minimize", is_flag=True,
+              help="On FAIL, retry with fewer tasks, CPUs and interrupts while the same "
+                   "property fails, and show that trace.")
+@click.option("--full-state", is_flag=True,
+              help="Show every state change, not only the cone of influence.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           no_timings: bool, graph: Path | None) -> None:
+           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
     try:
         t = load_target(target, root)
@@ -81,6 +87,13 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         if preempt is not None:
             cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
         outcome = run(t, root, cfg, bound, engine, max_states, timeout)
+        minimized_from = ""
+        if minimize:
+            shrunk = shrink.minimize(outcome, lambda c: run(t, root, c, bound, "explicit",
+                                                            max_states, timeout))
+            if shrunk.outcome.config != outcome.config:
+                minimized_from = shrunk.original.describe()
+                outcome = shrunk.outcome
     except ModelError as err:
         _fail_input(err)
         return
@@ -90,7 +103,8 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(4)
-    click.echo(verify_report(outcome, engine, timings=not no_timings), nl=False)
+    click.echo(verify_report(outcome, engine, timings=not no_timings, full_state=full_state,
+                             minimized_from=minimized_from), nl=False)
     if graph is not None:
         nodes, edges = export_graph(outcome.system,
                                     Limits(outcome.bound, max_states, timeout), str(graph))

@@ -103,7 +103,8 @@ def _step_rows(st: TraceStep, last: bool) -> list[str]:
 
 def trace_text(o: Outcome, trace: Trace) -> list[str]:
     n = len(trace.steps)
-    lines = [f"Shortest counterexample ({n} step{'s' if n != 1 else ''}):", "",
+    lines = [f"Shortest counterexample ({n} step{'s' if n != 1 else ''}; state changes in the "
+             f"cone of influence of the violation):", "",
              f"{'step':>4} {'cpu':<5} {'task':<6} {'function: statement':<{_STMT}} "
              f"{'model line':>{_SRC}}"]
     for st in trace.steps:
@@ -140,9 +141,11 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
     return text
 
 
-def reproduce(o: Outcome, engine: str) -> str:
+def reproduce(o: Outcome, engine: str, minimized: bool = False) -> str:
     t = o.target
     cmd = f"lazycheck verify {t.name}"
+    if minimized:
+        return f"reproduce: {cmd} --minimize"
     if engine != "explicit":
         cmd += f" --engine {engine}"
     if o.config != t.config:
@@ -153,12 +156,15 @@ def reproduce(o: Outcome, engine: str) -> str:
     return f"reproduce: {cmd}"
 
 
-def verify_report(o: Outcome, engine: str, timings: bool = True) -> str:
+def verify_report(o: Outcome, engine: str, timings: bool = True, full_state: bool = False,
+                  minimized_from: str = "") -> str:
     lines = [verdict_line(o), *coverage(o, timings)]
+    if minimized_from:
+        lines.append(f"minimised from {minimized_from} (same property, still shortest)")
     if o.result.verdict is Verdict.FAIL:
-        trace = build_trace(o.system, o.result.trace)
+        trace = build_trace(o.system, o.result.trace, slice_=not full_state)
         lines.append("")
         lines.extend(trace_text(o, trace))
     lines.append("")
-    lines.append(reproduce(o, engine))
+    lines.append(reproduce(o, engine, bool(minimized_from)))
     return "\n".join(lines) + "\n"

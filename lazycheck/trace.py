@@ -58,9 +58,17 @@ def task_names(system: System) -> list[str]:
             for k in range(len(system.vars[i].labels))]
 
 
-def build_trace(system: System, actions: Sequence[int]) -> Trace:
+def build_trace(system: System, actions: Sequence[int], slice_: bool = True) -> Trace:
+    """Replay ``actions`` and describe each step.
+
+    With ``slice_``, a step lists only changes to variables in the dynamic cone
+    of influence of the final violation (see :mod:`lazycheck.shrink`).
+    """
+    from lazycheck.shrink import cone_of_influence
+
     sem = Semantics(system)
     states = sem.replay(actions)
+    cone = cone_of_influence(system, tuple(states), tuple(actions)) if slice_ else None
     names = task_names(system)
     steps = []
     for k, idx in enumerate(actions):
@@ -89,6 +97,8 @@ def build_trace(system: System, actions: Sequence[int]) -> Trace:
                 continue
             if var.name.startswith(_QUIET):
                 continue
+            if cone is not None and i not in cone:
+                continue
             changes.append(Change(var.name, var.show(pre[i]), var.show(post[i])))
         steps.append(TraceStep(k + 1, a, cpu, actor, ran, tuple(changes),
                                _context(system, post, a, names)))
@@ -105,7 +115,7 @@ def _context(system: System, state: State, a: Action, names: list[str]) -> str:
         return ""
     pc = _value(system, state, f"preempt_count[{task}]")
     off = _value(system, state, f"irqs_disabled[{task}]")
-    parts = [f"preempt_count={pc}"]
+    parts = [f"preempt_count={pc}"] if pc else []
     if off:
         parts.append("irqs off")
     return " ".join(parts)
