@@ -130,11 +130,12 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
         during = f"while {last.actor} ran on {last.cpu}"
     where = f" in {fn}" if fn and v.property_id == "no-bug" else ""
     text = f"What went wrong: {v.message}{where} {during}"
-    pend = pending_writes(o.system, trace.states[-1])
+    pend = [(w, p, val) for w, p, val in pending_writes(o.system, trace.states[-1])
+            if f"by {w} " in v.message]
     if v.property_id in ("visible-after-disable", "no-deferred-write-outside-section") and pend:
-        ws = "; ".join(f"PTE {p} = {val} written by {w} has not reached the page table "
-                       f"the hardware walks" for w, p, val in pend)
-        text += f" ({ws})"
+        ws = "; ".join(f"PTE {p} = {val} written by {w} is not yet visible to the hardware"
+                       for w, p, val in pend)
+        text += f": {ws}"
     text += "."
     if prop is not None:
         text += f" Property {prop.id}: {prop.description} [{', '.join(prop.hazards)}]."
