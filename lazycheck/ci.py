@@ -63,7 +63,8 @@ def run_one(name: str, root: str) -> CiRow:
         v = o.system.violation(o.result.violation_code)
         if v.span is not None:
             vfile, vline = v.span.file, v.span.line
-    return CiRow(name, str(t.expect), o.verdict.value, o.property_id or "", o.as_expected,
+    verdict = "VACUOUS" if o.vacuous else o.verdict.value
+    return CiRow(name, str(t.expect), verdict, o.property_id or "", o.as_expected,
                  s.states, s.depth, s.exhausted, s.elapsed_s, report.splitlines()[0],
                  report, vfile, vline)
 

@@ -109,7 +109,7 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         nodes, edges = export_graph(outcome.system,
                                     Limits(outcome.bound, max_states, timeout), str(graph))
         click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
-    sys.exit(outcome.verdict.exit_code)
+    sys.exit(outcome.exit_code)
 
 
 @main.command(name="list")

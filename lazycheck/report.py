@@ -28,6 +28,9 @@ def verdict_line(o: Outcome) -> str:
         return f"FAIL  {v.property_id}: {v.message}{where}"
     if r.verdict is Verdict.UNKNOWN:
         return f"UNKNOWN  {r.reason}"
+    if o.vacuous:
+        return ("VACUOUS  PASS proves nothing: the scenario did not exercise what the target "
+                "claims (see coverage)")
     s = r.stats
     if s.proved:
         how = "proved for every depth"
@@ -59,6 +62,17 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
         if timings:
             line += f", {so.elapsed_s:.2f} s"
         lines.append(line + " (agrees)")
+    cv = o.coverage
+    if cv is not None:
+        hit = cv.statements - len(cv.unreached)
+        line = f"reached  {hit}/{cv.statements} scenario statements"
+        if cv.witnessed:
+            line += "; " + "; ".join(sorted(cv.witnessed))
+        lines.append(line)
+        for span, text in cv.unreached:
+            lines.append(f"         unreached {span}: {_clip(text, 60)}")
+        for m in cv.missing:
+            lines.append(f"         never happened: {m} (the target requires it)")
     exp = "as expected" if o.as_expected else f"UNEXPECTED: target expects {t.expect}"
     lines.append(f"expect   {t.expect} ({exp})")
     return lines

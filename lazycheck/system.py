@@ -222,6 +222,10 @@ class Action:
     other: int | None = None  # SWITCH: the incoming task (None: idle)
     steps: tuple[SourceStep, ...] = ()
     summary: str = ""
+    # coverage: when this holds in the pre-state of a firing, the engine records
+    # ``witness_label`` (e.g. "a task was switched out inside a section")
+    witness: Expr = FALSE
+    witness_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,15 @@ class Target:
     config: KernelConfig
     bound: int
     expect: Expectation
+    requires: tuple[str, ...] = ()  # events the target claims to exercise (REQUIREMENTS)
+    may_skip: tuple[str, ...] = ()  # "file.lazy:line" scenario statements allowed unreached
+
+
+# what a target may claim to exercise -> the witness label the engine records
+REQUIREMENTS = {
+    "preempted-in-section": "a task was switched out inside a section",
+    "irq-in-section": "an interrupt arrived inside a section",
+}
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -137,6 +146,13 @@ def load_target(name: str, root: Path) -> Target:
     if verdict == "fail" and (not isinstance(prop, str) or prop not in props):
         raise bad("verdict", "a \"fail\" expectation names the failing property, one of "
                   "the checked ones", help='add property = "<id>" under [expect]')
+    requires = get(check, "requires", list, [])
+    may_skip = get(check, "may_skip", list, [])
+    assert isinstance(requires, list) and isinstance(may_skip, list)
+    for r in requires:
+        if r not in REQUIREMENTS:
+            raise bad("requires", f"unknown requirement '{r}'",
+                      help="known: " + ", ".join(sorted(REQUIREMENTS)))
     cpus = get(kernel, "cpus", int)
     irqs = get(kernel, "irqs", int, 0)
     bound = get(check, "bound", int)
@@ -150,7 +166,9 @@ def load_target(name: str, root: Path) -> Target:
                   generation=str(get(data, "generation", str)),
                   source=str(get(data, "source", str)), models=tuple(mods), config=config,
                   bound=bound,
-                  expect=Expectation(verdict, str(prop) if verdict == "fail" else None))
+                  expect=Expectation(verdict, str(prop) if verdict == "fail" else None),
+                  requires=tuple(str(r) for r in requires),
+                  may_skip=tuple(str(m) for m in may_skip))
 
 
 def validate_config(config: KernelConfig, bound: int,

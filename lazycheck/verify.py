@@ -18,8 +18,44 @@ from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import Loaded, load
 from lazycheck.properties import MODEL_BOUNDS
 from lazycheck.semantics import Semantics
-from lazycheck.system import System
-from lazycheck.targets import Target, validate_config
+from lazycheck.system import ActionKind, System
+from lazycheck.targets import REQUIREMENTS, Target, validate_config
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What the explored space exercised: scenario statements and claimed events."""
+
+    statements: int
+    unreached: tuple[tuple[str, str], ...]  # (file:line, statement) never executed
+    witnessed: frozenset[str]
+    missing: tuple[str, ...]  # requirements of the target never witnessed
+
+    @property
+    def vacuous(self) -> bool:
+        return bool(self.unreached or self.missing)
+
+
+def coverage_of(target: Target, system: System, result: Result) -> Coverage | None:
+    """Scenario statements reached and claimed events seen, if the engine knows."""
+    if not result.coverage_known:
+        return None
+    scen = {str(p) for p in target.models[2:]}
+    steps: dict[tuple[str, str], bool] = {}
+    for i, a in enumerate(system.actions):
+        if a.kind not in (ActionKind.TASK, ActionKind.IRQ):
+            continue
+        for s in a.steps:
+            if not any(s.span.file.endswith(Path(p).name) for p in scen):
+                continue
+            key = (s.span.short, s.text)
+            steps[key] = steps.get(key, False) or i in result.fired
+    unreached = tuple(sorted((k for k, hit in steps.items()
+                              if not hit and k[0] not in target.may_skip),
+                             key=lambda k: (k[0].rsplit(":", 1)[0],
+                                            int(k[0].rsplit(":", 1)[1]))))
+    missing = tuple(r for r in target.requires if REQUIREMENTS[r] not in result.witnessed)
+    return Coverage(len(steps), unreached, result.witnessed, missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +67,17 @@ class Outcome:
     system: System
     result: Result
     others: tuple[Result, ...] = ()  # with --engine both: the second engine's result
+    coverage: Coverage | None = None
+
+    @property
+    def vacuous(self) -> bool:
+        """A PASS that never exercised what the target claims to check."""
+        return (self.verdict is Verdict.PASS and self.coverage is not None
+                and self.coverage.vacuous)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.vacuous else self.verdict.exit_code
 
     @property
     def verdict(self) -> Verdict:
@@ -46,7 +93,7 @@ class Outcome:
     def as_expected(self) -> bool:
         exp = self.target.expect
         if exp.verdict == "pass":
-            return self.verdict is Verdict.PASS
+            return self.verdict is Verdict.PASS and not self.vacuous
         return self.verdict is Verdict.FAIL and self.property_id == exp.property
 
 
@@ -97,7 +144,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     else:
         raise ValueError(engine)
     result = _settle(system, result)
-    return Outcome(target, cfg, b, loaded, system, result, others)
+    cov = coverage_of(target, system, result)
+    return Outcome(target, cfg, b, loaded, system, result, others, cov)
 
 
 def _agree(a: Result, b: Result) -> None:

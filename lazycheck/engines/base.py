@@ -48,6 +48,9 @@ class Result:
     violation_code: int = 0
     trace: tuple[int, ...] = ()  # action indices from the initial state
     reason: str = ""  # why UNKNOWN, in words
+    fired: frozenset[int] = frozenset()  # actions taken at least once (explicit engine)
+    witnessed: frozenset[str] = frozenset()  # witness labels seen (explicit engine)
+    coverage_known: bool = False  # fired/witnessed are complete for the explored space
 
 
 class Engine(Protocol):

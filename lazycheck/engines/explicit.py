@@ -7,14 +7,15 @@ returns the first in action order, which makes the choice deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 
 import networkx as nx
 
 from lazycheck.engines.base import Limits, Result, Stats, Verdict
-from lazycheck.semantics import Semantics, State
-from lazycheck.system import System
+from lazycheck.semantics import Semantics, State, compile_expr
+from lazycheck.system import FALSE, System
 
 
 class ExplicitEngine:
@@ -22,6 +23,10 @@ class ExplicitEngine:
 
     def check(self, system: System, limits: Limits) -> Result:
         sem = Semantics(system)
+        witnesses = [(i, compile_expr(a.witness), a.witness_label)
+                     for i, a in enumerate(system.actions) if a.witness != FALSE]
+        fired: set[int] = set()
+        witnessed: set[str] = set()
         start = time.monotonic()
         init = system.init
         # parent[state] = (previous state, action index); the initial state maps to None
@@ -29,6 +34,10 @@ class ExplicitEngine:
         frontier: list[State] = [init]
         transitions = 0
         depth = 0
+
+        def covered(r: Result) -> Result:
+            return dataclasses.replace(r, fired=frozenset(fired),
+                                       witnessed=frozenset(witnessed), coverage_known=True)
 
         def stats(exhausted: bool, reached: int) -> Stats:
             return Stats(engine=self.name, states=len(parent), transitions=transitions,
@@ -39,11 +48,15 @@ class ExplicitEngine:
             return Result(Verdict.FAIL, stats(False, 0), sem.violation(init), ())
         while frontier:
             if depth >= limits.bound:
-                return Result(Verdict.PASS, stats(False, depth))
+                return covered(Result(Verdict.PASS, stats(False, depth)))
             nxt: list[State] = []
             for state in frontier:
+                for w_idx, w_fn, w_label in witnesses:
+                    if w_label not in witnessed and w_fn(state) and sem.enabled(state, w_idx):
+                        witnessed.add(w_label)
                 for idx, succ in sem.successors(state):
                     transitions += 1
+                    fired.add(idx)
                     if succ in parent:
                         continue
                     parent[succ] = (state, idx)
@@ -63,7 +76,7 @@ class ExplicitEngine:
             frontier = nxt
             if frontier:
                 depth += 1
-        return Result(Verdict.PASS, stats(True, depth))
+        return covered(Result(Verdict.PASS, stats(True, depth)))
 
 
 def _path(parent: dict[State, tuple[State, int] | None], state: State) -> Iterator[int]:

@@ -63,6 +63,8 @@ from lazycheck.system import (
 )
 
 PTE_WRITERS = {"set_pte": (0, 1), "pte_clear": (0, None)}  # function -> (pte arg, value arg)
+PREEMPTED_IN_SECTION = "a task was switched out inside a section"
+IRQ_IN_SECTION = "an interrupt arrived inside a section"
 EXIT = -1
 
 
@@ -530,11 +532,16 @@ class _Builder:
         entry_guard = conj(eq(Var(irq_pc), Const(NONE)),
                            simplify_binary(BinOp.GT, Var(world.irq_budget), Const(0)),
                            neg(Select(world.irqs_off, lay.nall, curr)))
+        in_section: Expr = FALSE
+        for t in range(lay.ntasks):
+            in_section = disj(in_section, conj(eq(curr, Const(t)),
+                                               neg(eq(Var(world.depth + t), Const(0)))))
         out.append(Action(f"irq@cpu{c}:{handler}", ActionKind.IRQ_ENTRY, entry_guard,
                           (Assign(irq_pc, Const(num[pb.cfg.entry])),
                            Assign(world.irq_budget, simplify_binary(
                                BinOp.SUB, Var(world.irq_budget), Const(1)))),
-                          cpu=c, summary=f"interrupt: {handler}()"))
+                          cpu=c, summary=f"interrupt: {handler}()",
+                          witness=in_section, witness_label=IRQ_IN_SECTION))
         for k, p in enumerate(paths):
             dst = Const(NONE) if p.dst == pb.cfg.exit else Const(num[p.dst])
             guard = conj(eq(Var(irq_pc), Const(num[p.src])), p.guard)
@@ -599,10 +606,17 @@ class _Builder:
                     ex2.settle_writes()
                     ups = tuple(Assign(v, e) for v, e in sorted(ex2.updates().items()))
                     pn, nn = lay.task_name(prev), lay.task_name(nxt)
+                    witness: Expr = FALSE
+                    if prev != idle:
+                        witness = conj(neg(eq(Var(world.depth + prev), Const(0))),
+                                       eq(Var(world.paused + prev), Const(0)),
+                                       neg(eq(Var(pcs[prev]), Const(exit_pc[prev]))))
                     out.append(Action(f"switch@cpu{c}:{pn}->{nn}", ActionKind.SWITCH,
                                       conj(guard, ex2.guard), ups, task=prev, cpu=c,
                                       other=nxt, steps=tuple(x for x in ex2.steps if x.text),
-                                      summary=f"context switch {pn} -> {nn}"))
+                                      summary=f"context switch {pn} -> {nn}",
+                                      witness=witness,
+                                      witness_label=PREEMPTED_IN_SECTION))
         return out
 
     def hook(self, ex: Exec, fn: ir.Function, args: tuple[Expr, ...]) -> None:
