@@ -88,14 +88,18 @@ def tokenize(text: str, file: str) -> tuple[list[Token], list[Diagnostic]]:
             continue
         if c == '"':
             j = i + 1
+            chars: list[str] = []
             while j < n and text[j] not in '"\n':
+                if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\':
+                    j += 1
+                chars.append(text[j])
                 j += 1
             if j >= n or text[j] != '"':
                 diags.append(Diagnostic("LZC002", "unterminated string", span(j - i),
                                         help='close the string with "'))
                 i, col = j, col + (j - i)
                 continue
-            toks.append(Token(Tok.STRING, text[i + 1:j], span(j + 1 - i)))
+            toks.append(Token(Tok.STRING, "".join(chars), span(j + 1 - i)))
             col += j + 1 - i
             i = j + 1
             continue

@@ -110,9 +110,12 @@ class Parser:
             try:
                 decls.append(self.parse_decl())
             except _Fail:
+                # resume after the whole declaration (a function body included),
+                # so that one mistake gives one message
+                self.i = start
+                self.skip_to_decl()
                 if self.i == start:
                     self.advance()
-                self.skip_to_decl()
         return ast.ModelFile(self.file, header, tuple(decls))
 
     def parse_header(self) -> ast.Header:
@@ -348,7 +351,8 @@ class Parser:
         if t.is_("while") or t.is_("do") or t.is_("goto"):
             raise self.error(f"'{t.text}' is not supported: model loops must be bounded",
                              help="write for (i = 0; i < N; i++) with a constant N")
-        if self.is_type_start() and self.peek().kind is Tok.IDENT:
+        if self.is_type_start() and (self.peek().kind is Tok.IDENT or (
+                self.tok.is_("int") and self.peek().is_("<"))):
             ty = self.parse_type()
             self.accept("*")
             name = self.ident("a variable name")
