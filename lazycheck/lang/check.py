@@ -18,6 +18,7 @@ from lazycheck.lang import ast
 _ROLES = ("enter", "leave", "pause", "resume")
 _WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE", "VM_BUG_ON")
 _INTLIKE = (ir.Kind.INT, ir.Kind.BOOL)
+_DSB_DOMAINS = {"sy", "st", "ld", "ish", "ishst", "ishld", "nsh", "nshst", "osh", "oshst"}
 
 
 class _Error(Exception):
@@ -393,6 +394,14 @@ class Checker:
                                                       list[ir.IStmt]]:
             def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
                 if op is ir.Builtin.DSB:
+                    # dsb(ishst), dsb(ish), dsb(sy): the domain does not matter to the
+                    # model, a PTE store by this CPU becomes visible either way
+                    for a in e.args:
+                        if not (isinstance(a, ast.Name) and a.ident in _DSB_DOMAINS):
+                            raise self.err("LZC201", "dsb() takes a barrier domain such as "
+                                           "ishst, ish or sy", _span(a))
+                    if len(e.args) > 1:
+                        raise self.err("LZC202", "dsb() takes at most one argument", e.span)
                     return [ir.SBuiltin(op, (), e.span, text)]
                 self.arity(e, n)
                 kinds = {ir.Builtin.PTE_WRITE: (ir.PTE, ir.PTEVAL),

@@ -15,6 +15,11 @@ _STORAGE = {"percpu", "pertask", "global"}
 _QUALIFIERS = {"__weak", "task", "irq", "pure", "static", "inline"}
 _SIMPLE_TYPES = {"void", "bool", "u8", "int", "pte_t", "pteval_t", "cpu_t", "task_t",
                  "spinlock_t"}
+# words that can never name a type, so "WORD IDENT" is not a declaration
+_KEYWORDS = {"return", "if", "else", "for", "for_each_pte", "break", "continue", "atomic",
+             "model", "source", "enum", "typedef", "while", "do", "goto", "thread_flag",
+             "pte", "lazy_mmu_api", "percpu", "pertask", "global", "true", "false", "NULL",
+             "current", "task", "irq", "pure", "__weak", "static", "inline"}
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="), ("+", "-"))
 
@@ -142,9 +147,14 @@ class Parser:
         raise self.error(f"expected {what}, found {self._describe(self.tok)}")
 
     def is_type_start(self) -> bool:
+        """A type begins here: a type word, or a typedef name (possibly from another
+        file: two identifiers in a row can only be "TYPE name")."""
         t = self.tok
-        return t.kind is Tok.IDENT and (t.text in _SIMPLE_TYPES or t.text in self.typedefs
-                                        or t.text in ("enum", "struct"))
+        if t.kind is not Tok.IDENT:
+            return False
+        if t.text in _SIMPLE_TYPES or t.text in self.typedefs or t.text in ("enum", "struct"):
+            return True
+        return t.text not in _KEYWORDS and self.peek().kind is Tok.IDENT
 
     def parse_type(self) -> ast.TypeRef:
         t = self.tok
@@ -160,7 +170,9 @@ class Parser:
             hi = self.signed_int()
             self.expect(">", "to close int<lo..hi>")
             return ast.TypeRef("int", t.span, lo, hi)
-        if t.kind is Tok.IDENT and (t.text in _SIMPLE_TYPES or t.text in self.typedefs):
+        if t.kind is Tok.IDENT and (t.text in _SIMPLE_TYPES or t.text in self.typedefs
+                                    or (t.text not in _KEYWORDS
+                                        and self.peek().kind is Tok.IDENT)):
             self.advance()
             return ast.TypeRef(t.text, t.span)
         raise self.error(f"expected a type, found {self._describe(t)}",
