@@ -224,6 +224,8 @@ class Builtin(enum.Enum):
     PTE_STORE = "__pte_store"  # page table holds the value; hardware does not see it yet
     PTE_SYNC = "__pte_sync"  # hardware now sees the page-table value of one PTE
     DSB = "dsb"  # hardware sees every PTE this CPU stored
+    TLB_FLUSH = "__flush_tlb_check"  # a TLB flush of a PTE: its writes must have taken effect
+    CHECK = "__check"  # a scenario-level invariant under a named property
     SCHEDULE = "cond_resched"  # a voluntary scheduling point
     SLEEP = "might_sleep"  # may sleep: a scheduling point, and illegal when atomic
 
@@ -252,6 +254,7 @@ class SBuiltin:
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
     site: int = 0  # BUG/WARN site number, unique per program
+    prop: str = ""  # CHECK: the property id
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,12 @@ PROPERTIES: tuple[Property, ...] = (
              "performance: a section stays lazy from its enter until its own outermost "
              "leave, pause windows excepted",
              ("H6", "H16", "H20")),
+    Property("flush-after-visible",
+             "a TLB flush of a range comes after the PTE writes to that range took effect",
+             ("H12",)),
+    Property("single-shadow-install",
+             "no KASAN shadow page is leaked or freed twice: one page per shadow PTE",
+             ("H10",)),
     Property("no-sleep-in-atomic",
              "nothing may sleep while preemption or interrupts are disabled",
              ("H11", "H19", "H25")),

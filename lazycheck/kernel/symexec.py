@@ -434,6 +434,17 @@ class Exec:
                         self.write(st, FALSE, on_c)
             case ir.Builtin.SCHEDULE:
                 pass
+            case ir.Builtin.CHECK:
+                self.violate(s.prop, conj(when, neg(_truth(args[0]))),
+                             f"{s.text.rstrip(';')} does not hold", s.span)
+            case ir.Builtin.TLB_FLUSH:
+                (p,) = args
+                assert isinstance(ctx.writer, Const)
+                row = w.wflag + ctx.writer.value * lay.nptes
+                self.violate("flush-after-visible",
+                             conj(when, self.select(row, lay.nptes, p)),
+                             "the TLB is flushed while a PTE write to the range has not "
+                             "taken effect", s.span)
             case ir.Builtin.SLEEP:
                 atomic = TRUE if ctx.in_irq or ctx.in_switch else disj(
                     neg(eq(self.preempt_count(ctx.task), Const(0))), self.irqs_off(ctx.task))

@@ -80,7 +80,15 @@ class CallExpr:
     span: Span = field(compare=False)
 
 
-AExpr = Num | Name | Member | Index | Unary | BinaryOp | Cond | CallExpr
+@dataclass(frozen=True, slots=True)
+class Str:
+    """A string literal: only the property id of __check("id", cond)."""
+
+    value: str
+    span: Span = field(compare=False)
+
+
+AExpr = Num | Name | Member | Index | Unary | BinaryOp | Cond | CallExpr | Str
 
 # ---------------------------------------------------------------- statements
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from lazycheck import ir
 from lazycheck.diagnostics import Diagnostic, Span
 from lazycheck.lang import ast
+from lazycheck.properties import BY_ID
 
 _ROLES = ("enter", "leave", "pause", "resume")
 _WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE", "VM_BUG_ON")
@@ -346,6 +347,16 @@ class Checker:
             return [*pre, *out]
         if name in _WARNS or name in ("BUG_ON", "BUG"):
             return self.bug_warn(e, ctx, pre, text)
+        if name == "__check":
+            self.arity(e, 2)
+            pid = e.args[0]
+            if not isinstance(pid, ast.Str) or pid.value not in BY_ID:
+                raise self.err("LZC405", "__check() needs a known property id as a string",
+                               _span(pid), help="known: " + ", ".join(sorted(BY_ID)))
+            cond = self.cond(e.args[1], ctx, pre)
+            self.site += 1
+            return [*pre, ir.SBuiltin(ir.Builtin.CHECK, (cond,), span, text, self.site,
+                                      pid.value)]
         if name in self._expr_builtins() and dest is None:
             raise self.err("LZC003", f"result of {name}() is not used", span)
         if name in self.fdecls:
@@ -406,7 +417,8 @@ class Checker:
                 self.arity(e, n)
                 kinds = {ir.Builtin.PTE_WRITE: (ir.PTE, ir.PTEVAL),
                          ir.Builtin.PTE_STORE: (ir.PTE, ir.PTEVAL),
-                         ir.Builtin.PTE_SYNC: (ir.PTE,)}.get(op, ())
+                         ir.Builtin.PTE_SYNC: (ir.PTE,),
+                         ir.Builtin.TLB_FLUSH: (ir.PTE,)}.get(op, ())
                 args = tuple(self.coerce(self.expr(a, ctx, pre, want=k), k, a)
                              for a, k in zip(e.args, kinds, strict=True))
                 return [ir.SBuiltin(op, args, e.span, text)]
@@ -424,6 +436,7 @@ class Checker:
             "__pte_write": simple(ir.Builtin.PTE_WRITE, 2),
             "__pte_store": simple(ir.Builtin.PTE_STORE, 2),
             "__pte_sync": simple(ir.Builtin.PTE_SYNC, 1),
+            "__flush_tlb_check": simple(ir.Builtin.TLB_FLUSH, 1),
             "dsb": simple(ir.Builtin.DSB, 0),
             "cond_resched": simple(ir.Builtin.SCHEDULE, 0),
             "schedule": simple(ir.Builtin.SCHEDULE, 0),
@@ -604,6 +617,9 @@ class Checker:
                     nv = -neg_arg.value
                     return ir.EConst(nv, ir.Type(ir.Kind.INT, nv, nv))
                 return ir.EUnary("-", neg_arg, ir.type_of(neg_arg))
+            case ast.Str(span=span):
+                raise self.err("LZC201", "a string is only allowed as the property id of "
+                               "__check()", span)
             case ast.Unary(op="&", span=span):
                 raise self.err("LZC201", "'&' is only allowed in spin_lock(&lock) and "
                                "this_cpu_*(&var)", span)

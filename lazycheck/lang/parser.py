@@ -467,6 +467,9 @@ class Parser:
         if t.kind is Tok.INT:
             self.advance()
             return ast.Num(int(t.text), t.span)
+        if t.kind is Tok.STRING:
+            self.advance()
+            return ast.Str(t.text, t.span)
         if t.kind is Tok.IDENT:
             self.advance()
             if t.text == "true":
