@@ -47,11 +47,11 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 @main.command()
 @click.argument("target")
-@click.option("--engine", type=click.Choice(["explicit", "bmc", "both"]), default="explicit",
-              show_default=True,
+@click.option("--engine", type=click.Choice(["explicit", "bmc", "both", "pdr"]),
+              default="explicit", show_default=True,
               help="explicit: BFS (exhausts small spaces fast); bmc: z3 bounded model "
                    "checking, then k-induction for a proof; both: run the two, fail if "
-                   "they disagree.")
+                   "they disagree; pdr: an unbounded proof with z3's Spacer (slow).")
 @click.option("--cpus", type=int, default=None, help="Override the target's CPU count.")
 @click.option("--tasks", type=int, default=None,
               help="Override the task count (task programs are reused in order).")
@@ -70,10 +70,18 @@ def main(ctx: click.Context, root: Path | None) -> None:
                    "property fails, and show that trace.")
 @click.option("--full-state", is_flag=True,
               help="Show every state change, not only the cone of influence.")
+@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg"]), default="text",
+              show_default=True,
+              help="text: the report; itf: the counterexample as ITF JSON (Apalache/Quint, "
+                   "for `lazycheck replay`); svg: a message sequence chart.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the --format output to this file (the text report still goes to "
+                   "stdout).")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool) -> None:
+           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
+           fmt: str, output: Path | None) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
     try:
         t = load_target(target, root)
@@ -103,8 +111,15 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(4)
-    click.echo(verify_report(outcome, engine, timings=not no_timings, full_state=full_state,
-                             minimized_from=minimized_from), nl=False)
+    if fmt == "text" and output is None:
+        click.echo(verify_report(outcome, engine, timings=not no_timings,
+                                 full_state=full_state, minimized_from=minimized_from),
+                   nl=False)
+    else:
+        from lazycheck import cli_review
+
+        cli_review.emit(outcome, engine, fmt, output, not no_timings, full_state,
+                        minimized_from)
     if graph is not None:
         nodes, edges = export_graph(outcome.system,
                                     Limits(outcome.bound, max_states, timeout), str(graph))
@@ -155,6 +170,9 @@ def _register_subcommands() -> None:
     from lazycheck import cli_ci
 
     cli_ci.register(main)
+    from lazycheck import cli_review
+
+    cli_review.register(main)
 
 
 _register_subcommands()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from lazycheck.engines.base import Verdict
 from lazycheck.properties import BY_ID
-from lazycheck.system import ActionKind
-from lazycheck.trace import Trace, TraceStep, build_trace, pending_writes
+from lazycheck.system import ActionKind, SourceStep
+from lazycheck.trace import (
+    Trace,
+    TraceStep,
+    build_trace,
+    deferred_writes,
+    initial_tasks,
+)
 from lazycheck.verify import Outcome
 
 WIDTH = 100
-_STMT = 50  # width of the statement column
-_SRC = 31  # width of the source column
 
 
 def _clip(text: str, width: int) -> str:
@@ -50,7 +55,7 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
     ]
     counts = f"{s.states:,} states, {s.transitions:,} transitions, " if s.states else ""
     cov = (f"covered  {counts}depth {s.depth}{', exhausted' if s.exhausted else ''}"
-           f"{', proved by k-induction' if s.proved else ''}, {s.engine} engine")
+           f"{', proved for every depth' if s.proved else ''}, {s.engine} engine")
     if timings:
         cov += f", {s.elapsed_s:.2f} s"
     lines.append(cov)
@@ -78,57 +83,124 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
     return lines
 
 
-def _step_rows(st: TraceStep, last: bool) -> list[str]:
-    rows: list[str] = []
-    mark = ">" if last else " "
-    head = f"{mark}{st.number:>3} {st.cpu:<5} {st.actor:<6}"
-    pad = " " * len(head)
+def lane_width(cpus: int) -> int:
+    """Columns per CPU lane: the acting CPU's text starts at its lane and runs right."""
+    return {1: 12, 2: 12, 3: 10}.get(cpus, 8)
+
+
+_LEAD = 5  # ">123 " : the violating-step marker and the step number
+
+
+def ascii_only(text: str) -> str:
+    """Traces go into plain-text mail: anything outside ASCII becomes '?'."""
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+class _Timeline:
+    """Rows of the per-CPU timeline; every row fits in :data:`WIDTH` columns."""
+
+    def __init__(self, cpus: int) -> None:
+        self.cpus = cpus
+        self.lw = lane_width(cpus)
+        self.rows: list[str] = []
+
+    def start(self, cpu: int) -> int:
+        return _LEAD + min(cpu, self.cpus - 1) * self.lw
+
+    def rails(self, cpu: int) -> str:
+        """Lanes left of ``cpu``: '|' says that CPU keeps running its task."""
+        return "".join("|".ljust(self.lw) for _ in range(min(cpu, self.cpus - 1)))
+
+    def line(self, lead: str, cpu: int, indent: int, text: str, src: str = "") -> None:
+        head = f"{lead:<{_LEAD}}{self.rails(cpu)}{' ' * indent}"
+        room = WIDTH - len(head) - (len(src) + 1 if src else 0)
+        if src and room < 24:  # too narrow: the source goes on a line of its own
+            self.rows.append((head + _clip(text, WIDTH - len(head))).rstrip())
+            pad = f"{'':<{_LEAD}}{self.rails(cpu)}"
+            self.rows.append(pad + src.rjust(WIDTH - len(pad)))
+            return
+        body = _clip(text, room)
+        row = head + body
+        if src:
+            row = row.ljust(WIDTH - len(src)) + src
+        self.rows.append(row.rstrip())
+
+    def wrapped(self, cpu: int, indent: int, text: str) -> None:
+        head = f"{'':<{_LEAD}}{self.rails(cpu)}{' ' * indent}"
+        for part in textwrap.wrap(text, WIDTH - len(head), break_on_hyphens=False):
+            self.rows.append(head + part)
+
+
+def _headline(st: TraceStep) -> tuple[str, str, list[SourceStep]]:
+    """The first row of a step (text, source) and the statements under it."""
     a = st.action
-    first = True
-
-    def row(text: str, src: str) -> None:
-        nonlocal first
-        lead = head if first else pad
-        first = False
-        rows.append(f"{lead} {_clip(text, _STMT):<{_STMT}} {src:>{_SRC}}".rstrip())
-
+    stmts = [s for s in st.statements if s.text not in ("", "{")]
     if a.kind is ActionKind.SWITCH:
-        row(a.summary, "")
-        for s in st.statements:
-            row(f"  {s.function}: {s.text}", s.span.short)
-    elif a.kind is ActionKind.IRQ_ENTRY:
-        row(a.summary, "")
-    else:
-        for s in st.statements:
-            if s.text in ("", "{"):
-                continue
-            row(f"{s.function}: {s.text}", s.span.short)
-        if first:
-            row(a.summary or "(internal step)", "")
-    detail = []
-    if st.changes:
-        detail.append(", ".join(str(c) for c in st.changes))
-    if st.context:
-        detail.append(f"[{st.context}]")
-    for line in textwrap.wrap("  ".join(detail), WIDTH - len(pad) - 3):
-        rows.append(f"{pad}   {line}")
-    return rows
+        return a.summary, "", stmts
+    if a.kind is ActionKind.IRQ_ENTRY:
+        return a.summary or "interrupt arrives", "", []
+    if stmts:
+        first = stmts[0]
+        return f"{first.function}: {first.text}", first.span.short, stmts[1:]
+    return a.summary or "(internal step)", "", []
 
 
 def trace_text(o: Outcome, trace: Trace) -> list[str]:
+    """The per-CPU timeline: one lane per CPU, one block of rows per step."""
     n = len(trace.steps)
-    lines = [f"Shortest counterexample ({n} step{'s' if n != 1 else ''}; state changes in the "
-             f"cone of influence of the violation):", "",
-             f"{'step':>4} {'cpu':<5} {'task':<6} {'function: statement':<{_STMT}} "
-             f"{'model line':>{_SRC}}"]
+    cpus = max([o.config.cpus, *(st.cpu_no + 1 for st in trace.steps)])
+    tl = _Timeline(cpus)
+    v = o.system.violation(trace.violation_code)
+    lines = [f"Shortest counterexample ({n} step{'s' if n != 1 else ''}; one lane per CPU, "
+             f"'|' = the CPU keeps running its task;", "state changes in the cone of "
+             "influence of the violation; '>' marks the violating step):", ""]
+    head = f"{'step':<{_LEAD}}" + "".join(f"cpu{c}".ljust(tl.lw) for c in range(cpus))
+    lines.append(head.rstrip().ljust(WIDTH - len("model line")) + "model line")
+    init = initial_tasks(o.system, cpus)
+    tl.rows.append((f"{'':<{_LEAD}}" + "".join(t.ljust(tl.lw) for t in init)).rstrip()
+                   + "   (running at the start)")
+    shown_ctx: dict[str, str] = {}
     for st in trace.steps:
-        lines.extend(_step_rows(st, st.number == n))
+        last = st.number == n
+        lead = f"{'>' if last else ' '}{st.number:>3}"
+        c = st.cpu_no
+        text, src, rest = _headline(st)
+        switch = st.action.kind is ActionKind.SWITCH
+        tl.line(lead, c, 0, text if switch else f"{st.actor} {text}", src)
+        ind = 2 if switch else len(st.actor) + 1
+        for s in rest:
+            tl.line("", c, ind, f"{s.function}: {s.text}", s.span.short)
+        detail = [str(ch) for ch in st.changes]
+        ctx_key = st.actor if st.action.kind is not ActionKind.SWITCH else (
+            st.action.summary.rsplit(" ", 1)[-1])
+        ctx = st.context or "preemptible, irqs on"
+        if st.action.kind not in (ActionKind.IRQ, ActionKind.IRQ_ENTRY) and \
+                ctx != shown_ctx.get(ctx_key, "preemptible, irqs on"):
+            detail.append(f"[{ctx_key}: {ctx}]")
+            shown_ctx[ctx_key] = ctx
+        if detail:
+            tl.wrapped(c, ind + 2, "; ".join(detail))
+        if last:
+            tl.wrapped(c, ind, f"!! {v.property_id}: {v.message}")
+    lines.extend(tl.rows)
     lines.append("")
-    lines.extend(textwrap.wrap(closing_sentence(o, trace), WIDTH))
-    return lines
+    lines.extend(textwrap.wrap(closing_sentence(o, trace), WIDTH, break_on_hyphens=False))
+    return [ascii_only(x) for x in lines]
+
+
+def _returning_function(message: str) -> str:
+    m = re.search(r"(\w+)\(\) returns", message)
+    return m.group(1) if m else ""
+
+
+def _who(writer: str) -> str:
+    if writer.startswith("irq@"):
+        return f"an interrupt on {writer[len('irq@'):]}"
+    return writer
 
 
 def closing_sentence(o: Outcome, trace: Trace) -> str:
+    """One sentence in kernel terms: what went wrong, where, and which property says so."""
     v = o.system.violation(trace.violation_code)
     prop = BY_ID.get(v.property_id)
     if not trace.steps:
@@ -142,14 +214,27 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
         during = f"in an interrupt on {last.cpu}"
     else:
         during = f"while {last.actor} ran on {last.cpu}"
-    where = f" in {fn}" if fn and v.property_id == "no-bug" else ""
-    text = f"What went wrong: {v.message}{where} {during}"
-    pend = [(w, p, val) for w, p, val in pending_writes(o.system, trace.states[-1])
-            if f"by {w} " in v.message]
-    if v.property_id in ("visible-after-disable", "no-deferred-write-outside-section") and pend:
-        ws = "; ".join(f"PTE {p} = {val} written by {w} is not yet visible to the hardware"
-                       for w, p, val in pend)
-        text += f": {ws}"
+    during += f" (step {last.number})"
+    text = ""
+    if v.property_id in ("visible-after-disable", "no-deferred-write-outside-section"):
+        ret = _returning_function(v.message)
+        owner = re.search(r"by (\S+) ", v.message)
+        pend = [d for d in deferred_writes(o.system, trace)
+                if owner is None or d.writer == owner.group(1)]
+        parts = []
+        for d in pend:
+            where = "inside its section" if d.in_section else "outside any section"
+            made = f" on {d.cpu} (step {d.step})" if d.step else ""
+            parts.append(f"PTE {d.pte} = {d.value} written by {_who(d.writer)} {where}{made}")
+        if parts and ret:
+            whose = f"{_who(pend[0].writer)}'s " if len({d.writer for d in pend}) == 1 else ""
+            text = (f"What went wrong: {'; '.join(parts)} is still deferred when "
+                    f"{whose}{ret}() returns on {last.cpu} (step {last.number})")
+    if not text:
+        where = f" in {fn}" if fn and v.property_id in ("no-bug", "no-warn") else ""
+        text = f"What went wrong: {v.message}{where} {during}"
+        if last.context and v.property_id in ("no-bug", "no-warn", "no-sleep-in-atomic"):
+            text += f", with {last.context}"
     text += "."
     if prop is not None:
         text += f" Property {prop.id}: {prop.description} [{', '.join(prop.hazards)}]."

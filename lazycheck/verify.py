@@ -6,6 +6,7 @@ Nothing here prints; the CLI and :mod:`lazycheck.report` do.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import Loaded, load
 from lazycheck.properties import MODEL_BOUNDS
 from lazycheck.semantics import Semantics
+from lazycheck.smt import spacer
 from lazycheck.system import ActionKind, System
 from lazycheck.targets import REQUIREMENTS, Target, validate_config
 
@@ -97,7 +99,7 @@ class Outcome:
         return self.verdict is Verdict.FAIL and self.property_id == exp.property
 
 
-ENGINES = ("explicit", "bmc", "both")
+ENGINES = ("explicit", "bmc", "both", "pdr")
 
 
 class EngineDisagreement(LazycheckError):
@@ -119,6 +121,21 @@ def check_bmc(system: System, limits: Limits) -> Result:
     return result
 
 
+def check_pdr(system: System, limits: Limits) -> Result:
+    """An unbounded proof with z3's Spacer; a reachable violation gets its trace from BMC."""
+    start = time.monotonic()
+    proof = spacer.prove(system, limits.timeout_s)
+    elapsed = time.monotonic() - start
+    if proof.status is spacer.ProofStatus.PROVED:
+        return Result(Verdict.PASS, Stats(engine="pdr", proved=True, elapsed_s=elapsed,
+                                          bound=limits.bound))
+    if proof.status is spacer.ProofStatus.REACHABLE:
+        left = max(1.0, limits.timeout_s - elapsed)
+        return BmcEngine().check(system, Limits(limits.bound, limits.max_states, left))
+    return Result(Verdict.UNKNOWN, Stats(engine="pdr", elapsed_s=elapsed, bound=limits.bound),
+                  reason=proof.reason)
+
+
 def run(target: Target, root: Path, config: KernelConfig | None = None,
         bound: int | None = None, engine: str = "explicit",
         max_states: int = 2_000_000, timeout_s: float = 600.0) -> Outcome:
@@ -136,6 +153,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         result = ExplicitEngine().check(system, limits)
     elif engine == "bmc":
         result = check_bmc(system, limits)
+    elif engine == "pdr":
+        result = check_pdr(system, limits)
     elif engine == "both":
         result = ExplicitEngine().check(system, limits)
         other = check_bmc(system, limits)
