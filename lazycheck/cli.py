@@ -153,7 +153,7 @@ def list_targets(root: Path) -> None:
 @click.pass_obj
 def lint(root: Path, files: tuple[Path, ...]) -> None:
     """Parse and check model FILES together; exit 2 on any error, 0 when clean."""
-    parsed, sources, diags = read_models(list(files), None)
+    parsed, sources, diags = read_models(list(files), Path.cwd())
     all_diags: list[Diagnostic] = list(diags)
     if not diags:
         _, cdiags = check_program(parsed)
@@ -167,9 +167,10 @@ def lint(root: Path, files: tuple[Path, ...]) -> None:
 
 def _register_subcommands() -> None:
     """Commands kept in their own modules: ci (the gate), review tools, the matrix."""
-    from lazycheck import cli_ci
+    from lazycheck import cli_ci, cli_matrix
 
     cli_ci.register(main)
+    cli_matrix.register(main)
     from lazycheck import cli_review
 
     cli_review.register(main)

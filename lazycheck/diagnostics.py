@@ -106,11 +106,13 @@ def render(diag: Diagnostic, sources: dict[str, str] | None = None) -> str:
     if diag.span is not None:
         line = _source_line(diag.span, src)
         if line is not None:
+            col = max(diag.span.col, 1)
+            # expand tabs in the line and in the prefix before the caret alike
+            prefix = line[:col - 1].replace("\t", "    ")
             line = line.replace("\t", "    ")
             gutter = f"{diag.span.line:>5} | "
             out.append(gutter + line)
-            col = max(diag.span.col, 1)
-            out.append(" " * (len(gutter) - 2) + "| " + " " * (col - 1)
+            out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix)
                        + "^" * max(1, diag.span.length))
     for note, nspan in diag.notes:
         out.append(f"note: {nspan}: {note}" if nspan else f"note: {note}")

@@ -28,68 +28,20 @@ State = tuple[int, ...]
 Fn = Callable[[State], int]
 
 
-def compile_expr(e: Expr, memo: dict[int, Fn] | None = None) -> Fn:
-    """Turn an expression into a closure ``state -> int``.
+def compile_expr(e: Expr) -> Fn:
+    """Turn an expression into a function ``state -> int``.
 
-    Shared subterms (expressions are DAGs) are compiled once via ``memo``.
+    Generated as straight-line code (see :class:`_Codegen`), so a subterm
+    shared by many paths of the DAG is evaluated once per call.
     """
-    m: dict[int, Fn] = {} if memo is None else memo
-    key = id(e)
-    if key not in m:
-        m[key] = _compile(e, m)
-    return m[key]
-
-
-def _compile(e: Expr, m: dict[int, Fn]) -> Fn:
-    match e:
-        case Const(value=v):
-            return lambda s: v
-        case Var(index=i):
-            return lambda s: s[i]
-        case Select(base=base, index=ix):
-            fi = compile_expr(ix, m)
-            if isinstance(ix, Var):
-                j = ix.index
-                return lambda s: s[base + s[j]]
-            return lambda s: s[base + fi(s)]
-        case Not(arg=a):
-            fa = compile_expr(a, m)
-            return lambda s: 0 if fa(s) else 1
-        case Wrap(arg=a, lo=lo, hi=hi):
-            fa = compile_expr(a, m)
-            width = hi - lo + 1
-            return lambda s: lo + (fa(s) - lo) % width
-        case Ite(cond=c, then=t, other=o):
-            fc, ft, fo = compile_expr(c, m), compile_expr(t, m), compile_expr(o, m)
-            return lambda s: ft(s) if fc(s) else fo(s)
-        case Binary(op=op, left=a, right=b):
-            return _compile_binary(op, compile_expr(a, m), compile_expr(b, m))
-    raise AssertionError(e)
-
-
-def _compile_binary(op: BinOp, fa: Fn, fb: Fn) -> Fn:
-    match op:
-        case BinOp.ADD:
-            return lambda s: fa(s) + fb(s)
-        case BinOp.SUB:
-            return lambda s: fa(s) - fb(s)
-        case BinOp.EQ:
-            return lambda s: 1 if fa(s) == fb(s) else 0
-        case BinOp.NE:
-            return lambda s: 1 if fa(s) != fb(s) else 0
-        case BinOp.LT:
-            return lambda s: 1 if fa(s) < fb(s) else 0
-        case BinOp.LE:
-            return lambda s: 1 if fa(s) <= fb(s) else 0
-        case BinOp.GT:
-            return lambda s: 1 if fa(s) > fb(s) else 0
-        case BinOp.GE:
-            return lambda s: 1 if fa(s) >= fb(s) else 0
-        case BinOp.AND:
-            return lambda s: 1 if fa(s) and fb(s) else 0
-        case BinOp.OR:
-            return lambda s: 1 if fa(s) or fb(s) else 0
-    raise AssertionError(op)
+    g = _Codegen()
+    out = g.emit(e)
+    src = "def value(s):\n" + "\n".join([*g.lines, f"    return {out}"]) + "\n"
+    ns: dict[str, object] = {}
+    exec(compile(src, "<lazycheck expression>", "exec"), ns)  # generated from IR only
+    fn = ns["value"]
+    assert callable(fn)
+    return fn
 
 
 _PYOP = {BinOp.ADD: "+", BinOp.SUB: "-", BinOp.EQ: "==", BinOp.NE: "!=", BinOp.LT: "<",

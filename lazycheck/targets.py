@@ -92,8 +92,8 @@ def load_target(name: str, root: Path) -> Target:
         raise ModelError([Diagnostic("LZC402", f"not valid TOML: {exc}", span)],
                          {shown: text}) from None
 
-    def bad(key: str, msg: str, help: str | None = None) -> ModelError:
-        return ModelError([Diagnostic("LZC402", msg, _key_span(Path(shown), text, key),
+    def bad(key: str, msg: str, help: str | None = None, code: str = "LZC402") -> ModelError:
+        return ModelError([Diagnostic(code, msg, _key_span(Path(shown), text, key),
                                       help=help)], {shown: text})
 
     def get(table: dict[str, object], key: str, typ: type, default: object = None) -> object:
@@ -138,7 +138,7 @@ def load_target(name: str, root: Path) -> Target:
     for p in props:
         if p not in BY_ID:
             raise bad("properties", f"unknown property '{p}'",
-                      help="known: " + ", ".join(sorted(BY_ID)))
+                      help="known: " + ", ".join(sorted(BY_ID)), code="LZC405")
     verdict = str(get(expect, "verdict", str))
     if verdict not in ("pass", "fail"):
         raise bad("verdict", "expected verdict must be \"pass\" or \"fail\"")
@@ -160,7 +160,9 @@ def load_target(name: str, root: Path) -> Target:
     config = KernelConfig(cpus=cpus, tasks=tuple(str(t) for t in tasks), preempt=preempt,
                           irq_handlers=tuple(str(h) for h in handlers), irqs=irqs,
                           properties=tuple(str(p) for p in props))
-    validate_config(config, bound, lambda k, m: bad(k, m))
+    validate_config(config, bound,
+                    lambda k, m: bad(k, m, "these limits keep the state space within memory",
+                                     "LZC404" if k == "bound" else "LZC403"))
     return Target(name=name, path=path, description=str(get(data, "description", str)),
                   arch=str(get(data, "arch_name", str)),
                   generation=str(get(data, "generation", str)),

@@ -13,7 +13,7 @@ from pathlib import Path
 from lazycheck.engines.base import Limits, Result, Stats, Verdict
 from lazycheck.engines.bmc import BmcEngine
 from lazycheck.engines.explicit import ExplicitEngine
-from lazycheck.errors import LazycheckError, ReplayError
+from lazycheck.errors import LazycheckError, ModelError, ReplayError
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import Loaded, load
@@ -146,7 +146,10 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     b = bound or target.bound
     validate_config(cfg, b)
     loaded = load(list(target.models), root)
-    system = instantiate(loaded.program, cfg)
+    try:
+        system = instantiate(loaded.program, cfg)
+    except ModelError as err:  # keep the sources so diagnostics show their lines
+        raise ModelError(err.diagnostics, {**loaded.sources, **err.sources}) from None
     limits = Limits(b, max_states, timeout_s)
     others: tuple[Result, ...] = ()
     if engine == "explicit":

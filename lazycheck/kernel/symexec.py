@@ -374,8 +374,16 @@ class Exec:
             self.assign(s.dest, callee.ret, frame, when, s.span, s.text)
 
     def builtin(self, s: ir.SBuiltin, frame: Frame, when: Expr) -> None:
-        ctx, w, lay = self.ctx, self.w, self.lay
         args = tuple(self.expr(a, frame) for a in s.args)
+        if s.op in (ir.Builtin.PTE_WRITE, ir.Builtin.PTE_SYNC, ir.Builtin.DSB):
+            self._builtin(s, args, when)
+            # a later check in the same step must see this write as taken effect
+            self.settle_writes()
+            return
+        self._builtin(s, args, when)
+
+    def _builtin(self, s: ir.SBuiltin, args: tuple[Expr, ...], when: Expr) -> None:
+        ctx, w, lay = self.ctx, self.w, self.lay
         match s.op:
             case ir.Builtin.PREEMPT_DISABLE | ir.Builtin.PREEMPT_ENABLE:
                 if ctx.in_irq:

@@ -17,7 +17,8 @@ from lazycheck.lang import ast
 from lazycheck.properties import BY_ID
 
 _ROLES = ("enter", "leave", "pause", "resume")
-_WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE", "VM_BUG_ON")
+_WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE")
+_BUGS = ("BUG_ON", "BUG", "VM_BUG_ON")  # VM_BUG_ON is BUG_ON under CONFIG_DEBUG_VM
 _INTLIKE = (ir.Kind.INT, ir.Kind.BOOL)
 _DSB_DOMAINS = {"sy", "st", "ld", "ish", "ishst", "ishld", "nsh", "nshst", "osh", "oshst"}
 
@@ -66,7 +67,7 @@ class Checker:
         self.locks: dict[str, int] = {}
         self.ptes: dict[str, ir.PteSym] = {}
         self.fdecls: dict[str, tuple[ast.FuncDecl, str]] = {}
-        self.roles: dict[str, tuple[str, Span]] = {}
+        self.roles: dict[tuple[str, str], Span] = {}  # (role, function) -> where
         self.defined: dict[str, Span] = {}
         self.site = 0
 
@@ -208,12 +209,12 @@ class Checker:
                         self.diags.append(Diagnostic(
                             "LZC305", f"unknown lazy_mmu_api role '{role}'", rs,
                             help=f"roles are {', '.join(_ROLES)}"))
-                    elif role in self.roles:
+                    elif (role, fn) in self.roles:
                         self.diags.append(Diagnostic(
-                            "LZC305", f"role '{role}' is given twice", rs,
-                            notes=(("first given here", self.roles[role][1]),)))
+                            "LZC305", f"{role} = {fn} is given twice", rs,
+                            notes=(("first given here", self.roles[(role, fn)]),)))
                     else:
-                        self.roles[role] = (fn, rs)
+                        self.roles[(role, fn)] = rs
 
     # ------------------------------------------------------------ functions
     def check_functions(self) -> list[ir.Function]:
@@ -238,6 +239,8 @@ class Checker:
             raise self.err("LZC201", f"program '{fd.name}' must be void {fd.name}(void)",
                            fd.span)
         body = self.block(fd.body, ctx)
+        if "irq" in fd.qualifiers:
+            self.no_sleep_in_irq(body)
         if ctx.pure:
             if not (len(body) == 1 and isinstance(body[0], ir.SReturn)
                     and body[0].value is not None):
@@ -250,6 +253,24 @@ class Checker:
                            f"{ret}", fd.end, help="add a return statement")
         return ir.Function(fd.name, tuple(params), ret, tuple(ctx.locals), body,
                            fd.qualifiers, kind, fd.span, fd.end)
+
+    def no_sleep_in_irq(self, body: tuple[ir.IStmt, ...]) -> None:
+        """An interrupt handler runs to completion: it may not schedule or sleep."""
+        for s in body:
+            match s:
+                case ir.SBuiltin(op=ir.Builtin.SCHEDULE | ir.Builtin.SLEEP, span=span,
+                                 text=text):
+                    self.diags.append(Diagnostic(
+                        "LZC303", f"interrupt handler calls {text.rstrip(';')}", span,
+                        help="interrupt handlers run to completion and may not sleep or "
+                             "schedule; move this into a task program"))
+                case ir.SIf(then=t, other=o):
+                    self.no_sleep_in_irq(t)
+                    self.no_sleep_in_irq(o)
+                case ir.SAtomic(body=b) | ir.SFor(body=b):
+                    self.no_sleep_in_irq(b)
+                case _:
+                    pass
 
     def block(self, stmts: tuple[ast.AStmt, ...], ctx: _FnCtx) -> tuple[ir.IStmt, ...]:
         ctx.scopes.append({})
@@ -345,7 +366,7 @@ class Checker:
         if handler is not None:
             out = handler(e, ctx, pre, text)  # may hoist calls into pre: run it first
             return [*pre, *out]
-        if name in _WARNS or name in ("BUG_ON", "BUG"):
+        if name in _WARNS or name in _BUGS:
             return self.bug_warn(e, ctx, pre, text)
         if name == "__check":
             self.arity(e, 2)
@@ -385,7 +406,7 @@ class Checker:
 
     def bug_warn(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
         self.site += 1
-        op = ir.Builtin.BUG if e.func in ("BUG_ON", "BUG") else ir.Builtin.WARN
+        op = ir.Builtin.BUG if e.func in _BUGS else ir.Builtin.WARN
         if e.func == "BUG":
             self.arity(e, 0)
             cond: ir.IExpr = ir.EConst(1, ir.BOOL)
@@ -569,6 +590,10 @@ class Checker:
         vt = ir.type_of(v)
         if vt.kind is ir.Kind.VOID:
             raise self.err("LZC201", "void value used", _span(at))
+        if (isinstance(v, ir.EConst) and ty.kind in (ir.Kind.INT, ir.Kind.PTEVAL)
+                and not ty.wrap and not ty.lo <= v.value <= ty.hi):
+            raise self.err("LZC205", f"{v.value} is outside {ty}", _span(at),
+                           help="widen the declared range or use a value inside it")
         if ty.kind is vt.kind and (ty.kind is not ir.Kind.ENUM or ty.enum == vt.enum):
             return v
         ok = {(ir.Kind.BOOL, ir.Kind.INT), (ir.Kind.INT, ir.Kind.BOOL),
@@ -823,7 +848,7 @@ class Checker:
             tmp = self.temp(ctx, ret)
             pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
             return ir.ELocal(tmp, ret)
-        if name in self._stmt_builtins() or name in ("BUG_ON", "BUG"):
+        if name in self._stmt_builtins() or name in _BUGS:
             raise self.err("LZC302", f"{name}() has no value", span,
                            help="call it as a statement")
         raise self.err("LZC104", f"unknown function '{name}'", span,
@@ -875,7 +900,7 @@ class Checker:
                 visit(n, [])
 
     def check_roles(self) -> None:
-        for role, (fn, span) in self.roles.items():
+        for (role, fn), span in self.roles.items():
             if fn not in self.fdecls:
                 self.diags.append(Diagnostic("LZC305", f"{role} names unknown function "
                                              f"'{fn}'", span))
@@ -897,7 +922,7 @@ class Checker:
             locks=tuple(self.locks),
             ptes=tuple(self.ptes.values()),
             functions=tuple(fns),
-            roles=tuple((r, f) for r, (f, _) in sorted(self.roles.items())),
+            roles=tuple(sorted(self.roles)),
             enums=tuple(self.enums.items()),
         )
 

@@ -28,6 +28,8 @@ class Loaded:
 
 
 def display_path(p: Path, root: Path | None) -> str:
+    if p.resolve() == PRELUDE:
+        return "<prelude>/prelude.lazy"
     if root is not None:
         try:
             return str(p.resolve().relative_to(root.resolve()))

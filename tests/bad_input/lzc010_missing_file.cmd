@@ -1,0 +1,1 @@
+lint tests/bad_input/lzc010_no_such_file.lazy

@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc012_include_cycle verify t --no-timings

@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc307_not_a_task verify t --no-timings

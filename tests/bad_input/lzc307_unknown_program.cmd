@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc307_unknown_program verify t --no-timings

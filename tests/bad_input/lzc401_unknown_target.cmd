@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc401_unknown_target verify no-such-target --no-timings

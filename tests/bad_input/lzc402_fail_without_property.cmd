@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_fail_without_property verify t --no-timings

@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_invalid_toml verify t --no-timings

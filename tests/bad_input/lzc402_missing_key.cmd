@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_missing_key verify t --no-timings

@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_missing_model verify t --no-timings

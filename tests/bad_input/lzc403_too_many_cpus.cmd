@@ -1,0 +1,1 @@
+verify xen-nesting-counter --cpus 9 --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify arm64-tolerate-nesting-batching --no-timings

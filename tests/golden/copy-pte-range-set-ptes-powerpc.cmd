@@ -1,0 +1,1 @@
+lazycheck verify copy-pte-range-set-ptes-powerpc --no-timings

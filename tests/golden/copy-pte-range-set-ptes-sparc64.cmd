@@ -1,0 +1,1 @@
+lazycheck verify copy-pte-range-set-ptes-sparc64 --no-timings

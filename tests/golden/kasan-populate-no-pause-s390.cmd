@@ -1,0 +1,1 @@
+lazycheck verify kasan-populate-no-pause-s390 --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify kasan-populate-sleep-s390 --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify kasan-release-arm64-rfc --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify pagemap-scan-s390 --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify vmap-pages-error-path-powerpc --no-timings

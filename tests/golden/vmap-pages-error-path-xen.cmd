@@ -1,0 +1,1 @@
+lazycheck verify vmap-pages-error-path-xen --no-timings

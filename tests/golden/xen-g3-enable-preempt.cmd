@@ -1,0 +1,1 @@
+lazycheck verify xen-g3-enable-preempt --no-timings

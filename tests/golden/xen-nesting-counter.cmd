@@ -1,0 +1,1 @@
+lazycheck verify xen-nesting-counter --no-timings

@@ -1,0 +1,38 @@
+"""The CI gate: every target in specs/targets/ has its expected verdict.
+
+Targets are collected from the directory when the tests are collected, so a
+target added later is checked without touching this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lazycheck.engines.base import Verdict
+from lazycheck.targets import load_target, target_names
+from lazycheck.verify import run
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = target_names(ROOT)
+
+
+def test_corpus_is_not_empty() -> None:
+    assert TARGETS, "specs/targets/ holds no target"
+    assert sorted(p.stem for p in (ROOT / "specs" / "targets").glob("*.toml")) == TARGETS
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_target_has_expected_verdict(name: str) -> None:
+    target = load_target(name, ROOT)
+    outcome = run(target, ROOT, engine="explicit")
+    expect = target.expect
+    detail = outcome.result.reason or outcome.property_id
+    if expect.verdict == "pass":
+        assert outcome.verdict is Verdict.PASS, f"{name}: {outcome.verdict.value} {detail}"
+    else:
+        assert outcome.verdict is Verdict.FAIL, f"{name}: {outcome.verdict.value} {detail}"
+        assert outcome.property_id == expect.property
+        assert outcome.result.trace, "a FAIL carries a counterexample"
+    assert outcome.as_expected
