@@ -1,10 +1,14 @@
-"""Machine-readable outputs of ``lazycheck ci``: JUnit XML, KTAP, Markdown."""
+"""Machine-readable outputs of ``lazycheck ci``: JUnit XML, KTAP, Markdown, SARIF 2.1.0."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from lazycheck.ci import CiRow
+from lazycheck.properties import BY_ID
 
 
 def junit(rows: list[CiRow]) -> str:
@@ -33,7 +37,8 @@ def ktap(rows: list[CiRow]) -> str:
     lines = ["KTAP version 1", f"1..{len(rows)}"]
     for i, r in enumerate(rows, 1):
         for d in r.report.splitlines():
-            lines.append(f"# {d}" if d else "#")
+            if d.strip():
+                lines.append(f"# {d}")
         if r.status == "ok":
             lines.append(f"ok {i} {r.target}")
         elif r.status == "unknown":
@@ -58,3 +63,94 @@ def markdown(rows: list[CiRow]) -> str:
         lines += ["", f"<details><summary><code>{r.target}</code>: {r.status}</summary>", "",
                   "```", r.report.rstrip(), "```", "", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_OTHER_RULES = {
+    "unexpected-pass": "a target expected to fail passed: the model no longer shows the bug "
+                       "(fix the model, or update the expected verdict in the target TOML)",
+    "bad-input": "a target or a model it uses does not load",
+    "unknown-verdict": "a state or time limit was hit, or the model outgrew its own bounds",
+}
+
+
+def _rule_id(r: CiRow) -> str:
+    if r.verdict == "ERROR":
+        return "bad-input"
+    if r.verdict == "UNKNOWN":
+        return "unknown-verdict"
+    if r.verdict == "FAIL" and r.property_id:
+        return r.property_id
+    return "unexpected-pass"
+
+
+def _location(uri: str, line: int, col: int = 0) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": max(line, 1)}
+    if col > 0:
+        region["startColumn"] = col
+    return {"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                                 "region": region}}
+
+
+def _tool_version() -> str:
+    try:
+        return version("lazycheck")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def sarif(rows: list[CiRow]) -> str:
+    """SARIF 2.1.0: one result per target whose verdict differs from its expectation.
+
+    A result sits where a reviewer has to look: an unexpected FAIL at the
+    violation's span in the model (with the trace as a code flow), an
+    unexpected PASS at the expected verdict in the target's TOML, a load
+    error at the diagnostic's span.  Paths are relative to the repository
+    (``%SRCROOT%``), so code scanning can annotate the diff.
+    """
+    bad = [r for r in rows if r.status != "ok"]
+    used = sorted({_rule_id(r) for r in bad})
+    rules = []
+    for rid in used:
+        prop = BY_ID.get(rid)
+        text = (f"{prop.description} [{', '.join(prop.hazards)}]" if prop is not None
+                else _OTHER_RULES.get(rid, rid))
+        rules.append({"id": rid, "name": rid.replace("-", " "),
+                      "shortDescription": {"text": text},
+                      "defaultConfiguration": {"level": "error"}})
+    index = {rid: i for i, rid in enumerate(used)}
+    results = []
+    for r in bad:
+        rid = _rule_id(r)
+        got = r.verdict + (f":{r.property_id}" if r.property_id else "")
+        msg = f"target {r.target}: expected {r.expected}, got {got}. {r.detail}"
+        if r.violation_file and r.violation_line:
+            loc = _location(r.violation_file, r.violation_line, r.violation_col)
+        else:
+            loc = _location(r.toml or f"specs/targets/{r.target}.toml", r.expect_line)
+        res: dict[str, Any] = {
+            "ruleId": rid, "ruleIndex": index[rid], "level": "error",
+            "message": {"text": msg}, "locations": [loc],
+            "partialFingerprints": {"lazycheckTarget/v1": f"{r.target}:{rid}"},
+        }
+        if r.toml and r.violation_file:
+            res["relatedLocations"] = [
+                {"id": 1, **_location(r.toml, r.expect_line),
+                 "message": {"text": f"expected verdict of {r.target}: {r.expected}"}}]
+        flow = [{"location": {**_location(f, ln), "message": {"text": what}}}
+                for f, ln, what in r.steps if f and ln]
+        if flow:
+            res["codeFlows"] = [{"message": {"text": f"counterexample of {r.target}"},
+                                 "threadFlows": [{"locations": flow}]}]
+        results.append(res)
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "lazycheck", "version": _tool_version(),
+                                "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"

@@ -4,24 +4,88 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
+from lazycheck.ci import CiRow
 from lazycheck.targets import target_names
+
+
+class Progress:
+    """Progress on stderr: one live line on a terminal, plain lines otherwise.
+
+    Plain lines come in the order of the target names whatever ``-j`` is: a
+    finished target is printed once every target before it has finished, so
+    a log is byte-stable.  stdout never carries progress.
+    """
+
+    def __init__(self, names: list[str], stream: TextIO, live: bool, enabled: bool) -> None:
+        self.names = names
+        self.stream = stream
+        self.live = live
+        self.enabled = enabled
+        self.done: dict[str, CiRow] = {}
+        self.running: list[str] = []
+        self.printed = 0
+
+    def start(self, name: str) -> None:
+        self.running.append(name)
+        self._draw()
+
+    def finish(self, row: CiRow) -> None:
+        self.done[row.target] = row
+        if row.target in self.running:
+            self.running.remove(row.target)
+        if not self.enabled:
+            return
+        if self.live:
+            self._draw()
+            return
+        while self.printed < len(self.names) and self.names[self.printed] in self.done:
+            r = self.done[self.names[self.printed]]
+            self.printed += 1
+            self.stream.write(f"[{self.printed}/{len(self.names)}] {r.target}: {r.status}\n")
+        self.stream.flush()
+
+    def _draw(self) -> None:
+        if not (self.enabled and self.live):
+            return
+        bad = sum(1 for r in self.done.values() if r.status != "ok")
+        line = (f"lazycheck ci: {len(self.done)}/{len(self.names)} done"
+                f"{f', {bad} not ok' if bad else ''}"
+                f"{'; running: ' + ', '.join(self.running) if self.running else ''}")
+        width = 100
+        self.stream.write("\r\x1b[K" + (line if len(line) <= width else line[:width - 3] + "..."))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.live:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 @click.command()
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
-              help="Run this many targets in parallel.")
+              help="Run this many targets in parallel (the output does not depend on it).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write JUnit XML: one test case per target.")
 @click.option("--ktap", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write KTAP (the kernel's test output format).")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a Markdown summary to post on a patch or PR.")
+@click.option("--sarif", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write SARIF 2.1.0: a result at the model line of each target whose "
+                   "verdict differs from its expectation (for code scanning).")
+@click.option("--changed-since", "changed_since", metavar="REV", default=None,
+              help="Run only the targets that depend (TOML, models, #includes, prelude, "
+                   "properties) on a file changed since git revision REV.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: Path | None,
+       sarif: Path | None, changed_since: str | None, progress: bool,
        targets: tuple[str, ...]) -> None:
     """Check every target (or TARGETS) against its expected verdict.
 
@@ -32,7 +96,23 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     from lazycheck.ci import exit_code, run_all
 
     names = list(targets) or target_names(root)
-    rows = run_all(names, root, max(1, jobs))
+    if changed_since is not None:
+        from lazycheck import depgraph
+
+        try:
+            names, changed = depgraph.select(root, changed_since, names)
+        except depgraph.GitError as err:
+            click.echo(f"lazycheck: --changed-since {changed_since}: {err}", err=True)
+            sys.exit(2)
+        click.echo(f"changed since {changed_since}: {len(changed)} file"
+                   f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
+                   f"{'s' if len(names) != 1 else ''} depend on them")
+    err_stream = sys.stderr
+    prog = Progress(names, err_stream, live=err_stream.isatty(), enabled=progress)
+    try:
+        rows = run_all(names, root, max(1, jobs), on_done=prog.finish, on_start=prog.start)
+    finally:
+        prog.close()
     w = max([len("target")] + [len(r.target) for r in rows])
     we = max([len("expected")] + [len(r.expected) for r in rows])
     click.echo(f"{'target':<{w}}  {'expected':<{we}}  {'verdict':<34}  {'states':>9}  status")
@@ -49,6 +129,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
         ktap.write_text(ci_formats.ktap(rows), encoding="utf-8")
     if markdown:
         markdown.write_text(ci_formats.markdown(rows), encoding="utf-8")
+    if sarif:
+        sarif.write_text(ci_formats.sarif(rows), encoding="utf-8")
     code = exit_code(rows)
     ok = sum(1 for r in rows if r.status == "ok")
     click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")

@@ -174,8 +174,8 @@ def trace_text(o: Outcome, trace: Trace) -> list[str]:
         ctx_key = st.actor if st.action.kind is not ActionKind.SWITCH else (
             st.action.summary.rsplit(" ", 1)[-1])
         ctx = st.context or "preemptible, irqs on"
-        if st.action.kind not in (ActionKind.IRQ, ActionKind.IRQ_ENTRY) and \
-                ctx != shown_ctx.get(ctx_key, "preemptible, irqs on"):
+        if st.action.kind not in (ActionKind.IRQ, ActionKind.IRQ_ENTRY) and (
+                last or ctx != shown_ctx.get(ctx_key, "preemptible, irqs on")):
             detail.append(f"[{ctx_key}: {ctx}]")
             shown_ctx[ctx_key] = ctx
         if detail:
@@ -233,7 +233,8 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
     if not text:
         where = f" in {fn}" if fn and v.property_id in ("no-bug", "no-warn") else ""
         text = f"What went wrong: {v.message}{where} {during}"
-        if last.context and v.property_id in ("no-bug", "no-warn", "no-sleep-in-atomic"):
+        if last.context and v.property_id in ("no-bug", "no-warn", "no-sleep-in-atomic",
+                                              "preempt-balanced"):
             text += f", with {last.context}"
     text += "."
     if prop is not None:

@@ -35,6 +35,7 @@ class TraceStep:
     statements: tuple[SourceStep, ...]  # those that ran (path condition true)
     changes: tuple[Change, ...]
     context: str  # preempt/irq state of the actor after the step
+    cpu_no: int = 0  # the CPU the step ran on, as a number
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,50 @@ def build_trace(system: System, actions: Sequence[int], slice_: bool = True) -> 
                 continue
             changes.append(Change(var.name, var.show(pre[i]), var.show(post[i])))
         steps.append(TraceStep(k + 1, a, cpu, actor, ran, tuple(changes),
-                               _context(system, post, a, names)))
+                               _context(system, post, a, names), _cpu_number(cpu)))
     code = states[-1][system.violation_var] if states else 0
     return Trace(tuple(steps), tuple(states), code)
+
+
+def _cpu_number(cpu: str) -> int:
+    digits = cpu[len("cpu"):]
+    return int(digits) if digits.isdigit() else 0
+
+
+def initial_tasks(system: System, cpus: int) -> list[str]:
+    """The task each CPU runs in the initial state."""
+    return [_show(system, system.init, f"curr[cpu{c}]") for c in range(cpus)]
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A PTE write that has not taken effect at the end of a trace, and where it was made."""
+
+    writer: str  # a task name, or irq@cpuN
+    pte: str
+    value: str
+    step: int  # the step that made the write (0: before the trace)
+    cpu: str
+    in_section: bool  # the writer was inside a lazy MMU section when it wrote
+
+
+def deferred_writes(system: System, trace: Trace) -> list[Deferred]:
+    """Every write still pending at the end of ``trace``, with the step that made it."""
+    out: list[Deferred] = []
+    if not trace.states:
+        return out
+    for writer, pte, val in pending_writes(system, trace.states[-1]):
+        i = system.var_index[f"pending({writer},{pte})"]
+        step, cpu, inside = 0, "", False
+        for st in reversed(trace.steps):
+            pre, post = trace.states[st.number - 1], trace.states[st.number]
+            if post[i] and not pre[i]:
+                step, cpu = st.number, st.cpu
+                d = system.var_index.get(f"depth({writer})")
+                inside = d is not None and (pre[d] > 0 or post[d] > 0)
+                break
+        out.append(Deferred(writer, pte, val, step, cpu, inside))
+    return sorted(out, key=lambda d: (d.writer, d.pte))
 
 
 def _context(system: System, state: State, a: Action, names: list[str]) -> str:

@@ -1,0 +1,219 @@
+"""``lazycheck ci``: SARIF 2.1.0, JUnit, KTAP, --changed-since, -j and progress."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from lazycheck import ci_formats, depgraph
+from lazycheck.ci import run_all
+from lazycheck.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+# The SARIF 2.1.0 JSON schema as published on SchemaStore ("2.1.0-rtm.5", the OASIS
+# committee-specification schema; its "version" enum is "2.1.0"), from the MIT-licensed
+# npm package @microsoft/jest-sarif.  Vendored: the tests run without network.
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "sarif-2.1.0-rtm.5.json"
+SMALL = ["vmap-pages-error-path-xen", "vmap-pages-error-path-xen-fea18c686320",
+         "sparc64-preemptible"]
+
+
+def _copy_repo(tmp: Path) -> Path:
+    dst = tmp / "repo"
+    shutil.copytree(REPO / "models", dst / "models")
+    shutil.copytree(REPO / "specs", dst / "specs")
+    return dst
+
+
+def _validate(doc: object) -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    jsonschema.Draft4Validator(schema).validate(doc)
+
+
+def _ci(repo: Path, *args: str) -> tuple[int, str, str]:
+    res = CliRunner().invoke(main, ["--root", str(repo), "ci", *args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+@pytest.fixture(scope="module")
+def wrong(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, dict[str, Path]]:
+    """A copy of the repository where two targets carry a wrong expected verdict."""
+    repo = _copy_repo(tmp_path_factory.mktemp("wrong"))
+    t1 = repo / "specs" / "targets" / "vmap-pages-error-path-xen.toml"
+    t1.write_text(t1.read_text().replace('property = "mode-off-after-outermost"',
+                                         'property = "no-bug"'))
+    t2 = repo / "specs" / "targets" / "vmap-pages-error-path-xen-fea18c686320.toml"
+    text = t2.read_text()
+    text = re.sub(r'verdict = "pass"', 'verdict = "fail"\nproperty = "no-bug"', text)
+    t2.write_text(text)
+    out = {k: repo.parent / f"out.{k}" for k in ("sarif", "junit", "ktap", "md")}
+    code, stdout, _ = _ci(repo, "-j", "2", *SMALL, "--sarif", str(out["sarif"]),
+                          "--junit", str(out["junit"]), "--ktap", str(out["ktap"]),
+                          "--markdown", str(out["md"]))
+    return repo, code, stdout, out
+
+
+def test_wrong_expectation_fails_ci(wrong: tuple[Path, int, str, dict[str, Path]]) -> None:
+    _, code, stdout, _ = wrong
+    assert code == 1
+    assert "1 of 3 targets have their expected verdict" in stdout
+
+
+def test_sarif_is_valid_and_points_at_the_violation(
+        wrong: tuple[Path, int, str, dict[str, Path]]) -> None:
+    repo, _, _, out = wrong
+    doc = json.loads(out["sarif"].read_text())
+    _validate(doc)
+    results = doc["runs"][0]["results"]
+    assert len(results) == 2
+    by_target = {r["partialFingerprints"]["lazycheckTarget/v1"].split(":")[0]: r
+                 for r in results}
+    # unexpected FAIL (wrong property): at the violation's span in the model
+    r = by_target["vmap-pages-error-path-xen"]
+    assert r["ruleId"] == "mode-off-after-outermost"
+    loc = r["locations"][0]["physicalLocation"]
+    uri, line = loc["artifactLocation"]["uri"], loc["region"]["startLine"]
+    assert uri.startswith("models/") and (repo / uri).is_file()
+    # the same span the engine reports: FAIL ... (file:line) on the verdict line
+    report = CliRunner().invoke(main, ["--root", str(repo), "verify",
+                                       "vmap-pages-error-path-xen"]).stdout
+    assert f"({Path(uri).name}:{line})" in report.splitlines()[0]
+    assert r["codeFlows"][0]["threadFlows"][0]["locations"]
+    # unexpected PASS: at the expected verdict in the target's TOML
+    r = by_target["vmap-pages-error-path-xen-fea18c686320"]
+    assert r["ruleId"] == "unexpected-pass"
+    loc = r["locations"][0]["physicalLocation"]
+    uri, line = loc["artifactLocation"]["uri"], loc["region"]["startLine"]
+    assert uri == "specs/targets/vmap-pages-error-path-xen-fea18c686320.toml"
+    assert (repo / uri).read_text().splitlines()[line - 1].startswith("verdict")
+    rules = [x["id"] for x in doc["runs"][0]["tool"]["driver"]["rules"]]
+    assert rules == sorted(rules) and {r["ruleId"] for r in results} <= set(rules)
+
+
+def test_sarif_without_mismatches_is_valid_and_empty() -> None:
+    rows = run_all(["vmap-pages-error-path-xen"], REPO)
+    doc = json.loads(ci_formats.sarif(rows))
+    _validate(doc)
+    assert doc["runs"][0]["results"] == []
+
+
+def test_junit_parses(wrong: tuple[Path, int, str, dict[str, Path]]) -> None:
+    _, _, _, out = wrong
+    suite = ET.parse(out["junit"]).getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == "3"
+    assert suite.get("failures") == "2"
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == set(SMALL)
+    assert cases["sparc64-preemptible"].find("failure") is None
+    f = cases["vmap-pages-error-path-xen"].find("failure")
+    assert f is not None and "expected fail:no-bug" in (f.get("message") or "")
+
+
+def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, Path]]
+                                         ) -> None:
+    _, _, _, out = wrong
+    lines = out["ktap"].read_text().splitlines()
+    assert lines[0] == "KTAP version 1"
+    assert lines[1] == "1..3"
+    results = []
+    for line in lines[2:]:
+        m = re.fullmatch(r"(ok|not ok) (\d+) (\S+)( # (SKIP|TODO).*)?", line)
+        if m:
+            results.append((m.group(1), int(m.group(2)), m.group(3)))
+        else:
+            assert line.startswith("# ") and line == line.rstrip(), repr(line)
+    assert [n for _, n, _ in results] == [1, 2, 3]
+    assert [name for _, _, name in results] == SMALL
+    assert [ok for ok, _, _ in results] == ["not ok", "not ok", "ok"]
+
+
+def test_output_does_not_depend_on_jobs() -> None:
+    c1, out1, _ = _ci(REPO, "-j", "1", "--no-progress", *SMALL)
+    c3, out3, _ = _ci(REPO, "-j", "3", "--no-progress", *SMALL)
+    assert (c1, out1) == (c3, out3)
+    assert c1 == 0
+
+
+def test_plain_progress_lines_in_name_order() -> None:
+    _, _, err = _ci(REPO, "-j", "3", *SMALL)
+    lines = [x for x in err.splitlines() if x.startswith("[")]
+    assert lines == [f"[{i}/3] {n}: ok" for i, n in enumerate(SMALL, 1)]
+
+
+# ---------------------------------------------------------------- --changed-since
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture()
+def gitrepo(tmp_path: Path) -> Path:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = _copy_repo(tmp_path)
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q",
+         "-m", "base")
+    return repo
+
+
+def _expected(repo: Path, changed: str) -> list[str]:
+    """Targets naming ``changed`` directly or through the include closure, by hand."""
+    g, _ = depgraph.build(repo)
+    return sorted(str(n)[len("target:"):] for n in g if str(n).startswith("target:")
+                  and changed in nx.descendants(g, n))
+
+
+def test_changed_since_selects_exactly_dependents(gitrepo: Path) -> None:
+    assert depgraph.select(gitrepo, "HEAD")[0] == []
+    inc = gitrepo / "models" / "arch" / "x86-xen-pv-multicall.lazy"
+    inc.write_text(inc.read_text() + "\n/* touched */\n")
+    names, changed = depgraph.select(gitrepo, "HEAD")
+    assert changed == {"models/arch/x86-xen-pv-multicall.lazy"}
+    # included only: selected through the #include closure of the arch models
+    assert "xen-nesting-counter" in names and "xen-nested" in names
+    assert not any(n.startswith(("arm64", "powerpc", "sparc64")) for n in names)
+    assert names == _expected(gitrepo, "models/arch/x86-xen-pv-multicall.lazy")
+
+
+def test_changed_since_toml_and_untracked(gitrepo: Path) -> None:
+    t = gitrepo / "specs" / "targets" / "sparc64-preemptible.toml"
+    t.write_text(t.read_text() + "\n")
+    (gitrepo / "models" / "scenarios" / "unused-new.lazy").write_text("/* new */\n")
+    names, changed = depgraph.select(gitrepo, "HEAD")
+    assert names == ["sparc64-preemptible"]
+    assert "models/scenarios/unused-new.lazy" in changed
+
+
+def test_changed_since_prelude_selects_every_target() -> None:
+    g, broken = depgraph.build(REPO)
+    every = sorted(str(n)[len("target:"):] for n in g if str(n).startswith("target:"))
+    assert depgraph.affected(g, {"lazycheck/kernel/prelude.lazy"}, broken) == every
+    assert depgraph.affected(g, {"lazycheck/properties.py"}, broken) == every
+
+
+def test_changed_since_on_the_command_line(gitrepo: Path) -> None:
+    scen = gitrepo / "models" / "scenarios"
+    used = "vmap-pages-pte-range-44562c71e2cf.lazy"
+    assert (scen / used).is_file()
+    code, out, _ = _ci(gitrepo, "--changed-since", "HEAD", "--no-progress")
+    assert code == 0 and "0 targets depend" in out
+    (scen / used).write_text((scen / used).read_text() + "\n")
+    code, out, _ = _ci(gitrepo, "--changed-since", "HEAD", "--no-progress")
+    assert code == 0, out
+    assert "vmap-pages-error-path-xen " in out and "xen-nesting-counter" not in out
+    code, _, err = _ci(gitrepo, "--changed-since", "no-such-rev")
+    assert code == 2 and "no-such-rev" in err
