@@ -257,9 +257,17 @@ def reproduce(o: Outcome, engine: str, minimized: bool = False) -> str:
     return f"reproduce: {cmd}"
 
 
+def _fit(line: str, indent: int) -> list[str]:
+    """Wrap a header line at WIDTH columns, continuing under its text."""
+    if len(line) <= WIDTH:
+        return [line]
+    return textwrap.wrap(line, WIDTH, subsequent_indent=" " * indent,
+                         break_long_words=True, break_on_hyphens=False)
+
+
 def verify_report(o: Outcome, engine: str, timings: bool = True, full_state: bool = False,
                   minimized_from: str = "") -> str:
-    lines = [verdict_line(o), *coverage(o, timings)]
+    lines = [*_fit(verdict_line(o), 6), *(w for c in coverage(o, timings) for w in _fit(c, 9))]
     if minimized_from:
         lines.append(f"minimised from {minimized_from} (same property, still shortest)")
     if o.result.verdict is Verdict.FAIL:

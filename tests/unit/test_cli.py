@@ -132,9 +132,6 @@ def test_lint_shows_included_files_relative_to_the_repo() -> None:
     assert str(ROOT) not in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: report.py promises reports within 100 columns "
-                   "but the verdict, target and trace lines overflow with long model file "
-                   "names or titles")
 def test_report_stays_within_100_columns(tmp_path: Path) -> None:
     """Pins report.py's 100-column promise for a FAIL trace."""
     root = _mini_root(tmp_path, 'model scenario "s" source "t";\n'
