@@ -13,8 +13,9 @@ README = ROOT / "models" / "README.md"
 
 def test_every_model_file_has_a_catalogue_entry() -> None:
     text = README.read_text(encoding="utf-8")
-    missing = [str(p.relative_to(ROOT / "models")) for p in sorted((ROOT / "models").rglob("*.lazy"))
-               if f"**`{p.relative_to(ROOT / 'models')}`**" not in text]
+    models = ROOT / "models"
+    missing = [str(p.relative_to(models)) for p in sorted(models.rglob("*.lazy"))
+               if f"**`{p.relative_to(models)}`**" not in text]
     assert missing == [], f"add these to models/README.md: {missing}"
 
 
