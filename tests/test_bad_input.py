@@ -7,25 +7,16 @@ for byte with ``<case>.expected``.  Regenerate with ``make golden-update``.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
+import update_golden as ug  # tests/ is on sys.path (pytest's default import mode)
 
 from lazycheck.diagnostics import CODES
 from lazycheck.errors import ModelError
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.lang.check import check_program
 from lazycheck.lang.parser import parse
-
-_spec = importlib.util.spec_from_file_location(
-    "lazycheck_update_golden", Path(__file__).with_name("update_golden.py"))
-assert _spec is not None and _spec.loader is not None
-ug = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = ug
-_spec.loader.exec_module(ug)
 
 CASES = ug.bad_input_cases()
 _CODE = re.compile(r"error\[(LZC\d{3})\]")

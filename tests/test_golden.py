@@ -6,18 +6,8 @@ its stdout plus ``exit: N``.  Regenerate with ``make golden-update``.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "lazycheck_update_golden", Path(__file__).with_name("update_golden.py"))
-assert _spec is not None and _spec.loader is not None
-ug = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = ug
-_spec.loader.exec_module(ug)
+import update_golden as ug  # tests/ is on sys.path (pytest's default import mode)
 
 CASES = ug.golden_cases()
 

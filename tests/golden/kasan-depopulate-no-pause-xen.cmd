@@ -1,0 +1,1 @@
+lazycheck verify kasan-depopulate-no-pause-xen --no-timings
