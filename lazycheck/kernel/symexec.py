@@ -397,6 +397,13 @@ class Exec:
             case ir.Builtin.SPIN_LOCK:
                 lock = args[0]
                 assert isinstance(lock, Const)
+                if lay.config.preempt is Preempt.RT and not ctx.in_irq:
+                    # PREEMPT_RT: spinlock_t is an rt_mutex, rt_spin_lock() may sleep
+                    atomic = disj(neg(eq(self.preempt_count(ctx.task), Const(0))),
+                                  self.irqs_off(ctx.task)) if not ctx.in_switch else TRUE
+                    self.violate("no-sleep-in-atomic", conj(when, atomic),
+                                 f"{s.text.rstrip(';')} may sleep (PREEMPT_RT) in atomic "
+                                 "context", s.span)
                 owner = w.lock_owner + lock.value
                 self.guard = conj(self.guard, disj(neg(when), eq(self.read(owner), Const(NONE))))
                 self.write(owner, ctx.task, when)

@@ -1,0 +1,1 @@
+lazycheck verify powerpc-hash-g3-section-sleeps --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify sparc64-g3-rt-spinlock --no-timings

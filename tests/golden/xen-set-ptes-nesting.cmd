@@ -1,0 +1,1 @@
+lazycheck verify xen-set-ptes-nesting --no-timings
