@@ -1,0 +1,1 @@
+lazycheck verify xen-vmalloc-fault-in-section --no-timings
