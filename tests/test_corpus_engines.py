@@ -1,0 +1,90 @@
+"""Every target in specs/targets/ checked by both engines (``engine="both"``).
+
+``lazycheck.verify.run(..., engine="both")`` runs the explicit engine and
+BMC (with k-induction after a bounded PASS) on the same system and raises
+:class:`~lazycheck.verify.EngineDisagreement` if their verdicts or trace
+lengths differ.  Here each target must give its expected verdict from both
+engines, with no disagreement and no BMC UNKNOWN.
+
+Reduced bounds.  BMC's cost grows about 2-3x per depth on these models
+(``make bench`` shows it): on the corpus a PASS target costs ~5-10 s at
+depth 4, ~10-30 s at depth 5, ~50 s at depth 6 and minutes at depth 8, while
+the explicit engine exhausts the same spaces in under a second.  So the
+bound used here is
+
+* FAIL targets: ``min(target bound, depth of the explicit engine's
+  counterexample)`` -- the shortest counterexample's depth, so BMC must
+  find a counterexample of exactly that length;
+* PASS targets: ``min(target bound, PASS_CAP)`` with ``PASS_CAP = 5``: a
+  bounded PASS from both engines (neither exhausts nor proves at depth 5);
+* a FAIL target whose counterexample is deeper than ``FAIL_CAP = 12`` is
+  checked like a PASS target at ``min(PASS_CAP, depth - 1)``: both engines
+  must agree on PASS there (its FAIL is then covered by tests/test_corpus.py
+  alone).
+
+Targets are collected from the directory at collection time, so a target
+added later is checked without touching this file.
+
+Run time: BMC costs 1-70 s per target at these bounds, so with the corpus
+at 40+ targets the module takes well over 3 minutes.  It is meant to carry
+``pytestmark = pytest.mark.slow``, but pytest runs with
+``filterwarnings = error``, so an unregistered marker is a collection error:
+the marker must first be registered in pyproject.toml
+(``markers = ["slow: ..."]`` under ``[tool.pytest.ini_options]``).  ``make
+test`` runs plain ``pytest`` with no ``-m`` filter, so it runs this module
+either way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lazycheck.engines.base import Verdict
+from lazycheck.targets import load_target, target_names
+from lazycheck.verify import run
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = target_names(ROOT)
+
+PASS_CAP = 5
+FAIL_CAP = 12
+TIMEOUT_S = 300.0
+
+
+def reduced_bound(name: str) -> tuple[int, Verdict]:
+    """The bound both engines are run at, and the verdict they must give there."""
+    target = load_target(name, ROOT)
+    if target.expect.verdict == "pass":
+        return min(target.bound, PASS_CAP), Verdict.PASS
+    explicit = run(target, ROOT, engine="explicit")
+    assert explicit.verdict is Verdict.FAIL, f"{name}: explicit {explicit.verdict.value}"
+    depth = len(explicit.result.trace)
+    if depth <= FAIL_CAP:
+        return min(target.bound, depth), Verdict.FAIL
+    return min(target.bound, PASS_CAP, depth - 1), Verdict.PASS
+
+
+def test_corpus_is_not_empty() -> None:
+    assert TARGETS, "specs/targets/ holds no target"
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_both_engines_agree_on_target(name: str) -> None:
+    target = load_target(name, ROOT)
+    bound, want = reduced_bound(name)
+    # raises EngineDisagreement if verdicts or trace lengths differ
+    outcome = run(target, ROOT, bound=bound, engine="both", timeout_s=TIMEOUT_S)
+    (bmc,) = outcome.others
+    where = f"{name} at bound {bound}"
+    assert bmc.verdict is not Verdict.UNKNOWN, f"{where}: bmc UNKNOWN: {bmc.reason}"
+    assert outcome.verdict is want, f"{where}: explicit {outcome.verdict.value}"
+    assert bmc.verdict is want, f"{where}: bmc {bmc.verdict.value}"
+    if want is Verdict.FAIL:
+        assert outcome.as_expected, f"{where}: explicit found {outcome.property_id}"
+        assert len(bmc.trace) == len(outcome.result.trace) == bound
+        bmc_property = outcome.system.violation(bmc.violation_code).property_id
+        assert bmc_property in target.config.properties, f"{where}: bmc {bmc_property}"
+    else:
+        assert not bmc.trace and not outcome.result.trace
