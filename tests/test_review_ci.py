@@ -87,7 +87,8 @@ def test_sarif_is_valid_and_points_at_the_violation(
     # the same span the engine reports: FAIL ... (file:line) on the verdict line
     report = CliRunner().invoke(main, ["--root", str(repo), "verify",
                                        "vmap-pages-error-path-xen"]).stdout
-    assert f"({Path(uri).name}:{line})" in report.splitlines()[0]
+    verdict = report.split("\ntarget ")[0]  # the verdict line, wrapped at 100 columns
+    assert f"({Path(uri).name}:{line})" in " ".join(verdict.split())
     assert r["codeFlows"][0]["threadFlows"][0]["locations"]
     # unexpected PASS: at the expected verdict in the target's TOML
     r = by_target["vmap-pages-error-path-xen-fea18c686320"]
