@@ -90,7 +90,7 @@ def print_table(rows: list[Row], budget_s: float) -> None:
         more = ">" if r.bmc_verdict == "timeout" else " "
         print(f"{r.name:<44} {r.bound:>5} | {r.verdict:<8} {r.depth:>5} {r.states:>9,} "
               f"{r.rate:>9,.0f} {r.explicit_s:>7.2f} | {r.bmc_verdict:<7} {r.bmc_depth:>5} "
-              f"{cex:>4} {r.bmc_s:>7.2f} | {more}{r.ratio:>6.0f}x")
+              f"{cex:>4} {r.bmc_s:>7.2f} | {more}{r.ratio:>6.1f}x")
     print()
     print("* = state space exhausted.  bmc: BmcEngine.check at the target's bound, "
           f"budget {budget_s:g} s per target; depth = deepest level completed; "

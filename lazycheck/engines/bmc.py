@@ -142,7 +142,8 @@ class _Clock:
 
 
 def _unknown_reason(check: Check, clock: _Clock, what: str, depth: int) -> str:
-    if clock.remaining() <= 0:
+    # z3's own timeout ("canceled") can fire a moment before our clock runs out
+    if clock.remaining() <= 0 or check.reason == "canceled":
         return f"time limit of {clock.limit_s:g} s reached at depth {depth}"
     return f"z3 returned unknown on the {what} at depth {depth}: {check.reason}"
 

@@ -20,7 +20,7 @@ A BMC time-out (UNKNOWN on the time limit) is counted, not failed: it says
 an example is slow, not that an engine is wrong.  Any other exception in
 lazycheck is a finding.
 
-CI runs :data:`CI_EXAMPLES` derandomized examples (about 30 s on 2 cores).
+CI runs :data:`CI_EXAMPLES` derandomized examples (about 15 s on 2 cores).
 ``LAZYCHECK_FUZZ_EXAMPLES=N`` (``make fuzz-engines``) runs N examples and,
 instead of stopping and shrinking at the first problem, records every one,
 prints ``lazycheck model fuzz: N models checked, M disagreements`` and the
