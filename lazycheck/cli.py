@@ -97,10 +97,12 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         outcome = run(t, root, cfg, bound, engine, max_states, timeout)
         minimized_from = ""
         if minimize:
-            shrunk = shrink.minimize(outcome, lambda c: run(t, root, c, bound, "explicit",
-                                                            max_states, timeout))
-            if shrunk.outcome.config != outcome.config:
+            shrunk = shrink.minimize(outcome, lambda c, p: run(
+                t, root, c, bound, "explicit", max_states, timeout, program=p))
+            if shrunk.changed:
                 minimized_from = shrunk.original.describe()
+                if shrunk.dropped:
+                    minimized_from += "; without the section " + "; ".join(shrunk.dropped)
                 outcome = shrunk.outcome
     except ModelError as err:
         _fail_input(err)

@@ -269,7 +269,8 @@ def verify_report(o: Outcome, engine: str, timings: bool = True, full_state: boo
                   minimized_from: str = "") -> str:
     lines = [*_fit(verdict_line(o), 6), *(w for c in coverage(o, timings) for w in _fit(c, 9))]
     if minimized_from:
-        lines.append(f"minimised from {minimized_from} (same property, still shortest)")
+        lines.extend(_fit(f"minimised from {minimized_from} (same property, still shortest)",
+                          9))
     if o.result.verdict is Verdict.FAIL:
         trace = build_trace(o.system, o.result.trace, slice_=not full_state)
         lines.append("")

@@ -1,17 +1,19 @@
-"""Minimal counterexamples: shrink the configuration, then slice the trace.
+"""Minimal counterexamples: shrink the configuration and the scenario, then slice.
 
 After the shortest trace is found, :func:`minimize` tries smaller kernel
 configurations in a fixed order -- one task fewer (each task in turn), one
-CPU fewer, one interrupt fewer -- and keeps a candidate only if it still
-fails the *same* property.  Following Hypothesis's shrinker rules, a pass
-makes progress only when the configuration gets smaller, the order is
-deterministic, and shrinking stops when no pass makes progress; a candidate
-that fails a *different* property is a slip and is not taken.  Every
-candidate is re-checked from scratch, so the minimised trace is a real,
-shortest, replayed trace of the smaller configuration.
+CPU fewer, one interrupt fewer -- and then fewer nesting levels: scenario
+code with one enter/leave pair of the API removed (a pair is an enter call
+and the next leave call at the same level of one scenario function).  It
+keeps a candidate only if it still fails the *same* property.  Following
+Hypothesis's shrinker rules, a pass makes progress only when the configuration
+or the scenario gets smaller, the order is deterministic, and shrinking stops
+when no pass makes progress; a candidate that fails a *different* property is
+a slip and is not taken.  Every candidate is re-checked from scratch, so the
+minimised trace is a real, shortest, replayed trace of the smaller model.
 
 :func:`cone_of_influence` computes the dynamic slice of a trace: the state
-variables whose values flowed into the violation.  Reports show only their
+variables whose values flowed into the violation. Reports show only their
 changes.
 """
 
@@ -21,6 +23,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from lazycheck import ir
 from lazycheck.engines.base import Verdict
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.semantics import State
@@ -33,6 +36,69 @@ class Shrunk:
     outcome: Outcome
     original: KernelConfig
     tried: int  # candidates checked
+    dropped: tuple[str, ...] = ()  # enter/leave pairs removed from the scenario
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome.config != self.original or bool(self.dropped)
+
+
+Check = Callable[[KernelConfig, ir.Program | None], Outcome]
+
+
+def _reachable(program: ir.Program, roots: tuple[str, ...]) -> set[str]:
+    """Functions the task and interrupt programs of the config can call."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(_callees(program.function(name).body))
+    return seen
+
+
+def _callees(body: tuple[ir.IStmt, ...]) -> Iterator[str]:
+    for s in body:
+        match s:
+            case ir.SCall(func=f):
+                yield f
+            case ir.SIf(then=t, other=o):
+                yield from _callees(t)
+                yield from _callees(o)
+            case ir.SAtomic(body=b) | ir.SFor(body=b):
+                yield from _callees(b)
+            case _:
+                pass
+
+
+def _section_pairs(program: ir.Program, config: KernelConfig
+                   ) -> Iterator[tuple[str, ir.Program]]:
+    """Programs with one scenario enter/leave pair removed, innermost first."""
+    live = _reachable(program, (*config.tasks, *config.irq_handlers))
+    enters = {f for r, f in program.roles if r == "enter"}
+    leaves = {f for r, f in program.roles if r == "leave"}
+
+    def pairs(body: tuple[ir.IStmt, ...]) -> Iterator[tuple[int, int]]:
+        open_at: list[int] = []
+        for k, s in enumerate(body):
+            if isinstance(s, ir.SCall) and s.func in enters:
+                open_at.append(k)
+            elif isinstance(s, ir.SCall) and s.func in leaves and open_at:
+                yield open_at.pop(), k
+
+    for fn in program.functions:
+        if fn.file_kind != "scenario" or fn.name not in live:
+            continue
+        for i, j in sorted(pairs(fn.body), key=lambda p: p[1] - p[0]):
+            a, b = fn.body[i], fn.body[j]
+            body = tuple(s for k, s in enumerate(fn.body) if k not in (i, j))
+            new_fn = dataclasses.replace(fn, body=body)
+            funcs = tuple(new_fn if f.name == fn.name else f for f in program.functions)
+            what = (f"{a.text.rstrip(';')} ({a.span.short}) .. {b.text.rstrip(';')} "
+                    f"({b.span.short}) in {fn.name}()")
+            yield what, dataclasses.replace(program, functions=funcs)
 
 
 def _size(cfg: KernelConfig) -> tuple[int, int, int]:
@@ -49,25 +115,37 @@ def _candidates(cfg: KernelConfig) -> Iterator[KernelConfig]:
         yield dataclasses.replace(cfg, irqs=cfg.irqs - 1)
 
 
-def minimize(outcome: Outcome, check: Callable[[KernelConfig], Outcome]) -> Shrunk:
-    """Shrink ``outcome``'s configuration while it fails the same property."""
+def minimize(outcome: Outcome, check: Check) -> Shrunk:
+    """Shrink the configuration, then the nesting, while the same property fails."""
     if outcome.verdict is not Verdict.FAIL:
         return Shrunk(outcome, outcome.config, 0)
     prop = outcome.property_id
     best = outcome
+    program = outcome.loaded.program
+    dropped: list[str] = []
     tried = 0
     progress = True
     while progress:
         progress = False
         for cand in _candidates(best.config):
             tried += 1
-            o = check(cand)
+            o = check(cand, program)
             if o.verdict is Verdict.FAIL and o.property_id == prop and \
                     _size(cand) < _size(best.config):
                 best = o
                 progress = True
                 break
-    return Shrunk(best, outcome.config, tried)
+        if progress:
+            continue
+        for what, variant in _section_pairs(program, best.config):
+            tried += 1
+            o = check(best.config, variant)
+            if o.verdict is Verdict.FAIL and o.property_id == prop:
+                best, program = o, variant
+                dropped.append(what)
+                progress = True
+                break
+    return Shrunk(best, outcome.config, tried, tuple(dropped))
 
 
 def cone_of_influence(system: System, states: tuple[State, ...], actions: tuple[int, ...]

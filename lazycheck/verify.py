@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lazycheck import ir
 from lazycheck.engines.base import Limits, Result, Stats, Verdict
 from lazycheck.engines.bmc import BmcEngine
 from lazycheck.engines.explicit import ExplicitEngine
@@ -138,7 +139,8 @@ def check_pdr(system: System, limits: Limits) -> Result:
 
 def run(target: Target, root: Path, config: KernelConfig | None = None,
         bound: int | None = None, engine: str = "explicit",
-        max_states: int = 2_000_000, timeout_s: float = 600.0) -> Outcome:
+        max_states: int = 2_000_000, timeout_s: float = 600.0,
+        program: ir.Program | None = None) -> Outcome:
     """Check ``target``.  The default engine is explicit: on these models' sizes
     BFS exhausts the space in well under a second, while BMC's cost grows
     about twofold per depth (bench/run.py shows both)."""
@@ -146,6 +148,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     b = bound or target.bound
     validate_config(cfg, b)
     loaded = load(list(target.models), root)
+    if program is not None:  # a variant of the models (trace minimisation)
+        loaded = dataclasses.replace(loaded, program=program)
     try:
         system = instantiate(loaded.program, cfg)
     except ModelError as err:  # keep the sources so diagnostics show their lines

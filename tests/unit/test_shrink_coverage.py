@@ -117,7 +117,7 @@ task void populate(void) {
 def test_minimize_shrinks_config_and_keeps_property() -> None:
     t = load_target("xen-nesting-counter", ROOT)
     o = run(t, ROOT)
-    shrunk = minimize(o, lambda c: run(t, ROOT, c))
+    shrunk = minimize(o, lambda c, p: run(t, ROOT, c, program=p))
     assert shrunk.outcome.verdict is Verdict.FAIL
     assert shrunk.outcome.property_id == o.property_id
     assert shrunk.outcome.config.ntasks == 1 and shrunk.outcome.config.cpus == 1
@@ -128,7 +128,7 @@ def test_minimize_shrinks_config_and_keeps_property() -> None:
 def test_minimize_leaves_a_pass_alone() -> None:
     t = load_target("sparc64-a1d416bf9faf", ROOT)
     o = run(t, ROOT)
-    assert minimize(o, lambda c: run(t, ROOT, c)).tried == 0
+    assert minimize(o, lambda c, p: run(t, ROOT, c, program=p)).tried == 0
 
 
 def test_cone_of_influence_contains_the_bug_inputs_only() -> None:
@@ -190,3 +190,34 @@ def test_spacer_proves_and_refutes(tmp_path: Path, scenario: str,
     scen = 'model scenario "s" source "test";\npte user p0 = 1;\n' + scenario
     cfg = KernelConfig(1, ("t",), Preempt.NONE, properties=DEFAULT_PROPERTIES)
     assert prove(_system(tmp_path, scen, cfg), 60).status is expected  # type: ignore[arg-type]
+
+
+def test_minimize_drops_nesting_levels_that_do_not_matter(tmp_path: Path) -> None:
+    """Sections around a failure that does not need them are removed, innermost first."""
+    for name, text in (("arch.lazy", ARCH_DEFERRING), ("api.lazy", API)):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "scen.lazy").write_text("""
+model scenario "a BUG that needs no section" source "test";
+pte user p0 = 1;
+global bool broken = true;
+task void t(void) {
+	arch_enter_lazy_mmu_mode();
+	arch_enter_lazy_mmu_mode();
+	set_pte(p0, 2);
+	arch_leave_lazy_mmu_mode();
+	arch_leave_lazy_mmu_mode();
+	BUG_ON(broken);
+}
+""")
+    base = load_target("sparc64-a1d416bf9faf", ROOT)
+    t = dataclasses.replace(base, models=(tmp_path / "arch.lazy", tmp_path / "api.lazy",
+                                          tmp_path / "scen.lazy"),
+                            config=KernelConfig(1, ("t",), Preempt.FULL,
+                                                properties=DEFAULT_PROPERTIES))
+    o = run(t, tmp_path)
+    assert o.verdict is Verdict.FAIL and o.property_id == "no-bug"
+    shrunk = minimize(o, lambda c, p: run(t, tmp_path, c, program=p))
+    assert len(shrunk.dropped) == 2 and "scen.lazy:7" in shrunk.dropped[0]
+    assert shrunk.outcome.property_id == "no-bug"
+    assert len(shrunk.outcome.result.trace) < len(o.result.trace)
+    Semantics(shrunk.outcome.system).replay(shrunk.outcome.result.trace)
