@@ -50,6 +50,10 @@ PROPERTIES: tuple[Property, ...] = (
     Property("single-shadow-install",
              "no KASAN shadow page is leaked or freed twice: one page per shadow PTE",
              ("H10",)),
+    Property("mapped-before-use",
+             "a page is used (e.g. clear_page()) only once its new mapping is visible to the "
+             "hardware",
+             ("H7", "H23")),
     Property("no-sleep-in-atomic",
              "nothing may sleep while preemption or interrupts are disabled",
              ("H11", "H19", "H25")),

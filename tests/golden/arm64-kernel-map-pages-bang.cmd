@@ -1,0 +1,1 @@
+lazycheck verify arm64-kernel-map-pages-bang --no-timings
