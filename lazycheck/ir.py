@@ -299,6 +299,52 @@ class SJump:
 
 IStmt = SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump
 
+def calls_in(body: tuple[IStmt, ...]) -> set[str]:
+    """Every function ``body`` calls, pure functions in expressions included."""
+    out: set[str] = set()
+    _calls(body, out)
+    return out
+
+
+def _calls(body: tuple[IStmt, ...], out: set[str]) -> None:
+    for s in body:
+        match s:
+            case SCall(func=f, args=args):
+                out.add(f)
+                for a in args:
+                    _expr_calls(a, out)
+            case SIf(cond=c, then=t, other=o):
+                _expr_calls(c, out)
+                _calls(t, out)
+                _calls(o, out)
+            case SAtomic(body=b) | SFor(body=b):
+                _calls(b, out)
+            case SAssign(value=v) | SReturn(value=v) if v is not None:
+                _expr_calls(v, out)
+            case _:
+                pass
+
+
+def _expr_calls(e: IExpr, out: set[str]) -> None:
+    match e:
+        case EPureCall(func=f, args=args):
+            out.add(f)
+            for a in args:
+                _expr_calls(a, out)
+        case EUnary(arg=a):
+            _expr_calls(a, out)
+        case EBinary(left=a, right=b):
+            _expr_calls(a, out)
+            _expr_calls(b, out)
+        case ECond(cond=c, then=t, other=o):
+            _expr_calls(c, out)
+            _expr_calls(t, out)
+            _expr_calls(o, out)
+        case _:
+            pass
+
+
+
 # ---------------------------------------------------------------- program
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 
 from lazycheck.errors import ReplayError
 from lazycheck.system import (
-    Action,
     Binary,
     BinOp,
     Const,
@@ -173,7 +172,3 @@ class Semantics:
                         f"step {k + 1}: {var.name} = {val} outside {var.lo}..{var.hi}")
             states.append(state)
         return states
-
-
-def action_of(system: System, index: int) -> Action:
-    return system.actions[index]

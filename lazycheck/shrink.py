@@ -55,22 +55,8 @@ def _reachable(program: ir.Program, roots: tuple[str, ...]) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        todo.extend(_callees(program.function(name).body))
+        todo.extend(ir.calls_in(program.function(name).body))
     return seen
-
-
-def _callees(body: tuple[ir.IStmt, ...]) -> Iterator[str]:
-    for s in body:
-        match s:
-            case ir.SCall(func=f):
-                yield f
-            case ir.SIf(then=t, other=o):
-                yield from _callees(t)
-                yield from _callees(o)
-            case ir.SAtomic(body=b) | ir.SFor(body=b):
-                yield from _callees(b)
-            case _:
-                pass
 
 
 def _section_pairs(program: ir.Program, config: KernelConfig

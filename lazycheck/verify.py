@@ -199,7 +199,3 @@ def _settle(system: System, result: Result) -> Result:
             reason=f"the model left its own finite bounds: {v.message} ({v.span}); widen "
                    "the declared range")
     return result
-
-
-def empty_stats(engine: str) -> Stats:
-    return Stats(engine=engine)

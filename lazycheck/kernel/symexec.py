@@ -183,16 +183,16 @@ class Exec:
             case ir.EWorld(what=what, args=args):
                 return self.world(what, tuple(self.expr(a, frame, params) for a in args))
             case ir.EUnary(op="!", arg=a):
-                return neg(_truth(self.expr(a, frame, params)))
+                return neg(truth(self.expr(a, frame, params)))
             case ir.EUnary(op="-", arg=a):
                 return simplify_binary(BinOp.SUB, Const(0), self.expr(a, frame, params))
             case ir.EBinary(op=op, left=a, right=b):
                 ea, eb = self.expr(a, frame, params), self.expr(b, frame, params)
                 if op in ("&&", "||"):
-                    ea, eb = _truth(ea), _truth(eb)
+                    ea, eb = truth(ea), truth(eb)
                 return simplify_binary(_BINOPS[op], ea, eb)
             case ir.ECond(cond=c, then=t, other=o):
-                return ite(_truth(self.expr(c, frame, params)), self.expr(t, frame, params),
+                return ite(truth(self.expr(c, frame, params)), self.expr(t, frame, params),
                            self.expr(o, frame, params))
             case ir.EPureCall(func=fname, args=args):
                 fn = self.sh.lay.program.function(fname)
@@ -213,8 +213,8 @@ class Exec:
 
     def lazy(self, task: Expr, cpu: Expr) -> Expr:
         """The arch's notion of "task on cpu is in lazy MMU mode"."""
-        return disj(_truth(self.pure("lazy_mmu_task", (task,))),
-                    _truth(self.pure("lazy_mmu_cpu", (cpu,))))
+        return disj(truth(self.pure("lazy_mmu_task", (task,))),
+                    truth(self.pure("lazy_mmu_cpu", (cpu,))))
 
     def preempt_count(self, task: Expr) -> Expr:
         return self.select(self.w.preempt_count, self.lay.nall, task)
@@ -312,7 +312,7 @@ class Exec:
                 self.steps.append(SourceStep(fname, s.text, s.span, when))
                 self.builtin(s, frame, when)
             case ir.SIf(cond=c, then=then, other=other):
-                cv = _truth(self.expr(c, frame))
+                cv = truth(self.expr(c, frame))
                 if s.text != "{":
                     self.steps.append(SourceStep(fname, s.text, s.span, when))
                 self.run(then, frame, conj(when, cv), call)
@@ -362,7 +362,7 @@ class Exec:
                 self.store(self.cells(sym, w, ix), value, ty, when, span, sym)
             case ir.LFlag(flag=f, task=t):
                 base = self.w.flags + f * self.lay.nall
-                self.write_at(base, self.lay.nall, self.expr(t, frame), _truth(value), when)
+                self.write_at(base, self.lay.nall, self.expr(t, frame), truth(value), when)
 
     def inline_call(self, s: ir.SCall, frame: Frame, when: Expr) -> None:
         fn = self.lay.program.function(s.func)
@@ -415,11 +415,11 @@ class Exec:
                 self.lock_side(-1, when, s)
             case ir.Builtin.BUG:
                 # the kernel oopses here: nothing after it in this step runs
-                fired = conj(when, _truth(args[0]))
+                fired = conj(when, truth(args[0]))
                 self.violate("no-bug", fired, f"{s.text.rstrip(';')} fired", s.span)
                 self.halted = disj(self.halted, fired)
             case ir.Builtin.WARN:
-                self.violate("no-warn", conj(when, _truth(args[0])),
+                self.violate("no-warn", conj(when, truth(args[0])),
                              f"{s.text.rstrip(';')} fired", s.span)
             case ir.Builtin.PTE_WRITE:
                 p, v = args
@@ -450,7 +450,7 @@ class Exec:
             case ir.Builtin.SCHEDULE:
                 pass
             case ir.Builtin.CHECK:
-                self.violate(s.prop, conj(when, neg(_truth(args[0]))),
+                self.violate(s.prop, conj(when, neg(truth(args[0]))),
                              f"{s.text.rstrip(';')} does not hold", s.span)
             case ir.Builtin.TLB_FLUSH:
                 (p,) = args
@@ -513,7 +513,7 @@ class Exec:
         return {k: v for k, v in self.env.items() if v != Var(k)}
 
 
-def _truth(e: Expr) -> Expr:
+def truth(e: Expr) -> Expr:
     """C truth value of an int expression as 0/1."""
     if isinstance(e, Const):
         return TRUE if e.value else FALSE

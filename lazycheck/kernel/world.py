@@ -31,11 +31,20 @@ from lazycheck.kernel.layout import (
     DEPTH_MAX,
     NONE,
     Layout,
+    World,
     build_world,
     model_vars,
     type_domain,
 )
-from lazycheck.kernel.symexec import Context, Exec, Frame, Shared, Violations, is_shared_var
+from lazycheck.kernel.symexec import (
+    Context,
+    Exec,
+    Frame,
+    Shared,
+    Violations,
+    is_shared_var,
+    truth,
+)
 from lazycheck.properties import BY_ID
 from lazycheck.system import (
     FALSE,
@@ -175,10 +184,7 @@ class ProgramBuilder:
         cfg = self.cfg
         match s:
             case ir.SIf(cond=c, then=then, other=other):
-                ex = self.exec()
-                cv = ex.expr(c, frame)
-                from lazycheck.kernel.symexec import _truth
-                cv = _truth(cv)
+                cv = truth(self.exec().expr(c, frame))
                 if cv == TRUE:
                     return self.block(then, n, frame, ret, loop)
                 if cv == FALSE:
@@ -502,9 +508,7 @@ class _Builder:
         return eq(Select(world_curr, self.lay.ncpus, cpu), Const(t))
 
     def task_actions(self, t: int, pb: ProgramBuilder, stable: list[int], paths: list[Path],
-                     pc: int, world: object) -> list[Action]:
-        from lazycheck.kernel.layout import World
-        assert isinstance(world, World)
+                     pc: int, world: World) -> list[Action]:
         num = {n: i for i, n in enumerate(stable)}
         cpu = Var(world.cpu_of + t)
         here = conj(self.running(t, world.curr, cpu),
@@ -520,9 +524,7 @@ class _Builder:
         return out
 
     def irq_actions(self, c: int, base: int, pb: ProgramBuilder, stable: list[int],
-                    paths: list[Path], world: object) -> list[Action]:
-        from lazycheck.kernel.layout import World
-        assert isinstance(world, World)
+                    paths: list[Path], world: World) -> list[Action]:
         lay = self.lay
         num = {n: base + i for i, n in enumerate(stable)}
         irq_pc = world.irq_pc + c
@@ -552,11 +554,9 @@ class _Builder:
                               summary=_summary(steps)))
         return out
 
-    def switch_actions(self, sh: Shared, world: object,
+    def switch_actions(self, sh: Shared, world: World,
                        task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]],
                        pcs: list[int]) -> list[Action]:
-        from lazycheck.kernel.layout import World
-        assert isinstance(world, World)
         lay, cfg, prog = self.lay, self.config, self.program
         exit_pc = {t: stable.index(pb.cfg.exit) if pb.cfg.exit in stable else -2
                    for t, pb, stable, _ in task_paths}

@@ -20,6 +20,14 @@ _ROLES = ("enter", "leave", "pause", "resume")
 _WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE")
 _BUGS = ("BUG_ON", "BUG", "VM_BUG_ON")  # VM_BUG_ON is BUG_ON under CONFIG_DEBUG_VM
 _INTLIKE = (ir.Kind.INT, ir.Kind.BOOL)
+# built-ins that are reads: pure, usable inside expressions
+_EXPR_BUILTINS = frozenset({"this_cpu_read", "__this_cpu_read", "per_cpu", "smp_processor_id",
+                "raw_smp_processor_id", "in_interrupt", "preemptible", "irqs_disabled",
+                "preempt_count", "test_thread_flag", "test_ti_thread_flag",
+                "test_and_set_thread_flag", "test_and_clear_thread_flag",
+                "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag",
+                "__pte_read", "__pte_hw", "pte_is_kernel", "pte_none", "pte_present",
+                "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info"})
 _DSB_DOMAINS = {"sy", "st", "ld", "ish", "ishst", "ishld", "nsh", "nshst", "osh", "oshst"}
 
 
@@ -70,6 +78,7 @@ class Checker:
         self.roles: dict[tuple[str, str], Span] = {}  # (role, function) -> where
         self.defined: dict[str, Span] = {}
         self.site = 0
+        self.stmt_builtins = self._stmt_builtins()  # built once: closures over self
 
     def err(self, code: str, msg: str, span: Span | None, help: str | None = None) -> _Error:
         self.diags.append(Diagnostic(code, msg, span, help=help))
@@ -362,7 +371,7 @@ class Checker:
                   text: str) -> list[ir.IStmt]:
         pre: Pre = []
         name, _args, span = e.func, e.args, e.span
-        handler = self._stmt_builtins().get(name)
+        handler = self.stmt_builtins.get(name)
         if handler is not None:
             out = handler(e, ctx, pre, text)  # may hoist calls into pre: run it first
             return [*pre, *out]
@@ -378,7 +387,7 @@ class Checker:
             self.site += 1
             return [*pre, ir.SBuiltin(ir.Builtin.CHECK, (cond,), span, text, self.site,
                                       pid.value)]
-        if name in self._expr_builtins() and dest is None:
+        if name in _EXPR_BUILTINS and dest is None:
             raise self.err("LZC003", f"result of {name}() is not used", span)
         if name in self.fdecls:
             fd, _ = self.fdecls[name]
@@ -569,15 +578,6 @@ class Checker:
                 raise self.err("LZC201", f"'{sym.name}' is indexed by {want.value}, "
                                f"not {k.value}", span)
         return tuple(index)
-
-    def _expr_builtins(self) -> set[str]:
-        return {"this_cpu_read", "__this_cpu_read", "per_cpu", "smp_processor_id",
-                "raw_smp_processor_id", "in_interrupt", "preemptible", "irqs_disabled",
-                "preempt_count", "test_thread_flag", "test_ti_thread_flag",
-                "test_and_set_thread_flag", "test_and_clear_thread_flag",
-                "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag",
-                "__pte_read", "__pte_hw", "pte_is_kernel", "pte_none", "pte_present",
-                "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info"}
 
     # ------------------------------------------------------------ expressions
     def cond(self, e: ast.AExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
@@ -848,7 +848,7 @@ class Checker:
             tmp = self.temp(ctx, ret)
             pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
             return ir.ELocal(tmp, ret)
-        if name in self._stmt_builtins() or name in _BUGS:
+        if name in self.stmt_builtins or name in _BUGS:
             raise self.err("LZC302", f"{name}() has no value", span,
                            help="call it as a statement")
         raise self.err("LZC104", f"unknown function '{name}'", span,
@@ -878,7 +878,7 @@ class Checker:
     def check_calls(self, fns: list[ir.Function]) -> None:
         graph: dict[str, set[str]] = {f.name: set() for f in fns}
         for f in fns:
-            _calls(f.body, graph[f.name])
+            graph[f.name] = ir.calls_in(f.body)
         state: dict[str, int] = {}
 
         def visit(n: str, stack: list[str]) -> None:
@@ -954,44 +954,6 @@ def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
                 ir.EConst(1, ir.BOOL),):
             return True
     return False
-
-
-def _calls(body: tuple[ir.IStmt, ...], out: set[str]) -> None:
-    for s in body:
-        match s:
-            case ir.SCall(func=f, args=args):
-                out.add(f)
-                for a in args:
-                    _expr_calls(a, out)
-            case ir.SIf(cond=c, then=t, other=o):
-                _expr_calls(c, out)
-                _calls(t, out)
-                _calls(o, out)
-            case ir.SAtomic(body=b) | ir.SFor(body=b):
-                _calls(b, out)
-            case ir.SAssign(value=v) | ir.SReturn(value=v) if v is not None:
-                _expr_calls(v, out)
-            case _:
-                pass
-
-
-def _expr_calls(e: ir.IExpr, out: set[str]) -> None:
-    match e:
-        case ir.EPureCall(func=f, args=args):
-            out.add(f)
-            for a in args:
-                _expr_calls(a, out)
-        case ir.EUnary(arg=a):
-            _expr_calls(a, out)
-        case ir.EBinary(left=a, right=b):
-            _expr_calls(a, out)
-            _expr_calls(b, out)
-        case ir.ECond(cond=c, then=t, other=o):
-            _expr_calls(c, out)
-            _expr_calls(t, out)
-            _expr_calls(o, out)
-        case _:
-            pass
 
 
 def check_program(files: list[ast.ModelFile]) -> tuple[ir.Program | None, list[Diagnostic]]:
