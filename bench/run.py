@@ -24,10 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lazycheck.engines.base import Limits, Result, Verdict
 from lazycheck.engines.bmc import BmcEngine
+from lazycheck.outcome import Limits, Result, Verdict
+from lazycheck.run.verify import run
 from lazycheck.targets import find_root, load_target, target_names
-from lazycheck.verify import run
 
 DEFAULT_BMC_BUDGET_S = 60.0
 

@@ -1,5 +1,5 @@
 """``python -m lazycheck``."""
 
-from lazycheck.cli import main
+from lazycheck.cli.main import main
 
 main()

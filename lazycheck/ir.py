@@ -426,3 +426,12 @@ class Program:
     @property
     def irqs(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.functions if f.is_irq)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A checked program with the text of every file it was read from."""
+
+    program: Program
+    sources: dict[str, str]  # path as shown -> text, for diagnostics and traces
+    files: tuple[str, ...]  # every file read, includes first

@@ -62,7 +62,29 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def target_names(root: Path) -> list[str]:
+    """Every target under ``root``, sorted by name."""
     return sorted(p.stem for p in (root / "specs" / "targets").glob("*.toml"))
+
+
+def target_path(name: str, root: Path) -> Path:
+    """Where target ``name``'s TOML lives under ``root``."""
+    return root / "specs" / "targets" / f"{name}.toml"
+
+
+def expect_line(toml: Path) -> int:
+    """The line of ``verdict = ...`` under ``[expect]`` (1 if not found)."""
+    try:
+        lines = toml.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    section = ""
+    for i, line in enumerate(lines, 1):
+        m = re.match(r"\s*\[([^\]]+)\]", line)
+        if m:
+            section = m.group(1).strip()
+        elif section == "expect" and re.match(r"\s*verdict\s*=", line):
+            return i
+    return 1
 
 
 def _key_span(path: Path, text: str, key: str) -> Span:
@@ -74,7 +96,8 @@ def _key_span(path: Path, text: str, key: str) -> Span:
 
 
 def load_target(name: str, root: Path) -> Target:
-    path = root / "specs" / "targets" / f"{name}.toml"
+    """Read and check target ``name``; bad input raises :class:`ModelError`."""
+    path = target_path(name, root)
     if not path.is_file():
         known = target_names(root)
         close = [k for k in known if name.split("-")[0] in k][:5]

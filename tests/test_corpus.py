@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lazycheck.engines.base import Verdict
+from lazycheck.outcome import Verdict
+from lazycheck.run.verify import run
 from lazycheck.targets import load_target, target_names
-from lazycheck.verify import run
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = target_names(ROOT)

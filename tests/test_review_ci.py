@@ -14,9 +14,11 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from lazycheck import ci_formats, depgraph
-from lazycheck.ci import run_all
-from lazycheck.cli import main
+from lazycheck.cli.main import main
+from lazycheck.run import depgraph
+from lazycheck.run.corpus import run_many
+from lazycheck.views import ci_formats
+from lazycheck.views.ci_rows import ci_row
 
 REPO = Path(__file__).resolve().parent.parent
 # The SARIF 2.1.0 JSON schema as published on SchemaStore ("2.1.0-rtm.5", the OASIS
@@ -102,7 +104,7 @@ def test_sarif_is_valid_and_points_at_the_violation(
 
 
 def test_sarif_without_mismatches_is_valid_and_empty() -> None:
-    rows = run_all(["vmap-pages-error-path-xen"], REPO)
+    rows = run_many(["vmap-pages-error-path-xen"], REPO, ci_row)
     doc = json.loads(ci_formats.sarif(rows))
     _validate(doc)
     assert doc["runs"][0]["results"] == []

@@ -61,7 +61,7 @@ def in_repo() -> Iterator[None]:
 
 def run_cli(args: list[str] | tuple[str, ...]) -> Run:
     """``lazycheck ARGS`` in-process, from the repository root."""
-    from lazycheck.cli import main
+    from lazycheck.cli.main import main
 
     with in_repo():
         res = CliRunner().invoke(main, list(args), catch_exceptions=True)

@@ -33,11 +33,12 @@ does not apply (there are no explicit states).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
-from lazycheck.engines.base import Limits, Result, Stats, Verdict
 from lazycheck.errors import ReplayError
+from lazycheck.outcome import Limits, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
 from lazycheck.smt import (
     DEFAULT_SORT,
@@ -258,3 +259,23 @@ class BmcEngine:
                 return Result(Verdict.PASS, stats(k, proved=True))
         return Result(Verdict.UNKNOWN, stats(limits.bound),
                       reason=f"k-induction did not close up to k={limits.bound}")
+
+
+class BmcProver:
+    """``--engine bmc``: bounded model checking, and for a bounded PASS a k-induction proof."""
+
+    name = "bmc"
+
+    def check(self, system: System, limits: Limits) -> Result:
+        """BMC's verdict; a PASS short of exhaustion is proved by k-induction when it closes."""
+        bmc = BmcEngine()
+        result = bmc.check(system, limits)
+        if result.verdict is not Verdict.PASS or result.stats.exhausted:
+            return result
+        left = max(1.0, limits.timeout_s - result.stats.elapsed_s)
+        proof = bmc.prove(system, Limits(limits.bound, limits.max_states, left))
+        if proof.verdict is Verdict.PASS and proof.stats.proved:
+            stats = dataclasses.replace(result.stats, proved=True,
+                                        elapsed_s=result.stats.elapsed_s + proof.stats.elapsed_s)
+            return dataclasses.replace(result, stats=stats)
+        return result

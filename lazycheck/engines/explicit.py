@@ -34,7 +34,7 @@ import time
 
 import networkx as nx
 
-from lazycheck.engines.base import Limits, Result, Stats, Verdict
+from lazycheck.outcome import Limits, Result, Stats, Verdict
 from lazycheck.semantics import Semantics, State, compile_expr
 from lazycheck.system import FALSE, ActionKind, System
 

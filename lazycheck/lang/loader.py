@@ -7,24 +7,16 @@ are errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from lazycheck import ir
 from lazycheck.diagnostics import Diagnostic, Span
 from lazycheck.errors import ModelError
+from lazycheck.ir import Loaded
 from lazycheck.lang import ast
 from lazycheck.lang.check import check_program
 from lazycheck.lang.parser import parse
 
 PRELUDE = Path(__file__).resolve().parent.parent / "kernel" / "prelude.lazy"
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    program: ir.Program
-    sources: dict[str, str]  # path as shown -> text, for diagnostics and traces
-    files: tuple[str, ...]  # every file read, includes first
 
 
 def display_path(p: Path, root: Path | None) -> str:

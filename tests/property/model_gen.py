@@ -38,9 +38,10 @@ from hypothesis import strategies as st
 
 from lazycheck import ir
 from lazycheck.errors import ModelError
+from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.kernel.world import instantiate
-from lazycheck.lang.loader import Loaded, load
+from lazycheck.lang.loader import load
 from lazycheck.properties import PROPERTIES
 from lazycheck.system import System
 

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from lazycheck.engines.base import Limits, Result, Verdict
 from lazycheck.engines.bmc import BmcEngine
 from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.outcome import Limits, Result, Verdict
 from lazycheck.semantics import Semantics
 from lazycheck.system import System
 from tests.property.model_gen import GeneratedModel, models

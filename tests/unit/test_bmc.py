@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from lazycheck.engines.base import Limits, Result, Verdict
 from lazycheck.engines.bmc import BmcEngine
 from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.outcome import Limits, Result, Verdict
 from lazycheck.semantics import Semantics
 from lazycheck.smt import SortKind
 from lazycheck.system import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from lazycheck.cli import main
+from lazycheck.cli.main import main
 from lazycheck.targets import target_names
 
 ROOT = Path(__file__).resolve().parent.parent.parent

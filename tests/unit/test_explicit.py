@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from lazycheck.engines.base import Limits, Verdict
+from lazycheck.cli.exitcode import ExitCode, for_verdict
 from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.outcome import Limits, Verdict
 from lazycheck.semantics import Semantics
 from lazycheck.system import (
     TRUE,
@@ -90,7 +91,7 @@ def test_state_limit_gives_unknown_never_pass() -> None:
     r = ExplicitEngine().check(sys_, Limits(bound=100, max_states=10))
     assert r.verdict is Verdict.UNKNOWN
     assert "state limit" in r.reason
-    assert r.verdict.exit_code == 3
+    assert for_verdict(r.verdict) is ExitCode.UNKNOWN
 
 
 def test_violating_initial_state_fails_with_empty_trace() -> None:

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lazycheck.engines.base import Limits, Verdict
 from lazycheck.engines.bmc import BmcEngine
+from lazycheck.outcome import Limits, Verdict
 from lazycheck.semantics import Semantics, compile_expr
 from lazycheck.smt import Encoder, SmtSolver, SortKind, Status, bit_width, interval
 from lazycheck.system import (

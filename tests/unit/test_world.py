@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lazycheck.engines.base import Limits, Result, Verdict
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
+from lazycheck.outcome import Limits, Result, Verdict
 from lazycheck.properties import DEFAULT_PROPERTIES
 from lazycheck.semantics import Semantics
 from lazycheck.system import ActionKind, System

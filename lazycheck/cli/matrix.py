@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from lazycheck.cli.exitcode import ExitCode
+from lazycheck.targets import target_names
+
 
 @click.command()
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
@@ -21,14 +24,16 @@ def matrix(root: Path, jobs: int, markdown_file: Path | None) -> None:
     UNKNOWN and exhausted or bounded.  Exit 0 when every target has its
     expected verdict, 1 otherwise.
     """
-    from lazycheck import matrix as mx
+    from lazycheck.run.corpus import run_many
+    from lazycheck.views import matrix as mx
 
-    cells = mx.compute(root, max(1, jobs))
+    cells = run_many(target_names(root), root, mx.cell, max(1, jobs))
     click.echo(mx.text(cells), nl=False)
     if markdown_file is not None:
         markdown_file.write_text(mx.markdown(cells), encoding="utf-8")
-    sys.exit(0 if all(c.matched for c in cells) else 1)
+    sys.exit(ExitCode.PASS if all(c.matched for c in cells) else ExitCode.FAIL)
 
 
 def register(group: click.Group) -> None:
+    """Add matrix to the command group."""
     group.add_command(matrix)

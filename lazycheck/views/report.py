@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 import textwrap
 
-from lazycheck.engines.base import Verdict
+from lazycheck.outcome import Outcome, Verdict
 from lazycheck.properties import BY_ID
 from lazycheck.system import ActionKind, SourceStep
-from lazycheck.trace import (
+from lazycheck.views.trace import (
     Trace,
     TraceStep,
     build_trace,
     deferred_writes,
     initial_tasks,
 )
-from lazycheck.verify import Outcome
 
 WIDTH = 100
 
@@ -242,19 +241,12 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
     return text
 
 
-def reproduce(o: Outcome, engine: str, minimized: bool = False) -> str:
-    t = o.target
-    cmd = f"lazycheck verify {t.name}"
+def reproduce(o: Outcome, minimized: bool = False) -> str:
+    """The command line that gives this outcome again."""
+    cmd = f"lazycheck verify {o.target.name}"
     if minimized:
         return f"reproduce: {cmd} --minimize"
-    if engine != "explicit":
-        cmd += f" --engine {engine}"
-    if o.config != t.config:
-        cmd += f" --cpus {o.config.cpus} --tasks {o.config.ntasks}"
-        cmd += f" --preempt {o.config.preempt.value}"
-    if o.bound != t.bound:
-        cmd += f" --bound {o.bound}"
-    return f"reproduce: {cmd}"
+    return f"reproduce: {' '.join((cmd, *o.args))}"
 
 
 def _fit(line: str, indent: int) -> list[str]:
@@ -265,7 +257,7 @@ def _fit(line: str, indent: int) -> list[str]:
                          break_long_words=True, break_on_hyphens=False)
 
 
-def verify_report(o: Outcome, engine: str, timings: bool = True, full_state: bool = False,
+def verify_report(o: Outcome, timings: bool = True, full_state: bool = False,
                   minimized_from: str = "") -> str:
     lines = [*_fit(verdict_line(o), 6), *(w for c in coverage(o, timings) for w in _fit(c, 9))]
     if minimized_from:
@@ -276,5 +268,5 @@ def verify_report(o: Outcome, engine: str, timings: bool = True, full_state: boo
         lines.append("")
         lines.extend(trace_text(o, trace))
     lines.append("")
-    lines.append(reproduce(o, engine, bool(minimized_from)))
+    lines.append(reproduce(o, bool(minimized_from)))
     return "\n".join(lines) + "\n"

@@ -10,39 +10,40 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from lazycheck.cli.exitcode import ExitCode
 from lazycheck.diagnostics import render_all
-from lazycheck.engines.base import Verdict
 from lazycheck.errors import ModelError
-from lazycheck.report import verify_report
-from lazycheck.verify import Outcome
+from lazycheck.outcome import Outcome, Verdict
+from lazycheck.views.report import verify_report
 
-FORMATS = ("text", "itf", "svg")
-EXIT_BAD_INPUT = 2
+if TYPE_CHECKING:
+    from lazycheck.run.replay import Recorded, ReplayResult
 
 
-def render(o: Outcome, fmt: str, engine: str = "explicit") -> str | None:
+def render(o: Outcome, fmt: str) -> str | None:
     """The counterexample of ``o`` as ITF JSON or SVG; None when there is none."""
     if o.result.verdict is not Verdict.FAIL:
         return None
     if fmt == "itf":
-        from lazycheck import itf
+        from lazycheck.views import itf
 
-        return itf.dumps(itf.to_itf(o, engine))
+        return itf.dumps(itf.to_itf(o))
     if fmt == "svg":
-        from lazycheck.svg import trace_svg
-        from lazycheck.trace import build_trace
+        from lazycheck.views.svg import trace_svg
+        from lazycheck.views.trace import build_trace
 
         return trace_svg(o, build_trace(o.system, o.result.trace))
     raise ValueError(fmt)
 
 
-def emit(o: Outcome, engine: str, fmt: str, output: Path | None, timings: bool,
+def emit(o: Outcome, fmt: str, output: Path | None, timings: bool,
          full_state: bool, minimized_from: str) -> None:
     """What ``verify`` prints and writes for ``--format`` and ``--output``."""
-    text = verify_report(o, engine, timings=timings, full_state=full_state,
+    text = verify_report(o, timings=timings, full_state=full_state,
                          minimized_from=minimized_from)
     if fmt == "text":
         if output is None:
@@ -52,7 +53,7 @@ def emit(o: Outcome, engine: str, fmt: str, output: Path | None, timings: bool,
             click.echo(text.splitlines()[0])
             click.echo(f"report written to {output}")
         return
-    doc = render(o, fmt, engine)
+    doc = render(o, fmt)
     if output is not None or doc is None:
         click.echo(text, nl=False)
     if doc is None:
@@ -78,26 +79,48 @@ def replay(root: Path, trace_file: Path) -> None:
     through the concrete semantics.  Exit 1 if it still ends in a violation,
     0 if it no longer reproduces (the fix works), 2 on bad input.
     """
-    from lazycheck import itf
+    from lazycheck.run import replay as rp
 
     try:
         text = trace_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         click.echo(f"lazycheck: cannot read {trace_file}: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(ExitCode.BAD_INPUT)
     try:
-        rec = itf.parse(text)
-        result = itf.replay(rec, root)
-    except itf.ItfError as err:
+        rec = rp.parse(text)
+        result = rp.replay(rec, root)
+    except rp.ItfError as err:
         click.echo(f"lazycheck: {trace_file}: {err}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(ExitCode.BAD_INPUT)
     except ModelError as err:
         click.echo(render_all(err.diagnostics, err.sources), err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    for line in itf.describe(rec, result, str(trace_file)):
+        sys.exit(ExitCode.BAD_INPUT)
+    for line in describe(rec, result, str(trace_file)):
         click.echo(line)
-    sys.exit(result.exit_code)
+    sys.exit(ExitCode.FAIL if result.reproduces else ExitCode.PASS)
+
+
+def describe(rec: Recorded, r: ReplayResult, path: str) -> list[str]:
+    """What a reviewer reads after ``lazycheck replay``."""
+    lines = [f"replay   {path}: target {rec.target}, {rec.config.describe()}, "
+             f"{len(rec.actions)} steps"]
+    if r.changed_models:
+        lines.append("models   changed since the trace was saved: " + ", ".join(r.changed_models))
+    else:
+        lines.append("models   unchanged since the trace was saved")
+    if r.reproduces and r.same:
+        lines.append(f"STILL FAILS  {r.property_id}: {r.message} (after {r.steps} steps, the "
+                     "same violation as recorded)")
+    elif r.reproduces:
+        lines.append(f"STILL FAILS  {r.property_id}: {r.message} (after {r.steps} steps; "
+                     f"recorded: {rec.property_id}: {rec.message})")
+    else:
+        lines.append(f"NO LONGER REPRODUCES  {r.reason}")
+        lines.append(f"         recorded: {rec.property_id}: {rec.message}")
+        lines.append(f"         confirm with: lazycheck verify {rec.target}")
+    return lines
 
 
 def register(group: click.Group) -> None:
+    """Add replay to the command group."""
     group.add_command(replay)

@@ -8,8 +8,9 @@ from typing import TextIO
 
 import click
 
-from lazycheck.ci import CiRow
+from lazycheck.cli.exitcode import ExitCode
 from lazycheck.targets import target_names
+from lazycheck.views.ci_rows import CiRow
 
 
 class Progress:
@@ -92,25 +93,27 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 on bad
     input, 3 when some verdict is UNKNOWN.
     """
-    from lazycheck import ci_formats
-    from lazycheck.ci import exit_code, run_all
+    from lazycheck.run.corpus import run_many
+    from lazycheck.views import ci_formats
+    from lazycheck.views.ci_rows import ci_row
 
     names = list(targets) or target_names(root)
     if changed_since is not None:
-        from lazycheck import depgraph
+        from lazycheck.run import depgraph
 
         try:
             names, changed = depgraph.select(root, changed_since, names)
         except depgraph.GitError as err:
             click.echo(f"lazycheck: --changed-since {changed_since}: {err}", err=True)
-            sys.exit(2)
+            sys.exit(ExitCode.BAD_INPUT)
         click.echo(f"changed since {changed_since}: {len(changed)} file"
                    f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
                    f"{'s' if len(names) != 1 else ''} depend on them")
     err_stream = sys.stderr
     prog = Progress(names, err_stream, live=err_stream.isatty(), enabled=progress)
     try:
-        rows = run_all(names, root, max(1, jobs), on_done=prog.finish, on_start=prog.start)
+        rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish,
+                        on_start=prog.start)
     finally:
         prog.close()
     w = max([len("target")] + [len(r.target) for r in rows])
@@ -137,5 +140,17 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     sys.exit(code)
 
 
+def exit_code(rows: list[CiRow]) -> ExitCode:
+    """PASS when all matched; BAD_INPUT on any error; FAIL on a mismatch; else UNKNOWN if any."""
+    if any(r.verdict == "ERROR" for r in rows):
+        return ExitCode.BAD_INPUT
+    if any(r.verdict != "UNKNOWN" and not r.matched for r in rows):
+        return ExitCode.FAIL
+    if any(r.verdict == "UNKNOWN" for r in rows):
+        return ExitCode.UNKNOWN
+    return ExitCode.PASS
+
+
 def register(group: click.Group) -> None:
+    """Add ci to the command group."""
     group.add_command(ci)

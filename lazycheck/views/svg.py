@@ -18,10 +18,10 @@ from __future__ import annotations
 import textwrap
 from xml.sax.saxutils import escape
 
-from lazycheck.report import closing_sentence
+from lazycheck.outcome import Outcome
 from lazycheck.system import ActionKind
-from lazycheck.trace import Trace, TraceStep, initial_tasks
-from lazycheck.verify import Outcome
+from lazycheck.views.report import closing_sentence
+from lazycheck.views.trace import Trace, TraceStep, initial_tasks
 
 _LEFT = 70  # the step-number column
 _LANE = 390  # width of one CPU lane

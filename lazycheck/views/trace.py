@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lazycheck.semantics import Semantics, State
-from lazycheck.system import Action, ActionKind, SourceStep, System, VarKind
+from lazycheck.system import Action, ActionKind, SourceStep, System, VarKind, free_vars
 
 # world variables that change at almost every step and say little to a reviewer
 _QUIET = ("irq_budget", "cpu_of[")
@@ -59,14 +59,27 @@ def task_names(system: System) -> list[str]:
             for k in range(len(system.vars[i].labels))]
 
 
+def cone_of_influence(system: System, states: tuple[State, ...], actions: tuple[int, ...]
+                      ) -> set[int]:
+    """Variables whose values flowed, step by step, into the final violation."""
+    if not actions:
+        return set()
+    relevant = {system.violation_var}
+    for k in range(len(actions) - 1, -1, -1):
+        pre, post = states[k], states[k + 1]
+        a = system.actions[actions[k]]
+        for u in a.updates:
+            if u.var in relevant and pre[u.var] != post[u.var]:
+                free_vars(u.value, relevant)
+    return relevant
+
+
 def build_trace(system: System, actions: Sequence[int], slice_: bool = True) -> Trace:
     """Replay ``actions`` and describe each step.
 
     With ``slice_``, a step lists only changes to variables in the dynamic cone
-    of influence of the final violation (see :mod:`lazycheck.shrink`).
+    of influence of the final violation (:func:`cone_of_influence`).
     """
-    from lazycheck.shrink import cone_of_influence
-
     sem = Semantics(system)
     states = sem.replay(actions)
     cone = cone_of_influence(system, tuple(states), tuple(actions)) if slice_ else None

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from lazycheck.ci import CiRow
 from lazycheck.properties import BY_ID
+from lazycheck.views.ci_rows import CiRow
 
 
 def junit(rows: list[CiRow]) -> str:

@@ -1,7 +1,4 @@
-"""``lazycheck``: the command line.  Only this module and report.py print.
-
-Exit codes: 0 PASS, 1 FAIL, 2 bad input, 3 UNKNOWN.
-"""
+"""``lazycheck verify``, ``list`` and ``lint``: one target, the catalogue, one model file."""
 
 from __future__ import annotations
 
@@ -11,47 +8,30 @@ from pathlib import Path
 
 import click
 
-from lazycheck import shrink
+from lazycheck.cli.exitcode import ExitCode, for_outcome
 from lazycheck.diagnostics import Diagnostic, render_all
-from lazycheck.engines.base import Limits
-from lazycheck.engines.explicit import export_graph
+from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
 from lazycheck.kernel.config import Preempt
 from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import read_models
-from lazycheck.report import verify_report
-from lazycheck.targets import find_root, load_target, target_names
-from lazycheck.verify import EngineDisagreement, run
+from lazycheck.outcome import Limits
+from lazycheck.run import shrink
+from lazycheck.run.verify import EngineDisagreement, run
+from lazycheck.targets import load_target, target_names
+from lazycheck.views.report import verify_report
 
-EXIT_BAD_INPUT = 2
 
-
-def _fail_input(err: ModelError) -> None:
+def fail_input(err: ModelError) -> None:
+    """Print the diagnostics of bad input and exit 2."""
     click.echo(render_all(err.diagnostics, err.sources), err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    sys.exit(ExitCode.BAD_INPUT)
 
 
-class _Group(click.Group):
-    """Usage errors exit 2 (click's default too) with one clear line."""
-
-
-@click.group(cls=_Group)
-@click.version_option(package_name="lazycheck")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Repository with models/ and specs/ (default: found from the cwd).")
-@click.pass_context
-def main(ctx: click.Context, root: Path | None) -> None:
-    """A model checker for the Linux kernel's lazy MMU mode."""
-    ctx.obj = find_root(root)
-
-
-@main.command()
+@click.command()
 @click.argument("target")
-@click.option("--engine", type=click.Choice(["explicit", "bmc", "both", "pdr"]),
-              default="explicit", show_default=True,
-              help="explicit: BFS (exhausts small spaces fast); bmc: z3 bounded model "
-                   "checking, then k-induction for a proof; both: run the two, fail if "
-                   "they disagree; pdr: an unbounded proof with z3's Spacer (slow).")
+@click.option("--engine", type=click.Choice(ENGINE_CHOICES), default=DEFAULT_ENGINE,
+              show_default=True, help=engine_help())
 @click.option("--cpus", type=int, default=None, help="Override the target's CPU count.")
 @click.option("--tasks", type=int, default=None,
               help="Override the task count (task programs are reused in order).")
@@ -105,31 +85,33 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                     minimized_from += "; without the section " + "; ".join(shrunk.dropped)
                 outcome = shrunk.outcome
     except ModelError as err:
-        _fail_input(err)
+        fail_input(err)
         return
     except ReplayError as err:
         click.echo(f"lazycheck: internal error: a trace did not replay: {err}", err=True)
-        sys.exit(4)
+        sys.exit(ExitCode.ENGINES_DISAGREE)
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
-        sys.exit(4)
+        sys.exit(ExitCode.ENGINES_DISAGREE)
     if fmt == "text" and output is None:
-        click.echo(verify_report(outcome, engine, timings=not no_timings,
+        click.echo(verify_report(outcome, timings=not no_timings,
                                  full_state=full_state, minimized_from=minimized_from),
                    nl=False)
     else:
-        from lazycheck import cli_review
+        from lazycheck.cli import review
 
-        cli_review.emit(outcome, engine, fmt, output, not no_timings, full_state,
+        review.emit(outcome, fmt, output, not no_timings, full_state,
                         minimized_from)
     if graph is not None:
+        from lazycheck.engines.explicit import export_graph
+
         nodes, edges = export_graph(outcome.system,
                                     Limits(outcome.bound, max_states, timeout), str(graph))
         click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
-    sys.exit(outcome.exit_code)
+    sys.exit(for_outcome(outcome))
 
 
-@main.command(name="list")
+@click.command(name="list")
 @click.pass_obj
 def list_targets(root: Path) -> None:
     """List every target with its arch, API generation and expected verdict."""
@@ -139,7 +121,7 @@ def list_targets(root: Path) -> None:
             t = load_target(name, root)
             rows.append((t.name, t.arch, t.generation, str(t.expect), t.source))
     except ModelError as err:
-        _fail_input(err)
+        fail_input(err)
     w = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in
          enumerate(("target", "arch", "api", "expected"))]
     click.echo(f"{'target':<{w[0]}}  {'arch':<{w[1]}}  {'api':<{w[2]}}  "
@@ -149,7 +131,7 @@ def list_targets(root: Path) -> None:
                    f"{r[4]}")
 
 
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
@@ -162,20 +144,12 @@ def lint(root: Path, files: tuple[Path, ...]) -> None:
         all_diags.extend(cdiags)
     if all_diags:
         click.echo(render_all(all_diags, sources), err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(ExitCode.BAD_INPUT)
     click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no errors")
 
 
-
-def _register_subcommands() -> None:
-    """Commands kept in their own modules: ci (the gate), review tools, the matrix."""
-    from lazycheck import cli_ci, cli_matrix
-
-    cli_ci.register(main)
-    cli_matrix.register(main)
-    from lazycheck import cli_review
-
-    cli_review.register(main)
-
-
-_register_subcommands()
+def register(group: click.Group) -> None:
+    """Add verify, list and lint to the command group."""
+    group.add_command(verify)
+    group.add_command(list_targets)
+    group.add_command(lint)

@@ -12,9 +12,6 @@ when no pass makes progress; a candidate that fails a *different* property is
 a slip and is not taken.  Every candidate is re-checked from scratch, so the
 minimised trace is a real, shortest, replayed trace of the smaller model.
 
-:func:`cone_of_influence` computes the dynamic slice of a trace: the state
-variables whose values flowed into the violation. Reports show only their
-changes.
 """
 
 from __future__ import annotations
@@ -24,11 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lazycheck import ir
-from lazycheck.engines.base import Verdict
 from lazycheck.kernel.config import KernelConfig
-from lazycheck.semantics import State
-from lazycheck.system import System, free_vars
-from lazycheck.verify import Outcome
+from lazycheck.outcome import Outcome, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,18 +126,3 @@ def minimize(outcome: Outcome, check: Check) -> Shrunk:
                 progress = True
                 break
     return Shrunk(best, outcome.config, tried, tuple(dropped))
-
-
-def cone_of_influence(system: System, states: tuple[State, ...], actions: tuple[int, ...]
-                      ) -> set[int]:
-    """Variables whose values flowed, step by step, into the final violation."""
-    if not actions:
-        return set()
-    relevant = {system.violation_var}
-    for k in range(len(actions) - 1, -1, -1):
-        pre, post = states[k], states[k + 1]
-        a = system.actions[actions[k]]
-        for u in a.updates:
-            if u.var in relevant and pre[u.var] != post[u.var]:
-                free_vars(u.value, relevant)
-    return relevant

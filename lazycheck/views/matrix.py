@@ -1,7 +1,7 @@
 """The model zoo as a table: arch x API generation, each cell the targets there.
 
-Every target in ``specs/targets`` is loaded with :mod:`lazycheck.targets` and
-checked with :func:`lazycheck.verify.run` (explicit engine).  A cell lists
+Every target in ``specs/targets`` is checked by :func:`lazycheck.run.corpus.run_many`
+(explicit engine) and summarised here by :func:`cell`.  A cell lists
 its targets with the verdict (``PASS``, ``FAIL:<property>``, ``VACUOUS`` for
 a PASS that did not exercise what the target claims, ``UNKNOWN``, or
 ``ERROR``), how far it went (``exhausted`` or ``bounded``), whether that is
@@ -10,14 +10,12 @@ the expected verdict, and the source commit.  Nothing here prints.
 
 from __future__ import annotations
 
-import concurrent.futures
 from dataclasses import dataclass
 from pathlib import Path
 
-from lazycheck.engines.base import Verdict
 from lazycheck.errors import LazycheckError
-from lazycheck.targets import load_target, target_names
-from lazycheck.verify import run
+from lazycheck.outcome import Outcome, TargetError, Verdict
+from lazycheck.targets import load_target
 
 # column order: API generations in history order; anything else sorts after
 GENERATIONS = ("G0", "G1", "G1'", "G1''", "G2", "G3-v3", "G3-v4", "G3", "G4")
@@ -44,36 +42,21 @@ class Cell:
         return f"{self.target}: {self.verdict}{reach}{mark}"
 
 
-def check_one(name: str, root: str) -> Cell:
-    rootp = Path(root)
-    try:
-        t = load_target(name, rootp)
-    except LazycheckError:
-        return Cell(name, "?", "?", "", "?", "ERROR", "", 0, 0, 0.0, False)
-    try:
-        o = run(t, rootp, engine="explicit")
-    except LazycheckError:
+def cell(name: str, root: Path, got: Outcome | TargetError) -> Cell:
+    """The matrix cell of target ``name``."""
+    if isinstance(got, TargetError):
+        try:
+            t = load_target(name, root)
+        except LazycheckError:
+            return Cell(name, "?", "?", "", "?", "ERROR", "", 0, 0, 0.0, False)
         return Cell(name, t.arch, t.generation, t.source, str(t.expect), "ERROR", "", 0, 0,
                     0.0, False)
+    o, t = got, got.target
     s = o.result.stats
-    if o.vacuous:
-        verdict = "VACUOUS"
-    elif o.verdict is Verdict.FAIL:
-        verdict = f"FAIL:{o.property_id}"
-    else:
-        verdict = o.verdict.value
+    verdict = f"FAIL:{o.property_id}" if o.status == "FAIL" else o.status
     reach = "" if o.verdict is Verdict.FAIL else ("exhausted" if s.exhausted else "bounded")
     return Cell(name, t.arch, t.generation, t.source, str(t.expect), verdict, reach, s.states,
                 s.depth, s.elapsed_s, o.as_expected)
-
-
-def compute(root: Path, jobs: int = 1, names: list[str] | None = None) -> list[Cell]:
-    """Check every target (or ``names``); rows in target-name order whatever ``jobs``."""
-    todo = names or target_names(root)
-    if jobs <= 1 or len(todo) <= 1:
-        return [check_one(n, str(root)) for n in todo]
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(check_one, todo, [str(root)] * len(todo)))
 
 
 def _gen_key(g: str) -> tuple[int, str]:
