@@ -11,6 +11,7 @@ calls with side effects inside expressions are hoisted into temporaries.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 from lazycheck.diagnostics import Span
@@ -435,3 +436,8 @@ class Loaded:
     program: Program
     sources: dict[str, str]  # path as shown -> text, for diagnostics and traces
     files: tuple[str, ...]  # every file read, includes first
+
+    def content_hashes(self) -> dict[str, str]:
+        """SHA-256 of every model file, keyed by its path as shown, sorted."""
+        return {k: hashlib.sha256(v.encode("utf-8")).hexdigest()
+                for k, v in sorted(self.sources.items())}

@@ -18,7 +18,6 @@ from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.run.verify import build
 from lazycheck.semantics import Semantics, State
 from lazycheck.targets import load_target, validate_config
-from lazycheck.views.itf import content_hashes
 
 
 class ItfError(LazycheckError):
@@ -99,7 +98,7 @@ def replay(rec: Recorded, root: Path) -> ReplayResult:
     t = load_target(rec.target, root)
     validate_config(rec.config, rec.bound)
     loaded, system = build(t, root, rec.config)
-    now = content_hashes(loaded.sources)
+    now = loaded.content_hashes()
     changed = tuple(sorted({k for k in set(now) | set(rec.models)
                             if now.get(k) != rec.models.get(k)}))
     by_name = {a.name: i for i, a in enumerate(system.actions)}

@@ -23,7 +23,6 @@ against the current models.  Nothing here prints.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -34,11 +33,6 @@ from lazycheck.system import StateVar, System
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 SOURCE = "lazycheck"
-
-
-def content_hashes(sources: dict[str, str]) -> dict[str, str]:
-    """SHA-256 of every model file, keyed by its path as shown, sorted."""
-    return {k: hashlib.sha256(v.encode("utf-8")).hexdigest() for k, v in sorted(sources.items())}
 
 
 def _value(var: StateVar, v: int) -> Any:
@@ -77,7 +71,7 @@ def to_itf(o: Outcome) -> dict[str, Any]:
         "bound": o.bound,
         "engine": o.engine,
         "verdict": o.result.verdict.value,
-        "models": content_hashes(o.loaded.sources),
+        "models": o.loaded.content_hashes(),
     }
     if o.result.verdict is Verdict.FAIL:
         v = system.violation(o.result.violation_code)
