@@ -173,6 +173,7 @@ def _register_subcommands() -> None:
 
     cli_ci.register(main)
     cli_matrix.register(main)
+    __import__("lazycheck.cli_scan").cli_scan.register(main)
     from lazycheck import cli_review
 
     cli_review.register(main)
