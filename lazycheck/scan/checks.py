@@ -202,8 +202,9 @@ def cond_vars(c: sx.Cond | None) -> set[str]:
 
 
 def _callname(c: sx.Call) -> str:
-    return f"{c.name}({', '.join(c.args)})" if c.name in ("spin_lock", "guard") or \
-        c.name.startswith("spin_lock") else f"{c.name}()"
+    if c.name in ("guard", "scoped_guard") and c.args:
+        return f"{c.name}({c.args[0]})({', '.join(c.args[1:])})"
+    return f"{c.name}({', '.join(c.args)})" if "lock" in c.name else f"{c.name}()"
 
 
 class _Analysis:

@@ -142,7 +142,7 @@ def _guard(call: Call) -> tuple[Meaning, ...]:
     kind = call.args[0] if call.args else ""
     target = call.args[1] if len(call.args) > 1 else kind
     if "mutex" in kind or kind in ("rwsem_read", "rwsem_write"):
-        return (Meaning(Op.SLEEP, detail=f"{call.name}({kind}) takes a sleeping lock"),)
+        return (Meaning(Op.SLEEP, detail=f"{call.name}({kind}): a sleeping lock"),)
     if "spinlock" in kind:
         return (Meaning(Op.LOCK, detail=lock_name(target)),)
     return ()

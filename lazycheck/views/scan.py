@@ -44,11 +44,15 @@ def text(result: ScanResult, arch: str, affected: tuple[Coverage, ...] | None = 
         f"scan: {result.files} file{'s' if result.files != 1 else ''}, {result.lines} lines, "
         f"{result.functions} function{'s' if result.functions != 1 else ''} with lazy MMU "
         f"calls, {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} "
-        f"({c['error']} errors, {c['warning']} warnings, {c['note']} notes), "
+        f"({_n(c['error'], 'error')}, {_n(c['warning'], 'warning')}, {_n(c['note'], 'note')}), "
         f"{len(result.regions)} unparsable region{'s' if len(result.regions) != 1 else ''}"
         + (f", {len(result.incomplete)} functions not fully explored"
            if result.incomplete else ""))
     return "\n".join(lines) + "\n"
+
+
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}{'s' if k != 1 else ''}"
 
 
 def _affected_text(affected: tuple[Coverage, ...]) -> list[str]:

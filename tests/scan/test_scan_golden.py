@@ -1,0 +1,29 @@
+"""Golden outputs of ``lazycheck scan`` per fixture case (regenerate: tests/scan/update_golden.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import load_runner
+
+ug = load_runner()
+
+
+@pytest.mark.parametrize("case", ug.cases())
+@pytest.mark.parametrize("fmt", sorted(ug.FORMATS))
+def test_golden(case: str, fmt: str) -> None:
+    expected = (ug.GOLDEN / f"{case}.{fmt}").read_text(encoding="utf-8")
+    assert ug.render(case, fmt) == expected, "run `python tests/scan/update_golden.py`"
+
+
+@pytest.mark.parametrize("case", ug.cases())
+def test_sarif_is_2_1_0_with_known_rules(case: str) -> None:
+    text = ug.render(case, "sarif")
+    doc = json.loads(text[:text.rindex("exit:")])
+    assert doc["version"] == "2.1.0"
+    rules = [r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]]
+    for res in doc["runs"][0]["results"]:
+        assert rules[res["ruleIndex"]] == res["ruleId"]
+        assert res["level"] in ("error", "warning", "note")
