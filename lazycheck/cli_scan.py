@@ -8,8 +8,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from lazycheck.scan.diff import Touched
+    from lazycheck.scan.scanner import FileScan
 
 ARCHES = ("all", "x86", "x86-xen-pv", "arm64", "powerpc-hash", "powerpc-radix", "sparc64",
           "s390")
@@ -26,7 +31,7 @@ def _jobs(jobs: int | None) -> int:
 
 
 def _review_files(tree: Path, diff_file: Path | None, rev: str | None) -> tuple[
-        list[tuple[str, str]], dict[str, object]]:
+        list[tuple[str, str]], dict[str, Touched]]:
     """The files a patch or a revision range touches, and their Touched records."""
     from lazycheck.scan import diff as df
 
@@ -45,7 +50,8 @@ def _review_files(tree: Path, diff_file: Path | None, rev: str | None) -> tuple[
         _bad("LZS003", where, str(err),
              "pass a unified diff, or a revision that `git diff` accepts in the -C tree")
         raise
-    files, records = [], {}
+    files: list[tuple[str, str]] = []
+    records: dict[str, Touched] = {}
     for t in touched:
         real = tree / t.path
         if real.is_file():
@@ -110,15 +116,13 @@ def scan(root: Path, paths: tuple[Path, ...], inventory: bool, diff_file: Path |
     sys.exit(1 if c["error"] or c["warning"] else 0)
 
 
-def _only(scans: list[object], records: dict[str, object]) -> dict[str, set[str]]:
+def _only(scans: list[FileScan], records: dict[str, Touched]) -> dict[str, set[str]]:
     from lazycheck.scan import diff as df
-    from lazycheck.scan.scanner import FileScan
 
     out: dict[str, set[str]] = {}
     for fs in scans:
-        assert isinstance(fs, FileScan)
         t = records.get(fs.path)
-        if not isinstance(t, df.Touched):
+        if t is None:
             continue
         spans = [(r.callsite.function, r.callsite.start, r.callsite.end)
                  for r in fs.results if r.callsite is not None]

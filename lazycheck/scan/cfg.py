@@ -21,6 +21,7 @@ from lazycheck.scan import syntax as sx
 ENTRY, EXIT = 0, 1
 Port = tuple[int, sx.Cond | None, bool]
 RELEASE = "__guard_release"
+NOWHERE = sx.Pos(0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class Node:
 
     kind: str
     effects: tuple[sx.Effect, ...] = ()
-    pos: sx.Pos = sx.Pos(0, 0)
+    pos: sx.Pos = NOWHERE
     cond: sx.Cond | None = None
     text: str = ""
 
@@ -54,7 +55,7 @@ class _Builder:
         self.switches: list[int] = []
 
     def add(self, node: Node, ports: list[Port]) -> int:
-        n = self.g.number_of_nodes()
+        n = int(self.g.number_of_nodes())
         self.g.add_node(n, node=node)
         self.connect(ports, n)
         return n

@@ -443,7 +443,9 @@ _CHEAP = re.compile(r"^((raw_)?spin_(try)?lock\w*|guard|scoped_guard|pte_(offset
 
 
 def _split_args(text: str) -> tuple[str, ...]:
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([{":
             depth += 1

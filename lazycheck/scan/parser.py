@@ -207,14 +207,14 @@ def _stmt(node: Node) -> sx.Stmt:
         return handler(node)
     if node.type.startswith("preproc_if"):
         return _preproc(node)
-    if node.type == "ERROR" or node.has_error and node.type not in ("expression_statement",
-                                                                     "declaration"):
+    if node.type == "ERROR" or (node.has_error and node.type not in ("expression_statement",
+                                                                     "declaration")):
         return sx.SUnparsed(_text(node)[:80], _pos(node))
     return sx.SExpr(_expr(node), _pos(node))
 
 
 @cache
-def _STMTS() -> dict[str, Callable[[Node], sx.Stmt]]:  # noqa: N802 - a constant table
+def _STMTS() -> dict[str, Callable[[Node], sx.Stmt]]:
     return {
         "compound_statement": _block,
         "if_statement": _if,

@@ -5,6 +5,7 @@ LAZYCHECK_FUZZ_EXAMPLES sets the examples per test (default 150, two tests).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,10 +33,8 @@ def _check(data: bytes) -> None:
     result = scanner.combine([fs])
     assert result.lines >= 0
     for r in fs.results[:2]:
-        try:
+        with contextlib.suppress(extract.ExtractError):
             extract.extract("fuzz.c", data, r.summary.name, 1, 4)
-        except extract.ExtractError:
-            pass
 
 
 @settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))

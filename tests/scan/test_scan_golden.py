@@ -1,11 +1,12 @@
-"""Golden outputs of ``lazycheck scan`` per fixture case (regenerate: tests/scan/update_golden.py)."""
+"""Golden outputs of ``lazycheck scan`` per fixture case.
+
+Regenerate with ``python tests/scan/update_golden.py`` (``make scan-golden-update``)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import load_runner
 
 ug = load_runner()

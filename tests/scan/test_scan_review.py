@@ -21,10 +21,10 @@ Subject: [PATCH] mm/vmalloc: demo
 --- a/mm/vmalloc.c
 +++ b/mm/vmalloc.c
 @@ -20,7 +20,7 @@ static int vmap_pages_pte_range(pmd_t *pmd, unsigned long addr,
- 		struct page *page = pages[*nr];
--		if (WARN_ON(!pte_none(ptep_get(pte))))
-+		if (WARN_ON(!pte_none(ptep_get(pte)) ))
- 			return -EBUSY;
+ \t\tstruct page *page = pages[*nr];
+-\t\tif (WARN_ON(!pte_none(ptep_get(pte))))
++\t\tif (WARN_ON(!pte_none(ptep_get(pte)) ))
+ \t\t\treturn -EBUSY;
 """
 
 

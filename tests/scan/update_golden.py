@@ -1,4 +1,6 @@
-"""Regenerate tests/scan/golden/<case>.{txt,json,sarif,inventory}: ``python tests/scan/update_golden.py``.
+"""Regenerate tests/scan/golden/<case>.{txt,json,sarif,inventory}.
+
+Run ``python tests/scan/update_golden.py`` (``make scan-golden-update``).
 
 Each case is a directory of tests/scan/fixtures (a tiny kernel-shaped tree,
 written for the tests).  Every command runs in-process with the fixtures
