@@ -144,7 +144,12 @@ def register(group: click.Group) -> None:
               help="Extra iterations each loop may run on a path (unrolling bound).")
 @click.option("--max-paths", type=int, default=8, show_default=True,
               help="At most this many distinct paths (one task program each).")
-def extract(site: str, output: Path | None, loop_bound: int, max_paths: int) -> None:
+@click.option("--verify", "verify_all", is_flag=True,
+              help="Also verify every task of the draft on every arch model the targets "
+                   "combine with its API generation (needs -o).")
+@click.pass_obj
+def extract(root: Path, site: str, output: Path | None, loop_bound: int, max_paths: int,
+            verify_all: bool) -> None:
     """Turn the call site FILE:FUNCTION into a .lazy scenario draft."""
     from lazycheck.scan import extract as ex
 
@@ -162,8 +167,44 @@ def extract(site: str, output: Path | None, loop_bound: int, max_paths: int) -> 
         _bad("LZS012", site, str(err), "name a function that uses the lazy MMU API")
         return
     if output is None:
+        if verify_all:
+            _bad("LZS013", site, "--verify needs the draft in a file", "add -o draft.lazy")
         click.echo(draft.text, nl=False)
-    else:
-        output.write_text(draft.text, encoding="utf-8")
-        click.echo(f"{output}: {len(draft.tasks)} task(s), {draft.generation}: "
-                   f"{' '.join(draft.tasks)}")
+        return
+    output.write_text(draft.text, encoding="utf-8")
+    click.echo(f"{output}: {len(draft.tasks)} task(s), {draft.generation}: "
+               f"{' '.join(draft.tasks)}")
+    if verify_all:
+        sys.exit(_verify_draft(root, output, draft.tasks, draft.generation))
+
+
+def _verify_draft(root: Path, draft: Path, tasks: tuple[str, ...], generation: str) -> int:
+    """Verify each task on each arch model of the generation; print one line per run."""
+    from lazycheck.errors import ModelError
+    from lazycheck.kernel.config import KernelConfig, Preempt
+    from lazycheck.properties import DEFAULT_PROPERTIES
+    from lazycheck.scan.inventory import arch_models
+    from lazycheck.targets import Expectation, Target
+    from lazycheck.verify import run
+
+    worst = 0
+    for arch, api, preempt in arch_models(root, generation):
+        for task in tasks:
+            t = Target(f"draft-{task}", draft, "extracted draft", Path(arch).stem, generation,
+                       str(draft), (root / "models" / arch, root / "models" / api,
+                                    draft.resolve()),
+                       KernelConfig(1, (task,), Preempt(preempt),
+                                    properties=tuple(DEFAULT_PROPERTIES)),
+                       60, Expectation("pass"))
+            try:
+                out = run(t, root, max_states=200_000, timeout_s=120.0)
+            except ModelError as err:
+                click.echo(f"{draft}: error[LZS014]: {arch} + {api}: "
+                           f"{err.diagnostics[0].message if err.diagnostics else err}",
+                           err=True)
+                return EXIT_BAD_INPUT
+            verdict = out.verdict.value + (f":{out.property_id}" if out.property_id else "")
+            click.echo(f"{Path(arch).stem:<30} {Path(api).stem:<17} {preempt:<9} {task:<34} "
+                       f"{verdict}")
+            worst = max(worst, out.verdict.exit_code)  # a draft claims no coverage
+    return worst

@@ -29,7 +29,8 @@ from lazycheck.scan import syntax as sx
 
 _WRITES = {"set_pte_at": 2, "set_pte": 0, "set_ptes": 2, "pte_clear": 2,
            "ptep_get_and_clear": 2, "ptep_get_and_clear_full": 2, "ptep_clear": 2,
-           "ptep_set_wrprotect": 2, "ptep_modify_prot_commit": 2, "__set_pte": 0}
+           "ptep_set_wrprotect": 2, "ptep_modify_prot_commit": 2, "__set_pte": 0,
+           "pte_clear_not_present_full": 2, "ptep_clear_flush": 2, "get_and_clear_ptes": 2}
 _CPU = {"preempt_disable": "preempt_disable();", "preempt_enable": "preempt_enable();",
         "local_irq_disable": "local_irq_disable();", "local_irq_enable": "local_irq_enable();",
         "local_irq_save": "local_irq_disable();", "local_irq_restore": "local_irq_enable();",
@@ -128,6 +129,7 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
     return []
 
 
+_MAP_LOCK = frozenset({"pte_offset_map_lock", "pte_alloc_map_lock"})
 _PRELUDE = frozenset({"set_pte", "set_pte_at", "pte_clear", "ptep_get", "ptep_get_and_clear",
                       "flush_tlb_range"})
 MAX_WALK = 20_000  # path prefixes explored per function
@@ -140,6 +142,23 @@ class _Walk:
     visits: tuple[tuple[int, int], ...]
     stmts: tuple[str, ...]
     g2: tuple[str, ...]
+    cond_locks: tuple[tuple[str, str], ...] = ()  # (result local, lock) of *_map_lock()
+
+
+_VALUE = re.compile(r"^(set_pte_at\(\w+, )\d+(\);.*)$")
+
+
+def _renumber(stmts: list[str]) -> tuple[str, ...]:
+    """PTE values 1, 2, ... in path order, so equal paths compare equal."""
+    out, k = [], 0
+    for s in stmts:
+        m = _VALUE.match(s)
+        if m:
+            out.append(f"{m.group(1)}{k % 7 + 1}{m.group(2)}")
+            k += 1
+        else:
+            out.append(s)
+    return tuple(out)
 
 
 def paths(g: nx.DiGraph, names: _Names, helpers: dict[str, checks.Summary],
@@ -154,14 +173,18 @@ def paths(g: nx.DiGraph, names: _Names, helpers: dict[str, checks.Summary],
         w = stack.pop()
         node = cfg.node(g, w.node)
         env, stmts, g2 = dict(w.env), list(w.stmts), list(w.g2)
+        cond_locks = list(w.cond_locks)
         for e in node.effects:
             if isinstance(e, sx.Assign):
                 if e.var in tracked:
                     env[e.var] = e.value
             else:
                 stmts += _stmt(e, names, helpers, g2)
+                if e.name in _MAP_LOCK and e.result in tracked:
+                    lock = sec.meaning(e)[0].detail
+                    cond_locks.append((e.result, names.lock(lock)))
         if w.node == cfg.EXIT:
-            found.setdefault(tuple(stmts), None)
+            found.setdefault(_renumber(stmts), None)
             continue
         visits = dict(w.visits)
         for succ in sorted(g.successors(w.node), reverse=True):
@@ -173,8 +196,11 @@ def paths(g: nx.DiGraph, names: _Names, helpers: dict[str, checks.Summary],
             if nenv is None:
                 continue
             nv = {**visits, succ: visits.get(succ, 0) + 1}
+            extra = tuple(f"spin_unlock(&{lk});\t/* {v} == NULL: the lock was not taken */"
+                          for v, lk in cond_locks if nenv.get(v) == frozenset({"0"}))
+            keep = tuple((v, lk) for v, lk in cond_locks if nenv.get(v) != frozenset({"0"}))
             stack.append(_Walk(succ, tuple(sorted(nenv.items())), tuple(sorted(nv.items())),
-                               tuple(stmts), tuple(g2)))
+                               (*stmts, *extra), tuple(g2), keep))
     return list(found), bool(stack)
 
 
@@ -216,6 +242,18 @@ def _generation(fn: sx.Function) -> str:
     return "G0/G1"
 
 
+def _in_caller_section(stmts: tuple[str, ...]) -> tuple[str, ...]:
+    """A callback that first leaves or pauses runs inside its caller's section: add it."""
+    first = next((s for s in stmts if "lazy_mmu_mode" in s), "")
+    if first.startswith("lazy_mmu_mode_pause("):
+        return ("lazy_mmu_mode_enable();\t/* the caller's section */", *stmts,
+                "lazy_mmu_mode_disable();")
+    if first.startswith("arch_leave_lazy_mmu_mode("):
+        return ("arch_enter_lazy_mmu_mode();\t/* the caller's section */", *stmts,
+                "arch_leave_lazy_mmu_mode();")
+    return stmts
+
+
 def _body(stmts: tuple[str, ...]) -> list[str]:
     g2 = sorted(set(re.findall(r"lazy_mmu_state_\d+", " ".join(stmts))))
     decl = [f"\tlazy_mmu_state_t {v} = LAZY_MMU_DEFAULT;" for v in g2]
@@ -254,5 +292,5 @@ def extract(path: str, data: bytes, function: str, loop_bound: int = 1,
     for name, body in helper_bodies.items():
         out += ["", f"void {name}(void)", "{", *_body(body), "}"]
     for task, stmts in zip(tasks, found, strict=True):
-        out += ["", f"task void {task}(void)", "{", *_body(stmts), "}"]
+        out += ["", f"task void {task}(void)", "{", *_body(_in_caller_section(stmts)), "}"]
     return Draft("\n".join(out) + "\n", tasks, _generation(fn), truncated)

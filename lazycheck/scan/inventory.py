@@ -85,3 +85,26 @@ def coverage(site: CallSite, zoo: Zoo) -> Coverage:
 def inventory(sites: tuple[CallSite, ...], zoo: Zoo) -> tuple[Coverage, ...]:
     """Every call site with its coverage, in scan order."""
     return tuple(coverage(s, zoo) for s in sites)
+
+
+API_GENERATION = {"g0-stateless": "G0/G1", "g1-2025-docs": "G0/G1", "g2-lazy-mmu-state": "G2",
+                  "g3-v6": "G3", "g4-s390-with-ptes": "G4"}
+
+
+def arch_models(root: Path, generation: str) -> tuple[tuple[str, str, str], ...]:
+    """(arch model, api model, preemption model) triples, paths relative to models/, that
+    targets combine for an API generation (``apply`` counts as G0/G1): every arch model a
+    draft should verify on, in the kernel configurations the zoo checks it in."""
+    gen = "G0/G1" if generation in ("apply", "G1''") else generation
+    pairs: set[tuple[str, str, str]] = set()
+    for t in sorted((root / "specs" / "targets").glob("*.toml")):
+        try:
+            data = tomllib.loads(t.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        api, arch = str(data.get("api", "")), str(data.get("arch", ""))
+        kernel = data.get("kernel", {})
+        preempt = str(kernel.get("preempt", "full")) if isinstance(kernel, dict) else "full"
+        if API_GENERATION.get(Path(api).stem) == gen and arch:
+            pairs.add((arch, api, preempt))
+    return tuple(sorted(pairs))

@@ -90,3 +90,47 @@ def test_extract_unknown_function_is_an_error() -> None:
     path = FIXTURES / "vmap-44562c71e2cf" / "mm" / "vmalloc.c"
     with pytest.raises(extract.ExtractError):
         extract.extract(str(path), path.read_bytes(), "no_such_function")
+
+
+def _extract_verify(tmp_path: Path, site: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from lazycheck.cli import main
+
+    res = CliRunner().invoke(main, ["--root", str(ROOT), "extract", site, "-o",
+                                    str(tmp_path / "d.lazy"), "--verify"])
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    return res.exit_code, res.stdout
+
+
+def test_extract_verify_fixed_vmap_passes_on_every_g0_g1_arch_model(tmp_path: Path) -> None:
+    code, out = _extract_verify(
+        tmp_path, str(FIXTURES / "vmap-fea18c686320" / "mm" / "vmalloc.c")
+        + ":vmap_pages_pte_range")
+    lines = [ln for ln in out.splitlines() if ln.endswith(("PASS", "FAIL", "UNKNOWN"))
+             or ":" in ln.split()[-1]]
+    assert code == 0, out
+    archs = {ln.split()[0] for ln in out.splitlines()[1:]}
+    assert {"x86-xen-pv-c36549ff8d84", "powerpc-hash-b9ef323ea168", "sparc64-a1d416bf9faf",
+            "arm64-b81c688426a9", "s390-g4-ipte-range"} <= archs
+    assert lines
+
+
+def test_extract_verify_hand_paused_kasan_callback_runs_in_its_callers_section(
+        tmp_path: Path) -> None:
+    # like kasan-populate-pause-xen (PASS): the G1 by-hand pause, wrapped in the section of
+    # apply_to_pte_range() that calls it
+    code, out = _extract_verify(
+        tmp_path, str(FIXTURES / "kasan-pause" / "mm" / "kasan" / "shadow.c")
+        + ":kasan_populate_vmalloc_pte")
+    assert code == 0, out
+    assert "the caller's section" in (tmp_path / "d.lazy").read_text()
+
+
+def test_extract_verify_nested_set_ptes_fails_no_bug_on_xen(tmp_path: Path) -> None:
+    # H4: the Xen PV enter BUG_ON on a nested enter (xen-set-ptes-nesting)
+    code, out = _extract_verify(
+        tmp_path, str(FIXTURES / "copy-set-ptes" / "mm" / "memory.c") + ":copy_pte_range")
+    assert code == 1
+    assert any(ln.startswith("x86-xen-pv-c36549ff8d84") and ln.endswith("FAIL:no-bug")
+               for ln in out.splitlines())
