@@ -438,8 +438,6 @@ def analyse(path: str, fn: sx.Function) -> FunctionResult:
     return a.result(complete)
 
 
-_CALL = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
-_CHEAP = re.compile(r"^((raw_)?spin_(try)?lock\w*|guard|scoped_guard|pte_(offset|alloc)_map_lock)$")
 
 
 def _split_args(text: str) -> tuple[str, ...]:
@@ -462,26 +460,42 @@ def _split_args(text: str) -> tuple[str, ...]:
     return tuple(a for a in out if a)
 
 
-def cheap_summary(path: str, name: str, line: int, text: bytes) -> Summary | None:
-    """The summary of a function without lazy MMU calls, from its text alone."""
-    sleeps: list[tuple[sx.Pos, str]] = []
-    locks: list[tuple[sx.Pos, str]] = []
-    for m in _CALL.finditer(text):
-        callee = m.group(1).decode("ascii", "replace")
-        if callee not in sec.SLEEPING and not _CHEAP.match(callee):
-            continue
-        start = m.start()
-        pos = sx.Pos(line + text.count(b"\n", 0, start),
-                     start - text.rfind(b"\n", 0, start))
-        args = _split_args(text[m.end():m.end() + 400].decode("utf-8", "replace"))
-        for meaning in sec.meaning(sx.Call(callee, args, pos)):
-            if meaning.op is sec.Op.SLEEP:
-                sleeps.append((pos, meaning.detail))
-            elif meaning.op is sec.Op.LOCK:
-                locks.append((pos, meaning.detail))
-    if not sleeps and not locks:
-        return None
-    return Summary(name, path, sx.Pos(line, 1), (), tuple(sleeps), tuple(locks))
+def cheap_summaries(path: str, data: bytes,
+                    spans: list[tuple[str, int, int]]) -> tuple[Summary, ...]:
+    """Summaries of the functions without lazy MMU calls, (name, first byte, last byte),
+    from one pass of :data:`sections.CHEAP_CALLS` over the file's text."""
+    out: list[Summary] = []
+    matches = list(sec.CHEAP_CALLS.finditer(data))
+    k, line, at = 0, 1, 0
+    for name, first, last in spans:
+        sleeps: list[tuple[sx.Pos, str]] = []
+        locks: list[tuple[sx.Pos, str]] = []
+        if first > at:
+            line += data.count(b"\n", at, first)
+            at = first
+        fline = line
+        while k < len(matches) and matches[k].start() < first:
+            k += 1
+        while k < len(matches) and matches[k].start() < last:
+            m = matches[k]
+            k += 1
+            line += data.count(b"\n", at, m.start())
+            at = m.start()
+            pos = sx.Pos(line, at - data.rfind(b"\n", 0, at))
+            callee = m.group(1).decode("ascii", "replace")
+            args = _split_args(data[m.end():m.end() + 400].decode("utf-8", "replace")) \
+                if callee in _NEEDS_ARGS or "lock" in callee else ()
+            for meaning in sec.meaning(sx.Call(callee, args, pos)):
+                if meaning.op is sec.Op.SLEEP:
+                    sleeps.append((pos, meaning.detail))
+                elif meaning.op is sec.Op.LOCK:
+                    locks.append((pos, meaning.detail))
+        out.append(Summary(name, path, sx.Pos(fline, 1), (), tuple(sleeps), tuple(locks)))
+    return tuple(out)
+
+
+_NEEDS_ARGS = frozenset(k for k, (_, gfp) in sec.SLEEPING.items() if gfp is not None) | {
+    "guard", "scoped_guard"}
 
 
 def _pick(summaries: dict[str, list[Summary]], name: str, path: str) -> Summary | None:

@@ -449,12 +449,12 @@ def _binary_cond(node: Node) -> sx.Cond:
 
 
 def parse_source(path: str, data: bytes, keep: Callable[[bytes], bool]) -> tuple[
-        sx.SourceFile, tuple[tuple[str, int, bytes], ...]]:
+        sx.SourceFile, tuple[tuple[str, int, int], ...]]:
     """Parse one file.  Functions whose text ``keep`` accepts are converted in full;
-    the others come back as (name, first line, text) for a cheap summary."""
+    the others come back as (name, first byte, end byte) for a cheap summary."""
     root = parse_tree(data)
     kept: list[sx.Function] = []
-    rest: list[tuple[str, int, bytes]] = []
+    rest: list[tuple[str, int, int]] = []
     for node in function_nodes(root):
         text = data[node.start_byte:node.end_byte]
         if keep(text):
@@ -464,6 +464,6 @@ def parse_source(path: str, data: bytes, keep: Callable[[bytes], bool]) -> tuple
         else:
             name = function_name(node)
             if name is not None:
-                rest.append((name, node.start_point[0] + 1, text))
+                rest.append((name, node.start_byte, node.end_byte))
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     return sx.SourceFile(path, lines, tuple(kept), regions(root)), tuple(rest)

@@ -52,8 +52,7 @@ def scan_bytes(path: str, data: bytes) -> FileScan:
     """Parse and check one file (pure; the unit of work of a worker process)."""
     source, rest = parser.parse_source(path, data, _keep)
     results = tuple(checks.analyse(path, fn) for fn in source.functions)
-    cheap = tuple(s for s in (checks.cheap_summary(path, name, line, text)
-                              for name, line, text in rest) if s is not None)
+    cheap = checks.cheap_summaries(path, data, list(rest))
     return FileScan(path, source.lines, source.regions, results, cheap)
 
 

@@ -104,6 +104,10 @@ RECLAIM_GFP = re.compile(r"\b(GFP_KERNEL|GFP_KERNEL_ACCOUNT|GFP_USER|GFP_HIGHUSE
 _SPIN = re.compile(r"^(raw_)?spin_(try)?lock(_irq|_irqsave|_bh|_nested|_nest_lock)?$")
 _UNSPIN = re.compile(r"^(raw_)?spin_unlock(_irq|_irqrestore|_bh)?$")
 _API = re.compile(r"lazy_mmu")
+# the calls a function without a section can contribute to a callee summary
+CHEAP_CALLS = re.compile(
+    rb"\b(" + "|".join(re.escape(k) for k in sorted(SLEEPING, key=len, reverse=True)).encode()
+    + rb"|(?:raw_)?spin_(?:try)?lock\w*|scoped_guard|guard|pte_(?:offset|alloc)_map_lock)\s*\(")
 
 
 def lock_name(arg: str) -> str:
@@ -170,9 +174,17 @@ def _section(call: Call) -> tuple[Meaning, ...]:
     return ()
 
 
+_OTHER = frozenset({"apply_to_page_range", "apply_to_existing_page_range",
+                    "pte_offset_map_lock", "pte_alloc_map_lock", "pte_unmap_unlock", "guard",
+                    "scoped_guard", "scoped_cond_guard", "__guard_release"})
+
+
 def meaning(call: Call) -> tuple[Meaning, ...]:
     """Everything ``call`` does that the checks follow (often nothing)."""
     n = call.name
+    if not ("lazy_mmu" in n or n in SLEEPING or n in _OTHER or "spin_" in n
+            or n.endswith("_nolazy")):
+        return ()
     if "lazy_mmu" in n:
         return _section(call)
     if n in ("apply_to_page_range", "apply_to_existing_page_range"):
