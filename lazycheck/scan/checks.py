@@ -16,7 +16,6 @@ locks held and the signs of the locals that decide branches (``err``).
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from dataclasses import dataclass, replace
 
