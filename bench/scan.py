@@ -99,6 +99,7 @@ def throughput(lines: int = 1_000_000, jobs: int = 2) -> tuple[int, float, float
 
 
 def main() -> int:
+    """Run the benchmark and print lines per second."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--jobs", type=int, default=2)

@@ -55,12 +55,14 @@ class _Builder:
         self.switches: list[int] = []
 
     def add(self, node: Node, ports: list[Port]) -> int:
+        """Add a node reached from ``ports``."""
         n = int(self.g.number_of_nodes())
         self.g.add_node(n, node=node)
         self.connect(ports, n)
         return n
 
     def connect(self, ports: list[Port], target: int) -> None:
+        """Edges from every port to ``target``."""
         for src, cond, sense in ports:
             self.g.add_edge(src, target, cond=cond, sense=sense)
 
@@ -73,6 +75,7 @@ class _Builder:
         return ports
 
     def block(self, items: tuple[sx.Stmt, ...], ports: list[Port]) -> list[Port]:
+        """A ``{ }`` scope: its statements, then its guard releases."""
         self.scopes.append([])
         for s in items:
             ports = self.stmt(s, ports)
@@ -81,6 +84,7 @@ class _Builder:
         return ports
 
     def stmt(self, s: sx.Stmt, ports: list[Port]) -> list[Port]:
+        """One statement; returns the ports falling out of it."""
         match s:
             case sx.SBlock(items=items):
                 return self.block(items, ports)
@@ -123,6 +127,7 @@ class _Builder:
         return ports
 
     def label(self, name: str, pos: sx.Pos) -> int:
+        """The join node of a label (created by the first goto or the label)."""
         if name not in self.labels:
             self.labels[name] = self.add(Node("join", pos=pos, text=name + ":"), [])
         elif pos != sx.Pos(0, 0):
@@ -130,6 +135,7 @@ class _Builder:
         return self.labels[name]
 
     def if_(self, s: sx.SIf, ports: list[Port]) -> list[Port]:
+        """``if``/``else``: a branch node, both arms."""
         b = self.add(Node("branch", s.pre.effects, s.pos, s.cond, s.pre.text), ports)
         out = self.stmt(s.then, [(b, s.cond, True)])
         if s.other is not None:
@@ -137,6 +143,7 @@ class _Builder:
         return [*out, (b, s.cond, False)]
 
     def loop(self, s: sx.SLoop, ports: list[Port]) -> list[Port]:
+        """A loop: head branch, body, update, back edge; breaks leave it."""
         if s.init is not None and s.init.effects:
             ports = [(self.add(Node("stmt", s.init.effects, s.pos, text=s.init.text), ports),
                       None, True)]
@@ -158,6 +165,7 @@ class _Builder:
         return [(head, s.cond, False), *ctx.breaks]
 
     def switch(self, s: sx.SSwitch, ports: list[Port]) -> list[Port]:
+        """``switch``: a dispatch node to every case, fall-through kept."""
         d = self.add(Node("branch", s.pre.effects, s.pos, sx.Unknown(s.pre.text),
                           s.pre.text), ports)
         ctx = _Loop(depth=len(self.scopes))
@@ -171,11 +179,13 @@ class _Builder:
         return out + ctx.breaks + ([] if has_default else [(d, None, True)])
 
     def return_(self, s: sx.SReturn, ports: list[Port]) -> list[Port]:
+        """``return``: the return node, every guard release, then EXIT."""
         n = self.add(Node("return", s.expr.effects, s.pos, text=s.expr.text or "}"), ports)
         self.connect(self.releases([(n, None, True)], 0), EXIT)
         return []
 
     def jump(self, s: sx.SJump, ports: list[Port]) -> list[Port]:
+        """``goto``/``break``/``continue`` with the guard releases they cross."""
         if s.kind == "goto":
             out = self.releases(ports, 1)
             self.connect(out, self.label(s.label, sx.Pos(0, 0)))

@@ -227,14 +227,17 @@ class _Analysis:
 
     def report(self, check: str, pos: sx.Pos, msg: str, kind: str = "",
                related: tuple[Related, ...] = (), hazard: str | None = None) -> None:
+        """Record a finding once per (check, place, message)."""
         key = (check, pos, msg)
         self.findings.setdefault(key, Finding(check, self.path, pos, self.fn.name, msg,
                                               hazard or HAZARD[check], kind, related))
 
     def outer(self, st: State) -> tuple[sx.Pos, str]:
+        """The innermost open section's enter (or the function start)."""
         return st.enters[-1] if st.enters else (self.fn.pos, "")
 
     def effect(self, st: State, e: sx.Effect, tracked: frozenset[str]) -> State:
+        """The state after one call or assignment."""
         if isinstance(e, sx.Assign):
             if e.var not in tracked:
                 return st
@@ -254,6 +257,7 @@ class _Analysis:
         return st
 
     def apply(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """The state after one meaning of a call."""
         if m.op in (sec.Op.ENTER, sec.Op.LEAVE, sec.Op.PAUSE, sec.Op.RESUME, sec.Op.FLUSH,
                     sec.Op.APPLY, sec.Op.NOLAZY, sec.Op.QUERY):
             self.api_seen = True
@@ -270,6 +274,7 @@ class _Analysis:
         return handler(st, c, m) if handler is not None else st
 
     def enter(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """An enter/enable: nesting check, depth + 1."""
         self.ops["enter"].add(c.pos)
         if st.paused and m.gen in ("G3", "G4"):
             return st  # v6: calls while paused have no effect
@@ -290,6 +295,7 @@ class _Analysis:
                        left_pos=None if depth == 0 else st.left_pos)
 
     def leave(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """A leave/disable: depth - 1, the by-hand pause, or unbalanced."""
         self.ops["leave"].add(c.pos)
         if st.paused and m.gen in ("G3", "G4"):
             return st
@@ -303,11 +309,13 @@ class _Analysis:
         return st
 
     def pause(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """A pause: pause depth + 1."""
         self.ops["pause"].add(c.pos)
         return replace(st, paused=min(st.paused + 1, 4),
                        pause_pos=st.pause_pos if st.paused else c.pos)
 
     def resume(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """A resume: pause depth - 1, or unbalanced."""
         self.ops["resume"].add(c.pos)
         if st.paused == 0:
             self.report("unbalanced-leave", c.pos,
@@ -317,6 +325,7 @@ class _Analysis:
                        else None)
 
     def apply_cb(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """apply_to_page_range(): its callback runs inside a section."""
         if m.detail:
             self.callbacks.add(m.detail)
             self.inside.add(InSection(self.path, self.fn.name, m.detail, c.pos, c.pos,
@@ -331,6 +340,7 @@ class _Analysis:
         return st
 
     def lock(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """A spinlock or the PTE lock taken."""
         if st.open:
             where, _ = self.outer(st)
             self.lock_inside(c, m.detail, where, ())
@@ -340,6 +350,7 @@ class _Analysis:
 
     def lock_inside(self, c: sx.Call, lock: str, where: sx.Pos,
                     related: tuple[Related, ...]) -> None:
+        """Report a lock taken inside an open section."""
         cls = sec.lock_class(lock)
         rel = (Related(self.path, where, "section entered here"), *related)
         if cls in ("init_mm", "ptl"):
@@ -355,6 +366,7 @@ class _Analysis:
                         hazard="H25")
 
     def sleep(self, st: State, c: sx.Call, m: sec.Meaning) -> State:
+        """A call that may sleep."""
         if st.open:
             where, _ = self.outer(st)
             self.report("sleep-in-section", c.pos,
@@ -365,6 +377,7 @@ class _Analysis:
         return st
 
     def at_return(self, st: State, n: cfg.Node) -> None:
+        """Checks at a return: open section, left section, paused."""
         what = f"'{n.text.strip()}'" if n.text != "}" else "the closing brace"
         if st.depth > 0:
             where, _ = st.enters[-1]
@@ -412,6 +425,7 @@ class _Analysis:
         return True
 
     def result(self, complete: bool) -> FunctionResult:
+        """Freeze what the analysis found."""
         fn = self.fn
         summary = Summary(fn.name, self.path, fn.pos, tuple(sorted(self.opens)),
                           tuple(sorted(self.sleeps)), tuple(sorted(self.locks)))

@@ -61,12 +61,14 @@ class _Names:
         self.writes = 0
 
     def pte(self, expr: str) -> str:
+        """The PTE symbol of a pointer expression."""
         key = re.sub(r"[\s()*&]", "", expr).removeprefix("+") or "pte"
         if key not in self.ptes:
             self.ptes[key] = f"pte{len(self.ptes)}"
         return self.ptes[key]
 
     def lock(self, name: str) -> str:
+        """The draft's name for a kernel lock."""
         if name == "init_mm.page_table_lock":
             self.locks[name] = name
             return name
@@ -75,6 +77,7 @@ class _Names:
         return self.locks[name]
 
     def value(self) -> int:
+        """A fresh PTE value 1..7."""
         self.writes += 1
         return (self.writes - 1) % 7 + 1
 

@@ -103,6 +103,7 @@ def combine(scans: Sequence[FileScan], only: dict[str, set[str]] | None = None) 
             summaries.setdefault(s.name, []).append(s)
 
     def wanted(path: str, fn: str) -> bool:
+        """Is this function one the caller asked for?"""
         return only is None or fn in only.get(path, set())
 
     results = [r for fs in scans for r in fs.results if wanted(r.summary.path, r.summary.name)]
