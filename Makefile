@@ -41,6 +41,7 @@ golden-update: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	-$(BIN)/python bench/scan.py --jobs 2
 
 # lines of C per second of `lazycheck scan` on a synthetic >= 1M-line tree, 2 processes
 bench-scan: install
