@@ -26,6 +26,8 @@ from lazycheck.scan import sections as sec
 from lazycheck.scan import syntax as sx
 
 MAX_STATES = 20_000  # per function; beyond it the function is marked incomplete
+MAX_DEPTH = 4  # nesting depth followed exactly; deeper counts as 4
+WIDEN_AT = 32  # states at one node before the locals' signs are forgotten there
 HAZARD = {"section-leak": "H8", "unbalanced-leave": "H24", "sleep-in-section": "H11",
           "nested-section": "H4", "lock-order": "H9"}
 CHECKS = tuple(HAZARD)
@@ -288,9 +290,9 @@ class _Analysis:
         if st.depth == 0 and st.paused == 0:
             self.opens.add((c.pos, m.gen))
         self.locks_at_enter.update(st.locks)
-        depth = st.depth + 1
+        depth = min(st.depth + 1, MAX_DEPTH)  # an enter in a loop: the depth saturates
         self.max_depth = max(self.max_depth, depth)
-        enters = (*st.enters, (c.pos, m.gen)) if depth > 0 else st.enters
+        enters = (*st.enters, (c.pos, m.gen))[-MAX_DEPTH:] if depth > 0 else st.enters
         return replace(st, depth=depth, enters=enters,
                        left_pos=None if depth == 0 else st.left_pos)
 
@@ -399,8 +401,10 @@ class _Analysis:
     def run(self, g: nx.DiGraph) -> bool:
         """Explore every (node, state) pair; ``False`` if the state cap was hit."""
         tracked = frozenset().union(*(cond_vars(cfg.node(g, n).cond) for n in g.nodes))
-        start = State(env=tuple(sorted((v, sx.ANY) for v in tracked)))
+        top = tuple(sorted((v, sx.ANY) for v in tracked))
+        start = State(env=top)
         seen = {(cfg.ENTRY, start)}
+        per_node: dict[int, int] = {}
         work = deque(seen)
         while work:
             n, st = work.popleft()
@@ -417,9 +421,12 @@ class _Analysis:
                     if env is None:
                         continue
                     nxt = replace(st, env=tuple(sorted(env.items())))
+                if per_node.get(succ, 0) >= WIDEN_AT:
+                    nxt = replace(nxt, env=top)  # widen: forget the locals, keep the rest
                 if (succ, nxt) not in seen:
                     if len(seen) >= MAX_STATES:
                         return False
+                    per_node[succ] = per_node.get(succ, 0) + 1
                     seen.add((succ, nxt))
                     work.append((succ, nxt))
         return True

@@ -111,6 +111,8 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
             out.append(f"spin_unlock(&{names.lock(m.detail)});")
         elif m.op is sec.Op.SLEEP:
             out.append(_CPU.get(c.name, "might_sleep();") + f"\t/* {m.detail} */")
+        elif m.op is sec.Op.NOLAZY:
+            out.append(f"/* {c.name}(): the same walk without a lazy MMU section */")
         elif m.op is sec.Op.APPLY and m.detail in helpers:
             g3 = helpers[m.detail].opens == ((sx.Pos(0, 0), "G3"),)
             enter, leave = ("lazy_mmu_mode_enable", "lazy_mmu_mode_disable") if g3 else \
@@ -135,7 +137,7 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
 _MAP_LOCK = frozenset({"pte_offset_map_lock", "pte_alloc_map_lock"})
 _PRELUDE = frozenset({"set_pte", "set_pte_at", "pte_clear", "ptep_get", "ptep_get_and_clear",
                       "flush_tlb_range"})
-MAX_WALK = 20_000  # path prefixes explored per function
+MAX_WALK = 4_000  # path prefixes explored per function (then the draft says "more paths")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +253,9 @@ def _in_caller_section(stmts: tuple[str, ...]) -> tuple[str, ...]:
     if first.startswith("lazy_mmu_mode_pause("):
         return ("lazy_mmu_mode_enable();\t/* the caller's section */", *stmts,
                 "lazy_mmu_mode_disable();")
+    if first.startswith("arch_leave_lazy_mmu_mode(LAZY_MMU_DEFAULT"):
+        return ("lazy_mmu_state_9 = arch_enter_lazy_mmu_mode();\t/* the caller's section */",
+                *stmts, "arch_leave_lazy_mmu_mode(lazy_mmu_state_9);")
     if first.startswith("arch_leave_lazy_mmu_mode("):
         return ("arch_enter_lazy_mmu_mode();\t/* the caller's section */", *stmts,
                 "arch_leave_lazy_mmu_mode();")

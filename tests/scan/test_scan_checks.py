@@ -20,6 +20,7 @@ def _found(case: str) -> set[tuple[str, str]]:
 POSITIVE = [
     ("vmap-44562c71e2cf", "section-leak", "vmap_pages_pte_range"),
     ("guard-goto", "section-leak", "update_range_prot"),
+    ("generations", "section-leak", "pagemap_scan_pmd_entry_g4"),  # G4 enable_with_ptes
     ("unbalanced", "unbalanced-leave", "change_pte_range"),
     ("unbalanced", "unbalanced-leave", "move_ptes_resume"),
     ("kasan-pause", "unbalanced-leave", "kasan_depopulate_early_exit"),
@@ -40,6 +41,9 @@ NEGATIVE = [
     ("unbalanced", "unbalanced-leave", "change_pte_range_ok"),
     ("kasan-pause", "unbalanced-leave", "kasan_populate_vmalloc_pte"),  # G1 pause by hand
     ("kasan-pause", "unbalanced-leave", "kasan_depopulate_vmalloc_pte"),
+    ("generations", "unbalanced-leave", "tlb_next_batch"),  # G1'': if (lazy) leave/enter
+    ("generations", "unbalanced-leave", "kasan_depopulate_pte_g2"),  # G2 LAZY_MMU_DEFAULT
+    ("generations", "section-leak", "vunmap_pte_range_g2"),  # G2 state passed to leave
     ("kasan-pause", "sleep-in-section", "kasan_populate_vmalloc"),
     ("zap-debug-pagealloc", "sleep-in-section", "zap_pte_range"),  # GFP_NOWAIT
     ("guard-goto", "sleep-in-section", "split_range"),  # the mutex guard is outside
@@ -80,6 +84,13 @@ def test_severity_follows_the_arch() -> None:
     sleep = next(f for f in result.findings if f.check == "sleep-in-section")
     assert checks.severity(sleep, "s390") == "error"
     assert checks.severity(sleep, "arm64") == "note"
+
+
+def test_every_generation_is_recognised() -> None:
+    files = scanner.collect([FIXTURES])
+    result = scanner.combine(scanner.scan_files(files))
+    gens = {g for c in result.callsites for g in c.generations}
+    assert {"G0/G1", "G1''", "G2", "G3", "G4", "apply"} <= gens
 
 
 def test_parallel_scan_equals_serial() -> None:
