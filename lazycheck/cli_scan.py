@@ -65,8 +65,9 @@ def _review_files(tree: Path, diff_file: Path | None, rev: str | None) -> tuple[
 @click.option("--inventory", is_flag=True,
               help="Print the table of every call site and the scenarios that model it.")
 @click.option("--diff", "diff_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Scan only the functions this patch (diff or mail) touches.")
-@click.option("--changed-since", "rev", default=None,
+              default=None, metavar="PATCH",
+              help="Scan only the functions this patch (diff or mail) touches.")
+@click.option("--changed-since", "rev", default=None, metavar="REV",
               help="Scan only the functions changed since REV in the -C tree (git diff).")
 @click.option("-C", "tree", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="The kernel tree for --diff and --changed-since.")
