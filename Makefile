@@ -6,7 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test check pytest golden-update bench fuzz-engines ci clean
+.PHONY: install demo test check pytest golden-update bench bench-scan fuzz-engines fuzz-scan \
+	scan-golden-update ci clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,6 +41,18 @@ golden-update: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	-$(BIN)/python bench/scan.py --jobs 2
+
+# lines of C per second of `lazycheck scan` on a synthetic >= 1M-line tree, 2 processes
+bench-scan: install
+	$(BIN)/python bench/scan.py --jobs 2
+
+# >= 5,000 generated or mutated C inputs through the scanner (2 tests x 2,600)
+fuzz-scan: install
+	LAZYCHECK_FUZZ_EXAMPLES=2600 $(BIN)/python -m pytest -q -p no:cacheprovider tests/scan/test_scan_fuzz.py
+
+scan-golden-update: install
+	$(BIN)/python tests/scan/update_golden.py
 
 fuzz-engines: install
 	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property
