@@ -109,6 +109,12 @@ class Exec:
         return self.env.get(var, Var(var))
 
     def write(self, var: int, value: Expr, when: Expr) -> None:
+        """``var := value`` where ``when`` holds; monitor state freezes once a violation fired."""
+        v = self.w.violation
+        if v in self.env and var != v and self.lay.vars[var].kind is VarKind.GHOST:
+            # the report explains the state the monitor saw when it fired, not a later
+            # write of the same step (issue 13 item 5)
+            when = conj(when, eq(self.env[v], Const(0)))
         self.env[var] = ite(when, value, self.read(var))
 
     def select(self, base: int, size: int, index: Expr) -> Expr:

@@ -64,6 +64,7 @@ from lazycheck.system import (
     disj,
     eq,
     free_vars,
+    ite,
     neg,
     simplify_binary,
     substitute,
@@ -315,6 +316,10 @@ class ProgramBuilder:
             self._walk(s, s, TRUE, {}, (), False, out, paths, stable, seen)
         return stable, paths
 
+    def frozen(self, var: int) -> bool:
+        """Monitor state that keeps its value once a violation has fired in a step."""
+        return var != self.sh.world.violation and self.lay.vars[var].kind is VarKind.GHOST
+
     def _walk(self, s: int, n: int, guard: Expr, ups: dict[int, Expr],
               steps: tuple[SourceStep, ...], shared: bool, out: dict[int, list[Edge]],
               paths: list[Path], stable: list[int], seen: set[int]) -> None:
@@ -335,8 +340,12 @@ class ProgramBuilder:
             if g == FALSE:
                 continue
             nu = dict(ups)
+            fired = ups.get(self.sh.world.violation)
             for var, val in e.updates.items():
                 nu[var] = substitute(val, ups)
+                if fired is not None and self.frozen(var):
+                    # a violation fired earlier on this path: the monitor's view stays
+                    nu[var] = ite(eq(fired, Const(0)), nu[var], ups.get(var, Var(var)))
             st = steps + tuple(SourceStep(x.function, x.text, x.span,
                                           substitute(x.when, ups)) for x in e.steps)
             self._walk(s, e.dst, g, nu, st, shared or e.shared, out, paths, stable, seen)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_world import WRITE_OUTSIDE, build, check
+from test_world import WRITE_OUTSIDE, build, check, prop
 
 from lazycheck.diagnostics import Span
+from lazycheck.kernel.config import Preempt
 from lazycheck.properties import BY_ID, MODEL_BOUNDS, PROPERTIES, PropertyId, property_id
 from lazycheck.system import Violation
+from lazycheck.views.trace import build_trace, deferred_writes
 
 
 def test_a_violation_with_a_string_property_cannot_be_built() -> None:
@@ -59,3 +61,73 @@ def test_the_same_site_in_two_tasks_gets_two_codes(tmp_path: Path) -> None:
     bugs = [v for v in sys_.violations if v.property_id is PropertyId.NO_BUG]
     assert sorted(v.actor for v in bugs) == ["T0", "T1"]
     assert len({v.code for v in bugs}) == 2
+
+
+TWO_WRITES = """
+pte user p0 = 0;
+
+task void writer(void)
+{
+    set_pte(p0, 1);
+    set_pte(p0, 2);
+}
+"""
+
+
+def test_the_deferred_write_named_is_the_one_the_monitor_saw(tmp_path: Path) -> None:
+    """Issue 13 item 5: set_pte(p0, 1) fails at its return, and the same merged step
+    goes on into set_pte(p0, 2); the report must name p0 = 1, not the later write."""
+    sys_ = build(tmp_path, "void set_pte(pte_t ptep, pteval_t pte)\n{\n"
+                 "    __pte_store(ptep, pte);\n}\n", TWO_WRITES, ("writer",))
+    r = check(sys_)
+    assert prop(sys_, r) == "no-deferred-write-outside-section"
+    trace = build_trace(sys_, r.trace)
+    last = trace.steps[-1]
+    assert any(s.text.startswith("set_pte(p0, 2)") for s in sys_.actions[r.trace[-1]].steps)
+    assert any(s.text.startswith("__pte_store") for s in last.statements)  # shown, not cut
+    (d,) = deferred_writes(sys_, trace)
+    assert (d.writer, d.pte, d.value, d.step) == ("T0", "p0", "1", last.number)
+
+
+
+SECTION = """
+pte user p0 = 0;
+
+void enter(void)
+{
+}
+
+void leave(void)
+{
+}
+
+lazy_mmu_api {
+    enter = enter;
+    leave = leave;
+}
+
+task void writer(void)
+{
+    enter();
+    set_pte(p0, 1);
+    cond_resched();
+    set_pte(p0, 2);
+    cond_resched();
+    leave();
+}
+"""
+
+
+def test_a_rewrite_while_pending_is_dated_by_its_own_step(tmp_path: Path) -> None:
+    """Issue 13 item 5: p0 = 1 is still pending when p0 = 2 replaces it; the step named
+    is the one that wrote 2, not the one that first raised the pending flag."""
+    sys_ = build(tmp_path, "void set_pte(pte_t ptep, pteval_t pte)\n{\n"
+                 "    __pte_store(ptep, pte);\n}\n", SECTION, ("writer",),
+                 preempt=Preempt.NONE)
+    r = check(sys_)
+    assert prop(sys_, r) == "visible-after-disable"
+    trace = build_trace(sys_, r.trace)
+    (d,) = deferred_writes(sys_, trace)
+    wrote_2 = [st.number for st in trace.steps
+               if any(s.text.startswith("set_pte(p0, 2)") for s in st.statements)]
+    assert d.value == "2" and [d.step] == wrote_2
