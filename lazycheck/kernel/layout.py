@@ -135,14 +135,15 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     prog = lay.program
     tnames = tuple(lay.task_name(t) for t in range(nall))
     cnames = [f"cpu{i}" for i in range(c)]
+    # A real start (issue 11 item 1): every CPU runs its idle task, and each task is
+    # switched in for the first time by the scheduler (see kernel/scheduler.py).  A task
+    # that never ran "last ran" on cpu0; only an idle task is bound to its CPU.
     curr = lay.alloc_array("curr", (c,), [f"curr[{n}]" for n in cnames], 0, nall - 1,
-                           VarKind.WORLD,
-                           [i if i < lay.ntasks else lay.ntasks + i for i in range(c)], tnames)
+                           VarKind.WORLD, [lay.ntasks + i for i in range(c)], tnames)
     cpu_of = lay.alloc_array("cpu_of", (nall,), [f"cpu_of[{n}]" for n in tnames], 0, c - 1,
                              VarKind.WORLD,
-                             [t if t < min(c, lay.ntasks) else
-                              (t - lay.ntasks if t >= lay.ntasks else 0)
-                              for t in range(nall)], tuple(cnames))
+                             [t - lay.ntasks if t >= lay.ntasks else 0 for t in range(nall)],
+                             tuple(cnames))
     pcount = lay.alloc_array("preempt_count", (nall,),
                              [f"preempt_count[{n}]" for n in tnames], 0, ir.PREEMPT_MAX,
                              VarKind.WORLD, 0)
