@@ -25,6 +25,7 @@ class PropertyId(enum.StrEnum):
     SINGLE_SHADOW_INSTALL = "single-shadow-install"
     MAPPED_BEFORE_USE = "mapped-before-use"
     NO_SLEEP_IN_ATOMIC = "no-sleep-in-atomic"
+    LOCK_BALANCED = "lock-balanced"
     # A model exceeded its own finite abstraction (an int<lo..hi> overflowed): the
     # verdict is UNKNOWN, never PASS or FAIL.  Always monitored, never in a target.
     MODEL_BOUNDS = "model-bounds"
@@ -79,6 +80,10 @@ PROPERTIES: tuple[Property, ...] = (
     Property(PropertyId.NO_SLEEP_IN_ATOMIC,
              "nothing may sleep while preemption or interrupts are disabled",
              ("H11", "H19", "H25")),
+    Property(PropertyId.LOCK_BALANCED,
+             "no spinlock is taken again by the task or CPU that holds it (a self-deadlock), "
+             "and none is still held when a task ends",
+             ("H9",)),
 )
 
 DEFAULT_PROPERTIES: tuple[PropertyId, ...] = (

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lazycheck import ir
 from lazycheck.diagnostics import Span
-from lazycheck.kernel.layout import DEPTH_MAX, Layout, World
+from lazycheck.kernel.layout import DEPTH_MAX, NONE, Layout, World
 from lazycheck.properties import PropertyId
 from lazycheck.system import (
     TRUE,
@@ -120,6 +120,22 @@ def preempt_underflow(ex: Exec, s: ir.SBuiltin, fname: str, bad: Expr) -> None:
     """preempt_enable() with preempt_count already 0."""
     ex.violate(site(ex.ctx, P.PREEMPT_BALANCED, f"{s.text}: preempt_count underflow", s.span,
                     fname), bad)
+
+
+def lock_again(ex: Exec, s: ir.SBuiltin, fname: str, when: Expr, owner: int) -> Expr:
+    """spin_lock() of a lock the running task (or the task it interrupted) holds.
+
+    Returns the condition under which the taker may go on: the lock is free, or
+    (with lock-balanced checked) it is the self-deadlock the property reports.
+    """
+    free = eq(ex.read(owner), Const(NONE))
+    if P.LOCK_BALANCED not in ex.sh.checked:
+        return free
+    mine = eq(ex.read(owner), ex.ctx.task)
+    ex.violate(site(ex.ctx, P.LOCK_BALANCED, f"{s.text.rstrip(';')} takes a lock this "
+                    "context already holds: a self-deadlock", s.span, fname),
+               conj(when, mine))
+    return disj(free, mine)
 
 
 def bounds(ex: Exec, bad: Expr, message: str, span: Span | None, variable: str = "") -> None:
@@ -277,3 +293,7 @@ def on_task_end(ex: Exec, fn: ir.Function) -> None:
     ex.violate(site(ctx, P.PREEMPT_BALANCED, f"{ctx.owner} ends its program with "
                     "preempt_count != 0", fn.end, fn.name),
                neg(eq(ex.preempt_count(ctx.task), Const(0))))
+    for k, name in enumerate(ex.lay.program.locks):
+        ex.violate(site(ctx, P.LOCK_BALANCED, f"{ctx.owner} ends its program holding "
+                        f"{name}", fn.end, fn.name),
+                   eq(ex.read(ex.w.lock_owner + k), ctx.task))

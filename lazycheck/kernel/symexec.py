@@ -412,7 +412,8 @@ class Exec:
                 if lay.config.preempt is Preempt.RT and not ctx.in_irq:
                     monitors.rt_spin_lock(self, s, fname, when)
                 owner = w.lock_owner + lock.value
-                self.guard = conj(self.guard, disj(neg(when), eq(self.read(owner), Const(NONE))))
+                may_take = monitors.lock_again(self, s, fname, when, owner)
+                self.guard = conj(self.guard, disj(neg(when), may_take))
                 self.write(owner, ctx.task, when)
                 self.lock_side(+1, when, s, fname)
             case ir.Builtin.SPIN_UNLOCK:

@@ -131,3 +131,36 @@ def test_a_rewrite_while_pending_is_dated_by_its_own_step(tmp_path: Path) -> Non
     wrote_2 = [st.number for st in trace.steps
                if any(s.text.startswith("set_pte(p0, 2)") for s in st.statements)]
     assert d.value == "2" and [d.step] == wrote_2
+
+
+def _locks(tmp_path: Path, scenario: str, tasks: tuple[str, ...]) -> tuple[str, str]:
+    """Verdict and property of ``scenario`` checked for lock-balanced alone."""
+    from lazycheck.kernel.config import KernelConfig
+    from lazycheck.kernel.world import instantiate
+    from lazycheck.lang.loader import load
+
+    s = tmp_path / "scenario.lazy"
+    s.write_text('model scenario "locks" source "tests";\n' + scenario, encoding="utf-8")
+    loaded = load([s], tmp_path)
+    sys_ = instantiate(loaded.program, KernelConfig(cpus=1, tasks=tasks,
+                                                    properties=("lock-balanced",)))
+    r = check(sys_)
+    return r.verdict.value, prop(sys_, r) if r.violation_code else ""
+
+
+def test_a_lock_held_at_task_end_fails_lock_balanced(tmp_path: Path) -> None:
+    scen = "spinlock_t l;\ntask void t(void)\n{\n    spin_lock(&l);\n}\n"
+    assert _locks(tmp_path, scen, ("t",)) == ("FAIL", "lock-balanced")
+
+
+def test_a_lock_taken_twice_is_a_self_deadlock(tmp_path: Path) -> None:
+    """Without the property the second spin_lock() just blocks: no state shows it."""
+    scen = ("spinlock_t l;\ntask void t(void)\n{\n    spin_lock(&l);\n    spin_lock(&l);\n"
+            "    spin_unlock(&l);\n}\n")
+    assert _locks(tmp_path, scen, ("t",)) == ("FAIL", "lock-balanced")
+
+
+def test_balanced_locking_passes(tmp_path: Path) -> None:
+    scen = ("spinlock_t l;\ntask void t(void)\n{\n    spin_lock(&l);\n    spin_unlock(&l);\n"
+            "}\n")
+    assert _locks(tmp_path, scen, ("t", "t")) == ("PASS", "")
