@@ -44,6 +44,11 @@ class Layout:
         """Ghost writers: each task, and interrupt context on each CPU."""
         return self.config.ntasks + self.config.cpus
 
+    @property
+    def uses_bottom_halves(self) -> bool:
+        """Whether any function calls local_bh_disable(): else in_interrupt() is constant."""
+        return any(_has_op(f.body, ir.Builtin.BH_DISABLE) for f in self.program.functions)
+
     def task_name(self, t: int) -> str:
         if t >= self.ntasks:
             return f"idle{t - self.ntasks}"
@@ -82,6 +87,21 @@ class Layout:
                     parts.append(str(c))
             out.append("[" + "][".join(parts) + "]")
         return out
+
+
+def _has_op(body: tuple[ir.IStmt, ...], op: ir.Builtin) -> bool:
+    """Whether ``body`` contains the built-in statement ``op`` (at any depth)."""
+    for s in body:
+        match s:
+            case ir.SBuiltin(op=o) if o is op:
+                return True
+            case ir.SIf(then=a, other=b):
+                if _has_op(a, op) or _has_op(b, op):
+                    return True
+            case ir.SFor(body=b) | ir.SAtomic(body=b):
+                if _has_op(b, op):
+                    return True
+    return False
 
 
 def type_domain(ty: ir.Type, lay: Layout) -> tuple[int, int, tuple[str, ...]]:
@@ -125,9 +145,11 @@ class World:
     paused: int  # ghost [writer]
     entry_pc: int  # ghost [writer]: preempt_count when the outermost section began
     violation: int
+    bh_off: int  # [task] local_bh_disable() depth: in_interrupt() is true while > 0
 
 
 DEPTH_MAX = 4
+BH_MAX = 4  # local_bh_disable() nesting the model follows
 
 
 def build_world(lay: Layout, irq_pcs: int) -> World:
@@ -186,8 +208,12 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     entry = lay.alloc_array("entry_pc", (w,), [f"entry_pc({wn})" for wn in wnames], 0,
                             ir.PREEMPT_MAX, VarKind.GHOST, 0)
     viol = lay.alloc("violation", 0, 1 << 20, VarKind.GHOST, 0)
+    # only its own task reads or writes bh_off[t] (in_interrupt() in task context):
+    # to the fusion of steps it is as private as a local variable
+    bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
+                             BH_MAX, VarKind.LOCAL, 0)
     return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
-                 stored, flags, wflag, wval, depth, paused, entry, viol)
+                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off)
 
 
 def model_vars(lay: Layout) -> None:

@@ -18,7 +18,7 @@ from lazycheck import ir
 from lazycheck.diagnostics import Span
 from lazycheck.kernel import monitors
 from lazycheck.kernel.config import Preempt
-from lazycheck.kernel.layout import NONE, Layout, World, type_domain
+from lazycheck.kernel.layout import BH_MAX, NONE, Layout, World, type_domain
 from lazycheck.properties import PropertyId
 from lazycheck.system import (
     FALSE,
@@ -89,6 +89,7 @@ class Shared:
     checked: frozenset[PropertyId]
     violations: monitors.Violations
     ptes_kernel: tuple[bool, ...]
+    bottom_halves: bool = False  # some code calls local_bh_disable(): in_interrupt() varies
 
 
 class Exec:
@@ -230,7 +231,10 @@ class Exec:
             case ir.World.CURRENT:
                 return ctx.task
             case ir.World.IN_INTERRUPT:
-                return TRUE if ctx.in_irq else FALSE
+                # in_interrupt() counts softirq-disabled sections too (H17)
+                if ctx.in_irq or ctx.in_switch or not self.sh.bottom_halves:
+                    return TRUE if ctx.in_irq else FALSE
+                return neg(eq(self.select(self.w.bh_off, self.lay.nall, ctx.task), Const(0)))
             case ir.World.PREEMPTIBLE:
                 if ctx.in_irq or ctx.in_switch:
                     return FALSE
@@ -421,8 +425,33 @@ class Exec:
                 assert isinstance(lock, Const)
                 self.write(w.lock_owner + lock.value, Const(NONE), when)
                 self.lock_side(-1, when, s, fname)
+            case ir.Builtin.BH_DISABLE | ir.Builtin.BH_ENABLE:
+                self.bottom_halves(1 if s.op is ir.Builtin.BH_DISABLE else -1, when, s, fname)
             case ir.Builtin.SCHEDULE:
                 pass
+
+    def bottom_halves(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
+        """local_bh_disable()/local_bh_enable() in a task.
+
+        The softirq count is part of preempt_count (SOFTIRQ_DISABLE_OFFSET), so on
+        a !PREEMPT_RT kernel a BH-disabled task is not preemptible either; on
+        PREEMPT_RT local_bh_disable() is a per-CPU lock and leaves preemption on.
+        """
+        ctx = self.ctx
+        if ctx.in_irq or ctx.in_switch:
+            return
+        base, n = self.w.bh_off, self.lay.nall
+        cur = self.select(base, n, ctx.task)
+        if delta < 0:
+            monitors.preempt_underflow(self, s, fname, conj(when, eq(cur, Const(0))))
+            new = ite(eq(cur, Const(0)), cur, simplify_binary(BinOp.SUB, cur, Const(1)))
+        else:
+            self.bounds(conj(when, eq(cur, Const(BH_MAX))),
+                        f"{s.text}: local_bh_disable() nested deeper than {BH_MAX}", s.span)
+            new = ite(eq(cur, Const(BH_MAX)), cur, simplify_binary(BinOp.ADD, cur, Const(1)))
+        self.write_at(base, n, ctx.task, new, when)
+        if self.lay.config.preempt is not Preempt.RT:
+            self.add_preempt(delta, when, s, fname)
 
     def _monitor_builtin(self, s: ir.SBuiltin, fname: str, args: tuple[Expr, ...],
                          when: Expr) -> None:

@@ -367,7 +367,7 @@ class _Builder:
         # lay out the world first with a provisional irq pc range, fixed below
         world = build_world(lay, irq_pcs=1)
         sh = Shared(lay, world, checked, monitors.Violations(),
-                    tuple(p.kernel for p in prog.ptes) or (True,))
+                    tuple(p.kernel for p in prog.ptes) or (True,), lay.uses_bottom_halves)
         actions: list[Action] = []
         pcs: list[int] = []
         task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]] = []

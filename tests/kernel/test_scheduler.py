@@ -60,3 +60,34 @@ def test_without_the_hook_the_same_check_fails(tmp_path: Path) -> None:
     arch = FIRST_RUN_ARCH.replace("next->switched_in = true;", "")
     sys_ = build(tmp_path, arch, FIRST_RUN, ("t",))
     assert prop(sys_, check(sys_)) == "no-bug"
+
+
+BH = """
+global bool seen;
+
+task void t(void)
+{
+    BUG_ON(in_interrupt());
+    local_bh_disable();
+    seen = in_interrupt();
+    local_bh_enable();
+    BUG_ON(!seen);
+    BUG_ON(in_interrupt());
+}
+"""
+
+
+def test_in_interrupt_is_true_while_bottom_halves_are_disabled(tmp_path: Path) -> None:
+    """H17: local_bh_disable() makes in_interrupt() true in the task, and only there."""
+    sys_ = build(tmp_path, "", BH, ("t",))
+    r = check(sys_)
+    assert r.verdict.value == "PASS" and r.stats.exhausted
+
+
+def test_bottom_halves_off_is_not_preemptible_on_a_non_rt_kernel(tmp_path: Path) -> None:
+    scen = ("global bool busy;\ntask void a(void)\n{\n    local_bh_disable();\n"
+            "    busy = true;\n    busy = false;\n    local_bh_enable();\n}\n"
+            "task void b(void)\n{\n    BUG_ON(busy);\n}\n")
+    assert check(build(tmp_path, "", scen, ("a", "b"))).verdict.value == "PASS"
+    rt = build(tmp_path, "", scen, ("a", "b"), preempt=Preempt.RT)
+    assert prop(rt, check(rt)) == "no-bug"
