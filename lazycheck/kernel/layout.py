@@ -194,6 +194,19 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     flags = lay.alloc_array("flags", (nflags, nall), [f"{f}[{n}]" for f in fnames
                                                        for n in tnames], 0, 1,
                             VarKind.STATE, 0, ("false", "true"))
+    wflag, wval, depth, paused, entry, viol = _monitor_ghosts(lay, pnames, cnames)
+    # only its own task reads or writes bh_off[t] (in_interrupt() in task context):
+    # to the fusion of steps it is as private as a local variable
+    bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
+                             BH_MAX, VarKind.LOCAL, 0)
+    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
+                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off)
+
+
+def _monitor_ghosts(lay: Layout, pnames: list[str], cnames: list[str]
+                    ) -> tuple[int, int, int, int, int, int]:
+    """The property monitors' ghost state: per writer, per PTE; then the violation."""
+    p = lay.nptes
     w = lay.nwriters
     wnames = [lay.task_name(t) for t in range(lay.ntasks)] + [f"irq@{n}" for n in cnames]
     wflag = lay.alloc_array("wflag", (w, p), [f"pending({wn},{n})" for wn in wnames
@@ -208,12 +221,7 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     entry = lay.alloc_array("entry_pc", (w,), [f"entry_pc({wn})" for wn in wnames], 0,
                             ir.PREEMPT_MAX, VarKind.GHOST, 0)
     viol = lay.alloc("violation", 0, 1 << 20, VarKind.GHOST, 0)
-    # only its own task reads or writes bh_off[t] (in_interrupt() in task context):
-    # to the fusion of steps it is as private as a local variable
-    bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
-                             BH_MAX, VarKind.LOCAL, 0)
-    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
-                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off)
+    return wflag, wval, depth, paused, entry, viol
 
 
 def model_vars(lay: Layout) -> None:
