@@ -229,6 +229,8 @@ class Builtin(enum.Enum):
     CHECK = "__check"  # a scenario-level invariant under a named property
     SCHEDULE = "cond_resched"  # a voluntary scheduling point
     SLEEP = "might_sleep"  # may sleep: a scheduling point, and illegal when atomic
+    BH_DISABLE = "local_bh_disable"  # softirqs off: in_interrupt() is true (H17)
+    BH_ENABLE = "local_bh_enable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass, field
 
 from lazycheck.diagnostics import Span
+from lazycheck.properties import PropertyId
 
 
 class BinOp(enum.Enum):
@@ -230,12 +231,28 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """What a value of the violation variable means."""
+    """What a value of the violation variable means, as the monitor saw it.
+
+    The fields are what a view needs to explain the failure without reading
+    ``message`` (which is for people): the property, the statement, who ran
+    it, where, and, for a monitor at a call's return, which function.
+    """
 
     code: int
-    property_id: str
+    property_id: PropertyId
     message: str
     span: Span | None = None
+    actor: str = ""  # the task (T0) or interrupt program (irq@cpu0.handler) that ran it
+    cpu: int | None = None  # the CPU, when the context fixes it (an interrupt, a switch)
+    function: str = ""  # the function whose statement fired, or whose return is checked
+    returns: bool = False  # fired as ``function`` returns (a call-site monitor)
+    in_irq: bool = False  # the code ran in interrupt context
+    pte: str = ""  # the PTE concerned, when the monitor knows it statically
+    variable: str = ""  # model-bounds: the variable that left its declared range
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.property_id, PropertyId):
+            raise TypeError(f"not a PropertyId: {self.property_id!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +270,7 @@ class System:
     actions: tuple[Action, ...]
     violation_var: int
     violations: tuple[Violation, ...]
-    checked: tuple[str, ...]
+    checked: tuple[PropertyId, ...]
     var_index: dict[str, int] = field(default_factory=dict, compare=False)
 
     def violation(self, code: int) -> Violation:

@@ -67,14 +67,15 @@ def test_timeline_has_one_lane_per_cpu() -> None:
     head = next(x for x in text.splitlines() if x.startswith("step "))
     assert head.index("cpu0") < head.index("cpu1")
     # a step on cpu1 starts in cpu1's lane, with cpu0's rail on its left
-    row = next(x for x in text.splitlines() if x.startswith("   2 "))
-    assert row[5] == "|" and row.index("T1") == head.index("cpu1")
+    # (step 5: T0 is switched in on cpu1 while cpu0 keeps running T1)
+    row = next(x for x in text.splitlines() if x.startswith("   5 "))
+    assert row[5] == "|" and row.index("context switch idle1 -> T0") == head.index("cpu1")
 
 
 def test_closing_sentence_in_kernel_terms() -> None:
     text = verify_report(outcome("powerpc-hash-preemptible"), timings=False)
     flat = " ".join(text.split())
-    assert ("PTE user_pte = 0 written by T1 outside any section on cpu1 (step 2) is still "
+    assert ("PTE user_pte = 0 written by T1 outside any section on cpu0 (step 4) is still "
             "deferred when T1's set_pte() returns on cpu0 (step 7)") in flat
 
 
@@ -160,7 +161,7 @@ def test_itf_shape(tmp_path: Path) -> None:
     states = doc["states"]
     assert [s["#meta"]["index"] for s in states] == list(range(len(states)))
     assert states[0]["#meta"]["action"] == "init"
-    assert len(states) == 8
+    assert len(states) == 9  # the init state, the first switch-in, then 7 steps
     for s in states:
         assert set(s) == {"#meta", *doc["vars"]}
         for k in doc["vars"]:

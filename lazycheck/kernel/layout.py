@@ -44,6 +44,11 @@ class Layout:
         """Ghost writers: each task, and interrupt context on each CPU."""
         return self.config.ntasks + self.config.cpus
 
+    @property
+    def uses_bottom_halves(self) -> bool:
+        """Whether any function calls local_bh_disable(): else in_interrupt() is constant."""
+        return any(_has_op(f.body, ir.Builtin.BH_DISABLE) for f in self.program.functions)
+
     def task_name(self, t: int) -> str:
         if t >= self.ntasks:
             return f"idle{t - self.ntasks}"
@@ -82,6 +87,21 @@ class Layout:
                     parts.append(str(c))
             out.append("[" + "][".join(parts) + "]")
         return out
+
+
+def _has_op(body: tuple[ir.IStmt, ...], op: ir.Builtin) -> bool:
+    """Whether ``body`` contains the built-in statement ``op`` (at any depth)."""
+    for s in body:
+        match s:
+            case ir.SBuiltin(op=o) if o is op:
+                return True
+            case ir.SIf(then=a, other=b):
+                if _has_op(a, op) or _has_op(b, op):
+                    return True
+            case ir.SFor(body=b) | ir.SAtomic(body=b):
+                if _has_op(b, op):
+                    return True
+    return False
 
 
 def type_domain(ty: ir.Type, lay: Layout) -> tuple[int, int, tuple[str, ...]]:
@@ -125,9 +145,11 @@ class World:
     paused: int  # ghost [writer]
     entry_pc: int  # ghost [writer]: preempt_count when the outermost section began
     violation: int
+    bh_off: int  # [task] local_bh_disable() depth: in_interrupt() is true while > 0
 
 
 DEPTH_MAX = 4
+BH_MAX = 4  # local_bh_disable() nesting the model follows
 
 
 def build_world(lay: Layout, irq_pcs: int) -> World:
@@ -135,14 +157,15 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     prog = lay.program
     tnames = tuple(lay.task_name(t) for t in range(nall))
     cnames = [f"cpu{i}" for i in range(c)]
+    # A real start (issue 11 item 1): every CPU runs its idle task, and each task is
+    # switched in for the first time by the scheduler (see kernel/scheduler.py).  A task
+    # that never ran "last ran" on cpu0; only an idle task is bound to its CPU.
     curr = lay.alloc_array("curr", (c,), [f"curr[{n}]" for n in cnames], 0, nall - 1,
-                           VarKind.WORLD,
-                           [i if i < lay.ntasks else lay.ntasks + i for i in range(c)], tnames)
+                           VarKind.WORLD, [lay.ntasks + i for i in range(c)], tnames)
     cpu_of = lay.alloc_array("cpu_of", (nall,), [f"cpu_of[{n}]" for n in tnames], 0, c - 1,
                              VarKind.WORLD,
-                             [t if t < min(c, lay.ntasks) else
-                              (t - lay.ntasks if t >= lay.ntasks else 0)
-                              for t in range(nall)], tuple(cnames))
+                             [t - lay.ntasks if t >= lay.ntasks else 0 for t in range(nall)],
+                             tuple(cnames))
     pcount = lay.alloc_array("preempt_count", (nall,),
                              [f"preempt_count[{n}]" for n in tnames], 0, ir.PREEMPT_MAX,
                              VarKind.WORLD, 0)
@@ -171,6 +194,19 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     flags = lay.alloc_array("flags", (nflags, nall), [f"{f}[{n}]" for f in fnames
                                                        for n in tnames], 0, 1,
                             VarKind.STATE, 0, ("false", "true"))
+    wflag, wval, depth, paused, entry, viol = _monitor_ghosts(lay, pnames, cnames)
+    # only its own task reads or writes bh_off[t] (in_interrupt() in task context):
+    # to the fusion of steps it is as private as a local variable
+    bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
+                             BH_MAX, VarKind.LOCAL, 0)
+    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
+                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off)
+
+
+def _monitor_ghosts(lay: Layout, pnames: list[str], cnames: list[str]
+                    ) -> tuple[int, int, int, int, int, int]:
+    """The property monitors' ghost state: per writer, per PTE; then the violation."""
+    p = lay.nptes
     w = lay.nwriters
     wnames = [lay.task_name(t) for t in range(lay.ntasks)] + [f"irq@{n}" for n in cnames]
     wflag = lay.alloc_array("wflag", (w, p), [f"pending({wn},{n})" for wn in wnames
@@ -185,8 +221,7 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     entry = lay.alloc_array("entry_pc", (w,), [f"entry_pc({wn})" for wn in wnames], 0,
                             ir.PREEMPT_MAX, VarKind.GHOST, 0)
     viol = lay.alloc("violation", 0, 1 << 20, VarKind.GHOST, 0)
-    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
-                 stored, flags, wflag, wval, depth, paused, entry, viol)
+    return wflag, wval, depth, paused, entry, viol
 
 
 def model_vars(lay: Layout) -> None:

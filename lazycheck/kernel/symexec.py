@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lazycheck import ir
-from lazycheck.diagnostics import Diagnostic, Span
-from lazycheck.errors import ModelError
+from lazycheck.diagnostics import Span
+from lazycheck.kernel import monitors
 from lazycheck.kernel.config import Preempt
-from lazycheck.kernel.layout import NONE, Layout, World, type_domain
+from lazycheck.kernel.layout import BH_MAX, NONE, Layout, World, type_domain
+from lazycheck.properties import PropertyId
 from lazycheck.system import (
     FALSE,
     TRUE,
@@ -30,6 +31,7 @@ from lazycheck.system import (
     SourceStep,
     Var,
     VarKind,
+    Violation,
     Wrap,
     conj,
     disj,
@@ -38,6 +40,11 @@ from lazycheck.system import (
     neg,
     simplify_binary,
 )
+
+_PTE_OPS = frozenset({ir.Builtin.PTE_WRITE, ir.Builtin.PTE_STORE, ir.Builtin.PTE_SYNC,
+                      ir.Builtin.DSB})
+_MONITOR_OPS = frozenset({ir.Builtin.BUG, ir.Builtin.WARN, ir.Builtin.CHECK,
+                          ir.Builtin.TLB_FLUSH, ir.Builtin.SLEEP})
 
 _BINOPS = {"+": BinOp.ADD, "-": BinOp.SUB, "==": BinOp.EQ, "!=": BinOp.NE, "<": BinOp.LT,
            "<=": BinOp.LE, ">": BinOp.GT, ">=": BinOp.GE, "&&": BinOp.AND, "||": BinOp.OR}
@@ -52,6 +59,7 @@ class Context:
     writer: Expr
     in_irq: bool
     in_switch: bool = False
+    owner: str = ""  # the program instance's name (T0, irq@cpu0.handler), for reports
 
 
 @dataclass
@@ -72,31 +80,21 @@ class Frame:
     continued: Expr = field(default_factory=lambda: FALSE)
 
 
-class Violations:
-    """Allocates violation codes: one per (property, site, message)."""
-
-    def __init__(self) -> None:
-        self.table: dict[tuple[str, str, Span | None], int] = {}
-
-    def code(self, prop: str, message: str, span: Span | None) -> int:
-        key = (prop, message, span)
-        if key not in self.table:
-            self.table[key] = len(self.table) + 1
-        return self.table[key]
-
-
 @dataclass
 class Shared:
     """What every executor of one system shares."""
 
     lay: Layout
     world: World
-    checked: frozenset[str]
-    violations: Violations
+    checked: frozenset[PropertyId]
+    violations: monitors.Violations
     ptes_kernel: tuple[bool, ...]
+    bottom_halves: bool = False  # some code calls local_bh_disable(): in_interrupt() varies
 
 
 class Exec:
+    """One action under construction: the written variables, its guard, its source steps."""
+
     def __init__(self, sh: Shared, ctx: Context) -> None:
         self.sh = sh
         self.lay = sh.lay
@@ -112,6 +110,12 @@ class Exec:
         return self.env.get(var, Var(var))
 
     def write(self, var: int, value: Expr, when: Expr) -> None:
+        """``var := value`` where ``when`` holds; monitor state freezes once a violation fired."""
+        v = self.w.violation
+        if v in self.env and var != v and self.lay.vars[var].kind is VarKind.GHOST:
+            # the report explains the state the monitor saw when it fired, not a later
+            # write of the same step (issue 13 item 5)
+            when = conj(when, eq(self.env[v], Const(0)))
         self.env[var] = ite(when, value, self.read(var))
 
     def select(self, base: int, size: int, index: Expr) -> Expr:
@@ -227,7 +231,10 @@ class Exec:
             case ir.World.CURRENT:
                 return ctx.task
             case ir.World.IN_INTERRUPT:
-                return TRUE if ctx.in_irq else FALSE
+                # in_interrupt() counts softirq-disabled sections too (H17)
+                if ctx.in_irq or ctx.in_switch or not self.sh.bottom_halves:
+                    return TRUE if ctx.in_irq else FALSE
+                return neg(eq(self.select(self.w.bh_off, self.lay.nall, ctx.task), Const(0)))
             case ir.World.PREEMPTIBLE:
                 if ctx.in_irq or ctx.in_switch:
                     return FALSE
@@ -255,10 +262,12 @@ class Exec:
         return self.select(self.w.irqs_off, self.lay.nall, task)
 
     # ------------------------------------------------------------ violations
-    def violate(self, prop: str, bad: Expr, message: str, span: Span | None) -> None:
-        if prop not in self.sh.checked or bad == FALSE:
+    def violate(self, site: Violation, bad: Expr) -> None:
+        """Set the violation variable to ``site``'s code where ``bad`` holds (first wins)."""
+        prop = site.property_id
+        if bad == FALSE or (prop not in self.sh.checked and prop is not PropertyId.MODEL_BOUNDS):
             return
-        code = self.sh.violations.code(prop, message, span)
+        code = self.sh.violations.code(site)
         v = self.w.violation
         self.write(v, Const(code), conj(eq(self.read(v), Const(0)), bad))
 
@@ -274,16 +283,15 @@ class Exec:
                 out = disj(simplify_binary(BinOp.LT, v, Const(sv.lo)),
                            simplify_binary(BinOp.GT, v, Const(sv.hi)))
                 if out != FALSE:
-                    self.bounds(conj(when, cond, out),
-                                f"{what} goes outside {ty} (value out of its declared range)",
-                                span)
+                    monitors.bounds(self, conj(when, cond, out),
+                                    f"{what} goes outside {ty} (value out of its declared "
+                                    "range)", span, what)
                     v = ite(out, Const(sv.lo), v)
             self.write(var, v, conj(when, cond))
 
     def bounds(self, bad: Expr, message: str, span: Span | None) -> None:
-        code = self.sh.violations.code("model-bounds", message, span)
-        v = self.w.violation
-        self.write(v, Const(code), conj(eq(self.read(v), Const(0)), bad))
+        """The model leaves its finite abstraction where ``bad`` holds (UNKNOWN)."""
+        monitors.bounds(self, bad, message, span)
 
     # ------------------------------------------------------------ statements
     def run(self, stmts: tuple[ir.IStmt, ...], frame: Frame, when: Expr,
@@ -374,21 +382,29 @@ class Exec:
             self.assign(s.dest, callee.ret, frame, when, s.span, s.text)
 
     def builtin(self, s: ir.SBuiltin, frame: Frame, when: Expr) -> None:
+        """Run a built-in statement (preempt/irq/lock/PTE/barrier/monitor built-ins)."""
         args = tuple(self.expr(a, frame) for a in s.args)
-        if s.op in (ir.Builtin.PTE_WRITE, ir.Builtin.PTE_SYNC, ir.Builtin.DSB):
-            self._builtin(s, args, when)
-            # a later check in the same step must see this write as taken effect
-            self.settle_writes()
-            return
-        self._builtin(s, args, when)
+        fname = frame.func.name
+        if s.op in _PTE_OPS:
+            self._pte_builtin(s.op, args, when)
+            if s.op is not ir.Builtin.PTE_STORE:
+                # a later check in the same step must see this write as taken effect
+                self.settle_writes()
+        elif s.op in _MONITOR_OPS:
+            self._monitor_builtin(s, fname, args, when)
+        else:
+            self._sched_builtin(s, fname, args, when)
 
-    def _builtin(self, s: ir.SBuiltin, args: tuple[Expr, ...], when: Expr) -> None:
+    def _sched_builtin(self, s: ir.SBuiltin, fname: str, args: tuple[Expr, ...],
+                       when: Expr) -> None:
+        """Preemption, interrupts and locks: the state the scheduler reads."""
         ctx, w, lay = self.ctx, self.w, self.lay
         match s.op:
             case ir.Builtin.PREEMPT_DISABLE | ir.Builtin.PREEMPT_ENABLE:
                 if ctx.in_irq:
                     return  # an interrupt's own preempt_count pairs are not modelled
-                self.add_preempt(1 if s.op is ir.Builtin.PREEMPT_DISABLE else -1, when, s)
+                self.add_preempt(1 if s.op is ir.Builtin.PREEMPT_DISABLE else -1, when, s,
+                                 fname)
             case ir.Builtin.IRQ_DISABLE | ir.Builtin.IRQ_ENABLE:
                 if ctx.in_irq or ctx.in_switch:
                     return
@@ -398,29 +414,67 @@ class Exec:
                 lock = args[0]
                 assert isinstance(lock, Const)
                 if lay.config.preempt is Preempt.RT and not ctx.in_irq:
-                    # PREEMPT_RT: spinlock_t is an rt_mutex, rt_spin_lock() may sleep
-                    atomic = disj(neg(eq(self.preempt_count(ctx.task), Const(0))),
-                                  self.irqs_off(ctx.task)) if not ctx.in_switch else TRUE
-                    self.violate("no-sleep-in-atomic", conj(when, atomic),
-                                 f"{s.text.rstrip(';')} may sleep (PREEMPT_RT) in atomic "
-                                 "context", s.span)
+                    monitors.rt_spin_lock(self, s, fname, when)
                 owner = w.lock_owner + lock.value
-                self.guard = conj(self.guard, disj(neg(when), eq(self.read(owner), Const(NONE))))
+                may_take = monitors.lock_again(self, s, fname, when, owner)
+                self.guard = conj(self.guard, disj(neg(when), may_take))
                 self.write(owner, ctx.task, when)
-                self.lock_side(+1, when, s)
+                self.lock_side(+1, when, s, fname)
             case ir.Builtin.SPIN_UNLOCK:
                 lock = args[0]
                 assert isinstance(lock, Const)
                 self.write(w.lock_owner + lock.value, Const(NONE), when)
-                self.lock_side(-1, when, s)
+                self.lock_side(-1, when, s, fname)
+            case ir.Builtin.BH_DISABLE | ir.Builtin.BH_ENABLE:
+                self.bottom_halves(1 if s.op is ir.Builtin.BH_DISABLE else -1, when, s, fname)
+            case ir.Builtin.SCHEDULE:
+                pass
+
+    def bottom_halves(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
+        """local_bh_disable()/local_bh_enable() in a task.
+
+        The softirq count is part of preempt_count (SOFTIRQ_DISABLE_OFFSET), so on
+        a !PREEMPT_RT kernel a BH-disabled task is not preemptible either; on
+        PREEMPT_RT local_bh_disable() is a per-CPU lock and leaves preemption on.
+        """
+        ctx = self.ctx
+        if ctx.in_irq or ctx.in_switch:
+            return
+        base, n = self.w.bh_off, self.lay.nall
+        cur = self.select(base, n, ctx.task)
+        if delta < 0:
+            monitors.preempt_underflow(self, s, fname, conj(when, eq(cur, Const(0))))
+            new = ite(eq(cur, Const(0)), cur, simplify_binary(BinOp.SUB, cur, Const(1)))
+        else:
+            self.bounds(conj(when, eq(cur, Const(BH_MAX))),
+                        f"{s.text}: local_bh_disable() nested deeper than {BH_MAX}", s.span)
+            new = ite(eq(cur, Const(BH_MAX)), cur, simplify_binary(BinOp.ADD, cur, Const(1)))
+        self.write_at(base, n, ctx.task, new, when)
+        if self.lay.config.preempt is not Preempt.RT:
+            self.add_preempt(delta, when, s, fname)
+
+    def _monitor_builtin(self, s: ir.SBuiltin, fname: str, args: tuple[Expr, ...],
+                         when: Expr) -> None:
+        """Built-ins that are checks: BUG_ON, WARN_ON, __check, TLB flush, might_sleep."""
+        match s.op:
             case ir.Builtin.BUG:
                 # the kernel oopses here: nothing after it in this step runs
                 fired = conj(when, truth(args[0]))
-                self.violate("no-bug", fired, f"{s.text.rstrip(';')} fired", s.span)
+                monitors.bug(self, s, fname, fired)
                 self.halted = disj(self.halted, fired)
             case ir.Builtin.WARN:
-                self.violate("no-warn", conj(when, truth(args[0])),
-                             f"{s.text.rstrip(';')} fired", s.span)
+                monitors.warn(self, s, fname, conj(when, truth(args[0])))
+            case ir.Builtin.CHECK:
+                monitors.check(self, s, fname, conj(when, neg(truth(args[0]))))
+            case ir.Builtin.TLB_FLUSH:
+                monitors.tlb_flush(self, s, fname, when, args[0])
+            case ir.Builtin.SLEEP:
+                monitors.sleep(self, s, fname, when)
+
+    def _pte_builtin(self, op: ir.Builtin, args: tuple[Expr, ...], when: Expr) -> None:
+        """PTE memory, the hardware walker's view, and the per-CPU store buffers."""
+        ctx, w, lay = self.ctx, self.w, self.lay
+        match op:
             case ir.Builtin.PTE_WRITE:
                 p, v = args
                 self.write_at(w.pte_mem, lay.nptes, p, v, when)
@@ -447,30 +501,12 @@ class Exec:
                         pending = conj(on_c, self.read(st))
                         self.write(w.pte_hw + q, self.read(w.pte_mem + q), pending)
                         self.write(st, FALSE, on_c)
-            case ir.Builtin.SCHEDULE:
-                pass
-            case ir.Builtin.CHECK:
-                self.violate(s.prop, conj(when, neg(truth(args[0]))),
-                             f"{s.text.rstrip(';')} does not hold", s.span)
-            case ir.Builtin.TLB_FLUSH:
-                (p,) = args
-                assert isinstance(ctx.writer, Const)
-                row = w.wflag + ctx.writer.value * lay.nptes
-                self.violate("flush-after-visible",
-                             conj(when, self.select(row, lay.nptes, p)),
-                             "the TLB is flushed while a PTE write to the range has not "
-                             "taken effect", s.span)
-            case ir.Builtin.SLEEP:
-                atomic = TRUE if ctx.in_irq or ctx.in_switch else disj(
-                    neg(eq(self.preempt_count(ctx.task), Const(0))), self.irqs_off(ctx.task))
-                self.violate("no-sleep-in-atomic", conj(when, atomic),
-                             f"{s.text} may sleep in atomic context", s.span)
 
-    def add_preempt(self, delta: int, when: Expr, s: ir.SBuiltin) -> None:
+    def add_preempt(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
+        """preempt_count += delta for the running task, checked at both ends."""
         cur = self.preempt_count(self.ctx.task)
         if delta < 0:
-            self.violate("preempt-balanced", conj(when, eq(cur, Const(0))),
-                         f"{s.text}: preempt_count underflow", s.span)
+            monitors.preempt_underflow(self, s, fname, conj(when, eq(cur, Const(0))))
             new = ite(eq(cur, Const(0)), Const(0), simplify_binary(BinOp.SUB, cur, Const(1)))
         else:
             self.bounds(conj(when, eq(cur, Const(ir.PREEMPT_MAX))),
@@ -479,12 +515,12 @@ class Exec:
                       simplify_binary(BinOp.ADD, cur, Const(1)))
         self.write_at(self.w.preempt_count, self.lay.nall, self.ctx.task, new, when)
 
-    def lock_side(self, delta: int, when: Expr, s: ir.SBuiltin) -> None:
+    def lock_side(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
         """A non-RT spinlock disables preemption; an RT one only pins the CPU."""
         if self.ctx.in_irq:
             return
         if self.lay.config.preempt is not Preempt.RT:
-            self.add_preempt(delta, when, s)
+            self.add_preempt(delta, when, s, fname)
             return
         base, n = self.w.pinned, self.lay.nall
         cur = self.select(base, n, self.ctx.task)
@@ -522,10 +558,6 @@ def truth(e: Expr) -> Expr:
             BinOp.OR)):
         return e
     return neg(eq(e, Const(0)))
-
-
-def model_error(code: str, msg: str, span: Span | None, help: str | None = None) -> ModelError:
-    return ModelError([Diagnostic(code, msg, span, help=help)])
 
 
 def is_shared_var(lay: Layout, var: int) -> bool:

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from lazycheck import ir
 from lazycheck.diagnostics import Diagnostic
 from lazycheck.errors import ModelError
-from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.kernel import monitors
+from lazycheck.kernel.config import KernelConfig
 from lazycheck.kernel.layout import (
-    DEPTH_MAX,
     NONE,
     Layout,
     World,
@@ -36,12 +36,12 @@ from lazycheck.kernel.layout import (
     model_vars,
     type_domain,
 )
+from lazycheck.kernel.scheduler import Scheduler, TaskPoints
 from lazycheck.kernel.symexec import (
     Context,
     Exec,
     Frame,
     Shared,
-    Violations,
     is_shared_var,
     truth,
 )
@@ -60,7 +60,6 @@ from lazycheck.system import (
     System,
     Var,
     VarKind,
-    Violation,
     conj,
     disj,
     eq,
@@ -71,10 +70,8 @@ from lazycheck.system import (
     substitute,
 )
 
-PTE_WRITERS = {"set_pte": (0, 1), "pte_clear": (0, None)}  # function -> (pte arg, value arg)
-PREEMPTED_IN_SECTION = "a task was switched out inside a section"
 IRQ_IN_SECTION = "an interrupt arrived inside a section"
-EXIT = -1
+SCHED_POINTS = (ir.Builtin.SCHEDULE, ir.Builtin.SLEEP)
 
 
 @dataclass
@@ -168,7 +165,7 @@ class ProgramBuilder:
         ex = self.exec()
         self.reset_locals(ex, fn, frame)
         if self.is_task:
-            self.task_end(ex, fn)
+            monitors.on_task_end(ex, fn)
         self.add(exit_node, cfg.exit, ex, shared=False)
 
     def block(self, stmts: tuple[ir.IStmt, ...], n: int | None, frame: Frame, ret: int,
@@ -181,25 +178,10 @@ class ProgramBuilder:
 
     def stmt(self, s: ir.IStmt, n: int, frame: Frame, ret: int,
              loop: tuple[int, int] | None) -> int | None:
-        cfg = self.cfg
+        """Add the edges of ``s`` from node ``n``; the node after it (None: no way on)."""
         match s:
-            case ir.SIf(cond=c, then=then, other=other):
-                cv = truth(self.exec().expr(c, frame))
-                if cv == TRUE:
-                    return self.block(then, n, frame, ret, loop)
-                if cv == FALSE:
-                    return self.block(other, n, frame, ret, loop)
-                join = cfg.new()
-                for branch, cond in ((then, cv), (other, neg(cv))):
-                    start = cfg.new()
-                    be = self.exec()
-                    be.guard = cond
-                    be.steps.append(SourceStep(frame.func.name, s.text, s.span))
-                    self.add(n, start, be)
-                    end = self.block(branch, start, frame, ret, loop)
-                    if end is not None:
-                        self.add(end, join, self.exec(), shared=False)
-                return join
+            case ir.SIf():
+                return self.if_stmt(s, n, frame, ret, loop)
             case ir.SReturn(value=v):
                 ex = self.exec()
                 ex.steps.append(SourceStep(frame.func.name, s.text, s.span))
@@ -207,43 +189,65 @@ class ProgramBuilder:
                     ex.write(self.ret_var(frame.func), ex.expr(v, frame), TRUE)
                 self.add(n, ret, ex)
                 return None
-            case ir.SFor(slot=slot, lo=lo, hi=hi, body=body):
-                after = cfg.new()
-                cur: int | None = n
-                for i in range(lo, hi):
-                    if cur is None:
-                        break
-                    start = cfg.new()
-                    ex = self.exec()
-                    ex.set_local(frame, slot, Const(i), TRUE)
-                    self.add(cur, start, ex, shared=False)
-                    nxt = cfg.new()
-                    end = self.block(body, start, frame, ret, (after, nxt))
-                    if end is not None:
-                        self.add(end, nxt, self.exec(), shared=False)
-                    cur = nxt
-                if cur is not None:
-                    self.add(cur, after, self.exec(), shared=False)
-                return after
+            case ir.SFor():
+                return self.for_stmt(s, n, frame, ret)
             case ir.SJump(kind=kind):
                 assert loop is not None
                 self.add(n, loop[0] if kind == "break" else loop[1], self.exec(), shared=False)
                 return None
             case ir.SCall():
                 return self.call(s, n, frame)
-            case ir.SBuiltin(op=op) if op in (ir.Builtin.SCHEDULE, ir.Builtin.SLEEP):
-                m = cfg.new()
-                ex = self.exec()
-                ex.stmt(s, frame, TRUE)
-                self.add(n, m, ex, shared=ex.updates() != {} or None)
-                cfg.sched_points.add(m)
-                return m
             case _:
-                m = cfg.new()
+                m = self.cfg.new()
                 ex = self.exec()
                 ex.stmt(s, frame, TRUE)
-                self.add(n, m, ex)
+                if isinstance(s, ir.SBuiltin) and s.op in SCHED_POINTS:
+                    self.add(n, m, ex, shared=ex.updates() != {} or None)
+                    self.cfg.sched_points.add(m)
+                else:
+                    self.add(n, m, ex)
                 return m
+
+    def if_stmt(self, s: ir.SIf, n: int, frame: Frame, ret: int,
+                loop: tuple[int, int] | None) -> int | None:
+        """A branch decided at build time is inlined; otherwise two guarded edges."""
+        cv = truth(self.exec().expr(s.cond, frame))
+        if cv == TRUE:
+            return self.block(s.then, n, frame, ret, loop)
+        if cv == FALSE:
+            return self.block(s.other, n, frame, ret, loop)
+        join = self.cfg.new()
+        for branch, cond in ((s.then, cv), (s.other, neg(cv))):
+            start = self.cfg.new()
+            be = self.exec()
+            be.guard = cond
+            be.steps.append(SourceStep(frame.func.name, s.text, s.span))
+            self.add(n, start, be)
+            end = self.block(branch, start, frame, ret, loop)
+            if end is not None:
+                self.add(end, join, self.exec(), shared=False)
+        return join
+
+    def for_stmt(self, s: ir.SFor, n: int, frame: Frame, ret: int) -> int:
+        """A bounded for loop, unrolled: one copy of the body per iteration."""
+        cfg = self.cfg
+        after = cfg.new()
+        cur: int | None = n
+        for i in range(s.lo, s.hi):
+            if cur is None:
+                break
+            start = cfg.new()
+            ex = self.exec()
+            ex.set_local(frame, s.slot, Const(i), TRUE)
+            self.add(cur, start, ex, shared=False)
+            nxt = cfg.new()
+            end = self.block(s.body, start, frame, ret, (after, nxt))
+            if end is not None:
+                self.add(end, nxt, self.exec(), shared=False)
+            cur = nxt
+        if cur is not None:
+            self.add(cur, after, self.exec(), shared=False)
+        return after
 
     def call(self, s: ir.SCall, n: int, frame: Frame) -> int:
         cfg = self.cfg
@@ -260,7 +264,7 @@ class ProgramBuilder:
         for a in args:
             free_vars(a, touched)
         shared = any(is_shared_var(self.lay, v) for v in touched)
-        self.call_entry(ex, fn, role, callee)
+        monitors.on_call_entry(self.writer(), ex, fn, role, callee)
         self.add(n, entry, ex, shared=shared)
         end = self.block(fn.body, entry, callee, exit_node, None)
         if end is not None:
@@ -268,7 +272,7 @@ class ProgramBuilder:
         rx = self.exec()
         if s.dest is not None:
             rx.assign(s.dest, rx.read(self.ret_var(fn)), frame, TRUE, s.span, s.text)
-        self.call_exit(rx, fn, role, callee, s)
+        monitors.on_call_exit(self.writer(), rx, fn, role, callee, s)
         self.reset_locals(rx, fn, callee)
         self.add(exit_node, after, rx, shared=False)
         return after
@@ -291,96 +295,9 @@ class ProgramBuilder:
                 return role
         return None
 
-    def writer_cell(self, base: int) -> int:
-        assert isinstance(self.ctx.writer, Const)
-        return base + self.ctx.writer.value
-
-    def call_entry(self, ex: Exec, fn: ir.Function, role: str | None, callee: Frame) -> None:
-        w, lay = self.sh.world, self.lay
-        if role == "enter" and not self.ctx.in_irq:
-            outer = conj(eq(ex.read(self.writer_cell(w.depth)), Const(0)),
-                         eq(ex.read(self.writer_cell(w.paused)), Const(0)))
-            ex.write(self.writer_cell(w.entry_pc), ex.preempt_count(self.ctx.task), outer)
-        if fn.name in PTE_WRITERS:
-            pa, va = PTE_WRITERS[fn.name]
-            p = ex.read(callee.slots[fn.params[pa].slot])
-            v = ex.read(callee.slots[fn.params[va].slot]) if va is not None else Const(0)
-            row = self.writer_cell(0) * lay.nptes
-            ex.write_at(w.wflag + row, lay.nptes, p, TRUE, TRUE)
-            ex.write_at(w.wval + row, lay.nptes, p, v, TRUE)
-
-    def call_exit(self, ex: Exec, fn: ir.Function, role: str | None, callee: Frame,
-                  s: ir.SCall) -> None:
-        w, lay, ctx = self.sh.world, self.lay, self.ctx
-        depth_v, paused_v = self.writer_cell(w.depth), self.writer_cell(w.paused)
-        depth, paused = ex.read(depth_v), ex.read(paused_v)
-        lazy = ex.lazy(ctx.task, ctx.cpu)
-        who = self.owner
-        call = f"{fn.name}()"
-        if role == "enter":
-            ex.bounds(eq(depth, Const(DEPTH_MAX)), f"sections nested deeper than {DEPTH_MAX}",
-                      s.span)
-            ex.write(depth_v, ite(eq(depth, Const(DEPTH_MAX)), depth,
-                                  simplify_binary(BinOp.ADD, depth, Const(1))), TRUE)
-            if not ctx.in_irq:
-                ex.violate("batching-kept", conj(eq(paused, Const(0)), neg(lazy)),
-                           f"{who} is not in lazy MMU mode after {call} returns", s.span)
-        elif role == "leave":
-            row = self.writer_cell(0) * lay.nptes
-            pending = disj(*(ex.read(w.wflag + row + q) for q in range(lay.nptes)))
-            ex.violate("visible-after-disable", pending,
-                       f"a PTE write by {who} is still deferred when {call} returns", s.span)
-            new = ite(eq(depth, Const(0)), depth, simplify_binary(BinOp.SUB, depth, Const(1)))
-            ex.write(depth_v, new, TRUE)
-            if not ctx.in_irq:
-                outer = conj(eq(new, Const(0)), eq(paused, Const(0)))
-                ex.violate("mode-off-after-outermost", conj(outer, lazy),
-                           f"{who} or its CPU is still in lazy MMU mode after the outermost "
-                           f"{call} returns", s.span)
-                entry = ex.read(self.writer_cell(w.entry_pc))
-                ex.violate("preempt-balanced",
-                           conj(outer, neg(eq(ex.preempt_count(ctx.task), entry))),
-                           f"preempt_count of {who} differs from its value when the section "
-                           f"began, after {call} returns", s.span)
-                ex.violate("batching-kept",
-                           conj(neg(eq(new, Const(0))), eq(paused, Const(0)), neg(lazy)),
-                           f"{who} left lazy MMU mode at a nested {call}, before the outer "
-                           f"section ended", s.span)
-        elif role == "pause":
-            new = ite(eq(paused, Const(DEPTH_MAX)), paused,
-                      simplify_binary(BinOp.ADD, paused, Const(1)))
-            ex.write(paused_v, new, TRUE)
-            if not ctx.in_irq:
-                ex.violate("mode-off-after-outermost", conj(eq(new, Const(1)), lazy),
-                           f"{who} or its CPU is still in lazy MMU mode after {call} returns",
-                           s.span)
-        elif role == "resume":
-            new = ite(eq(paused, Const(0)), paused, simplify_binary(BinOp.SUB, paused,
-                                                                    Const(1)))
-            ex.write(paused_v, new, TRUE)
-            if not ctx.in_irq:
-                ex.violate("batching-kept",
-                           conj(eq(new, Const(0)), neg(eq(depth, Const(0))), neg(lazy)),
-                           f"{who} is not in lazy MMU mode after {call} returns", s.span)
-        if fn.name in PTE_WRITERS:
-            pa, _ = PTE_WRITERS[fn.name]
-            p = ex.read(callee.slots[fn.params[pa].slot])
-            row = self.writer_cell(0) * lay.nptes
-            flag = ex.select(w.wflag + row, lay.nptes, p)
-            outside = TRUE if ctx.in_irq else disj(eq(depth, Const(0)),
-                                                    neg(eq(paused, Const(0))))
-            where = "in interrupt context" if ctx.in_irq else "outside any lazy MMU section"
-            ex.violate("no-deferred-write-outside-section", conj(outside, flag),
-                       f"a PTE write by {who} {where} is deferred after {call} returns",
-                       s.span)
-
-    def task_end(self, ex: Exec, fn: ir.Function) -> None:
-        ctx = self.ctx
-        lazy = ex.lazy(ctx.task, ctx.cpu)
-        ex.violate("mode-off-after-outermost", lazy,
-                   f"{self.owner} ends its program still in lazy MMU mode", fn.end)
-        ex.violate("preempt-balanced", neg(eq(ex.preempt_count(ctx.task), Const(0))),
-                   f"{self.owner} ends its program with preempt_count != 0", fn.end)
+    def writer(self) -> monitors.Writer:
+        """The ghost writer this program instance runs as."""
+        return monitors.Writer(self.lay, self.sh.world, self.ctx)
 
     # ------------------------------------------------------------ fusion
     def fuse(self) -> tuple[list[int], list[Path]]:
@@ -398,6 +315,10 @@ class ProgramBuilder:
             k += 1
             self._walk(s, s, TRUE, {}, (), False, out, paths, stable, seen)
         return stable, paths
+
+    def frozen(self, var: int) -> bool:
+        """Monitor state that keeps its value once a violation has fired in a step."""
+        return var != self.sh.world.violation and self.lay.vars[var].kind is VarKind.GHOST
 
     def _walk(self, s: int, n: int, guard: Expr, ups: dict[int, Expr],
               steps: tuple[SourceStep, ...], shared: bool, out: dict[int, list[Edge]],
@@ -419,8 +340,12 @@ class ProgramBuilder:
             if g == FALSE:
                 continue
             nu = dict(ups)
+            fired = ups.get(self.sh.world.violation)
             for var, val in e.updates.items():
                 nu[var] = substitute(val, ups)
+                if fired is not None and self.frozen(var):
+                    # a violation fired earlier on this path: the monitor's view stays
+                    nu[var] = ite(eq(fired, Const(0)), nu[var], ups.get(var, Var(var)))
             st = steps + tuple(SourceStep(x.function, x.text, x.span,
                                           substitute(x.when, ups)) for x in e.steps)
             self._walk(s, e.dst, g, nu, st, shared or e.shared, out, paths, stable, seen)
@@ -436,20 +361,20 @@ class _Builder:
         prog, cfg, lay = self.program, self.config, self.lay
         self.validate()
         model_vars(lay)
-        checked = frozenset(cfg.properties)
+        checked = frozenset(BY_ID[p].id for p in cfg.properties)
         # interrupt programs need their pc range before the world is laid out
         irq_fns = [prog.function(h) for h in cfg.irq_handlers]
         # lay out the world first with a provisional irq pc range, fixed below
         world = build_world(lay, irq_pcs=1)
-        sh = Shared(lay, world, checked, Violations(),
-                    tuple(p.kernel for p in prog.ptes) or (True,))
+        sh = Shared(lay, world, checked, monitors.Violations(),
+                    tuple(p.kernel for p in prog.ptes) or (True,), lay.uses_bottom_halves)
         actions: list[Action] = []
         pcs: list[int] = []
         task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]] = []
         for t, name in enumerate(cfg.tasks):
             fn = prog.function(name)
-            pb = ProgramBuilder(sh, Context(Const(t), Var(world.cpu_of + t), Const(t), False),
-                                lay.task_name(t), True)
+            pb = ProgramBuilder(sh, Context(Const(t), Var(world.cpu_of + t), Const(t), False,
+                                            owner=lay.task_name(t)), lay.task_name(t), True)
             pb.build_program(fn)
             stable, paths = pb.fuse()
             pcs.append(lay.alloc(f"{lay.task_name(t)}.pc", 0, len(stable) - 1, VarKind.PC, 0))
@@ -458,9 +383,10 @@ class _Builder:
         next_pc = 0
         for c in range(lay.ncpus):
             for _h, fn in enumerate(irq_fns):
+                owner = f"irq@cpu{c}.{fn.name}"
                 pb = ProgramBuilder(sh, Context(Var(world.curr + c), Const(c),
-                                                Const(lay.ntasks + c), True),
-                                    f"irq@cpu{c}.{fn.name}", False)
+                                                Const(lay.ntasks + c), True, owner=owner),
+                                    owner, False)
                 pb.build_program(fn)
                 stable, paths = pb.fuse()
                 irq_progs.append((c, next_pc, pb, stable, paths))
@@ -474,9 +400,8 @@ class _Builder:
             actions.extend(self.task_actions(t, pb, stable, paths, pc, world))
         for c, base, pb, stable, paths in irq_progs:
             actions.extend(self.irq_actions(c, base, pb, stable, paths, world))
-        actions.extend(self.switch_actions(sh, world, task_paths, pcs))
-        violations = tuple(Violation(code, prop, msg, span)
-                           for (prop, msg, span), code in sh.violations.table.items())
+        actions.extend(self.switch_actions(sh, task_paths, pcs))
+        violations = sh.violations.all()
         sysvars = tuple(lay.vars)
         return System(sysvars, tuple(lay.init), tuple(actions), world.violation, violations,
                       tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)})
@@ -554,76 +479,15 @@ class _Builder:
                               summary=_summary(steps)))
         return out
 
-    def switch_actions(self, sh: Shared, world: World,
+    def switch_actions(self, sh: Shared,
                        task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]],
                        pcs: list[int]) -> list[Action]:
-        lay, cfg, prog = self.lay, self.config, self.program
-        exit_pc = {t: stable.index(pb.cfg.exit) if pb.cfg.exit in stable else -2
-                   for t, pb, stable, _ in task_paths}
-        sched_pcs = {t: [i for i, n in enumerate(stable) if n in pb.cfg.sched_points]
-                     for t, pb, stable, _ in task_paths}
-        out = []
-        for c in range(lay.ncpus):
-            idle = lay.ntasks + c
-            cands = [*range(lay.ntasks), idle]
-            for prev in cands:
-                for nxt in cands:
-                    if prev == nxt:
-                        continue
-                    guard = conj(eq(Var(world.curr + c), Const(prev)),
-                                 eq(Var(world.irq_pc + c), Const(NONE)))
-                    if prev != idle:
-                        done = eq(Var(pcs[prev]), Const(exit_pc[prev]))
-                        free = conj(eq(Var(world.preempt_count + prev), Const(0)),
-                                    eq(Var(world.irqs_off + prev), Const(0)))
-                        if cfg.preempt in (Preempt.NONE, Preempt.VOLUNTARY):
-                            free = conj(free, disj(*(eq(Var(pcs[prev]), Const(k))
-                                                     for k in sched_pcs[prev])))
-                        guard = conj(guard, disj(done, free))
-                    if nxt != idle:
-                        elsewhere = eq(Select(world.curr, lay.ncpus, Var(world.cpu_of + nxt)),
-                                       Const(nxt))
-                        guard = conj(guard, neg(elsewhere),
-                                     neg(eq(Var(pcs[nxt]), Const(exit_pc[nxt]))))
-                        if cfg.preempt is Preempt.RT:
-                            guard = conj(guard, disj(
-                                eq(Var(world.pinned + nxt), Const(0)),
-                                eq(Var(world.cpu_of + nxt), Const(c))))
-                    ex = Exec(sh, Context(Const(prev), Const(c), Const(0), False, True))
-                    start = prog.function("arch_start_context_switch")
-                    sw = prog.function("__switch_to")
-                    end = prog.function("arch_end_context_switch")
-                    self.hook(ex, start, (Const(prev),))
-                    self.hook(ex, sw, (Const(prev), Const(nxt)))
-                    ok = neg(ex.halted)
-                    ex.write(world.curr + c, Const(nxt), ok)
-                    if nxt != idle:
-                        ex.write(world.cpu_of + nxt, Const(c), ok)
-                    ex2 = Exec(sh, Context(Const(nxt), Const(c), Const(0), False, True))
-                    ex2.env, ex2.guard, ex2.steps = ex.env, ex.guard, ex.steps
-                    ex2.halted = ex.halted
-                    self.hook(ex2, end, (Const(nxt),))
-                    ex2.settle_writes()
-                    ups = tuple(Assign(v, e) for v, e in sorted(ex2.updates().items()))
-                    pn, nn = lay.task_name(prev), lay.task_name(nxt)
-                    witness: Expr = FALSE
-                    if prev != idle:
-                        witness = conj(neg(eq(Var(world.depth + prev), Const(0))),
-                                       eq(Var(world.paused + prev), Const(0)),
-                                       neg(eq(Var(pcs[prev]), Const(exit_pc[prev]))))
-                    out.append(Action(f"switch@cpu{c}:{pn}->{nn}", ActionKind.SWITCH,
-                                      conj(guard, ex2.guard), ups, task=prev, cpu=c,
-                                      other=nxt, steps=tuple(x for x in ex2.steps if x.text),
-                                      summary=f"context switch {pn} -> {nn}",
-                                      witness=witness,
-                                      witness_label=PREEMPTED_IN_SECTION))
-        return out
-
-    def hook(self, ex: Exec, fn: ir.Function, args: tuple[Expr, ...]) -> None:
-        frame = Frame(fn, {})
-        for p, a in zip(fn.params, args, strict=True):
-            frame.regs[p.slot] = a
-        ex.run(fn.body, frame, TRUE)
+        """The scheduler's context switches, given where each task may yield."""
+        points = tuple(
+            TaskPoints(pc, stable.index(pb.cfg.exit) if pb.cfg.exit in stable else -2,
+                       tuple(i for i, n in enumerate(stable) if n in pb.cfg.sched_points))
+            for (_, pb, stable, _), pc in zip(task_paths, pcs, strict=True))
+        return Scheduler(sh, self.program, points).actions()
 
 
 def _summary(steps: tuple[SourceStep, ...]) -> str:

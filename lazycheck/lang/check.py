@@ -463,6 +463,8 @@ class Checker:
             "preempt_enable_no_resched": simple(ir.Builtin.PREEMPT_ENABLE, 0),
             "local_irq_disable": simple(ir.Builtin.IRQ_DISABLE, 0),
             "local_irq_enable": simple(ir.Builtin.IRQ_ENABLE, 0),
+            "local_bh_disable": simple(ir.Builtin.BH_DISABLE, 0),
+            "local_bh_enable": simple(ir.Builtin.BH_ENABLE, 0),
             "__pte_write": simple(ir.Builtin.PTE_WRITE, 2),
             "__pte_store": simple(ir.Builtin.PTE_STORE, 2),
             "__pte_sync": simple(ir.Builtin.PTE_SYNC, 1),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 from lazycheck.outcome import Outcome, Verdict
-from lazycheck.properties import BY_ID
-from lazycheck.system import ActionKind, SourceStep
+from lazycheck.properties import BY_ID, PropertyId
+from lazycheck.system import ActionKind, SourceStep, Violation
 from lazycheck.views.trace import (
     Trace,
     TraceStep,
@@ -187,15 +186,46 @@ def trace_text(o: Outcome, trace: Trace) -> list[str]:
     return [ascii_only(x) for x in lines]
 
 
-def _returning_function(message: str) -> str:
-    m = re.search(r"(\w+)\(\) returns", message)
-    return m.group(1) if m else ""
-
-
 def _who(writer: str) -> str:
     if writer.startswith("irq@"):
         return f"an interrupt on {writer[len('irq@'):]}"
     return writer
+
+
+_PTE_PROPERTIES = (PropertyId.VISIBLE_AFTER_DISABLE, PropertyId.NO_DEFERRED_WRITE_OUTSIDE_SECTION)
+_SITE_PROPERTIES = (PropertyId.NO_BUG, PropertyId.NO_WARN)
+_CONTEXT_PROPERTIES = (*_SITE_PROPERTIES, PropertyId.NO_SLEEP_IN_ATOMIC,
+                       PropertyId.PREEMPT_BALANCED)
+
+
+def _during(last: TraceStep) -> str:
+    """Where the violating step ran, in kernel terms."""
+    a = last.action
+    if a.kind is ActionKind.SWITCH:
+        during = f"during the {a.summary} on {last.cpu}"
+    elif a.kind in (ActionKind.IRQ, ActionKind.IRQ_ENTRY):
+        during = f"in an interrupt on {last.cpu}"
+    else:
+        during = f"while {last.actor} ran on {last.cpu}"
+    return during + f" (step {last.number})"
+
+
+def _still_deferred(o: Outcome, trace: Trace, v: Violation) -> str:
+    """A write-visibility failure: which writes are still deferred when which call returns."""
+    if v.property_id not in _PTE_PROPERTIES or not v.returns:
+        return ""
+    last = trace.steps[-1]
+    pend = [d for d in deferred_writes(o.system, trace) if not v.actor or d.writer == v.actor]
+    parts = []
+    for d in pend:
+        where = "inside its section" if d.in_section else "outside any section"
+        made = f" on {d.cpu} (step {d.step})" if d.step else ""
+        parts.append(f"PTE {d.pte} = {d.value} written by {_who(d.writer)} {where}{made}")
+    if not parts:
+        return ""
+    whose = f"{_who(pend[0].writer)}'s " if len({d.writer for d in pend}) == 1 else ""
+    return (f"What went wrong: {'; '.join(parts)} is still deferred when "
+            f"{whose}{v.function}() returns on {last.cpu} (step {last.number})")
 
 
 def closing_sentence(o: Outcome, trace: Trace) -> str:
@@ -205,35 +235,12 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
     if not trace.steps:
         return f"What went wrong: {v.message} in the initial state."
     last = trace.steps[-1]
-    a = last.action
-    fn = last.statements[-1].function + "()" if last.statements else ""
-    if a.kind is ActionKind.SWITCH:
-        during = f"during the {a.summary} on {last.cpu}"
-    elif a.kind in (ActionKind.IRQ, ActionKind.IRQ_ENTRY):
-        during = f"in an interrupt on {last.cpu}"
-    else:
-        during = f"while {last.actor} ran on {last.cpu}"
-    during += f" (step {last.number})"
-    text = ""
-    if v.property_id in ("visible-after-disable", "no-deferred-write-outside-section"):
-        ret = _returning_function(v.message)
-        owner = re.search(r"by (\S+) ", v.message)
-        pend = [d for d in deferred_writes(o.system, trace)
-                if owner is None or d.writer == owner.group(1)]
-        parts = []
-        for d in pend:
-            where = "inside its section" if d.in_section else "outside any section"
-            made = f" on {d.cpu} (step {d.step})" if d.step else ""
-            parts.append(f"PTE {d.pte} = {d.value} written by {_who(d.writer)} {where}{made}")
-        if parts and ret:
-            whose = f"{_who(pend[0].writer)}'s " if len({d.writer for d in pend}) == 1 else ""
-            text = (f"What went wrong: {'; '.join(parts)} is still deferred when "
-                    f"{whose}{ret}() returns on {last.cpu} (step {last.number})")
+    text = _still_deferred(o, trace, v)
     if not text:
-        where = f" in {fn}" if fn and v.property_id in ("no-bug", "no-warn") else ""
-        text = f"What went wrong: {v.message}{where} {during}"
-        if last.context and v.property_id in ("no-bug", "no-warn", "no-sleep-in-atomic",
-                                              "preempt-balanced"):
+        where = f" in {v.function}()" if v.function and v.property_id in _SITE_PROPERTIES \
+            else ""
+        text = f"What went wrong: {v.message}{where} {_during(last)}"
+        if last.context and v.property_id in _CONTEXT_PROPERTIES:
             text += f", with {last.context}"
     text += "."
     if prop is not None:

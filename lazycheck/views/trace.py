@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lazycheck.semantics import Semantics, State
-from lazycheck.system import Action, ActionKind, SourceStep, System, VarKind, free_vars
+from lazycheck.system import (
+    Action,
+    ActionKind,
+    SourceStep,
+    System,
+    VarKind,
+    Violation,
+    free_vars,
+)
 
 # world variables that change at almost every step and say little to a reviewer
 _QUIET = ("irq_budget", "cpu_of[")
@@ -101,10 +109,7 @@ def build_trace(system: System, actions: Sequence[int], slice_: bool = True) -> 
         ran = tuple(s for s in a.steps if sem.evaluate(s.when, pre))
         if k == len(actions) - 1 and post[system.violation_var]:
             # a fired BUG_ON/WARN_ON ends the story: the kernel oopses there
-            site = system.violation(post[system.violation_var]).span
-            cut = [i for i, s in enumerate(ran) if s.span == site]
-            if cut:
-                ran = ran[:cut[-1] + 1]
+            ran = _cut_at_violation(ran, system.violation(post[system.violation_var]))
         changes = []
         for i, var in enumerate(system.vars):
             if pre[i] == post[i] or var.kind not in (VarKind.STATE, VarKind.WORLD):
@@ -118,6 +123,23 @@ def build_trace(system: System, actions: Sequence[int], slice_: bool = True) -> 
                                _context(system, post, a, names), _cpu_number(cpu)))
     code = states[-1][system.violation_var] if states else 0
     return Trace(tuple(steps), tuple(states), code)
+
+
+def _cut_at_violation(ran: tuple[SourceStep, ...], v: Violation) -> tuple[SourceStep, ...]:
+    """The statements of the violating step up to the one that fired.
+
+    A monitor at a call's return fires after the callee's body: its statements
+    stay, up to the caller's next statement.
+    """
+    cut = [i for i, s in enumerate(ran) if s.span == v.span]
+    if not cut:
+        return ran
+    k = cut[-1]
+    if v.returns:
+        caller = ran[k].function
+        later = [i for i in range(k + 1, len(ran)) if ran[i].function == caller]
+        return ran[:later[0]] if later else ran
+    return ran[:k + 1]
 
 
 def _cpu_number(cpu: str) -> int:
@@ -149,10 +171,13 @@ def deferred_writes(system: System, trace: Trace) -> list[Deferred]:
         return out
     for writer, pte, val in pending_writes(system, trace.states[-1]):
         i = system.var_index[f"pending({writer},{pte})"]
+        j = system.var_index[f"pending_val({writer},{pte})"]
         step, cpu, inside = 0, "", False
         for st in reversed(trace.steps):
             pre, post = trace.states[st.number - 1], trace.states[st.number]
-            if post[i] and not pre[i]:
+            # the step that made the write still pending: it raised the flag, or it
+            # replaced an older pending write to the same PTE by a new value
+            if post[i] and (not pre[i] or pre[j] != post[j]):
                 step, cpu = st.number, st.cpu
                 d = system.var_index.get(f"depth({writer})")
                 inside = d is not None and (pre[d] > 0 or post[d] > 0)

@@ -39,10 +39,6 @@ MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS: frozenset[tuple[str, str]] = frozenset({
     ("engines/bmc.py", "prove"),
     ("engines/explicit.py", "check"),
-    ("kernel/symexec.py", "_builtin"),
-    ("kernel/world.py", "stmt"),
-    ("kernel/world.py", "call_exit"),
-    ("kernel/world.py", "switch_actions"),
     ("lang/check.py", "collect_decl"),
     ("lang/check.py", "stmt"),
     ("lang/check.py", "call_expr"),

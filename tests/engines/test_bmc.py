@@ -13,6 +13,7 @@ import pytest
 from lazycheck.engines.bmc import BmcEngine
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.outcome import Limits, Result, Verdict
+from lazycheck.properties import PropertyId
 from lazycheck.semantics import Semantics
 from lazycheck.smt import SortKind
 from lazycheck.system import (
@@ -42,7 +43,9 @@ def _b(op: BinOp, a: Expr, b: Expr) -> Expr:
 def _system(vars: list[StateVar], init: list[int], actions: list[Action]) -> System:
     viol = next(j for j, v in enumerate(vars) if v.name == "violation")
     return System(tuple(vars), tuple(init), tuple(actions), viol,
-                  (Violation(1, "P1", "bad"), Violation(2, "P2", "worse")), ("P1", "P2"),
+                  (Violation(1, PropertyId.NO_BUG, "bad"),
+                   Violation(2, PropertyId.NO_WARN, "worse")),
+                  (PropertyId.NO_BUG, PropertyId.NO_WARN),
                   {v.name: j for j, v in enumerate(vars)})
 
 

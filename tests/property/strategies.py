@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from lazycheck.properties import PropertyId
 from lazycheck.system import (
     Action,
     ActionKind,
@@ -198,8 +199,8 @@ def systems(draw: st.DrawFn) -> System:
         init=tuple(init),
         actions=acts,
         violation_var=shape.violation_var,
-        violations=(Violation(1, "P1", "first property"),
-                    Violation(2, "P2", "second property")),
-        checked=("P1", "P2"),
+        violations=(Violation(1, PropertyId.NO_BUG, "first property"),
+                    Violation(2, PropertyId.NO_WARN, "second property")),
+        checked=(PropertyId.NO_BUG, PropertyId.NO_WARN),
         var_index={v.name: j for j, v in enumerate(shape.vars)},
     )

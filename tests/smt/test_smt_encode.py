@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from lazycheck.engines.bmc import BmcEngine
 from lazycheck.outcome import Limits, Verdict
+from lazycheck.properties import PropertyId
 from lazycheck.semantics import Semantics, compile_expr
 from lazycheck.smt import Encoder, SmtSolver, SortKind, Status, bit_width, interval
 from lazycheck.system import (
@@ -90,7 +91,7 @@ NODES.update({f"binary-{op.name.lower()}": _bin(op, _bin(BinOp.SUB, x0, x3), x2)
 
 def _system(extra_actions: tuple[Action, ...] = ()) -> System:
     return System(VARS, (0, 0, 0, 2, 0), extra_actions, 4,
-                  (Violation(1, "P", "bad"),), ("P",))
+                  (Violation(1, PropertyId.NO_BUG, "bad"),), (PropertyId.NO_BUG,))
 
 
 @pytest.mark.parametrize("sort", SORTS, ids=lambda s: s.value)

@@ -1,0 +1,1 @@
+lazycheck verify arm64-g3-bh-unbalanced --no-timings
