@@ -8,6 +8,7 @@ the CLI read outcomes and never run anything.  Nothing here computes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lazycheck.errors import LazycheckError
@@ -25,13 +26,31 @@ class Verdict(enum.Enum):
     UNKNOWN = "UNKNOWN"  # a limit was hit or the solver gave up: never a PASS
 
 
+DEFAULT_MAX_STATES = 2_000_000  # ``verify --max-states``
+DEFAULT_TIMEOUT_S = 600.0  # ``verify --timeout``
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far an engine has got, reported once per BFS level or BMC depth."""
+
+    engine: str
+    depth: int  # the level (explicit) or unrolling depth (bmc) about to be explored
+    states: int = 0  # states reached so far (0: the engine does not count states)
+    elapsed_s: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Resource limits for one run.  ``bound`` is a depth (steps)."""
+    """Resource limits for one run.  ``bound`` is a depth (steps).
+
+    ``progress``, when set, is called by the engine with a :class:`Progress`
+    once per level; engines never print, the CLI shows it."""
 
     bound: int
-    max_states: int = 2_000_000
-    timeout_s: float = 600.0
+    max_states: int = DEFAULT_MAX_STATES
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    progress: Callable[[Progress], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

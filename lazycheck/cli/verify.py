@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from lazycheck.cli.exitcode import ExitCode, for_outcome
+from lazycheck.cli.progress import EngineProgress
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
 from lazycheck.kernel.config import Preempt
 from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import read_models
-from lazycheck.outcome import Limits
+from lazycheck.outcome import DEFAULT_MAX_STATES, DEFAULT_TIMEOUT_S, Limits, Outcome, Progress
 from lazycheck.run import shrink
 from lazycheck.run.verify import EngineDisagreement, run
 from lazycheck.targets import load_target, target_names
@@ -38,9 +40,9 @@ def fail_input(err: ModelError) -> None:
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
 @click.option("--bound", type=int, default=None, help="Override the depth bound.")
-@click.option("--max-states", type=int, default=2_000_000, show_default=True,
+@click.option("--max-states", type=int, default=DEFAULT_MAX_STATES, show_default=True,
               help="Give up with UNKNOWN beyond this many states.")
-@click.option("--timeout", type=float, default=600.0, show_default=True,
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT_S, show_default=True,
               help="Give up with UNKNOWN after this many seconds.")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
@@ -57,33 +59,21 @@ def fail_input(err: ModelError) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the --format output to this file (the text report still goes to "
                    "stdout).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr (engine, depth, states, states/s, elapsed): a live "
+                   "line on a terminal, a plain line every 10 s otherwise.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
            no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
-           fmt: str, output: Path | None) -> None:
+           fmt: str, output: Path | None, progress: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
+    prog = EngineProgress(f"verify {target}", sys.stderr, live=sys.stderr.isatty(),
+                          enabled=progress)
     try:
-        t = load_target(target, root)
-        cfg = t.config
-        if cpus is not None:
-            cfg = dataclasses.replace(cfg, cpus=cpus)
-        if tasks is not None:
-            progs = t.config.tasks
-            cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                       for i in range(max(tasks, 0))))
-        if preempt is not None:
-            cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-        outcome = run(t, root, cfg, bound, engine, max_states, timeout)
-        minimized_from = ""
-        if minimize:
-            shrunk = shrink.minimize(outcome, lambda c, p: run(
-                t, root, c, bound, "explicit", max_states, timeout, program=p))
-            if shrunk.changed:
-                minimized_from = shrunk.original.describe()
-                if shrunk.dropped:
-                    minimized_from += "; without the section " + "; ".join(shrunk.dropped)
-                outcome = shrunk.outcome
+        with prog:
+            outcome, minimized_from = _check(root, target, engine, cpus, tasks, preempt,
+                                             bound, max_states, timeout, minimize, prog)
     except ModelError as err:
         fail_input(err)
         return
@@ -109,6 +99,35 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                                     Limits(outcome.bound, max_states, timeout), str(graph))
         click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
     sys.exit(for_outcome(outcome))
+
+
+def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
+           preempt: str | None, bound: int | None, max_states: int, timeout: float,
+           minimize: bool, progress: Callable[[Progress], None]) -> tuple[Outcome, str]:
+    """Run ``verify``'s check (and ``--minimize``): the outcome and what it was shrunk from."""
+    t = load_target(target, root)
+    cfg = t.config
+    if cpus is not None:
+        cfg = dataclasses.replace(cfg, cpus=cpus)
+    if tasks is not None:
+        progs = t.config.tasks
+        cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
+                                                   for i in range(max(tasks, 0))))
+    if preempt is not None:
+        cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
+    outcome = run(t, root, cfg, bound, engine, max_states, timeout, progress=progress)
+    if not minimize:
+        return outcome, ""
+    shrunk = shrink.minimize(outcome, lambda c, p: run(
+        t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress))
+    if not shrunk.changed:
+        return outcome, ""
+    minimized_from = shrunk.original.describe()
+    if shrunk.dropped:
+        minimized_from += "; without the section " + "; ".join(shrunk.dropped)
+    # reproduce: the original flags and --minimize, not the shrunk configuration's
+    return dataclasses.replace(shrunk.outcome,
+                               args=(*outcome.args, "--minimize")), minimized_from
 
 
 @click.command(name="list")

@@ -250,10 +250,10 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
 
 def reproduce(o: Outcome, minimized: bool = False) -> str:
     """The command line that gives this outcome again."""
-    cmd = f"lazycheck verify {o.target.name}"
-    if minimized:
-        return f"reproduce: {cmd} --minimize"
-    return f"reproduce: {' '.join((cmd, *o.args))}"
+    args = o.args
+    if minimized and "--minimize" not in args:
+        args = (*args, "--minimize")
+    return f"reproduce: {' '.join((f'lazycheck verify {o.target.name}', *args))}"
 
 
 def _fit(line: str, indent: int) -> list[str]:
