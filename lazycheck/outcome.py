@@ -150,3 +150,43 @@ class TargetError:
 
     target: str
     error: LazycheckError
+
+
+@dataclass(frozen=True, slots=True)
+class FixStep:
+    """A statement of a fix that ran during the replay of a counterexample on the fixed model."""
+
+    function: str
+    text: str
+    file: str  # the model file, relative to the repository
+    line: int
+    new_function: bool  # the function does not exist in the failing models
+    step: int  # the counterexample step during whose replay it ran
+    actor: str  # the task (or irq) that ran it
+    cpu: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a fix blocks a counterexample: ``lazycheck explain``'s answer, as data.
+
+    ``blocked_step`` is the step of the failing trace that cannot happen on
+    the fixed model (0: the trace still reproduces); ``blocked_how`` is
+    ``disabled`` (the step is not enabled), ``missing`` (the fixed model has
+    no such action), ``diverges`` (the task takes another path) or
+    ``no-violation`` (every step runs, no property fails at the end).
+    """
+
+    failing: Outcome
+    fixed_target: str
+    commit: str  # the fix's commit id or message id (the first word of its source)
+    fix_source: str
+    fix_statements: tuple[tuple[str, str, str, int], ...]  # (function, text, file, line)
+    replayed: int  # failing steps that ran on the fixed model
+    blocked_step: int
+    blocked_how: str
+    blocked_what: str  # "the context switch T0 -> idle0 on cpu0"
+    load_bearing: FixStep | None
+    why: tuple[tuple[str, str, str], ...] = ()  # (variable, in the trace, on the fixed model)
+    still_property: str = ""  # the property that still fails when the trace reproduces
+    still_message: str = ""

@@ -52,10 +52,11 @@ def fail_input(err: ModelError) -> None:
                    "property fails, and show that trace.")
 @click.option("--full-state", is_flag=True,
               help="Show every state change, not only the cone of influence.")
-@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg"]), default="text",
-              show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg", "mail"]),
+              default="text", show_default=True,
               help="text: the report; itf: the counterexample as ITF JSON (Apalache/Quint, "
-                   "for `lazycheck replay`); svg: a message sequence chart.")
+                   "for `lazycheck replay`); svg: a message sequence chart; mail: the report "
+                   "at 72 columns for a commit message or an LKML reply.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the --format output to this file (the text report still goes to "
                    "stdout).")
