@@ -266,3 +266,51 @@ def test_svg_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert png.is_file(), proc.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+_PROBE = """<!DOCTYPE html><html><body>{svg}<pre id="out"></pre><script>
+const out = [];
+for (const g of document.querySelectorAll("g.step")) {{
+  const r = g.querySelector("rect").getBBox();
+  const texts = [...g.querySelectorAll("text:not(.num)")].filter(t => t.textContent);
+  const inside = texts.every(t => {{ const b = t.getBBox();
+    return b.x >= r.x && b.x + b.width <= r.x + r.width + 0.5 &&
+           b.y >= r.y && b.y + b.height <= r.y + r.height + 0.5; }});
+  out.push({{id: g.id, inside: inside, text: texts.map(t => t.textContent)}});
+}}
+document.getElementById("out").textContent = JSON.stringify(out);
+</script></body></html>"""
+
+
+def test_svg_every_statement_with_its_location_in_headless_chromium(tmp_path: Path) -> None:
+    """Chromium lays the chart out: every statement of every step is in its box, with its
+    own file:line, and no text runs outside the box."""
+    import html
+
+    from lazycheck.views.svg import trace_svg
+    from lazycheck.views.trace import build_trace
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    o = outcome("powerpc-hash-preemptible")
+    trace = build_trace(o.system, o.result.trace)
+    page = tmp_path / "probe.html"
+    page.write_text(_PROBE.format(svg=trace_svg(o, trace).split("\n", 1)[1]),
+                    encoding="utf-8")
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=False)
+    dom = proc.stdout
+    assert '<pre id="out">' in dom, proc.stderr
+    boxes = {b["id"]: b for b in json.loads(html.unescape(
+        dom.split('<pre id="out">', 1)[1].split("</pre>", 1)[0]))}
+    for st in trace.steps:
+        box = boxes[f"step{st.number}"]
+        assert box["inside"], f"step {st.number}: text runs outside its box"
+        joined = " ".join(" ".join(box["text"]).split())
+        for s in st.statements:
+            if s.text in ("", "{"):
+                continue
+            want = " ".join(f"{s.span.short} {s.function}: {s.text}".split())
+            assert want in joined, f"step {st.number}: {want!r} not in {joined!r}"
