@@ -129,6 +129,11 @@ class Outcome:
         return "VACUOUS" if self.vacuous else self.verdict.value
 
     @property
+    def found(self) -> str:
+        """What was found, in the words of an unexpected verdict: ``FAIL no-bug``, ``PASS``."""
+        return f"FAIL {self.property_id}" if self.status == "FAIL" else self.status
+
+    @property
     def property_id(self) -> str | None:
         """The id of the property that failed, if one did."""
         if self.result.violation_code:

@@ -45,6 +45,7 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     from lazycheck.views.ci_rows import ci_row
 
     names = list(targets) or target_names(root)
+    changed: set[str] = set()
     if changed_since is not None:
         from lazycheck.run import depgraph
 
@@ -79,7 +80,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     if markdown:
         markdown.write_text(ci_formats.markdown(rows), encoding="utf-8")
     if sarif:
-        sarif.write_text(ci_formats.sarif(rows), encoding="utf-8")
+        touched = frozenset(changed) if changed_since is not None else None
+        sarif.write_text(ci_formats.sarif(rows, touched), encoding="utf-8")
     code = exit_code(rows)
     ok = sum(1 for r in rows if r.status == "ok")
     click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")

@@ -142,13 +142,19 @@ def list_targets(root: Path) -> None:
             rows.append((t.name, t.arch, t.generation, str(t.expect), t.source))
     except ModelError as err:
         fail_input(err)
-    w = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in
-         enumerate(("target", "arch", "api", "expected"))]
-    click.echo(f"{'target':<{w[0]}}  {'arch':<{w[1]}}  {'api':<{w[2]}}  "
-               f"{'expected':<{w[3]}}  source")
-    for r in rows:
-        click.echo(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  "
-                   f"{r[4]}")
+    click.echo(_list_text(rows), nl=False)
+
+
+def _list_text(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """The catalogue within 100 columns: one row per target, its source on the line below."""
+    table = [(name, f"{arch}/{api}", exp, src) for name, arch, api, exp, src in rows]
+    w = [max([len(h)] + [len(r[i]) for r in table]) for i, h in
+         enumerate(("target", "arch/api"))]
+    out = [f"{'target':<{w[0]}} {'arch/api':<{w[1]}} expected (source below)"]
+    for name, aa, exp, src in table:
+        out.append(f"{name:<{w[0]}} {aa:<{w[1]}} {exp}")
+        out.append(f"    {src if len(src) <= 96 else src[:93] + '...'}")
+    return "\n".join(out) + "\n"
 
 
 @click.command()

@@ -26,7 +26,8 @@ def _wrap(text: str, indent: int = 0, first: int = 0, keep: bool = False) -> lis
     """``text`` wrapped at :data:`WIDTH`: the first line at ``first``, the rest at ``indent``.
 
     ``keep`` keeps runs of spaces (the aligned ``target   ...`` header)."""
-    return textwrap.wrap(text if keep else " ".join(text.split()), WIDTH, initial_indent=" " * first,
+    return textwrap.wrap(text if keep else " ".join(text.split()), WIDTH,
+                         initial_indent=" " * first,
                          subsequent_indent=" " * indent, break_on_hyphens=False,
                          break_long_words=True) or [""]
 

@@ -76,7 +76,8 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
             lines.append(f"         unreached {span}: {_clip(text, 60)}")
         for m in cv.missing:
             lines.append(f"         never happened: {m} (the target requires it)")
-    exp = "as expected" if o.as_expected else f"UNEXPECTED: target expects {t.expect}"
+    exp = "as expected" if o.as_expected else \
+        f"UNEXPECTED: expected {t.expect.verdict}, got {o.found}"
     lines.append(f"expect   {t.expect} ({exp})")
     return lines
 
