@@ -69,6 +69,11 @@ def test_wrong_expectation_fails_ci(wrong: tuple[Path, int, str, dict[str, Path]
     _, code, stdout, _ = wrong
     assert code == 1
     assert "1 of 3 targets have their expected verdict" in stdout
+    # what was found, not only what was expected
+    flat = " ".join(stdout.split())  # the report wraps at 100 columns
+    assert ("expect fail:no-bug (UNEXPECTED: expected fail:no-bug, got FAIL "
+            "mode-off-after-outermost)") in flat
+    assert "(UNEXPECTED: expected fail:no-bug, got PASS)" in flat
 
 
 def test_sarif_is_valid_and_points_at_the_violation(
@@ -142,6 +147,8 @@ def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, 
     assert [n for _, n, _ in results] == [1, 2, 3]
     assert [name for _, _, name in results] == SMALL
     assert [ok for ok, _, _ in results] == ["not ok", "not ok", "ok"]
+    assert ("# vmap-pages-error-path-xen: expected fail:no-bug, got FAIL "
+            "mode-off-after-outermost") in lines
 
 
 def test_output_does_not_depend_on_jobs() -> None:

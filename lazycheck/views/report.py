@@ -77,7 +77,7 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
         for m in cv.missing:
             lines.append(f"         never happened: {m} (the target requires it)")
     exp = "as expected" if o.as_expected else \
-        f"UNEXPECTED: expected {t.expect.verdict}, got {o.found}"
+        f"UNEXPECTED: expected {t.expect}, got {o.found}"
     lines.append(f"expect   {t.expect} ({exp})")
     return lines
 
