@@ -345,6 +345,8 @@ def explain_patch(failing: Outcome, target: Target, root: Path, patch: Path
     """:func:`explain` against the same target with ``patch`` applied to the models."""
     with tempfile.TemporaryDirectory(prefix="lazycheck-explain-") as tmp:
         work = patched_root(root, patch, Path(tmp))
+        commit = patch_commit(patch)
         fixed = load_target(target.name, work)
-        fixed = dataclasses.replace(fixed, source=f"{patch_commit(patch)} ({patch.name})")
-        return explain(failing, fixed, root, work)
+        fixed = dataclasses.replace(
+            fixed, source=patch.name if commit == patch.name else f"{commit} ({patch.name})")
+        return dataclasses.replace(explain(failing, fixed, root, work), commit=commit)

@@ -86,3 +86,33 @@ def test_mail_golden(case: str) -> None:
     assert all(len(line) <= 72 for line in body), [x for x in body if len(x) > 72]
     assert any(line.startswith("reproduce: lazycheck verify ") for line in body)
     assert any(line.startswith("source: ") for line in body)
+
+
+def test_explain_against_a_patch(tmp_path: Path) -> None:
+    """A patch that turns the sparc64 model into the a1d416bf9faf fix, applied to a copy."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    bad, good = "models/arch/sparc64-preemptible.lazy", "models/arch/sparc64-a1d416bf9faf.lazy"
+    diff = subprocess.run(["git", "diff", "--no-index", bad, good], cwd=ug.REPO,
+                          capture_output=True, text=True, check=False).stdout
+    patch = tmp_path / "0001-sparc-mm-disable-preemption.patch"
+    patch.write_text("From a1d416bf9faf0000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+                     + diff.replace("sparc64-a1d416bf9faf.lazy", "sparc64-preemptible.lazy"),
+                     encoding="utf-8")
+    r = ug.run_cli(["explain", "sparc64-preemptible", "--against", str(patch)])
+    assert r.exit_code == 0, r.stderr
+    flat = " ".join(r.stdout.split())
+    assert ("a1d416bf9faf: the preempt_disable() added to arch_enter_lazy_mmu_mode() makes "
+            "the context switch T0 -> T1 on cpu0 at step 4 impossible.") in flat
+    assert (ug.REPO / bad).read_text(encoding="utf-8").count("preempt_disable") == 0
+
+
+def test_explain_patch_that_does_not_apply_is_bad_input(tmp_path: Path) -> None:
+    patch = tmp_path / "bad.patch"
+    patch.write_text("--- a/models/arch/nope.lazy\n+++ b/models/arch/nope.lazy\n@@ -1 +1 @@\n"
+                     "-x\n+y\n", encoding="utf-8")
+    r = ug.run_cli(["explain", "sparc64-preemptible", "--against", str(patch)])
+    assert r.exit_code == 2 and "does not apply" in r.stderr
