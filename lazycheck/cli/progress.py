@@ -128,17 +128,22 @@ class EngineProgress(_Ticker):
         super().__init__(stream, live, enabled, interval_s, clock)
         self.label = label
         self.last: Progress | None = None
+        self.done: Progress | None = None  # the engine that ran before this one
         self.seen_at = self.start
 
     def __call__(self, p: Progress) -> None:
         """Record how far the engine got; the display picks it up."""
+        if self.last is not None and self.last.engine != p.engine:
+            self.done = self.last  # --engine both: the first engine has finished
         self.last, self.seen_at = p, self.clock()
 
     def line(self) -> str:
         """``verify TARGET: explicit: level 12, 34,567 states, 12,345 states/s, 3.2 s``."""
         p = self.last
         since = p.elapsed_s + self.clock() - self.seen_at if p else self.clock() - self.start
-        return f"{self.label}: {engine_line(p, since)}"
+        first = f"{self.done.engine} done at {'level' if self.done.states else 'depth'} " \
+                f"{self.done.depth}; " if self.done is not None else ""
+        return f"{self.label}: {first}{engine_line(p, since)}"
 
 
 class TargetProgress(_Ticker):

@@ -81,3 +81,10 @@ def test_machine_output_on_stdout_carries_no_progress() -> None:
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
     assert doc["#meta"]["target"] == "xen-nesting-counter"
+
+
+def test_the_second_engine_line_says_the_first_finished() -> None:
+    prog = EngineProgress("verify t", io.StringIO(), live=False, clock=lambda: 5.0)
+    prog(Progress("explicit", 9, 500, 0.5))
+    prog(Progress("bmc", 3, 0, 2.0))
+    assert prog.line() == "verify t: explicit done at level 9; bmc: depth 3, 2.0 s"
