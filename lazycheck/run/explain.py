@@ -49,6 +49,22 @@ def _keys(system: System) -> set[Key]:
     return {_key(s) for a in system.actions for s in a.steps if _shown(s)}
 
 
+def _renamed(bad: System, good: System, rename: dict[str, str]) -> dict[str, str]:
+    """Functions a fix renamed (``vmalloc_fault`` -> ``vmalloc_fault_fixed``): a function
+    gone from the fixed models maps to the one new function that extends its name."""
+    def functions(system: System) -> set[str]:
+        return {s.function for a in system.actions for s in a.steps}
+
+    before, after = functions(bad), functions(good)
+    gone, new = before - after - set(rename), after - before
+    out = {}
+    for f in sorted(gone):
+        match = [g for g in new if g.startswith(f + "_")]
+        if len(match) == 1:
+            out[f] = match[0]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Hist:
     """One action run on the fixed model while replaying failing step ``step``."""
@@ -80,8 +96,10 @@ class _Replay:
         self.bad_sem = Semantics(bad)
         self.state = good.init
         self.hist: list[_Hist] = []
+        self.rename.update(_renamed(bad, good, rename))
         bad_keys, good_keys = {self.bad_key(s) for a in bad.actions for s in a.steps
                                if _shown(s)}, _keys(good)
+        self.old_functions = {k[0] for k in bad_keys}
         self.added = good_keys - bad_keys
         self.removed = bad_keys - good_keys
         self.by_name = {a.name: i for i, a in enumerate(good.actions)}
@@ -191,11 +209,18 @@ def _describe(bad: System, a: Action, names: list[str], bad_pre: State) -> str:
 def _slice(r: _Replay, stop: _Stop, bad_state: State) -> tuple[_Hist, SourceStep] | None:
     """The last fix statement that wrote (the cone of) a variable the blocked step reads."""
     good, bad = r.good, r.bad
-    if stop.other >= 0:  # the fix sends the task elsewhere: its first statement there
-        ran = r.ran(good, r.sem, stop.other, r.state)
-        fixes = [s for s in ran if _key(s) in r.added]
-        if fixes:
-            return _Hist(stop.step, stop.other, r.state, r.state, ran), fixes[0]
+    if stop.other >= 0:  # the fix sends the task elsewhere: its first statement on the way
+        cand = _Hist(stop.step, stop.other, r.state, r.state,
+                     r.ran(good, r.sem, stop.other, r.state))
+        near = [*(h for h in r.hist if h.step >= stop.step - 1), cand]
+        now = [(h, s) for h in near for s in h.ran if _key(s) in r.added]
+        # the fix's last statement in a function the failing model has (a call it added,
+        # the assignment before its new branch) says more than a new callee's first line
+        old = [hs for hs in now if hs[1].function in r.old_functions]
+        if old:
+            return old[-1]
+        if now:
+            return now[0]
     differ = {v for v in stop.relevant
               if good.vars[v].name in bad.var_index and not good.vars[v].name.endswith(".pc")
               and r.state[v] != bad_state[bad.var_index[good.vars[v].name]]}
