@@ -37,7 +37,7 @@ def _with_location(text: str, where: str) -> list[str]:
     one = " " * _IND + " ".join(text.split())
     if len(one) + 2 + len(where) <= WIDTH:
         return [one.ljust(WIDTH - len(where)) + where]
-    return [*_wrap(text, _IND), where.rjust(WIDTH)]
+    return [*_wrap(text, _IND + 2, _IND), where.rjust(WIDTH)]
 
 
 def _step(st: TraceStep, last: bool) -> list[str]:
@@ -56,7 +56,7 @@ def _step(st: TraceStep, last: bool) -> list[str]:
     if st.context:
         detail.append(f"[{st.context}]")
     if detail:
-        lines.extend(_wrap("; ".join(detail), _IND + 2))
+        lines.extend(_wrap("; ".join(detail), _IND + 4, _IND + 2))
     return lines
 
 
