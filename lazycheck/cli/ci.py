@@ -58,7 +58,7 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
                    f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
                    f"{'s' if len(names) != 1 else ''} depend on them")
     err_stream = sys.stderr
-    prog = TargetProgress("lazycheck ci", names, err_stream, live=err_stream.isatty(),
+    prog = TargetProgress("ci", names, err_stream, live=err_stream.isatty(),
                           enabled=progress)
     with prog:
         rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish_row,

@@ -31,7 +31,7 @@ def matrix(root: Path, jobs: int, markdown_file: Path | None, progress: bool) ->
     from lazycheck.views import matrix as mx
 
     names = target_names(root)
-    prog = TargetProgress("lazycheck matrix", names, sys.stderr, live=sys.stderr.isatty(),
+    prog = TargetProgress("matrix", names, sys.stderr, live=sys.stderr.isatty(),
                           enabled=progress)
     with prog:
         cells = run_many(names, root, mx.cell, max(1, jobs), on_start=prog.start_target,

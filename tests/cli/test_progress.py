@@ -64,7 +64,7 @@ def test_disabled_progress_writes_nothing() -> None:
 
 def test_target_progress_plain_lines_in_name_order() -> None:
     out = io.StringIO()
-    tp = TargetProgress("lazycheck ci", ["a", "b", "c"], out, live=False, enabled=True,
+    tp = TargetProgress("ci", ["a", "b", "c"], out, live=False, enabled=True,
                         interval_s=0)
     with tp:
         for n in ("a", "b", "c"):
@@ -88,3 +88,14 @@ def test_the_second_engine_line_says_the_first_finished() -> None:
     prog(Progress("explicit", 9, 500, 0.5))
     prog(Progress("bmc", 3, 0, 2.0))
     assert prog.line() == "verify t: explicit done at level 9; bmc: depth 3, 2.0 s"
+
+
+def test_target_progress_line_shows_the_running_target_and_its_engine() -> None:
+    tp = TargetProgress("ci", ["a", "b"], io.StringIO(), live=False, enabled=True,
+                        clock=lambda: 0.0)
+    tp.start_target("a")
+    tp.finish("a", "MISMATCH")
+    tp.start_target("b")
+    tp.on_engine(Progress("explicit", 4, 1_000, 0.5))
+    assert tp.line() == ("ci: 1/2 done, 1 not ok, 0.0 s; running: b (explicit: level 4, "
+                         "1,000 states, 2,000 states/s, 0.5 s)")
