@@ -309,8 +309,10 @@ def test_explain_svg_annotation_stays_in_its_box_in_headless_chromium(tmp_path: 
     e = explain(o, load_target("sparc64-a1d416bf9faf", REPO), REPO)
     boxes = _probe(browser, explain_svg(e), tmp_path)
     assert all(b["inside"] for b in boxes.values())
-    step1 = " ".join(" ".join(boxes["step1"]["text"]).split())  # type: ignore[arg-type]
-    assert "fix a1d416bf9faf: sparc64-a1d416bf9faf.lazy:13" in step1
+    assert e.load_bearing is not None
+    box = boxes[f"step{e.load_bearing.step}"]
+    text = " ".join(" ".join(box["text"]).split())  # type: ignore[arg-type]
+    assert "fix a1d416bf9faf: sparc64-a1d416bf9faf.lazy:13" in text
 
 
 def test_svg_every_statement_with_its_location_in_headless_chromium(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def test_explain_names_the_load_bearing_preempt_disable() -> None:
     assert e.blocked_how == "disabled" and e.why == (("preempt_count[T0]", "0", "1"),)
     assert sentence(e) == (
         "b9ef323ea168: the preempt_disable() added to arch_enter_lazy_mmu_mode() makes the "
-        f"context switch T0 -> idle0 on cpu0 at step {e.blocked_step} impossible.")
+        f"context switch T0 -> T1 on cpu0 at step {e.blocked_step} impossible.")
 
 
 def test_explain_against_itself_still_reproduces() -> None:
@@ -106,7 +106,7 @@ def test_explain_against_a_patch(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     flat = " ".join(r.stdout.split())
     assert ("a1d416bf9faf: the preempt_disable() added to arch_enter_lazy_mmu_mode() makes "
-            "the context switch T0 -> T1 on cpu0 at step 4 impossible.") in flat
+            "the context switch T0 -> T1 on cpu0 at step 3 impossible.") in flat
     assert (ug.REPO / bad).read_text(encoding="utf-8").count("preempt_disable") == 0
 
 
