@@ -4,66 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 
 from lazycheck.cli.exitcode import ExitCode
+from lazycheck.cli.progress import TargetProgress
 from lazycheck.targets import target_names
 from lazycheck.views.ci_rows import CiRow
-
-
-class Progress:
-    """Progress on stderr: one live line on a terminal, plain lines otherwise.
-
-    Plain lines come in the order of the target names whatever ``-j`` is: a
-    finished target is printed once every target before it has finished, so
-    a log is byte-stable.  stdout never carries progress.
-    """
-
-    def __init__(self, names: list[str], stream: TextIO, live: bool, enabled: bool) -> None:
-        self.names = names
-        self.stream = stream
-        self.live = live
-        self.enabled = enabled
-        self.done: dict[str, CiRow] = {}
-        self.running: list[str] = []
-        self.printed = 0
-
-    def start(self, name: str) -> None:
-        self.running.append(name)
-        self._draw()
-
-    def finish(self, row: CiRow) -> None:
-        self.done[row.target] = row
-        if row.target in self.running:
-            self.running.remove(row.target)
-        if not self.enabled:
-            return
-        if self.live:
-            self._draw()
-            return
-        while self.printed < len(self.names) and self.names[self.printed] in self.done:
-            r = self.done[self.names[self.printed]]
-            self.printed += 1
-            self.stream.write(f"[{self.printed}/{len(self.names)}] {r.target}: {r.status}\n")
-        self.stream.flush()
-
-    def _draw(self) -> None:
-        if not (self.enabled and self.live):
-            return
-        bad = sum(1 for r in self.done.values() if r.status != "ok")
-        line = (f"lazycheck ci: {len(self.done)}/{len(self.names)} done"
-                f"{f', {bad} not ok' if bad else ''}"
-                f"{'; running: ' + ', '.join(self.running) if self.running else ''}")
-        width = 100
-        self.stream.write("\r\x1b[K" + (line if len(line) <= width else line[:width - 3] + "..."))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.live:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
 
 
 @click.command()
@@ -98,6 +45,7 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     from lazycheck.views.ci_rows import ci_row
 
     names = list(targets) or target_names(root)
+    changed: set[str] = set()
     if changed_since is not None:
         from lazycheck.run import depgraph
 
@@ -110,12 +58,11 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
                    f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
                    f"{'s' if len(names) != 1 else ''} depend on them")
     err_stream = sys.stderr
-    prog = Progress(names, err_stream, live=err_stream.isatty(), enabled=progress)
-    try:
-        rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish,
-                        on_start=prog.start)
-    finally:
-        prog.close()
+    prog = TargetProgress("ci", names, err_stream, live=err_stream.isatty(),
+                          enabled=progress)
+    with prog:
+        rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish_row,
+                        on_start=prog.start_target, on_progress=prog.on_engine)
     w = max([len("target")] + [len(r.target) for r in rows])
     we = max([len("expected")] + [len(r.expected) for r in rows])
     click.echo(f"{'target':<{w}}  {'expected':<{we}}  {'verdict':<34}  {'states':>9}  status")
@@ -133,7 +80,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     if markdown:
         markdown.write_text(ci_formats.markdown(rows), encoding="utf-8")
     if sarif:
-        sarif.write_text(ci_formats.sarif(rows), encoding="utf-8")
+        touched = frozenset(changed) if changed_since is not None else None
+        sarif.write_text(ci_formats.sarif(rows, touched), encoding="utf-8")
     code = exit_code(rows)
     ok = sum(1 for r in rows if r.status == "ok")
     click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")

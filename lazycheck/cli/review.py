@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 
 def render(o: Outcome, fmt: str) -> str | None:
-    """The counterexample of ``o`` as ITF JSON or SVG; None when there is none."""
+    """ITF JSON or SVG of the counterexample (None when there is none), or the mail text."""
+    if fmt == "mail":
+        from lazycheck.views.mail import mail_text
+
+        return mail_text(o)
     if o.result.verdict is not Verdict.FAIL:
         return None
     if fmt == "itf":

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from lazycheck.cli.exitcode import ExitCode, for_outcome
+from lazycheck.cli.progress import EngineProgress
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
 from lazycheck.kernel.config import Preempt
 from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import read_models
-from lazycheck.outcome import Limits
+from lazycheck.outcome import DEFAULT_MAX_STATES, DEFAULT_TIMEOUT_S, Limits, Outcome, Progress
 from lazycheck.run import shrink
 from lazycheck.run.verify import EngineDisagreement, run
 from lazycheck.targets import load_target, target_names
@@ -38,9 +40,9 @@ def fail_input(err: ModelError) -> None:
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
 @click.option("--bound", type=int, default=None, help="Override the depth bound.")
-@click.option("--max-states", type=int, default=2_000_000, show_default=True,
+@click.option("--max-states", type=int, default=DEFAULT_MAX_STATES, show_default=True,
               help="Give up with UNKNOWN beyond this many states.")
-@click.option("--timeout", type=float, default=600.0, show_default=True,
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT_S, show_default=True,
               help="Give up with UNKNOWN after this many seconds.")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
@@ -50,40 +52,29 @@ def fail_input(err: ModelError) -> None:
                    "property fails, and show that trace.")
 @click.option("--full-state", is_flag=True,
               help="Show every state change, not only the cone of influence.")
-@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg"]), default="text",
-              show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg", "mail"]),
+              default="text", show_default=True,
               help="text: the report; itf: the counterexample as ITF JSON (Apalache/Quint, "
-                   "for `lazycheck replay`); svg: a message sequence chart.")
+                   "for `lazycheck replay`); svg: a message sequence chart; mail: the report "
+                   "at 72 columns for a commit message or an LKML reply.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the --format output to this file (the text report still goes to "
                    "stdout).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr (engine, depth, states, states/s, elapsed): a live "
+                   "line on a terminal, a plain line every 10 s otherwise.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
            no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
-           fmt: str, output: Path | None) -> None:
+           fmt: str, output: Path | None, progress: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
+    prog = EngineProgress(f"verify {target}", sys.stderr, live=sys.stderr.isatty(),
+                          enabled=progress)
     try:
-        t = load_target(target, root)
-        cfg = t.config
-        if cpus is not None:
-            cfg = dataclasses.replace(cfg, cpus=cpus)
-        if tasks is not None:
-            progs = t.config.tasks
-            cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                       for i in range(max(tasks, 0))))
-        if preempt is not None:
-            cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-        outcome = run(t, root, cfg, bound, engine, max_states, timeout)
-        minimized_from = ""
-        if minimize:
-            shrunk = shrink.minimize(outcome, lambda c, p: run(
-                t, root, c, bound, "explicit", max_states, timeout, program=p))
-            if shrunk.changed:
-                minimized_from = shrunk.original.describe()
-                if shrunk.dropped:
-                    minimized_from += "; without the section " + "; ".join(shrunk.dropped)
-                outcome = shrunk.outcome
+        with prog:
+            outcome, minimized_from = _check(root, target, engine, cpus, tasks, preempt,
+                                             bound, max_states, timeout, minimize, prog)
     except ModelError as err:
         fail_input(err)
         return
@@ -111,6 +102,35 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     sys.exit(for_outcome(outcome))
 
 
+def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
+           preempt: str | None, bound: int | None, max_states: int, timeout: float,
+           minimize: bool, progress: Callable[[Progress], None]) -> tuple[Outcome, str]:
+    """Run ``verify``'s check (and ``--minimize``): the outcome and what it was shrunk from."""
+    t = load_target(target, root)
+    cfg = t.config
+    if cpus is not None:
+        cfg = dataclasses.replace(cfg, cpus=cpus)
+    if tasks is not None:
+        progs = t.config.tasks
+        cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
+                                                   for i in range(max(tasks, 0))))
+    if preempt is not None:
+        cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
+    outcome = run(t, root, cfg, bound, engine, max_states, timeout, progress=progress)
+    if not minimize:
+        return outcome, ""
+    shrunk = shrink.minimize(outcome, lambda c, p: run(
+        t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress))
+    if not shrunk.changed:
+        return outcome, ""
+    minimized_from = shrunk.original.describe()
+    if shrunk.dropped:
+        minimized_from += "; without the section " + "; ".join(shrunk.dropped)
+    # reproduce: the original flags and --minimize, not the shrunk configuration's
+    return dataclasses.replace(shrunk.outcome,
+                               args=(*outcome.args, "--minimize")), minimized_from
+
+
 @click.command(name="list")
 @click.pass_obj
 def list_targets(root: Path) -> None:
@@ -122,13 +142,19 @@ def list_targets(root: Path) -> None:
             rows.append((t.name, t.arch, t.generation, str(t.expect), t.source))
     except ModelError as err:
         fail_input(err)
-    w = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in
-         enumerate(("target", "arch", "api", "expected"))]
-    click.echo(f"{'target':<{w[0]}}  {'arch':<{w[1]}}  {'api':<{w[2]}}  "
-               f"{'expected':<{w[3]}}  source")
-    for r in rows:
-        click.echo(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  "
-                   f"{r[4]}")
+    click.echo(_list_text(rows), nl=False)
+
+
+def _list_text(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """The catalogue within 100 columns: one row per target, its source on the line below."""
+    table = [(name, f"{arch}/{api}", exp, src) for name, arch, api, exp, src in rows]
+    w = [max([len(h)] + [len(r[i]) for r in table]) for i, h in
+         enumerate(("target", "arch/api"))]
+    out = [f"{'target':<{w[0]}} {'arch/api':<{w[1]}} expected (source below)"]
+    for name, aa, exp, src in table:
+        out.append(f"{name:<{w[0]}} {aa:<{w[1]}} {exp}")
+        out.append(f"    {src if len(src) <= 96 else src[:93] + '...'}")
+    return "\n".join(out) + "\n"
 
 
 @click.command()

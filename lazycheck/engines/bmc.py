@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass
 
 from lazycheck.errors import ReplayError
-from lazycheck.outcome import Limits, Result, Stats, Verdict
+from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
 from lazycheck.smt import (
     DEFAULT_SORT,
@@ -173,6 +173,8 @@ class BmcEngine:
         unrolling = _Unrolling(Encoder(system, self.sort))
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
+            if limits.progress is not None:
+                limits.progress(Progress(self.name, k, 0, clock.elapsed()))
             if k > 0:
                 unrolling.extend()
                 reach = unrolling.path_exists(clock.remaining())
@@ -223,6 +225,8 @@ class BmcEngine:
         step.add(enc.domain(window[0]))
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
+            if limits.progress is not None:
+                limits.progress(Progress("k-induction", k, 0, clock.elapsed()))
             # base case at k
             if k > 0:
                 base.extend()
@@ -273,7 +277,7 @@ class BmcProver:
         if result.verdict is not Verdict.PASS or result.stats.exhausted:
             return result
         left = max(1.0, limits.timeout_s - result.stats.elapsed_s)
-        proof = bmc.prove(system, Limits(limits.bound, limits.max_states, left))
+        proof = bmc.prove(system, dataclasses.replace(limits, timeout_s=left))
         if proof.verdict is Verdict.PASS and proof.stats.proved:
             stats = dataclasses.replace(result.stats, proved=True,
                                         elapsed_s=result.stats.elapsed_s + proof.stats.elapsed_s)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lazycheck.errors import LazycheckError
-from lazycheck.outcome import Outcome, TargetError
+from lazycheck.outcome import Outcome, Progress, TargetError
 from lazycheck.run.verify import run
 from lazycheck.targets import load_target
 
@@ -24,10 +24,11 @@ R = TypeVar("R")
 Summarize = Callable[[str, Path, Outcome | TargetError], R]
 
 
-def check_one(name: str, root: Path, summarize: Summarize[R]) -> R:
+def check_one(name: str, root: Path, summarize: Summarize[R],
+              progress: Callable[[Progress], None] | None = None) -> R:
     """Load and check target ``name`` with the default engine, then summarise it."""
     try:
-        got: Outcome | TargetError = run(load_target(name, root), root)
+        got: Outcome | TargetError = run(load_target(name, root), root, progress=progress)
     except LazycheckError as err:
         got = TargetError(name, err)
     return summarize(name, root, got)
@@ -35,14 +36,17 @@ def check_one(name: str, root: Path, summarize: Summarize[R]) -> R:
 
 def run_many(names: list[str], root: Path, summarize: Summarize[R], jobs: int = 1,
              on_done: Callable[[R], None] | None = None,
-             on_start: Callable[[str], None] | None = None) -> list[R]:
-    """Rows in the order of ``names``; ``summarize`` must be a module-level function."""
+             on_start: Callable[[str], None] | None = None,
+             on_progress: Callable[[Progress], None] | None = None) -> list[R]:
+    """Rows in the order of ``names``; ``summarize`` must be a module-level function.
+
+    ``on_progress`` gets the engine's progress of the running target (one job only)."""
     if jobs <= 1 or len(names) <= 1:
         rows = []
         for n in names:
             if on_start is not None:
                 on_start(n)
-            r = check_one(n, root, summarize)
+            r = check_one(n, root, summarize, on_progress)
             if on_done is not None:
                 on_done(r)
             rows.append(r)

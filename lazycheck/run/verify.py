@@ -6,6 +6,7 @@ Nothing here prints; the CLI and the views in :mod:`lazycheck.views` do.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from lazycheck import ir
@@ -15,7 +16,16 @@ from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
-from lazycheck.outcome import Coverage, Limits, Outcome, Result, Verdict
+from lazycheck.outcome import (
+    DEFAULT_MAX_STATES,
+    DEFAULT_TIMEOUT_S,
+    Coverage,
+    Limits,
+    Outcome,
+    Progress,
+    Result,
+    Verdict,
+)
 from lazycheck.properties import MODEL_BOUNDS
 from lazycheck.semantics import Semantics
 from lazycheck.system import ActionKind, System
@@ -60,9 +70,13 @@ def build(target: Target, root: Path, config: KernelConfig,
         raise ModelError(err.diagnostics, {**loaded.sources, **err.sources}) from None
 
 
-def reproduce_args(target: Target, config: KernelConfig, bound: int,
-                   engine: str) -> tuple[str, ...]:
-    """The ``lazycheck verify`` options that shaped this outcome, beyond the target's own."""
+def reproduce_args(target: Target, config: KernelConfig, bound: int, engine: str,
+                   limits: Limits | None = None, result: Result | None = None
+                   ) -> tuple[str, ...]:
+    """The ``lazycheck verify`` options that shaped this outcome, beyond the target's own.
+
+    A state or time limit shaped it when it differs from the default and the
+    run hit it (UNKNOWN) or went past the default (it needed the raise)."""
     args: list[str] = []
     if engine != DEFAULT_ENGINE:
         args += ["--engine", engine]
@@ -71,23 +85,34 @@ def reproduce_args(target: Target, config: KernelConfig, bound: int,
                  "--preempt", config.preempt.value]
     if bound != target.bound:
         args += ["--bound", str(bound)]
+    if limits is not None and result is not None:
+        unknown = result.verdict is Verdict.UNKNOWN
+        s = result.stats
+        if limits.max_states != DEFAULT_MAX_STATES and (
+                unknown or s.states > DEFAULT_MAX_STATES):
+            args += ["--max-states", str(limits.max_states)]
+        if limits.timeout_s != DEFAULT_TIMEOUT_S and (
+                unknown or s.elapsed_s > DEFAULT_TIMEOUT_S):
+            args += ["--timeout", f"{limits.timeout_s:g}"]
     return tuple(args)
 
 
 def run(target: Target, root: Path, config: KernelConfig | None = None,
         bound: int | None = None, engine: str = DEFAULT_ENGINE,
-        max_states: int = 2_000_000, timeout_s: float = 600.0,
-        program: ir.Program | None = None) -> Outcome:
+        max_states: int = DEFAULT_MAX_STATES, timeout_s: float = DEFAULT_TIMEOUT_S,
+        program: ir.Program | None = None,
+        progress: Callable[[Progress], None] | None = None) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
     space in well under a second, while BMC's cost grows about twofold per
-    depth (bench/run.py shows both)."""
+    depth (bench/run.py shows both).  ``progress`` is handed to the engines
+    (:attr:`Limits.progress`); nothing here prints."""
     cfg = config or target.config
     b = bound or target.bound
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
-    limits = Limits(b, max_states, timeout_s)
+    limits = Limits(b, max_states, timeout_s, progress)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         first, second = BOTH_PAIR
@@ -100,7 +125,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     result = _settle(system, result)
     cov = coverage_of(target, system, result)
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
-                   reproduce_args(target, cfg, b, engine))
+                   reproduce_args(target, cfg, b, engine, limits, result))
 
 
 def _agree(a: Result, b: Result) -> None:

@@ -14,7 +14,7 @@ from lazycheck.errors import ModelError
 from lazycheck.outcome import Outcome, TargetError, Verdict
 from lazycheck.system import ActionKind
 from lazycheck.targets import expect_line, target_path
-from lazycheck.views.report import verify_report
+from lazycheck.views.report import verdict_line, verify_report
 from lazycheck.views.trace import build_trace
 
 
@@ -39,6 +39,12 @@ class CiRow:
     toml: str = ""  # the target's TOML, relative to root
     expect_line: int = 0  # the line of its expected verdict in the TOML
     steps: tuple[tuple[str, int, str], ...] = ()  # the trace: (file, line, what happened)
+    executed: tuple[tuple[str, int], ...] = ()  # every statement the trace ran, in order
+
+    @property
+    def found(self) -> str:
+        """What was found: ``FAIL no-bug``, ``PASS``, ``UNKNOWN`` (for "expected X, got Y")."""
+        return self.verdict + (f" {self.property_id}" if self.property_id else "")
 
     @property
     def status(self) -> str:
@@ -71,14 +77,17 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
     report = verify_report(o, timings=False)
     vfile, vline, vcol = "", 0, 0
     steps: tuple[tuple[str, int, str], ...] = ()
-    if o.result.verdict is Verdict.FAIL:
+    executed: tuple[tuple[str, int], ...] = ()
+    if o.result.violation_code:  # a FAIL, or an UNKNOWN at the value that left its range
         v = o.system.violation(o.result.violation_code)
         if v.span is not None:
             vfile, vline, vcol = _rel(v.span.file, root), v.span.line, v.span.col
-        steps = _steps(o, root)
+    if o.result.verdict is Verdict.FAIL:
+        steps, executed = _steps(o, root)
+    detail = " ".join(verdict_line(o).split())  # one complete line (KTAP, JUnit)
     return CiRow(name, str(o.target.expect), o.status, o.property_id or "", o.as_expected,
-                 s.states, s.depth, s.exhausted, s.elapsed_s, report.splitlines()[0],
-                 report, vfile, vline, vcol, toml_rel, exp_line, steps)
+                 s.states, s.depth, s.exhausted, s.elapsed_s, detail,
+                 report, vfile, vline, vcol, toml_rel, exp_line, steps, executed)
 
 
 def _error_row(name: str, root: Path, got: TargetError, toml_rel: str, exp_line: int) -> CiRow:
@@ -94,12 +103,15 @@ def _error_row(name: str, root: Path, got: TargetError, toml_rel: str, exp_line:
                  toml=toml_rel, expect_line=exp_line)
 
 
-def _steps(o: Outcome, root: Path) -> tuple[tuple[str, int, str], ...]:
-    """Each trace step at its last statement: what a SARIF code flow shows."""
+def _steps(o: Outcome, root: Path) -> tuple[tuple[tuple[str, int, str], ...],
+                                             tuple[tuple[str, int], ...]]:
+    """Each trace step at its last statement (a SARIF code flow), and every statement run."""
     trace = build_trace(o.system, o.result.trace)
     out = []
+    ran: list[tuple[str, int]] = []
     for st in trace.steps:
         stmts = [x for x in st.statements if x.text not in ("", "{")]
+        ran.extend((_rel(x.span.file, root), x.span.line) for x in stmts)
         what = f"step {st.number}, {st.cpu}, {st.actor}: "
         if st.action.kind is ActionKind.SWITCH or not stmts:
             what += st.action.summary or "(internal step)"
@@ -109,4 +121,4 @@ def _steps(o: Outcome, root: Path) -> tuple[tuple[str, int, str], ...]:
             out.append((_rel(stmts[-1].span.file, root), stmts[-1].span.line, what))
         else:
             out.append(("", 0, what))
-    return tuple(out)
+    return tuple(out), tuple(ran)

@@ -76,7 +76,8 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
             lines.append(f"         unreached {span}: {_clip(text, 60)}")
         for m in cv.missing:
             lines.append(f"         never happened: {m} (the target requires it)")
-    exp = "as expected" if o.as_expected else f"UNEXPECTED: target expects {t.expect}"
+    exp = "as expected" if o.as_expected else \
+        f"UNEXPECTED: expected {t.expect}, got {o.found}"
     lines.append(f"expect   {t.expect} ({exp})")
     return lines
 
@@ -250,10 +251,10 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
 
 def reproduce(o: Outcome, minimized: bool = False) -> str:
     """The command line that gives this outcome again."""
-    cmd = f"lazycheck verify {o.target.name}"
-    if minimized:
-        return f"reproduce: {cmd} --minimize"
-    return f"reproduce: {' '.join((cmd, *o.args))}"
+    args = o.args
+    if minimized and "--minimize" not in args:
+        args = (*args, "--minimize")
+    return f"reproduce: {' '.join((f'lazycheck verify {o.target.name}', *args))}"
 
 
 def _fit(line: str, indent: int) -> list[str]:
