@@ -6,6 +6,7 @@ stored there too, never in a comment.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lazycheck import confine as cf
-from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck.diagnostics import Diagnostic, Span, excerpt
 from lazycheck.errors import ModelError
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.properties import BY_ID, DEFAULT_PROPERTIES
@@ -138,8 +139,8 @@ def load_target(name: str, root: Path) -> Target:
     for key in ("arch", "api", "scenario"):
         rel = str(get(data, key, str))
         mods.append(_model_path(rel, models_dir, _key_span(Path(shown), text, key),
-                                lambda m, k=key: bad(k, f"{k} {m}",
-                                                     help="paths are relative to models/")))
+                                functools.partial(bad, key, help="paths are relative to "
+                                                                 "models/"), key))
     kernel = data.get("kernel", {})
     check = data.get("check", {})
     expect = data.get("expect", {})
@@ -209,19 +210,19 @@ def load_target(name: str, root: Path) -> Target:
 def confined_target_path(name: str, root: Path) -> Path:
     """:func:`target_path`, refusing a name that is not a plain file name in specs/targets."""
     if "/" in name or "\\" in name or name.startswith("."):
-        raise ModelError([Diagnostic("LZC013", f"target name '{cf.excerpt(name, 0, 80)}' is "
+        raise ModelError([Diagnostic("LZC013", f"target name '{excerpt(name, 0, 80)}' is "
                                      "not a plain name", None,
                                      help="name a target in specs/targets/ without a path")])
     return cf.confine(f"{name}.toml", root / "specs" / "targets", what="target name")
 
 
 def _model_path(rel: str, models_dir: Path, span: Span,
-                bad: Callable[[str], ModelError]) -> Path:
+                bad: Callable[[str], ModelError], key: str) -> Path:
     """A target's model path: confined to models/, an existing regular file."""
     p = cf.confine(rel, models_dir, span, what="model path")
     if not p.exists():
-        raise bad(f"model 'models/{rel}' does not exist")
-    cf.check_regular(p, f"models/{cf.excerpt(rel, 0, 80)}", cf.MAX_MODEL_BYTES, span)
+        raise bad(f"{key} model 'models/{rel}' does not exist")
+    cf.check_regular(p, f"models/{excerpt(rel, 0, 80)}", cf.MAX_MODEL_BYTES, span)
     return p
 
 

@@ -33,7 +33,7 @@ class TimeUp(Exception):
         super().__init__(f"time limit of {seconds:g} s reached")
 
 
-class _Checked(click.ParamType):
+class _Checked(click.ParamType[Any]):
     """A number in a closed range: anything else is LZC406 (exit 2)."""
 
     def __init__(self, kind: type, lo: float, hi: float, unit: str) -> None:
@@ -51,14 +51,14 @@ class _Checked(click.ParamType):
                 v = self.kind(text) if len(text) <= 32 else None
             except ValueError:
                 v = None
-        if v is None or (isinstance(v, float) and not math.isfinite(v)) \
+        if not isinstance(v, (int, float)) or not math.isfinite(v) \
                 or not self.lo <= v <= self.hi:
             self.fail(f"error[LZC406]: {str(value)[:40]!r} is not a {self.unit} in "
                       f"{self.lo:g}..{self.hi:g}", param, ctx)
         return v
 
 
-BOUND = _Checked(int, 1, 10_000, "depth bound")  # the target's own limit is checked later
+BOUND = _Checked(int, 1, 1_000_000_000, "depth bound")  # the target's own limit is checked later
 SECONDS = _Checked(float, 0.001, MAX_SECONDS, "number of seconds")
 STATES = _Checked(int, 1, MAX_STATES, "number of states")
 SMALL = _Checked(int, 1, 64, "count")

@@ -55,7 +55,7 @@ class Guarded(click.Group):
                 "LZC005", "input nested too deeply", None,
                 help="see the input limits in README.md")]), err=True)
             sys.exit(ExitCode.BAD_INPUT)
-        except Exception as exc:  # noqa: BLE001 - the one place that must catch all
+        except Exception as exc:
             internal_error(exc)
 
 

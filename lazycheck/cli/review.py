@@ -83,10 +83,9 @@ def replay(root: Path, trace_file: Path) -> None:
     through the concrete semantics.  Exit 1 if it still ends in a violation,
     0 if it no longer reproduces (the fix works), 2 on bad input.
     """
-    from lazycheck.run import replay as rp
-
     from lazycheck import confine
     from lazycheck.diagnostics import Diagnostic
+    from lazycheck.run import replay as rp
 
     try:
         text = confine.read_text(trace_file, str(trace_file)[:200], confine.MAX_TRACE_BYTES)
