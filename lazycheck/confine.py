@@ -32,14 +32,15 @@ def _fail(code: str, msg: str, span: Span | None, help: str | None) -> ModelErro
 
 
 def confine(path_string: str, root: Path, span: Span | None = None,
-            base: Path | None = None, what: str = "path") -> Path:
+            base: Path | None = None, what: str = "path",
+            inside: str = "the repository") -> Path:
     """``path_string`` resolved against ``base`` (default ``root``), checked to stay in ``root``.
 
     Raises :class:`ModelError` (LZC013) for an absolute, over-long or escaping
     path; the file itself is not opened.
     """
     shown = excerpt(path_string, 0, 80)
-    hint = f"{what}s are relative and stay inside {root.name or root}/"
+    hint = f"{what}s are relative and stay inside {inside}"
     if not path_string or len(path_string) > MAX_PATH_CHARS or "\0" in path_string:
         raise _fail("LZC013", f"{what} '{shown}' is empty, contains NUL or is longer "
                     f"than {MAX_PATH_CHARS} characters", span, hint)
@@ -51,7 +52,7 @@ def confine(path_string: str, root: Path, span: Span | None = None,
     except (OSError, RuntimeError, ValueError):
         raise _fail("LZC013", f"{what} '{shown}' cannot be resolved", span, hint) from None
     if not resolved.is_relative_to(top):
-        raise _fail("LZC013", f"{what} '{shown}' leaves {root.name or root}/", span, hint)
+        raise _fail("LZC013", f"{what} '{shown}' leaves {inside}", span, hint)
     return resolved
 
 

@@ -213,13 +213,14 @@ def confined_target_path(name: str, root: Path) -> Path:
         raise ModelError([Diagnostic("LZC013", f"target name '{excerpt(name, 0, 80)}' is "
                                      "not a plain name", None,
                                      help="name a target in specs/targets/ without a path")])
-    return cf.confine(f"{name}.toml", root / "specs" / "targets", what="target name")
+    return cf.confine(f"{name}.toml", root / "specs" / "targets", what="target name",
+                      inside="specs/targets/")
 
 
 def _model_path(rel: str, models_dir: Path, span: Span,
                 bad: Callable[[str], ModelError], key: str) -> Path:
     """A target's model path: confined to models/, an existing regular file."""
-    p = cf.confine(rel, models_dir, span, what="model path")
+    p = cf.confine(rel, models_dir, span, what="model path", inside="models/")
     if not p.exists():
         raise bad(f"{key} model 'models/{rel}' does not exist")
     cf.check_regular(p, f"models/{excerpt(rel, 0, 80)}", cf.MAX_MODEL_BYTES, span)

@@ -53,8 +53,10 @@ class _Checked(click.ParamType[Any]):
                 v = None
         if not isinstance(v, (int, float)) or not math.isfinite(v) \
                 or not self.lo <= v <= self.hi:
-            self.fail(f"error[LZC406]: {str(value)[:40]!r} is not a {self.unit} in "
-                      f"{self.lo:g}..{self.hi:g}", param, ctx)
+            span = (f"{int(self.lo)}..{int(self.hi)}" if self.kind is int
+                    else f"{self.lo:g}..{self.hi:g}")
+            self.fail(f"error[LZC406]: {str(value)[:40]!r} is not a {self.unit} in {span}",
+                      param, ctx)
         return v
 
 
