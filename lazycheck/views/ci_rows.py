@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lazycheck import confine
 from lazycheck.diagnostics import excerpt, render_all
-from lazycheck.errors import LazycheckError, ModelError
+from lazycheck.errors import LazycheckError, ModelError, ReplayError
 from lazycheck.outcome import Outcome, TargetError, Verdict
 from lazycheck.system import ActionKind
 from lazycheck.targets import confined_target_path, expect_line
@@ -151,8 +151,11 @@ def _error_row(name: str, root: Path, got: TargetError, toml_rel: str, exp_line:
         return CiRow(name, "?", "ERROR", "", False, 0, 0, False, 0.0,
                      text.splitlines()[0], text, efile, eline, ecol, toml_rel, exp_line)
     text = _error_text(err)
+    internal = isinstance(err, ReplayError) or type(err).__name__ == "EngineDisagreement"
+    if internal:
+        text = f"lazycheck: internal error, please report: {text}"
     return CiRow(name, "?", "ERROR", "", False, 0, 0, False, 0.0, text, text,
-                 toml=toml_rel, expect_line=exp_line)
+                 toml=toml_rel, expect_line=exp_line, internal=internal)
 
 
 def _error_text(err: LazycheckError) -> str:
