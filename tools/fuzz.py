@@ -1,4 +1,4 @@
-"""Grammar-aware fuzzing of lazycheck: models through lint and verify, targets through ci, traces through replay.
+"""Grammar-aware fuzzing: models through lint and verify, targets through ci, traces through replay.
 
 ``make fuzz`` (``python tools/fuzz.py --inputs 10000``) mutates the real
 corpus -- models/**/*.lazy at the token level (delete, duplicate, swap,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import random
 import re
 import shutil
 import sys
@@ -46,6 +47,7 @@ from lazycheck.views.ci_rows import gate_problem  # noqa: E402
 _CALL = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*\(.*\)\s*;\s*(/\*.*\*/|//.*)?$")
 _STMT = re.compile(r"^\s+[^\s{}#/*].*;\s*(/\*.*\*/|//.*)?$")
 _IF = re.compile(r"^(\s*(?:\}\s*else\s+)?if\s*)\((.*)\)(\s*\{?\s*)$")
+_TABLE = re.compile(r"^\s*\w+\s*=\s*\w+\s*;")  # a lazy_mmu_api entry: order is irrelevant
 _FUNC = re.compile(r"^(?:[\w<>.*]+\s+)+\**(\w+)\s*\(")
 
 
@@ -116,13 +118,14 @@ def mutants_of(rel: str, text: str) -> list[Mutant]:
         mi = _IF.match(line)
         if mi:
             make(i, "invert-condition",
-                 lines[:i] + [f"{mi.group(1)}(!({mi.group(2)})){mi.group(3)}"] + lines[i + 1:],
+                 [*lines[:i], f"{mi.group(1)}(!({mi.group(2)})){mi.group(3)}", *lines[i + 1:]],
                  line)
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         if (_STMT.match(line) and _STMT.match(nxt) and funcs[i + 1] == funcs[i]
                 and _indent(line) == _indent(nxt) and line.strip() != nxt.strip()
-                and not _declares(line) and not _declares(nxt)):
-            make(i, "swap-statements", lines[:i] + [nxt, line] + lines[i + 2:],
+                and not _declares(line) and not _declares(nxt)
+                and not (_TABLE.match(line) and _TABLE.match(nxt))):
+            make(i, "swap-statements", [*lines[:i], nxt, line, *lines[i + 2:]],
                  f"{line.strip()} <-> {nxt.strip()}")
         if m and m.group(2) == "preempt_disable":
             j = _matching_enable(lines, funcs, i)
@@ -227,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", nargs="*", default=["arch/*.lazy", "api/*.lazy"])
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--sample", type=int, default=0,
+                    help="judge a uniform random sample of this many mutants (--seed)")
+    ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--goal", type=float, default=95.0)
     ap.add_argument("--json", type=Path, default=None)
@@ -244,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         todo = [m for p in files for m in mutants_of(p.relative_to(scratch).as_posix(),
                                                       p.read_text(encoding="utf-8"))]
         todo = todo[:args.limit] if args.limit else todo
+        if args.sample and args.sample < len(todo):
+            keep = set(random.Random(args.seed).sample(range(len(todo)), args.sample))
+            todo = [m for k, m in enumerate(todo) if k in keep]
         print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
         results = []
         for k, m in enumerate(todo, 1):
