@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=0,
                     help="judge a uniform random sample of this many mutants (--seed)")
     ap.add_argument("--seed", type=int, default=9)
+    ap.add_argument("--rerun", type=Path, default=None,
+                    help="judge again only the survivors recorded in this --json file")
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--goal", type=float, default=95.0)
     ap.add_argument("--json", type=Path, default=None)
@@ -250,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         todo = [m for p in files for m in mutants_of(p.relative_to(scratch).as_posix(),
                                                       p.read_text(encoding="utf-8"))]
         todo = todo[:args.limit] if args.limit else todo
-        if args.sample and args.sample < len(todo):
+        if args.rerun is not None:
+            old = json.loads(args.rerun.read_text(encoding="utf-8"))
+            again = {r["mutant"] for r in old if r["status"] == "survived"}
+            todo = [m for m in todo if f"{m.file}:{m.line} {m.kind}: {m.what}" in again]
+        elif args.sample and args.sample < len(todo):
             keep = set(random.Random(args.seed).sample(range(len(todo)), args.sample))
             todo = [m for k, m in enumerate(todo) if k in keep]
         print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
