@@ -114,7 +114,7 @@ def load_target(name: str, root: Path) -> Target:
     text = cf.read_text(path, shown, cf.MAX_TOML_BYTES)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, 5,000-digit ints, deep nesting
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         span = Span(shown, int(m.group(1)), int(m.group(2))) if m else Span(shown, 1, 1)
         raise ModelError([Diagnostic("LZC402", f"not valid TOML: {exc}", span)],

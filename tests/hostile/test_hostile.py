@@ -158,6 +158,10 @@ def _toml_cases(repo: Path) -> dict[str, tuple[list[str], str]]:
     (repo / "specs" / "targets" / "x-latin1.toml").write_bytes(b'description = "caf\xe9"\n')
     (repo / "specs" / "targets" / "x-huge.toml").write_text("#" * (70 << 10) + "\n")
     os.mkfifo(repo / "specs" / "targets" / "x-fifo.toml")
+    (repo / "specs" / "targets" / "x-digits.toml").write_text(f"cpus = {'9' * 5000}\n")
+    (repo / "specs" / "targets" / "x-deep.toml").write_text("a = " + "[" * 30_000 + "]" * 30_000)
+    cases["toml-digits"] = (["verify", "x-digits"], "LZC402")
+    cases["toml-deep"] = (["verify", "x-deep"], "LZC402")
     cases["toml-latin1"] = (["verify", "x-latin1"], "LZC010")
     cases["toml-huge"] = (["verify", "x-huge"], "LZC014")
     cases["toml-fifo"] = (["verify", "x-fifo"], "LZC401")
@@ -225,7 +229,7 @@ NAMES = [
     "lint-long-line", "lint-dev-zero",
     *(f"toml-{k}" for k in ("kernel-not-table", "props-nested", "props-empty", "tasks-ints",
                             "bound-string", "cpus-float", "cpus-huge", "requires-nested",
-                            "bounded-empty", "latin1", "huge", "fifo")),
+                            "bounded-empty", "digits", "deep", "latin1", "huge", "fifo")),
     "name-dotdot", "bound-zero", "bound-negative", "timeout-nan", "timeout-inf", "states-zero",
     "output-dir", "ci-junit-fifo", "ci-rev-option",
     "itf-dropped-step", "itf-edited-state", "itf-no-properties", "itf-target-escape",
