@@ -96,7 +96,7 @@ def test_ci_survives_an_internal_error_and_writes_reports(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _repo(tmp_path, FAST, "xen-nesting-counter")
 
-    def boom(name: str, root: Path, summarize: object) -> object:
+    def boom(name: str, root: Path, summarize: object, *rest: object) -> object:
         if name == FAST:
             raise RuntimeError("boom")
         return real(name, root, summarize)  # type: ignore[arg-type]
