@@ -119,8 +119,8 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
     if o.result.verdict is Verdict.FAIL:
         steps, executed = _steps(o, root)
     detail = why or " ".join(verdict_line(o).split())  # one complete line (KTAP, JUnit)
-    return CiRow(name, str(o.target.expect), o.status, o.property_id or "", o.as_expected and not why,
-                 s.states, s.depth, s.exhausted, s.elapsed_s, detail,
+    return CiRow(name, str(o.target.expect), o.status, o.property_id or "",
+                 o.as_expected and not why, s.states, s.depth, s.exhausted, s.elapsed_s, detail,
                  report, vfile, vline, vcol, toml_rel, exp_line, steps, executed, why=why)
 
 
