@@ -6,12 +6,15 @@ stored there too, never in a comment.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck import confine as cf
+from lazycheck.diagnostics import Diagnostic, Span, excerpt
 from lazycheck.errors import ModelError
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.properties import BY_ID, DEFAULT_PROPERTIES
@@ -23,6 +26,7 @@ MAX_BOUND = 400  # deeper than any target needs; a larger bound is a mistake
 class Expectation:
     verdict: str  # "pass" | "fail"
     property: str | None = None
+    at: str = ""  # "file.lazy:LINE" where the property must fire ("" = anywhere)
 
     def __str__(self) -> str:
         return self.verdict if self.property is None else f"{self.verdict}:{self.property}"
@@ -42,6 +46,7 @@ class Target:
     expect: Expectation
     requires: tuple[str, ...] = ()  # events the target claims to exercise (REQUIREMENTS)
     may_skip: tuple[str, ...] = ()  # "file.lazy:line" scenario statements allowed unreached
+    bounded: str = ""  # why a bounded (not exhausted, not proved) PASS is enough; "" = never
 
 
 # what a target may claim to exercise -> the witness label the engine records
@@ -97,7 +102,7 @@ def _key_span(path: Path, text: str, key: str) -> Span:
 
 def load_target(name: str, root: Path) -> Target:
     """Read and check target ``name``; bad input raises :class:`ModelError`."""
-    path = target_path(name, root)
+    path = confined_target_path(name, root)
     if not path.is_file():
         known = target_names(root)
         close = [k for k in known if name.split("-")[0] in k][:5]
@@ -106,10 +111,10 @@ def load_target(name: str, root: Path) -> Target:
             help=("did you mean: " + ", ".join(close) + "? " if close else "")
             + "`lazycheck list` shows every target")])
     shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    text = path.read_text(encoding="utf-8")
+    text = cf.read_text(path, shown, cf.MAX_TOML_BYTES)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, 5,000-digit ints, deep nesting
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         span = Span(shown, int(m.group(1)), int(m.group(2))) if m else Span(shown, 1, 1)
         raise ModelError([Diagnostic("LZC402", f"not valid TOML: {exc}", span)],
@@ -133,11 +138,9 @@ def load_target(name: str, root: Path) -> Target:
     mods: list[Path] = []
     for key in ("arch", "api", "scenario"):
         rel = str(get(data, key, str))
-        p = models_dir / rel
-        if not p.is_file():
-            raise bad(key, f"{key} model 'models/{rel}' does not exist",
-                      help="paths are relative to models/")
-        mods.append(p)
+        mods.append(_model_path(rel, models_dir, _key_span(Path(shown), text, key),
+                                functools.partial(bad, key, help="paths are relative to "
+                                                                 "models/"), key))
     kernel = data.get("kernel", {})
     check = data.get("check", {})
     expect = data.get("expect", {})
@@ -158,6 +161,10 @@ def load_target(name: str, root: Path) -> Target:
     assert isinstance(handlers, list)
     props = get(check, "properties", list, list(DEFAULT_PROPERTIES))
     assert isinstance(props, list)
+    if not props or not all(isinstance(p, str) for p in props):
+        raise bad("properties", "'properties' must list at least one property id",
+                  help="a target that checks nothing cannot pass; drop the key to check "
+                       "the default properties")
     for p in props:
         if p not in BY_ID:
             raise bad("properties", f"unknown property '{p}'",
@@ -172,7 +179,10 @@ def load_target(name: str, root: Path) -> Target:
     requires = get(check, "requires", list, [])
     may_skip = get(check, "may_skip", list, [])
     assert isinstance(requires, list) and isinstance(may_skip, list)
+    extra = _gate_keys(check, expect, verdict, bad)
     for r in requires:
+        if not isinstance(r, str):
+            raise bad("requires", "'requires' must list requirement names")
         if r not in REQUIREMENTS:
             raise bad("requires", f"unknown requirement '{r}'",
                       help="known: " + ", ".join(sorted(REQUIREMENTS)))
@@ -191,9 +201,45 @@ def load_target(name: str, root: Path) -> Target:
                   generation=str(get(data, "generation", str)),
                   source=str(get(data, "source", str)), models=tuple(mods), config=config,
                   bound=bound,
-                  expect=Expectation(verdict, str(prop) if verdict == "fail" else None),
+                  expect=Expectation(verdict, str(prop) if verdict == "fail" else None,
+                                     extra[1]),
                   requires=tuple(str(r) for r in requires),
-                  may_skip=tuple(str(m) for m in may_skip))
+                  may_skip=tuple(str(m) for m in may_skip), bounded=extra[0])
+
+
+def confined_target_path(name: str, root: Path) -> Path:
+    """:func:`target_path`, refusing a name that is not a plain file name in specs/targets."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ModelError([Diagnostic("LZC013", f"target name '{excerpt(name, 0, 80)}' is "
+                                     "not a plain name", None,
+                                     help="name a target in specs/targets/ without a path")])
+    return cf.confine(f"{name}.toml", root / "specs" / "targets", what="target name",
+                      inside="specs/targets/")
+
+
+def _model_path(rel: str, models_dir: Path, span: Span,
+                bad: Callable[[str], ModelError], key: str) -> Path:
+    """A target's model path: confined to models/, an existing regular file."""
+    p = cf.confine(rel, models_dir, span, what="model path", inside="models/")
+    if not p.exists():
+        raise bad(f"{key} model 'models/{rel}' does not exist")
+    cf.check_regular(p, f"models/{excerpt(rel, 0, 80)}", cf.MAX_MODEL_BYTES, span)
+    return p
+
+
+def _gate_keys(check: dict[str, object], expect: dict[str, object], verdict: str,
+               bad: Callable[..., ModelError]) -> tuple[str, str]:
+    """``[check] bounded = "reason"`` and ``[expect] at = "file.lazy:LINE"``, checked."""
+    bounded = check.get("bounded", "")
+    at = expect.get("at", "")
+    if not isinstance(bounded, str) or (bounded == "" and "bounded" in check):
+        raise bad("bounded", "'bounded' must be a non-empty reason why a bounded PASS is "
+                  "enough")
+    if not isinstance(at, str) or (at and not re.fullmatch(r"[\w.+-]+\.lazy:\d+", at)):
+        raise bad("at", "'at' must be \"file.lazy:LINE\", where the property fires")
+    if at and verdict != "fail":
+        raise bad("at", "'at' belongs to a \"fail\" expectation")
+    return bounded, at
 
 
 def validate_config(config: KernelConfig, bound: int,

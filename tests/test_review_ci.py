@@ -139,7 +139,7 @@ def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, 
     assert lines[1] == "1..3"
     results = []
     for line in lines[2:]:
-        m = re.fullmatch(r"(ok|not ok) (\d+) (\S+)( # (SKIP|TODO).*)?", line)
+        m = re.fullmatch(r"(ok|not ok) (\d+) (\S+)( # (SKIP |TODO |ERROR |expected ).*)?", line)
         if m:
             results.append((m.group(1), int(m.group(2)), m.group(3)))
         else:

@@ -214,9 +214,20 @@ def test_replay_bad_input(tmp_path: Path) -> None:
     assert r.invoke(main, ["--root", str(REPO), "replay", str(bad)]).exit_code == 2
 
 
-def test_replay_unknown_action_no_longer_reproduces() -> None:
+def test_replay_unknown_action_with_unchanged_models_is_a_mismatch() -> None:
+    """A tampered trace cannot claim the bug is gone while the models are the same."""
     doc = itf.to_itf(outcome("xen-nesting-counter"))
     doc["states"][3]["#meta"]["action"] = "T0:99->100#99"
+    rec = replay.parse(itf.dumps(doc))
+    with pytest.raises(replay.TraceMismatch, match="at step 3: no action"):
+        replay.replay(rec, REPO)
+
+
+def test_replay_unknown_action_after_a_model_change_no_longer_reproduces() -> None:
+    doc = itf.to_itf(outcome("xen-nesting-counter"))
+    doc["states"][3]["#meta"]["action"] = "T0:99->100#99"
+    first = next(iter(doc["#meta"]["models"]))
+    doc["#meta"]["models"][first] = "0" * 64  # recorded against other models
     rec = replay.parse(itf.dumps(doc))
     res = replay.replay(rec, REPO)
     assert not res.reproduces and "step 3" in res.reason

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from lazycheck.cli import limits
 from lazycheck.cli.exitcode import ExitCode
 from lazycheck.cli.progress import TargetProgress
+from lazycheck.diagnostics import Diagnostic, render_all
+from lazycheck.outcome import Progress
 from lazycheck.targets import target_names
-from lazycheck.views.ci_rows import CiRow
+from lazycheck.views.ci_rows import CiRow, budget_row, internal_row
 
 
 @click.command()
-@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+@click.option("-j", "--jobs", type=limits.SMALL, default=1, show_default=True,
               help="Run this many targets in parallel (the output does not depend on it).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write JUnit XML: one test case per target.")
@@ -28,41 +34,127 @@ from lazycheck.views.ci_rows import CiRow
 @click.option("--changed-since", "changed_since", metavar="REV", default=None,
               help="Run only the targets that depend (TOML, models, #includes, prelude, "
                    "properties) on a file changed since git revision REV.")
+@click.option("--budget", type=limits.SECONDS, default=None, metavar="SECONDS",
+              help="Overall time budget: each target gets what is left, and targets "
+                   "that do not finish in it are UNKNOWN (exit 3).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: Path | None,
-       sarif: Path | None, changed_since: str | None, progress: bool,
+       sarif: Path | None, changed_since: str | None, budget: float | None, progress: bool,
        targets: tuple[str, ...]) -> None:
     """Check every target (or TARGETS) against its expected verdict.
 
-    Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 on bad
-    input, 3 when some verdict is UNKNOWN.
+    Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 when
+    a target does not load (bad input), 3 when some verdict is UNKNOWN, 5 on
+    an internal error.  A target that does not load is an ERROR row and the
+    run goes on; the reports are written whatever happens.
     """
-    from lazycheck.run.corpus import run_many
-    from lazycheck.views import ci_formats
-    from lazycheck.views.ci_rows import ci_row
-
+    bad_output = limits.check_writable([junit, ktap, markdown, sarif])
+    if bad_output is not None:
+        _bad_input("LZC407", f"cannot write {bad_output}",
+                   "check the report paths; nothing was run")
     names = list(targets) or target_names(root)
     changed: set[str] = set()
     if changed_since is not None:
-        from lazycheck.run import depgraph
-
-        try:
-            names, changed = depgraph.select(root, changed_since, names)
-        except depgraph.GitError as err:
-            click.echo(f"lazycheck: --changed-since {changed_since}: {err}", err=True)
-            sys.exit(ExitCode.BAD_INPUT)
-        click.echo(f"changed since {changed_since}: {len(changed)} file"
-                   f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
-                   f"{'s' if len(names) != 1 else ''} depend on them")
-    err_stream = sys.stderr
-    prog = TargetProgress("ci", names, err_stream, live=err_stream.isatty(),
+        names, changed = _changed(root, changed_since, names)
+    if not names and changed_since is None:
+        _bad_input("LZC408", f"no targets selected (none in {root.name}/specs/targets/)",
+                   "a gate that checks nothing must not pass; check --root")
+    deadline = limits.deadline_in(budget)
+    prog = TargetProgress("ci", names, sys.stderr, live=sys.stderr.isatty(),
                           enabled=progress)
     with prog:
-        rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish_row,
-                        on_start=prog.start_target, on_progress=prog.on_engine)
+        rows = run_budgeted(names, root, jobs, deadline, prog)
+    _print_rows(rows)
+    touched = frozenset(changed) if changed_since is not None else None
+    _write_reports(rows, {"junit": junit, "ktap": ktap, "markdown": markdown,
+                          "sarif": sarif}, touched)
+    ok = sum(1 for r in rows if r.status == "ok")
+    click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")
+    sys.exit(exit_code(rows))
+
+
+def _bad_input(code: str, msg: str, help: str) -> None:
+    click.echo(render_all([Diagnostic(code, msg, None, help=help)]), err=True)
+    sys.exit(ExitCode.BAD_INPUT)
+
+
+def _changed(root: Path, rev: str, names: list[str]) -> tuple[list[str], set[str]]:
+    """The targets that depend on a file changed since ``rev`` (strictly a revision)."""
+    from lazycheck.run import depgraph
+
+    if not rev or rev.startswith("-") or len(rev) > 200 or any(c.isspace() for c in rev):
+        _bad_input("LZC408", f"--changed-since {rev[:60]!r} is not a revision",
+                   "give a commit, branch or tag, e.g. --changed-since origin/main")
+    try:
+        picked, changed = depgraph.select(root, rev, names)
+    except depgraph.GitError as err:
+        _bad_input("LZC408", f"--changed-since {rev}: {str(err)[:300]}",
+                   "give a revision git knows")
+        raise AssertionError("unreachable") from None
+    click.echo(f"changed since {rev}: {len(changed)} file{'s' if len(changed) != 1 else ''}; "
+               f"{len(picked)} target{'s' if len(picked) != 1 else ''} depend on them")
+    return picked, changed
+
+
+def check_within(name: str, root: Path, deadline: float | None,
+                 progress: Callable[[Progress], None] | None = None) -> CiRow:
+    """One target's row, within the wall-clock ``deadline``; runs in a worker process too.
+
+    Whatever happens, a row comes back: the run goes on after a target that
+    does not load (ERROR), outlives the budget (UNKNOWN) or trips a bug in
+    lazycheck (ERROR, reported as an internal error).
+    """
+    from lazycheck.run.corpus import check_one
+    from lazycheck.views.ci_rows import ci_row
+
+    left = None if deadline is None else deadline - time.time()
+    if left is not None and left <= 0:
+        return budget_row(name, root)
+    try:
+        if left is None:
+            return check_one(name, root, ci_row, progress)
+        with limits.watchdog(left, grace=0.0):
+            return check_one(name, root, ci_row, progress)
+    except limits.TimeUp:
+        return budget_row(name, root)
+    except Exception as exc:
+        return internal_row(name, root, f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def run_budgeted(names: list[str], root: Path, jobs: int, deadline: float | None,
+                 prog: TargetProgress) -> list[CiRow]:
+    """Rows in the order of ``names``, ``jobs`` at a time, each within ``deadline``."""
+    if jobs <= 1 or len(names) <= 1:
+        rows = []
+        for n in names:
+            prog.start_target(n)
+            rows.append(check_within(n, root, deadline, prog.on_engine))
+            prog.finish_row(rows[-1])
+        return rows
+    done: dict[str, CiRow] = {}
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(check_within, n, root, deadline): n for n in names}
+        for n in names[:jobs]:
+            prog.start_target(n)
+        started = min(jobs, len(names))
+        for fut in concurrent.futures.as_completed(futures):
+            name = futures[fut]
+            try:
+                row = fut.result()
+            except Exception as exc:
+                row = internal_row(name, root, f"worker failed: {type(exc).__name__}")
+            done[name] = row
+            prog.finish_row(row)
+            if started < len(names):
+                prog.start_target(names[started])
+                started += 1
+    return [done[n] for n in names]
+
+
+def _print_rows(rows: list[CiRow]) -> None:
     w = max([len("target")] + [len(r.target) for r in rows])
     we = max([len("expected")] + [len(r.expected) for r in rows])
     click.echo(f"{'target':<{w}}  {'expected':<{we}}  {'verdict':<34}  {'states':>9}  status")
@@ -73,23 +165,30 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     for r in rows:
         if r.status != "ok":
             click.echo(f"\n--- {r.target}: {r.status}\n{r.report.rstrip()}")
-    if junit:
-        junit.write_text(ci_formats.junit(rows), encoding="utf-8")
-    if ktap:
-        ktap.write_text(ci_formats.ktap(rows), encoding="utf-8")
-    if markdown:
-        markdown.write_text(ci_formats.markdown(rows), encoding="utf-8")
-    if sarif:
-        touched = frozenset(changed) if changed_since is not None else None
-        sarif.write_text(ci_formats.sarif(rows, touched), encoding="utf-8")
-    code = exit_code(rows)
-    ok = sum(1 for r in rows if r.status == "ok")
-    click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")
-    sys.exit(code)
+
+
+def _write_reports(rows: list[CiRow], paths: dict[str, Path | None],
+                   touched: frozenset[str] | None) -> None:
+    """Every report asked for, even when targets failed to load (checked writable earlier)."""
+    from lazycheck.views import ci_formats
+
+    writers: dict[str, Callable[[list[CiRow]], str]] = {
+        "junit": ci_formats.junit, "ktap": ci_formats.ktap,
+        "markdown": ci_formats.markdown, "sarif": lambda rs: ci_formats.sarif(rs, touched)}
+    for kind, path in paths.items():
+        if path is None:
+            continue
+        try:
+            path.write_text(writers[kind](rows), encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"lazycheck: cannot write {path}: {exc.strerror}", err=True)
 
 
 def exit_code(rows: list[CiRow]) -> ExitCode:
-    """PASS when all matched; BAD_INPUT on any error; FAIL on a mismatch; else UNKNOWN if any."""
+    """INTERNAL_ERROR on a bug; BAD_INPUT on a target that does not load; FAIL on a
+    mismatch; UNKNOWN if some verdict is; PASS when every verdict is the expected one."""
+    if any(r.internal for r in rows):
+        return ExitCode.INTERNAL_ERROR
     if any(r.verdict == "ERROR" for r in rows):
         return ExitCode.BAD_INPUT
     if any(r.verdict != "UNKNOWN" and not r.matched for r in rows):

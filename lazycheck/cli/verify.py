@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from lazycheck.cli import limits
 from lazycheck.cli.exitcode import ExitCode, for_outcome
 from lazycheck.cli.progress import EngineProgress
 from lazycheck.diagnostics import Diagnostic, render_all
@@ -34,16 +35,18 @@ def fail_input(err: ModelError) -> None:
 @click.argument("target")
 @click.option("--engine", type=click.Choice(ENGINE_CHOICES), default=DEFAULT_ENGINE,
               show_default=True, help=engine_help())
-@click.option("--cpus", type=int, default=None, help="Override the target's CPU count.")
-@click.option("--tasks", type=int, default=None,
+@click.option("--cpus", type=limits.SMALL, default=None, help="Override the target's CPU count.")
+@click.option("--tasks", type=limits.SMALL, default=None,
               help="Override the task count (task programs are reused in order).")
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
-@click.option("--bound", type=int, default=None, help="Override the depth bound.")
-@click.option("--max-states", type=int, default=DEFAULT_MAX_STATES, show_default=True,
+@click.option("--bound", type=limits.BOUND, default=None, help="Override the depth bound.")
+@click.option("--max-states", type=limits.STATES, default=DEFAULT_MAX_STATES, show_default=True,
               help="Give up with UNKNOWN beyond this many states.")
-@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT_S, show_default=True,
-              help="Give up with UNKNOWN after this many seconds.")
+@click.option("--timeout", type=limits.SECONDS, default=DEFAULT_TIMEOUT_S, show_default=True,
+              callback=limits.arm,
+              help="Give up with UNKNOWN after this many seconds (the whole command, "
+                   "trace choice and --minimize included).")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -69,6 +72,10 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
            no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
            fmt: str, output: Path | None, progress: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
+    unwritable = limits.check_writable([output, graph])
+    if unwritable is not None:
+        fail_input(ModelError([Diagnostic("LZC407", f"cannot write {unwritable}", None,
+                                          help="check the output path before the run")]))
     prog = EngineProgress(f"verify {target}", sys.stderr, live=sys.stderr.isatty(),
                           enabled=progress)
     try:
@@ -79,8 +86,9 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         fail_input(err)
         return
     except ReplayError as err:
-        click.echo(f"lazycheck: internal error: a trace did not replay: {err}", err=True)
-        sys.exit(ExitCode.ENGINES_DISAGREE)
+        click.echo(f"lazycheck: internal error, please report: a trace did not replay: "
+                   f"{err}", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(ExitCode.ENGINES_DISAGREE)

@@ -123,9 +123,31 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     else:
         result = ENGINES[engine].make().check(system, limits)
     result = _settle(system, result)
-    cov = coverage_of(target, system, result)
+    cov = coverage_of(target, system, _with_coverage(system, result, limits))
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
                    reproduce_args(target, cfg, b, engine, limits, result))
+
+
+def _with_coverage(system: System, result: Result, limits: Limits) -> Result:
+    """A PASS from an engine that records no coverage (bmc, pdr) gets it from explicit.
+
+    No green without a check: the explicit engine explores the same bound and
+    its fired actions and witnesses become the PASS's coverage, so a bounded
+    PASS that never reached the scenario is VACUOUS whatever the engine.  An
+    explicit FAIL within that bound is an engine disagreement.
+    """
+    if result.verdict is not Verdict.PASS or result.coverage_known:
+        return result
+    bound = result.stats.bound or limits.bound
+    if result.stats.proved:
+        bound = limits.bound
+    probe = ENGINES["explicit"].make().check(system, dataclasses.replace(limits, bound=bound))
+    if probe.verdict is Verdict.FAIL:
+        _agree(result, probe)
+    if probe.verdict is Verdict.UNKNOWN or not probe.coverage_known:
+        return result
+    return dataclasses.replace(result, fired=probe.fired, witnessed=probe.witnessed,
+                               coverage_known=True)
 
 
 def _agree(a: Result, b: Result) -> None:

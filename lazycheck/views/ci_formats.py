@@ -43,10 +43,20 @@ def ktap(rows: list[CiRow]) -> str:
         elif r.status == "unknown":
             reason = " ".join(r.detail.split())  # a SKIP reason is one complete line
             lines.append(f"ok {i} {r.target} # SKIP verdict UNKNOWN: {reason}")
+        elif r.status == "error":
+            lines.append(f"not ok {i} {r.target} # ERROR {_one_line(r.detail)}")
         else:
             lines.append(f"# {r.target}: expected {r.expected}, got {r.found}")
+            if r.why:
+                lines.append(f"# {r.target}: {_one_line(r.why)}")
             lines.append(f"not ok {i} {r.target}")
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str, width: int = 200) -> str:
+    """``text`` on one line, at most ``width`` characters (a KTAP reason)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 3] + "..."
 
 
 def markdown(rows: list[CiRow]) -> str:
@@ -72,6 +82,10 @@ _OTHER_RULES = {
                        "(fix the model, or update the expected verdict in the target TOML)",
     "bad-input": "a target or a model it uses does not load",
     "unknown-verdict": "a state or time limit was hit, or the model outgrew its own bounds",
+    "bounded-pass": "a PASS that neither exhausted the state space nor proved the "
+                    "properties (raise the bound, or opt in with [check] bounded = \"reason\")",
+    "moved-violation": "the expected property failed, but not where the target expects it "
+                       "([expect] at): the check that used to catch it may be gone",
 }
 
 
@@ -80,6 +94,8 @@ def _rule_id(r: CiRow) -> str:
         return "bad-input"
     if r.verdict == "UNKNOWN":
         return "unknown-verdict"
+    if r.why:
+        return "bounded-pass" if r.verdict == "PASS" else "moved-violation"
     if r.verdict == "FAIL" and r.property_id:
         return r.property_id
     return "unexpected-pass"

@@ -22,8 +22,9 @@ def test_a_state_limit_that_was_hit_is_repeated() -> None:
 
 
 def test_a_time_limit_that_was_hit_is_repeated() -> None:
-    line = _reproduce("xen-nesting-counter", "--timeout", "0")
-    assert line == "reproduce: lazycheck verify xen-nesting-counter --timeout 0"
+    # --timeout 0 is rejected (LZC406, issue 9): the smallest accepted limit is hit at once
+    line = _reproduce("xen-nesting-counter", "--timeout", "0.001")
+    assert line == "reproduce: lazycheck verify xen-nesting-counter --timeout 0.001"
 
 
 def test_a_limit_that_did_not_matter_is_not_repeated() -> None:
