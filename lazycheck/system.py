@@ -227,6 +227,10 @@ class Action:
     # ``witness_label`` (e.g. "a task was switched out inside a section")
     witness: Expr = FALSE
     witness_label: str = ""
+    # SWITCH: when this holds in the pre-state, the switch is involuntary (``prev``
+    # is preempted mid-program, not at an exit or a schedule point); preemption
+    # bounding (lazycheck.run.bounding) counts these
+    preemption: Expr = FALSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +276,15 @@ class System:
     violations: tuple[Violation, ...]
     checked: tuple[PropertyId, ...]
     var_index: dict[str, int] = field(default_factory=dict, compare=False)
+    # bounds a transform put on the behaviours, e.g. (("preemptions", 2),): every
+    # verdict on this system holds only within them (lazycheck.run.bounding)
+    bounded_by: tuple[tuple[str, int], ...] = ()
+
+    def bounds_text(self) -> str:
+        """``"with <= 2 preemptions"`` for a bounded system, ``""`` otherwise."""
+        if not self.bounded_by:
+            return ""
+        return "with " + ", ".join(f"<= {k} {what}" for what, k in self.bounded_by)
 
     def violation(self, code: int) -> Violation:
         for v in self.violations:
