@@ -293,6 +293,35 @@ class System:
         raise KeyError(code)
 
 
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One conjunct of an invariant: if all ``(var, value)`` of ``when`` hold, ``var`` is in ``values``.
+
+    Mined by the Houdini engine from reachable states; printed in kernel terms
+    by :mod:`lazycheck.views.proof`.  An empty ``when`` means unconditionally.
+    """
+
+    var: int
+    values: tuple[int, ...]
+    when: tuple[tuple[int, int], ...] = ()
+
+    def expr(self) -> Expr:
+        """The clause as a state predicate."""
+        x = Var(self.var)
+        vals = sorted(self.values)
+        if len(vals) > 2 and vals[-1] - vals[0] == len(vals) - 1:
+            body = conj(Binary(BinOp.GE, x, Const(vals[0])), Binary(BinOp.LE, x, Const(vals[-1])))
+        else:
+            body = disj(*(eq(x, Const(v)) for v in vals))
+        return disj(*(neg(eq(Var(w), Const(a))) for w, a in self.when), body)
+
+    def holds(self, state: tuple[int, ...]) -> bool:
+        """The clause on a concrete state."""
+        if any(state[w] != a for w, a in self.when):
+            return True
+        return state[self.var] in self.values
+
+
 def free_vars(e: Expr, out: set[int] | None = None,
               seen: set[int] | None = None) -> set[int]:
     """Indices of the state variables ``e`` may read (shared subterms visited once)."""
