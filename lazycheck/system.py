@@ -295,10 +295,11 @@ class System:
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """One conjunct of an invariant: if all ``(var, value)`` of ``when`` hold, ``var`` is in ``values``.
+    """One conjunct of an invariant: ``when`` (a conjunction) implies ``var in values``.
 
-    Mined by the Houdini engine from reachable states; printed in kernel terms
-    by :mod:`lazycheck.views.proof`.  An empty ``when`` means unconditionally.
+    ``when`` holds ``(var, value)`` pairs; empty means unconditionally.  Mined by
+    the Houdini engine from reachable states; printed in kernel terms by
+    :mod:`lazycheck.views.proof`.
     """
 
     var: int

@@ -16,7 +16,14 @@
    clauses false in the CTI's successor (computed by the concrete
    semantics) are dropped, until the rest is inductive.  Every step only
    weakens, so the result is the strongest inductive subset.
-4. **Verdict.**  If the clause ``violation in {0}`` survives, the invariant
+4. **Strengthen** (when the property clause did not survive).  Houdini
+   runs again from all candidates, but a CTI whose state is not reachable
+   is first *blocked*: its cube of literals is generalised against the
+   reachable states (drop literals while no reachable state matches the
+   rest) and the negated cube joins the candidates.  Such clauses are true
+   on every reachable state, so they are never dropped; this converges
+   (at worst to the reachable set itself) but may take many z3 calls.
+5. **Verdict.**  If the clause ``violation in {0}`` survives, the invariant
    holds initially, is inductive, and implies every property: PASS,
    *proved* (for every depth of this configuration), with the invariant
    as the result's certificate.  Otherwise the space is still exhausted:
@@ -167,18 +174,63 @@ class Weakened:
     reason: str = ""
 
 
-def houdini(system: System, clauses: Sequence[Clause], timeout_s: float) -> Weakened:
+class Reach:
+    """The reachable states indexed for cube queries: per variable and value, a state mask."""
+
+    def __init__(self, states: Sequence[State]) -> None:
+        cols = list(zip(*states, strict=True))
+        self.values = [tuple(sorted(set(c))) for c in cols]
+        self.masks = [dict(zip(vs, _masks(c, vs), strict=True)) if len(vs) <= 256 else {}
+                      for c, vs in zip(cols, self.values, strict=True)]
+
+    def block(self, state: State) -> Clause | None:
+        """A clause true on every reachable state and false on ``state``, or None.
+
+        The cube of ``state``'s literals is generalised greedily: a literal is
+        dropped while the rest still matches no reachable state.  Literals
+        satisfied by the most reachable states are tried first.
+        """
+        lits = [(j, v, self.masks[j].get(v, 0)) for j, v in enumerate(state) if self.masks[j]]
+        lits.sort(key=lambda x: -x[2].bit_count())
+        if _meet([m for _, _, m in lits]):
+            return None
+        keep = list(lits)
+        for lit in lits:
+            rest = [x for x in keep if x is not lit]
+            if rest and not _meet([m for _, _, m in rest]):
+                keep = rest
+        *when, (var, value, _) = sorted(keep, key=lambda x: x[0])
+        others = tuple(v for v in self.values[var] if v != value)
+        if not others:
+            return None
+        return Clause(var, others, tuple((j, v) for j, v, _ in when))
+
+
+def _meet(masks: list[int]) -> bool:
+    """Some state lies in every mask."""
+    acc = -1
+    for m in masks:
+        acc &= m
+        if not acc:
+            return False
+    return True
+
+
+def houdini(system: System, clauses: Sequence[Clause], timeout_s: float,
+            reach: Reach | None = None) -> Weakened:
     """The largest inductive subset of ``clauses`` (all of which hold initially).
 
-    Sweeps the actions until one whole sweep drops nothing; each CTI's
+    Sweeps the actions until one whole sweep changes nothing.  Each CTI's
     successor is computed by the concrete semantics and the clauses it
     breaks are dropped (a CTI that breaks none means the encoding and the
-    semantics disagree: an internal error, never a proof).
+    semantics disagree: an internal error, never a proof).  With ``reach``
+    (strengthening), an unreachable CTI is first excluded by a new clause
+    from :meth:`Reach.block` instead, so nothing true is dropped for it.
     """
     start = time.monotonic()
     sem = Semantics(system)
     query = InductionQuery(system, clauses)
-    alive = list(range(len(clauses)))
+    alive = frozenset(range(len(clauses)))
     rounds, changed = 0, True
     while changed:
         changed = False
@@ -190,13 +242,18 @@ def houdini(system: System, clauses: Sequence[Clause], timeout_s: float) -> Weak
                     break
                 if ans.cti is None:
                     return Weakened((), Status.UNKNOWN, rounds, ans.reason or "timeout")
+                changed = True
+                new = reach.block(ans.cti.pre) if reach is not None else None
+                if new is not None:
+                    alive = alive | {query.add(new)}
+                    continue
                 post = sem.step(ans.cti.pre, n)
-                keep = [i for i in alive if clauses[i].holds(post)]
+                keep = frozenset(i for i in alive if query.clauses[i].holds(post))
                 if len(keep) == len(alive):
                     raise ReplayError("z3's counterexample to induction breaks no clause "
                                       "when replayed: the encoding and the semantics disagree")
-                alive, changed = keep, True
-    return Weakened(tuple(clauses[i] for i in alive), Status.UNSAT, rounds)
+                alive = keep
+    return Weakened(tuple(query.clauses[i] for i in sorted(alive)), Status.UNSAT, rounds)
 
 
 class HoudiniEngine:
@@ -215,6 +272,10 @@ class HoudiniEngine:
         got = houdini(system, candidates, left)
         safe = Clause(system.violation_var, (0,))
         proved = got.status is Status.UNSAT and safe in got.alive
+        if not proved and got.status is Status.UNSAT:  # strengthen with blocking clauses
+            left = limits.timeout_s - (time.monotonic() - start)
+            got = houdini(system, candidates, left, Reach(space.states))
+            proved = got.status is Status.UNSAT and safe in got.alive
         stats = Stats(engine=self.name, states=len(space.states),
                       transitions=space.transitions, depth=space.depth, bound=limits.bound,
                       exhausted=True, proved=proved, elapsed_s=time.monotonic() - start)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import z3  # type: ignore[import-untyped, unused-ignore]
@@ -51,6 +51,17 @@ class Answer:
     reason: str = ""
 
 
+@dataclass(slots=True)
+class _ActionQuery:
+    """Per action: its guard, its assigned terms, and the post-state clauses built so far."""
+
+    guard: Formula
+    terms: dict[int, Any]
+    atoms: dict[tuple[int, int], Any] = field(default_factory=dict)
+    broken: dict[int, Any] = field(default_factory=dict)
+    touched: list[int] | None = None  # clauses reading a variable the action writes
+
+
 class InductionQuery:
     """Each candidate clause at the pre-state behind a literal; one query per action.
 
@@ -76,11 +87,28 @@ class InductionQuery:
         self.solver = SmtSolver(self.enc)
         self.solver.add(self.enc.domain(self.pre))
         self._atoms: dict[tuple[int, int], Any] = {}
-        self.lits = [self.enc.literal(f"cand!{i}") for i in range(len(clauses))]
-        for i, lit in enumerate(self.lits):
-            here = self._clause(i, self._pre_atom)
-            self.solver.add(Formula(_or([_not(lit.z), here])))
-        self._per_action: dict[int, tuple[Formula, dict[int, Any]]] = {}
+        self.lits: list[Formula] = []
+        for i in range(len(self.clauses)):
+            self._assert(i)
+        self._per_action: dict[int, _ActionQuery] = {}
+        self._alive_key: frozenset[int] = frozenset()
+        self._alive_lits: list[Formula] = []
+
+    def _assert(self, i: int) -> None:
+        lit = self.enc.literal(f"cand!{i}")
+        self.lits.append(lit)
+        self.solver.add(Formula(_or([_not(lit.z), self._clause(i, self._pre_atom)])))
+
+    def add(self, clause: Clause) -> int:
+        """A new candidate clause (e.g. one blocking a CTI); returns its index."""
+        self.clauses = (*self.clauses, clause)
+        self.reads.append({clause.var, *(w for w, _ in clause.when)})
+        i = len(self.clauses) - 1
+        self._assert(i)
+        for q in self._per_action.values():
+            if q.touched is not None and not self.reads[i].isdisjoint(q.terms):
+                q.touched.append(i)
+        return i
 
     def _pre_atom(self, var: int, value: int) -> Any:
         hit = self._atoms.get((var, value))
@@ -95,41 +123,47 @@ class InductionQuery:
         parts += [atom(c.var, v) for v in c.values]
         return _or(parts)
 
-    def _action(self, n: int) -> tuple[Formula, dict[int, Any]]:
-        """Action ``n``'s guard, and the negation of each clause it may break, after it."""
+    def _action(self, n: int) -> _ActionQuery:
+        """Action ``n``'s guard and assigned terms (built once, on first use)."""
         hit = self._per_action.get(n)
-        if hit is not None:
-            return hit
-        a = self.system.actions[n]
-        env = {u.var: u.value for u in a.updates}  # later assignments win
-        written = list(env)
-        terms = dict(zip(written, self.enc.terms([env[j] for j in written], self.pre),
-                         strict=True))
-        atoms: dict[tuple[int, int], Any] = {}
+        if hit is None:
+            a = self.system.actions[n]
+            env = {u.var: u.value for u in a.updates}  # later assignments win
+            written = list(env)
+            terms = self.enc.terms([env[j] for j in written], self.pre)
+            hit = _ActionQuery(self.enc.cond(a.guard, self.pre),
+                               {j: t.z for j, t in zip(written, terms, strict=True)})
+            self._per_action[n] = hit
+        return hit
 
-        def atom(var: int, value: int) -> Any:
-            if var not in terms:
-                return self._pre_atom(var, value)
-            got = atoms.get((var, value))
-            if got is None:
-                got = atoms[var, value] = _eq(terms[var].z, self.enc._val(value))
-            return got
-
-        broken = {i: _not(self._clause(i, atom))
-                  for i, r in enumerate(self.reads) if not r.isdisjoint(terms)}
-        got = (self.enc.cond(a.guard, self.pre), broken)
-        self._per_action[n] = got
+    def _broken(self, q: _ActionQuery, i: int) -> Any:
+        """Clause ``i`` (which reads a variable ``q`` writes) false after ``q``'s action."""
+        got = q.broken.get(i)
+        if got is None:
+            got = q.broken[i] = _not(self._clause(i, lambda v, a: self._post_atom(q, v, a)))
         return got
 
-    def counterexample(self, n: int, alive: Sequence[int], timeout_s: float) -> Answer:
+    def _post_atom(self, q: _ActionQuery, var: int, value: int) -> Any:
+        if var not in q.terms:
+            return self._pre_atom(var, value)
+        got = q.atoms.get((var, value))
+        if got is None:
+            got = q.atoms[var, value] = _eq(q.terms[var], self.enc._val(value))
+        return got
+
+    def counterexample(self, n: int, alive: frozenset[int], timeout_s: float) -> Answer:
         """A state satisfying the ``alive`` clauses that action ``n`` takes out of one of them."""
-        guard, broken = self._action(n)
-        live = [broken[i] for i in alive if i in broken]
+        q = self._action(n)
+        if q.touched is None:
+            q.touched = [i for i, r in enumerate(self.reads) if not r.isdisjoint(q.terms)]
+        live = [self._broken(q, i) for i in q.touched if i in alive]
         if not live:
             return Answer(Status.UNSAT)
+        if alive is not self._alive_key:  # the same set is asked about for many actions
+            self._alive_key, self._alive_lits = alive, [self.lits[i] for i in sorted(alive)]
         with self.solver.frame():
-            self.solver.add(guard, Formula(_or(live)))
-            got = self.solver.check(*(self.lits[i] for i in alive), timeout_s=timeout_s)
+            self.solver.add(q.guard, Formula(_or(live)))
+            got = self.solver.check(*self._alive_lits, timeout_s=timeout_s)
         if got.status is not Status.SAT:
             return Answer(got.status, reason=got.reason)
         assert got.model is not None
@@ -185,7 +219,7 @@ def check_invariant(system: System, clauses: Sequence[Clause], timeout_s: float)
     """Re-check initiation, consecution and safety of the conjunction of ``clauses``."""
     q = InductionQuery(system, clauses)
     enc, out = q.enc, []
-    everything = list(range(len(clauses)))
+    everything = frozenset(range(len(clauses)))
     init = SmtSolver(enc)
     exprs = [c.expr() for c in clauses]
     init.add(enc.initial(q.pre), enc.any_of([enc.negate(f) for f in enc.conds(exprs, q.pre)]))

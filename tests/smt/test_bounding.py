@@ -74,6 +74,6 @@ def test_switch_from_idle_is_never_a_preemption() -> None:
 def test_engines_agree_under_the_bound(k: int) -> None:
     s = bound_system(_system("sparc64-preemptible"), preemptions=k)
     ex = ExplicitEngine().check(s, Limits(12, 500_000, 60))
-    bmc = BmcEngine().check(s, Limits(12, 500_000, 60))
+    bmc = BmcEngine().check(s, Limits(12, 500_000, 300))  # generous: a shared machine
     assert ex.verdict is bmc.verdict
     assert len(ex.trace) == len(bmc.trace)
