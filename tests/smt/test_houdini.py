@@ -1,4 +1,4 @@
-"""The Houdini engine and proof certificates: proofs hold up, FAIL never proves, tampering is caught."""
+"""Houdini and proof certificates: proofs hold up, FAIL never proves, tampering is caught."""
 
 from __future__ import annotations
 
