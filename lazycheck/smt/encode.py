@@ -381,6 +381,11 @@ class Encoder:
         """Action ``action`` fires on the transition leaving ``at``."""
         return Formula(at.acts[action])
 
+    def within(self, at: StepVars, var: int, values: Iterable[int]) -> Formula:
+        """Variable ``var`` of ``at`` takes one of ``values``."""
+        x = at.values[var]
+        return Formula(self._or([x == self._val(v) for v in sorted(values)]))
+
     def violated(self, at: StepVars) -> Formula:
         """The violation variable is non-zero at ``at``."""
         return Formula(at.values[self.system.violation_var] != self._val(0))
