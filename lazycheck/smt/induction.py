@@ -216,24 +216,34 @@ class Recheck:
 
 
 def check_invariant(system: System, clauses: Sequence[Clause], timeout_s: float) -> Recheck:
-    """Re-check initiation, consecution and safety of the conjunction of ``clauses``."""
-    q = InductionQuery(system, clauses)
-    enc, out = q.enc, []
-    everything = frozenset(range(len(clauses)))
-    init = SmtSolver(enc)
-    exprs = [c.expr() for c in clauses]
-    init.add(enc.initial(q.pre), enc.any_of([enc.negate(f) for f in enc.conds(exprs, q.pre)]))
-    out.append((Obligation.INITIATION, init.check(timeout_s=timeout_s).status))
-    step = Answer(Status.UNSAT)
-    for n in range(len(system.actions)):
-        got = q.counterexample(n, everything, timeout_s)
-        if got.status is not Status.UNSAT:
-            step = got if step.status is not Status.SAT else step
-            if got.status is Status.SAT:
-                break
-    out.append((Obligation.CONSECUTION, step.status))
-    safe = SmtSolver(enc)
-    safe.add(enc.domain(q.pre), *enc.conds(exprs, q.pre), enc.violated(q.pre))
-    out.append((Obligation.SAFETY, safe.check(timeout_s=timeout_s).status))
-    return Recheck(tuple(out), step.cti)
+    """Re-check initiation, consecution and safety of the conjunction of ``clauses``.
 
+    Deliberately shares nothing with :class:`InductionQuery` beyond the
+    encoder's expression translation: each clause is translated from its
+    :meth:`Clause.expr`, and consecution is one query over the whole
+    transition relation (``Encoder.transition``, the one BMC uses), so a
+    bug in Houdini's per-action frame shortcut cannot certify itself.
+    """
+    enc = Encoder(system)
+    pre, post = enc.step_vars(0, prefix="c_"), enc.step_vars(1, prefix="c_")
+    exprs = [c.expr() for c in clauses]
+    inv_pre, inv_post = enc.conds(exprs, pre), enc.conds(exprs, post)
+    out = []
+    init = SmtSolver(enc)
+    init.add(enc.initial(pre), enc.any_of([enc.negate(f) for f in inv_pre]))
+    out.append((Obligation.INITIATION, init.check(timeout_s=timeout_s).status))
+    step = SmtSolver(enc)
+    step.add(enc.domain(pre), *inv_pre, enc.transition(pre, post),
+             enc.any_of([enc.negate(f) for f in inv_post]))
+    got = step.check(timeout_s=timeout_s)
+    out.append((Obligation.CONSECUTION, got.status))
+    cti = None
+    if got.model is not None:
+        n_vars, n_acts = len(system.vars), len(system.actions)
+        state = tuple(got.model.value(enc.value(pre, j)) for j in range(n_vars))
+        fired = [k for k in range(n_acts) if got.model.is_true(enc.fired(pre, k))]
+        cti = Cti(state, fired[0])
+    safe = SmtSolver(enc)
+    safe.add(enc.domain(pre), *inv_pre, enc.violated(pre))
+    out.append((Obligation.SAFETY, safe.check(timeout_s=timeout_s).status))
+    return Recheck(tuple(out), cti)
