@@ -77,3 +77,19 @@ def test_engines_agree_under_the_bound(k: int) -> None:
     bmc = BmcEngine().check(s, Limits(12, 500_000, 300))  # generous: a shared machine
     assert ex.verdict is bmc.verdict
     assert len(ex.trace) == len(bmc.trace)
+
+
+def test_cli_verdict_and_reproduce_line_name_the_bound() -> None:
+    from click.testing import CliRunner
+
+    from lazycheck.cli.main import main
+
+    cli = CliRunner()
+    ok = cli.invoke(main, ["--root", str(ROOT), "verify", "sparc64-preemptible",
+                           "--preemptions", "1", "--no-timings"])
+    assert ok.exit_code == 0, ok.output
+    assert "with <= 1 preemptions" in " ".join(ok.output.split())
+    bad = cli.invoke(main, ["--root", str(ROOT), "verify", "sparc64-preemptible",
+                            "--preemptions", "2", "--no-timings"])
+    assert bad.exit_code == 1, bad.output
+    assert "--preemptions 2" in bad.output
