@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test check pytest golden-update bench bench-scan fuzz-engines fuzz-scan \
-	scan-golden-update ci clean mutants fuzz
+	scan-golden-update ci clean mutants fuzz bench-smt
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -53,6 +53,10 @@ fuzz-scan: install
 
 scan-golden-update: install
 	$(BIN)/python tests/scan/update_golden.py
+
+# issue 12: bmc on FAIL targets, bmc --preemptions 2 and houdini proofs on PASS targets
+bench-smt: install
+	$(BIN)/python bench/smt.py
 
 fuzz-engines: install
 	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property

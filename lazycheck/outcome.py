@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lazycheck.errors import LazycheckError
 from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig
-from lazycheck.system import System
+from lazycheck.system import Clause, System
 from lazycheck.targets import Target
 
 
@@ -80,6 +80,7 @@ class Result:
     fired: frozenset[int] = frozenset()  # actions taken at least once (explicit engine)
     witnessed: frozenset[str] = frozenset()  # witness labels seen (explicit engine)
     coverage_known: bool = False  # fired/witnessed are complete for the explored space
+    invariant: tuple[Clause, ...] = ()  # a proof's inductive invariant (houdini engine)
 
 
 @dataclass(frozen=True, slots=True)

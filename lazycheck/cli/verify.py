@@ -41,6 +41,11 @@ def fail_input(err: ModelError) -> None:
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
 @click.option("--bound", type=limits.BOUND, default=None, help="Override the depth bound.")
+@click.option("--preemptions", type=click.IntRange(min=0), default=None,
+              help="Check only behaviours with at most this many involuntary context "
+                   "switches (docs/proofs.md); the verdict names the bound.")
+@click.option("--interrupts", type=click.IntRange(min=0), default=None,
+              help="Check only behaviours with at most this many interrupt arrivals.")
 @click.option("--max-states", type=limits.STATES, default=DEFAULT_MAX_STATES, show_default=True,
               help="Give up with UNKNOWN beyond this many states.")
 @click.option("--timeout", type=limits.SECONDS, default=DEFAULT_TIMEOUT_S, show_default=True,
@@ -68,8 +73,9 @@ def fail_input(err: ModelError) -> None:
                    "line on a terminal, a plain line every 10 s otherwise.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
-           preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
+           preempt: str | None, bound: int | None, preemptions: int | None,
+           interrupts: int | None, max_states: int, timeout: float, no_timings: bool,
+           graph: Path | None, minimize: bool, full_state: bool,
            fmt: str, output: Path | None, progress: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
     unwritable = limits.check_writable([output, graph])
@@ -81,7 +87,8 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     try:
         with prog:
             outcome, minimized_from = _check(root, target, engine, cpus, tasks, preempt,
-                                             bound, max_states, timeout, minimize, prog)
+                                             bound, max_states, timeout, minimize, prog,
+                                             preemptions, interrupts)
     except ModelError as err:
         fail_input(err)
         return
@@ -112,7 +119,9 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
 
 def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           minimize: bool, progress: Callable[[Progress], None]) -> tuple[Outcome, str]:
+           minimize: bool, progress: Callable[[Progress], None],
+           preemptions: int | None = None, interrupts: int | None = None
+           ) -> tuple[Outcome, str]:
     """Run ``verify``'s check (and ``--minimize``): the outcome and what it was shrunk from."""
     t = load_target(target, root)
     cfg = t.config
@@ -124,11 +133,13 @@ def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                                                    for i in range(max(tasks, 0))))
     if preempt is not None:
         cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-    outcome = run(t, root, cfg, bound, engine, max_states, timeout, progress=progress)
+    outcome = run(t, root, cfg, bound, engine, max_states, timeout, progress=progress,
+                  preemptions=preemptions, interrupts=interrupts)
     if not minimize:
         return outcome, ""
     shrunk = shrink.minimize(outcome, lambda c, p: run(
-        t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress))
+        t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress,
+        preemptions=preemptions, interrupts=interrupts))
     if not shrunk.changed:
         return outcome, ""
     minimized_from = shrunk.original.describe()

@@ -37,6 +37,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from lazycheck.engines.absint import ValueSets
 from lazycheck.errors import ReplayError
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
@@ -67,6 +68,7 @@ class _Unrolling:
         self.path: list[StepVars] = [first]
         self.simple = enc.literal("simple_path")
         self.solver.add(enc.domain(first), enc.initial(first))
+        self.sets = ValueSets(enc.system)
 
     @property
     def depth(self) -> int:
@@ -78,6 +80,12 @@ class _Unrolling:
         pre = self.path[-1]
         post = enc.step_vars(len(self.path))
         self.solver.add(enc.domain(post), enc.transition(pre, post))
+        # implied by the path (engines/absint.py): prunes, never changes an answer
+        self.sets.step()
+        self.solver.add(*(enc.negate(enc.fired(pre, n))
+                          for n, may in enumerate(self.sets.enabled) if not may))
+        self.solver.add(*(enc.within(post, j, vs) for j, vs in enumerate(self.sets.state)
+                          if vs is not None and len(vs) < _span(enc.system, j)))
         for earlier in self.path:
             self.solver.add(enc.implies(self.simple, enc.distinct(earlier, post)))
         self.path.append(post)
@@ -97,6 +105,11 @@ class _Unrolling:
     def trace(self, model: Model) -> tuple[int, ...]:
         """The action indices the model fires along the unrolling."""
         return _trace(self.enc, model, self.path[:-1])
+
+
+def _span(system: System, var: int) -> int:
+    """How many values ``var``'s declared range holds."""
+    return system.vars[var].hi - system.vars[var].lo + 1
 
 
 def _trace(enc: Encoder, model: Model, steps: list[StepVars]) -> tuple[int, ...]:

@@ -27,6 +27,7 @@ from lazycheck.outcome import (
     Verdict,
 )
 from lazycheck.properties import MODEL_BOUNDS
+from lazycheck.run.bounding import bound_system
 from lazycheck.semantics import Semantics
 from lazycheck.system import ActionKind, System
 from lazycheck.targets import REQUIREMENTS, Target, validate_config
@@ -71,8 +72,8 @@ def build(target: Target, root: Path, config: KernelConfig,
 
 
 def reproduce_args(target: Target, config: KernelConfig, bound: int, engine: str,
-                   limits: Limits | None = None, result: Result | None = None
-                   ) -> tuple[str, ...]:
+                   limits: Limits | None = None, result: Result | None = None,
+                   bounded_by: tuple[tuple[str, int], ...] = ()) -> tuple[str, ...]:
     """The ``lazycheck verify`` options that shaped this outcome, beyond the target's own.
 
     A state or time limit shaped it when it differs from the default and the
@@ -94,6 +95,8 @@ def reproduce_args(target: Target, config: KernelConfig, bound: int, engine: str
         if limits.timeout_s != DEFAULT_TIMEOUT_S and (
                 unknown or s.elapsed_s > DEFAULT_TIMEOUT_S):
             args += ["--timeout", f"{limits.timeout_s:g}"]
+    for what, k in bounded_by:  # run/bounding.py: PREEMPTIONS, INTERRUPTS
+        args += [f"--{what}", str(k)]
     return tuple(args)
 
 
@@ -101,7 +104,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         bound: int | None = None, engine: str = DEFAULT_ENGINE,
         max_states: int = DEFAULT_MAX_STATES, timeout_s: float = DEFAULT_TIMEOUT_S,
         program: ir.Program | None = None,
-        progress: Callable[[Progress], None] | None = None) -> Outcome:
+        progress: Callable[[Progress], None] | None = None,
+        preemptions: int | None = None, interrupts: int | None = None) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
@@ -112,6 +116,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     b = bound or target.bound
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
+    system = bound_system(system, preemptions, interrupts)
     limits = Limits(b, max_states, timeout_s, progress)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
@@ -125,7 +130,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     result = _settle(system, result)
     cov = coverage_of(target, system, _with_coverage(system, result, limits))
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
-                   reproduce_args(target, cfg, b, engine, limits, result))
+                   reproduce_args(target, cfg, b, engine, limits, result,
+                                  system.bounded_by))
 
 
 def _with_coverage(system: System, result: Result, limits: Limits) -> Result:

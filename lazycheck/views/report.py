@@ -41,6 +41,8 @@ def verdict_line(o: Outcome) -> str:
         how = f"state space exhausted at depth {s.depth}"
     else:
         how = f"no violation up to depth {s.bound} (space not exhausted)"
+    if o.system.bounded_by:  # run/bounding.py: the verdict holds only within the bound
+        how += " " + o.system.bounds_text()
     return f"PASS  {', '.join(o.system.checked)}: {how}"
 
 
