@@ -33,7 +33,7 @@ def compile_expr(e: Expr) -> Fn:
     Generated as straight-line code (see :class:`_Codegen`), so a subterm
     shared by many paths of the DAG is evaluated once per call.
     """
-    g = _Codegen()
+    g = _Codegen((e,))
     out = g.emit(e)
     src = "def value(s):\n" + "\n".join([*g.lines, f"    return {out}"]) + "\n"
     ns: dict[str, object] = {}
@@ -46,58 +46,114 @@ def compile_expr(e: Expr) -> Fn:
 _PYOP = {BinOp.ADD: "+", BinOp.SUB: "-", BinOp.EQ: "==", BinOp.NE: "!=", BinOp.LT: "<",
          BinOp.LE: "<=", BinOp.GT: ">", BinOp.GE: ">="}
 
+# An inlined subterm deeper than this gets a local anyway: CPython's parser
+# refuses deeply nested parentheses, and such a local is cheap next to its term.
+MAX_INLINE_DEPTH = 24
+
+
+def use_counts(roots: Sequence[Expr]) -> dict[int, int]:
+    """How many parent edges of the DAG below ``roots`` reach each subterm (by ``id``).
+
+    A subterm counted once is written inline by :class:`_Codegen`; only
+    shared ones get a local, which keeps the generated frames small
+    (CPython 3.11 mmaps a fresh frame chunk for a frame that does not fit).
+    """
+    counts: dict[int, int] = {}
+    stack: list[Expr] = list(roots)
+    for r in roots:
+        counts[id(r)] = counts.get(id(r), 0) + 1
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        for c in _children(e):
+            counts[id(c)] = counts.get(id(c), 0) + 1
+            stack.append(c)
+    return counts
+
+
+def _children(e: Expr) -> tuple[Expr, ...]:
+    match e:
+        case Select(index=ix):
+            return (ix,)
+        case Not(arg=a) | Wrap(arg=a):
+            return (a,)
+        case Binary(left=a, right=b):
+            return (a, b)
+        case Ite(cond=c, then=t, other=o):
+            return (c, t, o)
+    return ()
+
 
 class _Codegen:
-    """Straight-line Python for an expression DAG: one local per shared subterm.
+    """Straight-line Python for an expression DAG: one local per *shared* subterm.
 
-    The generated source holds only integers, state indices and operators,
-    never text from a model, so models are still parsed and not executed.
+    Subterms used once are written inline (up to :data:`MAX_INLINE_DEPTH`),
+    so a context-switch action with thousands of subterms needs a few
+    hundred locals rather than thousands.  The generated source holds only
+    integers, state indices and operators, never text from a model, so
+    models are still parsed and not executed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, roots: Sequence[Expr]) -> None:
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
-        self.keep: list[Expr] = []  # keeps ids stable while compiling
+        self.uses = use_counts(roots)
+        self.depth: dict[str, int] = {}  # nesting depth of inline code
+        self.keep: list[Expr] = list(roots)  # keeps ids stable while compiling
 
     def emit(self, e: Expr) -> str:
+        """Python source for ``e``: a literal, ``s[i]``, a local or an inline term."""
         key = id(e)
         if key in self.names:
             return self.names[key]
-        self.keep.append(e)
         match e:
             case Const(value=v):
                 return str(v)
             case Var(index=i):
-                code = f"s[{i}]"
-            case Select(base=base, index=ix):
-                code = f"s[{base} + {self.emit(ix)}]"
-            case Not(arg=a):
-                code = f"(0 if {self.emit(a)} else 1)"
-            case Wrap(arg=a, lo=lo, hi=hi):
-                code = f"({lo} + ({self.emit(a)} - {lo}) % {hi - lo + 1})"
-            case Ite(cond=c, then=t, other=o):
-                code = f"({self.emit(t)} if {self.emit(c)} else {self.emit(o)})"
-            case Binary(op=op, left=a, right=b):
-                la, rb = self.emit(a), self.emit(b)
-                if op is BinOp.AND:
-                    code = f"(1 if ({la} and {rb}) else 0)"
-                elif op is BinOp.OR:
-                    code = f"(1 if ({la} or {rb}) else 0)"
-                elif op in (BinOp.ADD, BinOp.SUB):
-                    code = f"({la} {_PYOP[op]} {rb})"
-                else:
-                    code = f"(1 if {la} {_PYOP[op]} {rb} else 0)"
-            case _:
-                raise AssertionError(e)
+                return f"s[{i}]"
+        code, parts = self._code(e)
+        depth = 1 + max((self.depth.get(p, 0) for p in parts), default=0)
+        if self.uses.get(key, 0) < 2 and depth <= MAX_INLINE_DEPTH:
+            self.depth[code] = depth
+            return code
         name = f"t{len(self.names)}"
         self.lines.append(f"    {name} = {code}")
         self.names[key] = name
         return name
 
+    def _code(self, e: Expr) -> tuple[str, tuple[str, ...]]:
+        match e:
+            case Select(base=base, index=ix):
+                i = self.emit(ix)
+                return f"s[{base} + {i}]", (i,)
+            case Not(arg=a):
+                x = self.emit(a)
+                return f"(0 if {x} else 1)", (x,)
+            case Wrap(arg=a, lo=lo, hi=hi):
+                x = self.emit(a)
+                return f"({lo} + ({x} - {lo}) % {hi - lo + 1})", (x,)
+            case Ite(cond=c, then=t, other=o):
+                # operands in evaluation order of the old straight-line code
+                tt, cc, oo = self.emit(t), self.emit(c), self.emit(o)
+                return f"({tt} if {cc} else {oo})", (tt, cc, oo)
+            case Binary(op=op, left=a, right=b):
+                la, rb = self.emit(a), self.emit(b)
+                if op is BinOp.AND:
+                    return f"(1 if ({la} and {rb}) else 0)", (la, rb)
+                if op is BinOp.OR:
+                    return f"(1 if ({la} or {rb}) else 0)", (la, rb)
+                if op in (BinOp.ADD, BinOp.SUB):
+                    return f"({la} {_PYOP[op]} {rb})", (la, rb)
+                return f"(1 if {la} {_PYOP[op]} {rb} else 0)", (la, rb)
+        raise AssertionError(e)
+
 
 def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...]
                     ) -> Callable[[State], State | None]:
-    g = _Codegen()
+    g = _Codegen((guard, *values))
     gv = g.emit(guard)
     g.lines.append(f"    if not {gv}:\n        return None")
     outs = [g.emit(v) for v in values]
@@ -111,8 +167,6 @@ def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, .
     fn = ns["step"]
     assert callable(fn)
     return fn
-
-
 
 
 class Semantics:
@@ -129,6 +183,10 @@ class Semantics:
 
     def violation(self, state: State) -> int:
         return state[self._violation]
+
+    def frame_locals(self) -> tuple[int, ...]:
+        """Locals of each generated action function (``make bench`` reports them)."""
+        return tuple(f.__code__.co_nlocals for f in self._steps)
 
     def enabled(self, state: State, index: int) -> bool:
         return self._steps[index](state) is not None
