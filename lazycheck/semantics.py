@@ -21,6 +21,7 @@ from lazycheck.system import (
     System,
     Var,
     Wrap,
+    conj,
 )
 
 State = tuple[int, ...]
@@ -85,6 +86,10 @@ def _children(e: Expr) -> tuple[Expr, ...]:
         case Ite(cond=c, then=t, other=o):
             return (c, t, o)
     return ()
+
+
+def _first(pair: tuple[int, State]) -> int:
+    return pair[0]
 
 
 class _Codegen:
@@ -169,6 +174,88 @@ def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, .
     return fn
 
 
+def conjuncts(e: Expr) -> list[Expr]:
+    """The operands of a top-level ``&&`` chain (``[e]`` if ``e`` is no conjunction)."""
+    out: list[Expr] = []
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Binary) and x.op is BinOp.AND:
+            stack.append(x.right)
+            stack.append(x.left)
+        else:
+            out.append(x)
+    return out
+
+
+def _var_eq_const(e: Expr) -> tuple[int, int] | None:
+    """``(i, c)`` when ``e`` is ``Var(i) == Const(c)`` (either way round)."""
+    if isinstance(e, Binary) and e.op is BinOp.EQ:
+        a, b = e.left, e.right
+        if isinstance(a, Var) and isinstance(b, Const):
+            return a.index, b.value
+        if isinstance(b, Var) and isinstance(a, Const):
+            return b.index, a.value
+    return None
+
+
+# a conjunct shared by a whole group is compared structurally only when this small
+_GATE_NODES = 16
+
+Group = tuple[Fn | None, int, dict[int, tuple[int, ...]]]
+
+
+def action_index(system: System) -> tuple[tuple[Group, ...], tuple[int, ...]]:
+    """Which actions can be enabled, keyed on one ``var == const`` conjunct of each guard.
+
+    Derived structurally from the guards: each action is *anchored* on the
+    ``Var == Const`` conjunct of its guard whose variable takes the most
+    distinct constants over all guards (a task's pc, a CPU's current task).
+    Actions anchored on the same variable form a group; the conjuncts all
+    of a group's guards share (e.g. "this task is current on its CPU")
+    become the group's *gate*.  Returns the groups ``(gate, var, value ->
+    action indices)`` and the actions with no anchor, tried in every state.
+    Skipping an action whose anchor or gate is false is sound: both are
+    conjuncts of its guard.
+    """
+    eqs = [[x for x in map(_var_eq_const, conjuncts(a.guard)) if x is not None]
+           for a in system.actions]
+    values: dict[int, set[int]] = {}
+    for es in eqs:
+        for v, c in es:
+            values.setdefault(v, set()).add(c)
+    anchored: dict[int, list[tuple[int, int]]] = {}  # var -> [(value, action)]
+    always: list[int] = []
+    for i, es in enumerate(eqs):
+        if not es:
+            always.append(i)
+            continue
+        v, c = max(es, key=lambda vc: (len(values[vc[0]]), -vc[0]))
+        anchored.setdefault(v, []).append((c, i))
+    groups: list[Group] = []
+    for v, members in sorted(anchored.items(), key=lambda kv: kv[1][0][1]):
+        table: dict[int, list[int]] = {}
+        for c, i in members:
+            table.setdefault(c, []).append(i)
+        gate = _common_conjuncts([system.actions[i].guard for _, i in members], v)
+        groups.append((compile_expr(conj(*gate)) if gate else None, v,
+                       {c: tuple(ix) for c, ix in table.items()}))
+    return tuple(groups), tuple(always)
+
+
+def _common_conjuncts(guards: list[Expr], anchor: int) -> list[Expr]:
+    """Small conjuncts present in every guard (the anchor's own equality excluded)."""
+    first = [c for c in conjuncts(guards[0])
+             if len(use_counts((c,))) <= _GATE_NODES and _anchor_of(c) != anchor]
+    rest = [conjuncts(g) for g in guards[1:]]
+    return [c for c in first if all(c in cs for cs in rest)]
+
+
+def _anchor_of(e: Expr) -> int | None:
+    vc = _var_eq_const(e)
+    return None if vc is None else vc[0]
+
+
 class Semantics:
     """Enabledness and successor computation for one system."""
 
@@ -180,6 +267,7 @@ class Semantics:
             for a in system.actions
         )
         self._violation = system.violation_var
+        self._groups, self._always = action_index(system)
 
     def violation(self, state: State) -> int:
         return state[self._violation]
@@ -199,11 +287,26 @@ class Semantics:
         return nxt
 
     def successors(self, state: State) -> list[tuple[int, State]]:
+        """``(action index, successor)`` for every enabled action, by action index.
+
+        Only the actions :func:`action_index` says can be enabled are evaluated.
+        """
         out: list[tuple[int, State]] = []
-        for i, step in enumerate(self._steps):
-            nxt = step(state)
+        steps = self._steps
+        for gate, var, table in self._groups:
+            cand = table.get(state[var])
+            if cand is None or (gate is not None and not gate(state)):
+                continue
+            for i in cand:
+                nxt = steps[i](state)
+                if nxt is not None:
+                    out.append((i, nxt))
+        for i in self._always:
+            nxt = steps[i](state)
             if nxt is not None:
                 out.append((i, nxt))
+        if len(out) > 1:
+            out.sort(key=_first)
         return out
 
     def evaluate(self, e: Expr, state: State) -> int:
