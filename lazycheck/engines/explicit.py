@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from lazycheck.outcome import Limits, Result, Stats, Verdict
 from lazycheck.semantics import Semantics, State, compile_expr
 from lazycheck.system import FALSE, ActionKind, System
+
+if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
+    import networkx as nx
 
 
 class ExplicitEngine:
@@ -225,6 +227,8 @@ def export_graph(system: System, limits: Limits, path: str) -> tuple[int, int]:
     values of the model and world variables); edge attribute ``action``.
     Returns (nodes, edges).
     """
+    import networkx as nx
+
     from lazycheck.system import VarKind
 
     g = state_graph(system, limits)
@@ -249,6 +253,8 @@ def state_graph(system: System, limits: Limits) -> nx.DiGraph:
     Used by ``lazycheck verify --graph`` and by tests that compare shortest
     paths with the BFS result.
     """
+    import networkx as nx
+
     sem = Semantics(system)
     g: nx.DiGraph = nx.DiGraph()
     g.add_node(system.init)
