@@ -32,6 +32,7 @@ class Limits:
     bound: int
     max_states: int = 2_000_000
     timeout_s: float = 600.0
+    max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,10 @@ explicit engine and trace replay both step states through
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from lazycheck.errors import ReplayError
 from lazycheck.system import (
@@ -25,16 +28,19 @@ from lazycheck.system import (
 )
 
 State = tuple[int, ...]
-Fn = Callable[[State], int]
+# a State, or in packed mode (:class:`Packing`) the same state as one int
+AnyState = Any
+Fn = Callable[[AnyState], int]
 
 
-def compile_expr(e: Expr) -> Fn:
+def compile_expr(e: Expr, packing: Packing | None = None) -> Fn:
     """Turn an expression into a function ``state -> int``.
 
     Generated as straight-line code (see :class:`_Codegen`), so a subterm
-    shared by many paths of the DAG is evaluated once per call.
+    shared by many paths of the DAG is evaluated once per call.  With a
+    ``packing`` the function reads a packed state (an int) instead of a tuple.
     """
-    g = _Codegen((e,))
+    g = _Codegen((e,), packing)
     out = g.emit(e)
     src = "def value(s):\n" + "\n".join([*g.lines, f"    return {out}"]) + "\n"
     ns: dict[str, object] = {}
@@ -102,7 +108,8 @@ class _Codegen:
     models are still parsed and not executed.
     """
 
-    def __init__(self, roots: Sequence[Expr]) -> None:
+    def __init__(self, roots: Sequence[Expr], packing: Packing | None = None) -> None:
+        self.packing = packing
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
         self.uses = use_counts(roots)
@@ -118,7 +125,7 @@ class _Codegen:
             case Const(value=v):
                 return str(v)
             case Var(index=i):
-                return f"s[{i}]"
+                return f"s[{i}]" if self.packing is None else self.packing.read(i)
         code, parts = self._code(e)
         depth = 1 + max((self.depth.get(p, 0) for p in parts), default=0)
         if self.uses.get(key, 0) < 2 and depth <= MAX_INLINE_DEPTH:
@@ -133,6 +140,8 @@ class _Codegen:
         match e:
             case Select(base=base, index=ix):
                 i = self.emit(ix)
+                if self.packing is not None:
+                    return self.packing.read_at(base, i), (i,)
                 return f"s[{base} + {i}]", (i,)
             case Not(arg=a):
                 x = self.emit(a)
@@ -156,18 +165,21 @@ class _Codegen:
         raise AssertionError(e)
 
 
-def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...]
-                    ) -> Callable[[State], State | None]:
-    g = _Codegen((guard, *values))
+def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...],
+                    packing: Packing | None = None) -> Callable[[AnyState], AnyState | None]:
+    g = _Codegen((guard, *values), packing)
     gv = g.emit(guard)
     g.lines.append(f"    if not {gv}:\n        return None")
     outs = [g.emit(v) for v in values]
-    g.lines.append("    n = list(s)")
-    for t, o in zip(targets, outs, strict=True):
-        g.lines.append(f"    n[{t}] = {o}")
-    g.lines.append("    return tuple(n)")
+    if packing is None:
+        g.lines.append("    n = list(s)")
+        for t, o in zip(targets, outs, strict=True):
+            g.lines.append(f"    n[{t}] = {o}")
+        g.lines.append("    return tuple(n)")
+    else:
+        g.lines.extend(packing.write(targets, outs, values))
     src = "def step(s):\n" + "\n".join(g.lines) + "\n"
-    ns: dict[str, object] = {}
+    ns: dict[str, object] = {"OutOfRange": OutOfRange}
     exec(compile(src, "<lazycheck action>", "exec"), ns)
     fn = ns["step"]
     assert callable(fn)
@@ -202,10 +214,11 @@ def _var_eq_const(e: Expr) -> tuple[int, int] | None:
 # a conjunct shared by a whole group is compared structurally only when this small
 _GATE_NODES = 16
 
-Group = tuple[Fn | None, int, dict[int, tuple[int, ...]]]
+Group = tuple[Fn | None, Fn, dict[int, tuple[int, ...]]]
 
 
-def action_index(system: System) -> tuple[tuple[Group, ...], tuple[int, ...]]:
+def action_index(system: System, packing: Packing | None = None
+                 ) -> tuple[tuple[Group, ...], tuple[int, ...]]:
     """Which actions can be enabled, keyed on one ``var == const`` conjunct of each guard.
 
     Derived structurally from the guards: each action is *anchored* on the
@@ -216,7 +229,7 @@ def action_index(system: System) -> tuple[tuple[Group, ...], tuple[int, ...]]:
     become the group's *gate*.  Returns the groups ``(gate, var, value ->
     action indices)`` and the actions with no anchor, tried in every state.
     Skipping an action whose anchor or gate is false is sound: both are
-    conjuncts of its guard.
+    conjuncts of its guard.  ``var`` is given as a function reading it.
     """
     eqs = [[x for x in map(_var_eq_const, conjuncts(a.guard)) if x is not None]
            for a in system.actions]
@@ -238,7 +251,8 @@ def action_index(system: System) -> tuple[tuple[Group, ...], tuple[int, ...]]:
         for c, i in members:
             table.setdefault(c, []).append(i)
         gate = _common_conjuncts([system.actions[i].guard for _, i in members], v)
-        groups.append((compile_expr(conj(*gate)) if gate else None, v,
+        key: Fn = operator.itemgetter(v) if packing is None else compile_expr(Var(v), packing)
+        groups.append((compile_expr(conj(*gate), packing) if gate else None, key,
                        {c: tuple(ix) for c, ix in table.items()}))
     return tuple(groups), tuple(always)
 
@@ -256,45 +270,216 @@ def _anchor_of(e: Expr) -> int | None:
     return None if vc is None else vc[0]
 
 
-class Semantics:
-    """Enabledness and successor computation for one system."""
+class OutOfRange(Exception):
+    """A packed step computed a value its variable's bit field cannot hold."""
 
-    def __init__(self, system: System) -> None:
+
+Interval = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """Fixed-width bit fields, one per state variable: a state as one int.
+
+    Variable ``i`` holds ``value - lo[i]`` in ``width[i]`` bits at ``off[i]``.
+    The variables an array read (:class:`Select`) ranges over share one
+    ``lo`` and one width, so ``vars[base + ix]`` is a shift by
+    ``off[base] + width * ix``.  Packing is a bijection on the states whose
+    values fit their fields; a step whose value might not fit (the interval
+    analysis cannot prove it) checks and raises :class:`OutOfRange`, and the
+    caller falls back to tuples, so packing never changes the state space.
+    """
+
+    lo: tuple[int, ...]
+    width: tuple[int, ...]
+    off: tuple[int, ...]
+    bits: int
+
+    @staticmethod
+    def of(system: System) -> Packing:
+        """The layout for ``system`` from its variables' ``lo..hi`` and its array reads."""
+        n = len(system.vars)
+        parent = list(range(n))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for base, size in _select_ranges(system):
+            for k in range(base + 1, base + size):
+                parent[find(k)] = find(base)
+        lo: dict[int, int] = {}
+        hi: dict[int, int] = {}
+        for i, v in enumerate(system.vars):
+            r = find(i)
+            lo[r] = min(lo.get(r, v.lo), v.lo)
+            hi[r] = max(hi.get(r, v.hi), v.hi)
+        los = tuple(lo[find(i)] for i in range(n))
+        widths = tuple((hi[find(i)] - lo[find(i)]).bit_length() for i in range(n))
+        offs: list[int] = []
+        at = 0
+        for w in widths:
+            offs.append(at)
+            at += w
+        return Packing(los, widths, tuple(offs), at)
+
+    def pack(self, state: State) -> int:
+        """The packed int of a tuple state (whose values fit their fields)."""
+        out = 0
+        for v, lo, off in zip(state, self.lo, self.off, strict=True):
+            out |= (v - lo) << off
+        return out
+
+    def unpack(self, packed: int) -> State:
+        """The tuple state of a packed int."""
+        return tuple(lo + ((packed >> off) & ((1 << w) - 1))
+                     for lo, w, off in zip(self.lo, self.width, self.off, strict=True))
+
+    def field(self, i: int) -> Interval:
+        """The values variable ``i``'s field can hold."""
+        return self.lo[i], self.lo[i] + (1 << self.width[i]) - 1
+
+    def read(self, i: int) -> str:
+        """Python source reading variable ``i`` from the packed state ``s``."""
+        w, lo = self.width[i], self.lo[i]
+        if w == 0:
+            return str(lo)
+        shifted = f"(s >> {self.off[i]})" if self.off[i] else "s"
+        return f"(({shifted} & {(1 << w) - 1}){f' + {lo}' if lo else ''})"
+
+    def read_at(self, base: int, index: str) -> str:
+        """Python source reading ``vars[base + index]`` from ``s``."""
+        w, lo = self.width[base], self.lo[base]
+        if w == 0:
+            return str(lo)
+        at = f"{self.off[base]} + {w} * {index}" if w > 1 else f"{self.off[base]} + {index}"
+        return f"(((s >> ({at})) & {(1 << w) - 1}){f' + {lo}' if lo else ''})"
+
+    def write(self, targets: tuple[int, ...], outs: list[str], values: tuple[Expr, ...]
+              ) -> list[str]:
+        """Lines returning the successor: ``s`` with ``targets`` set to ``outs``."""
+        keep = (1 << self.bits) - 1
+        lines: list[str] = []
+        parts: list[str] = []
+        memo: dict[int, Interval] = {}
+        for k, (t, o, v) in enumerate(zip(targets, outs, values, strict=True)):
+            w, lo, off = self.width[t], self.lo[t], self.off[t]
+            keep &= ~(((1 << w) - 1) << off)
+            flo, fhi = self.field(t)
+            vlo, vhi = self.interval(v, memo)
+            if not flo <= vlo <= vhi <= fhi:
+                lines.append(f"    u{k} = {o}")
+                lines.append(f"    if not {flo} <= u{k} <= {fhi}:\n        raise OutOfRange")
+                o = f"u{k}"
+            if w == 0:
+                continue
+            val = f"({o} - {lo})" if lo else o
+            parts.append(f"({val} << {off})" if off else val)
+        lines.append("    return " + " | ".join([f"(s & {keep})", *parts]))
+        return lines
+
+    def interval(self, e: Expr, memo: dict[int, Interval]) -> Interval:
+        """Bounds on ``e``'s value in any state whose values fit their fields."""
+        key = id(e)
+        if key in memo:
+            return memo[key]
+        r: Interval
+        match e:
+            case Const(value=c):
+                r = (c, c)
+            case Var(index=i):
+                r = self.field(i)
+            case Select(base=base):
+                r = self.field(base)
+            case Wrap(lo=lo, hi=hi):
+                r = (lo, hi)
+            case Ite(then=t, other=o):
+                p, q = self.interval(t, memo), self.interval(o, memo)
+                r = (min(p[0], q[0]), max(p[1], q[1]))
+            case Binary(op=BinOp.ADD, left=x, right=y):
+                p, q = self.interval(x, memo), self.interval(y, memo)
+                r = (p[0] + q[0], p[1] + q[1])
+            case Binary(op=BinOp.SUB, left=x, right=y):
+                p, q = self.interval(x, memo), self.interval(y, memo)
+                r = (p[0] - q[1], p[1] - q[0])
+            case _:
+                r = (0, 1)  # comparisons, Not, && and ||
+        memo[key] = r
+        return r
+
+
+def _select_ranges(system: System) -> set[tuple[int, int]]:
+    """``(base, size)`` of every array read in the system's expressions."""
+    out: set[tuple[int, int]] = set()
+    roots: list[Expr] = []
+    for a in system.actions:
+        roots.append(a.guard)
+        roots.append(a.witness)
+        roots.extend(u.value for u in a.updates)
+        roots.extend(st.when for st in a.steps)
+    stack = roots
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Select):
+            out.add((e.base, e.size))
+        stack.extend(_children(e))
+    return out
+
+
+class Semantics:
+    """Enabledness and successor computation for one system.
+
+    States are tuples; with a :class:`Packing` (``packing=``) every method
+    but :meth:`replay` takes and returns packed ints instead, and a step
+    whose value does not fit its field raises :class:`OutOfRange`.
+    """
+
+    def __init__(self, system: System, packing: Packing | None = None) -> None:
         self.system = system
+        self.packing = packing
         self._steps = tuple(
             _compile_action(a.guard, tuple(u.var for u in a.updates),
-                            tuple(u.value for u in a.updates))
+                            tuple(u.value for u in a.updates), packing)
             for a in system.actions
         )
-        self._violation = system.violation_var
-        self._groups, self._always = action_index(system)
+        self._violation = compile_expr(Var(system.violation_var), packing)
+        self._groups, self._always = action_index(system, packing)
+        self.init: AnyState = system.init if packing is None else packing.pack(system.init)
 
-    def violation(self, state: State) -> int:
-        return state[self._violation]
+    def violation(self, state: AnyState) -> int:
+        """The violation code of ``state`` (0: no property failed)."""
+        return self._violation(state)
 
     def frame_locals(self) -> tuple[int, ...]:
         """Locals of each generated action function (``make bench`` reports them)."""
         return tuple(f.__code__.co_nlocals for f in self._steps)
 
-    def enabled(self, state: State, index: int) -> bool:
+    def enabled(self, state: AnyState, index: int) -> bool:
+        """Whether action ``index`` is enabled in ``state``."""
         return self._steps[index](state) is not None
 
-    def step(self, state: State, index: int) -> State:
+    def step(self, state: AnyState, index: int) -> AnyState:
         """The successor of ``state`` under action ``index``, which must be enabled."""
         nxt = self._steps[index](state)
         if nxt is None:
             raise ReplayError(f"action {self.system.actions[index].name} is not enabled")
         return nxt
 
-    def successors(self, state: State) -> list[tuple[int, State]]:
+    def successors(self, state: AnyState) -> list[tuple[int, AnyState]]:
         """``(action index, successor)`` for every enabled action, by action index.
 
         Only the actions :func:`action_index` says can be enabled are evaluated.
         """
-        out: list[tuple[int, State]] = []
+        out: list[tuple[int, AnyState]] = []
         steps = self._steps
-        for gate, var, table in self._groups:
-            cand = table.get(state[var])
+        for gate, key, table in self._groups:
+            cand = table.get(key(state))
             if cand is None or (gate is not None and not gate(state)):
                 continue
             for i in cand:
@@ -309,24 +494,32 @@ class Semantics:
             out.sort(key=_first)
         return out
 
-    def evaluate(self, e: Expr, state: State) -> int:
-        return compile_expr(e)(state)
+    def evaluate(self, e: Expr, state: AnyState) -> int:
+        """The value of ``e`` in ``state``."""
+        return compile_expr(e, self.packing)(state)
 
     def replay(self, actions: Sequence[int]) -> list[State]:
         """States visited by ``actions`` from the initial state.
 
         Raises :class:`ReplayError` if some action is not enabled where the
         trace takes it, or a state leaves its variable's declared range.
+        Tuples in either mode.
         """
-        state: State = self.system.init
-        states = [state]
+        cur: AnyState = self.init
+        states = [self.system.init]
         for k, idx in enumerate(actions):
             if not 0 <= idx < len(self._steps):
                 raise ReplayError(f"step {k + 1}: no action #{idx}")
-            if not self.enabled(state, idx):
+            try:
+                nxt = self._steps[idx](cur)
+            except OutOfRange:
+                raise ReplayError(f"step {k + 1}: a value leaves its variable's field"
+                                  ) from None
+            if nxt is None:
                 name = self.system.actions[idx].name
                 raise ReplayError(f"step {k + 1}: action {name} is not enabled")
-            state = self.step(state, idx)
+            cur = nxt
+            state: State = cur if self.packing is None else self.packing.unpack(cur)
             for var, val in zip(self.system.vars, state, strict=True):
                 if not var.lo <= val <= var.hi:
                     raise ReplayError(

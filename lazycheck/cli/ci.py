@@ -83,16 +83,20 @@ class Progress:
                    "properties) on a file changed since git revision REV.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
+@click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
+              help="Memory for all workers together (e.g. 8G; default: 3/4 of physical "
+                   "memory); a target past its share is UNKNOWN.")
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: Path | None,
-       sarif: Path | None, changed_since: str | None, progress: bool,
+       sarif: Path | None, changed_since: str | None, progress: bool, max_memory: str | None,
        targets: tuple[str, ...]) -> None:
     """Check every target (or TARGETS) against its expected verdict.
 
     Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 on bad
     input, 3 when some verdict is UNKNOWN.
     """
+    from lazycheck.cli.verify import memory_budget
     from lazycheck.run.corpus import run_many
     from lazycheck.views import ci_formats
     from lazycheck.views.ci_rows import ci_row
@@ -113,7 +117,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     prog = Progress(names, err_stream, live=err_stream.isatty(), enabled=progress)
     try:
         rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish,
-                        on_start=prog.start)
+                        on_start=prog.start,
+                        max_memory=memory_budget(max_memory, 1) // max(1, jobs))
     finally:
         prog.close()
     w = max([len("target")] + [len(r.target) for r in rows])

@@ -22,6 +22,19 @@ from lazycheck.targets import load_target, target_names
 from lazycheck.views.report import verify_report
 
 
+def memory_budget(text: str | None, workers: int = 1) -> int:
+    """Bytes for ``--max-memory`` (the machine's default share when not given)."""
+    from lazycheck.engines.memory import default_budget, parse_size
+
+    if text is None:
+        return default_budget(workers)
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 512M or 16G",
+                                 param_hint="--max-memory") from None
+
+
 def fail_input(err: ModelError) -> None:
     """Print the diagnostics of bad input and exit 2."""
     click.echo(render_all(err.diagnostics, err.sources), err=True)
@@ -42,6 +55,9 @@ def fail_input(err: ModelError) -> None:
               help="Give up with UNKNOWN beyond this many states.")
 @click.option("--timeout", type=float, default=600.0, show_default=True,
               help="Give up with UNKNOWN after this many seconds.")
+@click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
+              help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
+                   "of physical memory).")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -60,7 +76,8 @@ def fail_input(err: ModelError) -> None:
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
+           max_memory: str | None, no_timings: bool, graph: Path | None, minimize: bool,
+           full_state: bool,
            fmt: str, output: Path | None) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
     try:
@@ -74,7 +91,8 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                                                        for i in range(max(tasks, 0))))
         if preempt is not None:
             cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-        outcome = run(t, root, cfg, bound, engine, max_states, timeout)
+        outcome = run(t, root, cfg, bound, engine, max_states, timeout,
+                      max_memory=memory_budget(max_memory))
         minimized_from = ""
         if minimize:
             shrunk = shrink.minimize(outcome, lambda c, p: run(

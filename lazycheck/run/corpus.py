@@ -24,10 +24,10 @@ R = TypeVar("R")
 Summarize = Callable[[str, Path, Outcome | TargetError], R]
 
 
-def check_one(name: str, root: Path, summarize: Summarize[R]) -> R:
+def check_one(name: str, root: Path, summarize: Summarize[R], max_memory: int = 0) -> R:
     """Load and check target ``name`` with the default engine, then summarise it."""
     try:
-        got: Outcome | TargetError = run(load_target(name, root), root)
+        got: Outcome | TargetError = run(load_target(name, root), root, max_memory=max_memory)
     except LazycheckError as err:
         got = TargetError(name, err)
     return summarize(name, root, got)
@@ -35,21 +35,23 @@ def check_one(name: str, root: Path, summarize: Summarize[R]) -> R:
 
 def run_many(names: list[str], root: Path, summarize: Summarize[R], jobs: int = 1,
              on_done: Callable[[R], None] | None = None,
-             on_start: Callable[[str], None] | None = None) -> list[R]:
-    """Rows in the order of ``names``; ``summarize`` must be a module-level function."""
+             on_start: Callable[[str], None] | None = None, max_memory: int = 0) -> list[R]:
+    """Rows in the order of ``names``; ``summarize`` must be a module-level function.
+
+    ``max_memory`` is each worker's budget in bytes (0: none)."""
     if jobs <= 1 or len(names) <= 1:
         rows = []
         for n in names:
             if on_start is not None:
                 on_start(n)
-            r = check_one(n, root, summarize)
+            r = check_one(n, root, summarize, max_memory)
             if on_done is not None:
                 on_done(r)
             rows.append(r)
         return rows
     done: dict[str, R] = {}
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(check_one, n, root, summarize): n for n in names}
+        futures = {pool.submit(check_one, n, root, summarize, max_memory): n for n in names}
         if on_start is not None:
             for n in names[:jobs]:
                 on_start(n)

@@ -77,7 +77,7 @@ def reproduce_args(target: Target, config: KernelConfig, bound: int,
 def run(target: Target, root: Path, config: KernelConfig | None = None,
         bound: int | None = None, engine: str = DEFAULT_ENGINE,
         max_states: int = 2_000_000, timeout_s: float = 600.0,
-        program: ir.Program | None = None) -> Outcome:
+        program: ir.Program | None = None, max_memory: int = 0) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
@@ -87,7 +87,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     b = bound or target.bound
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
-    limits = Limits(b, max_states, timeout_s)
+    limits = Limits(b, max_states, timeout_s, max_memory)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         first, second = BOTH_PAIR
