@@ -7,13 +7,15 @@ explicit engine and trace replay both step states through
 
 from __future__ import annotations
 
-import operator
+import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lazycheck.errors import ReplayError
 from lazycheck.system import (
+    TRUE,
     Binary,
     BinOp,
     Const,
@@ -81,6 +83,20 @@ def use_counts(roots: Sequence[Expr]) -> dict[int, int]:
     return counts
 
 
+def _nodes(roots: Sequence[Expr]) -> list[Expr]:
+    """Every distinct (by identity) node of the DAG below ``roots``."""
+    out: list[Expr] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if id(e) not in seen:
+            seen.add(id(e))
+            out.append(e)
+            stack.extend(_children(e))
+    return out
+
+
 def _children(e: Expr) -> tuple[Expr, ...]:
     match e:
         case Select(index=ix):
@@ -113,6 +129,13 @@ class _Codegen:
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
         self.uses = use_counts(roots)
+        self.var_uses: dict[int, int] = {}
+        self.var_names: dict[int, str] = {}
+        if packing is not None:
+            for e in _nodes(roots):
+                for c in _children(e):
+                    if isinstance(c, Var):
+                        self.var_uses[c.index] = self.var_uses.get(c.index, 0) + 1
         self.depth: dict[str, int] = {}  # nesting depth of inline code
         self.keep: list[Expr] = list(roots)  # keeps ids stable while compiling
 
@@ -125,7 +148,7 @@ class _Codegen:
             case Const(value=v):
                 return str(v)
             case Var(index=i):
-                return f"s[{i}]" if self.packing is None else self.packing.read(i)
+                return self._var(i)
         code, parts = self._code(e)
         depth = 1 + max((self.depth.get(p, 0) for p in parts), default=0)
         if self.uses.get(key, 0) < 2 and depth <= MAX_INLINE_DEPTH:
@@ -136,6 +159,42 @@ class _Codegen:
         self.names[key] = name
         return name
 
+    def _var(self, i: int) -> str:
+        if self.packing is None:
+            return f"s[{i}]"
+        if self.var_uses.get(i, 0) < 2:  # a packed read costs a shift and a mask
+            return self.packing.read(i)
+        name = self.var_names.get(i)
+        if name is None:
+            name = self.var_names[i] = f"v{i}"
+            self.lines.append(f"    {name} = {self.packing.read(i)}")
+        return name
+
+    def test(self, e: Expr) -> str:
+        """Python source that is truthy exactly when ``e`` is non-zero (no 0/1 coercion)."""
+        key = id(e)
+        if key in self.names or self.uses.get(key, 0) >= 2:
+            return self.emit(e)
+        code: str
+        parts: tuple[str, ...]
+        match e:
+            case Not(arg=a):
+                x = self.test(a)
+                code, parts = f"(not {x})", (x,)
+            case Binary(op=BinOp.AND | BinOp.OR as op, left=a, right=b):
+                la, rb = self.test(a), self.test(b)
+                code, parts = f"({la} {'and' if op is BinOp.AND else 'or'} {rb})", (la, rb)
+            case Binary(op=op, left=a, right=b) if op not in (BinOp.ADD, BinOp.SUB):
+                la, rb = self.emit(a), self.emit(b)
+                code, parts = f"({la} {_PYOP[op]} {rb})", (la, rb)
+            case _:
+                return self.emit(e)
+        depth = 1 + max((self.depth.get(p, 0) for p in parts), default=0)
+        if depth > MAX_INLINE_DEPTH:
+            return self.emit(e)
+        self.depth[code] = depth
+        return code
+
     def _code(self, e: Expr) -> tuple[str, tuple[str, ...]]:
         match e:
             case Select(base=base, index=ix):
@@ -144,21 +203,21 @@ class _Codegen:
                     return self.packing.read_at(base, i), (i,)
                 return f"s[{base} + {i}]", (i,)
             case Not(arg=a):
-                x = self.emit(a)
+                x = self.test(a)
                 return f"(0 if {x} else 1)", (x,)
             case Wrap(arg=a, lo=lo, hi=hi):
                 x = self.emit(a)
                 return f"({lo} + ({x} - {lo}) % {hi - lo + 1})", (x,)
             case Ite(cond=c, then=t, other=o):
                 # operands in evaluation order of the old straight-line code
-                tt, cc, oo = self.emit(t), self.emit(c), self.emit(o)
+                tt, cc, oo = self.emit(t), self.test(c), self.emit(o)
                 return f"({tt} if {cc} else {oo})", (tt, cc, oo)
             case Binary(op=op, left=a, right=b):
+                if op in (BinOp.AND, BinOp.OR):
+                    la, rb = self.test(a), self.test(b)
+                    word = "and" if op is BinOp.AND else "or"
+                    return f"(1 if ({la} {word} {rb}) else 0)", (la, rb)
                 la, rb = self.emit(a), self.emit(b)
-                if op is BinOp.AND:
-                    return f"(1 if ({la} and {rb}) else 0)", (la, rb)
-                if op is BinOp.OR:
-                    return f"(1 if ({la} or {rb}) else 0)", (la, rb)
                 if op in (BinOp.ADD, BinOp.SUB):
                     return f"({la} {_PYOP[op]} {rb})", (la, rb)
                 return f"(1 if {la} {_PYOP[op]} {rb} else 0)", (la, rb)
@@ -168,7 +227,7 @@ class _Codegen:
 def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...],
                     packing: Packing | None = None) -> Callable[[AnyState], AnyState | None]:
     g = _Codegen((guard, *values), packing)
-    gv = g.emit(guard)
+    gv = g.test(guard)
     g.lines.append(f"    if not {gv}:\n        return None")
     outs = [g.emit(v) for v in values]
     if packing is None:
@@ -214,11 +273,10 @@ def _var_eq_const(e: Expr) -> tuple[int, int] | None:
 # a conjunct shared by a whole group is compared structurally only when this small
 _GATE_NODES = 16
 
-Group = tuple[Fn | None, Fn, dict[int, tuple[int, ...]]]
+Group = tuple[Expr, int, dict[int, tuple[int, ...]]]
 
 
-def action_index(system: System, packing: Packing | None = None
-                 ) -> tuple[tuple[Group, ...], tuple[int, ...]]:
+def action_index(system: System) -> tuple[tuple[Group, ...], tuple[int, ...]]:
     """Which actions can be enabled, keyed on one ``var == const`` conjunct of each guard.
 
     Derived structurally from the guards: each action is *anchored* on the
@@ -229,7 +287,7 @@ def action_index(system: System, packing: Packing | None = None
     become the group's *gate*.  Returns the groups ``(gate, var, value ->
     action indices)`` and the actions with no anchor, tried in every state.
     Skipping an action whose anchor or gate is false is sound: both are
-    conjuncts of its guard.  ``var`` is given as a function reading it.
+    conjuncts of its guard.  A group without a gate has gate ``TRUE``.
     """
     eqs = [[x for x in map(_var_eq_const, conjuncts(a.guard)) if x is not None]
            for a in system.actions]
@@ -251,9 +309,7 @@ def action_index(system: System, packing: Packing | None = None
         for c, i in members:
             table.setdefault(c, []).append(i)
         gate = _common_conjuncts([system.actions[i].guard for _, i in members], v)
-        key: Fn = operator.itemgetter(v) if packing is None else compile_expr(Var(v), packing)
-        groups.append((compile_expr(conj(*gate), packing) if gate else None, key,
-                       {c: tuple(ix) for c, ix in table.items()}))
+        groups.append((conj(*gate), v, {c: tuple(ix) for c, ix in table.items()}))
     return tuple(groups), tuple(always)
 
 
@@ -432,6 +488,50 @@ def _select_ranges(system: System) -> set[tuple[int, int]]:
     return out
 
 
+Step = Callable[[AnyState], AnyState | None]
+Successors = Callable[[AnyState], list[tuple[int, AnyState]]]
+
+
+def _compile_successors(system: System, steps: Sequence[Step],
+                        packing: Packing | None) -> Successors:
+    """One generated function dispatching on :func:`action_index`: per group, read
+    the anchor, look up its candidates, test the gate, try them in index order."""
+    groups, always = action_index(system)
+    ns: dict[str, object] = {"first": _first}
+    lines = ["def successors(s):", "    out = []"]
+    for k, (gate, var, table) in enumerate(groups):
+        ns[f"T{k}"] = {c: tuple((i, steps[i]) for i in ix) for c, ix in table.items()}
+        g = _Codegen((gate,), packing)
+        test = g.test(gate)
+        key = f"s[{var}]" if packing is None else packing.read(var)
+        lines.append(f"    c = T{k}.get({key})")
+        lines.append("    if c is not None:")
+        lines.extend("    " + _rename(ln, k) for ln in g.lines)
+        lines.append(f"        if {_rename(test, k)}:" if gate != TRUE else "        if 1:")
+        lines.append("            for i, f in c:")
+        lines.append("                n = f(s)")
+        lines.append("                if n is not None:")
+        lines.append("                    out.append((i, n))")
+    ns["A"] = tuple((i, steps[i]) for i in always)
+    if always:
+        lines += ["    for i, f in A:", "        n = f(s)", "        if n is not None:",
+                  "            out.append((i, n))"]
+    spans = [(min(i for ix in t.values() for i in ix), max(i for ix in t.values() for i in ix))
+             for _, _, t in groups] + [(i, i) for i in always]
+    if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
+        lines.append("    if len(out) > 1:\n        out.sort(key=first)")
+    lines.append("    return out")
+    exec(compile("\n".join(lines) + "\n", "<lazycheck successors>", "exec"), ns)
+    fn = ns["successors"]
+    assert callable(fn)
+    return fn
+
+
+def _rename(code: str, k: int) -> str:
+    """Locals ``tN`` of a gate's code as ``gK_N`` (one namespace per group)."""
+    return re.sub(r"\bt(\d+)\b", rf"g{k}_\1", code)
+
+
 class Semantics:
     """Enabledness and successor computation for one system.
 
@@ -449,7 +549,7 @@ class Semantics:
             for a in system.actions
         )
         self._violation = compile_expr(Var(system.violation_var), packing)
-        self._groups, self._always = action_index(system, packing)
+        self._successors = _compile_successors(system, self._steps, packing)
         self.init: AnyState = system.init if packing is None else packing.pack(system.init)
 
     def violation(self, state: AnyState) -> int:
@@ -476,23 +576,7 @@ class Semantics:
 
         Only the actions :func:`action_index` says can be enabled are evaluated.
         """
-        out: list[tuple[int, AnyState]] = []
-        steps = self._steps
-        for gate, key, table in self._groups:
-            cand = table.get(key(state))
-            if cand is None or (gate is not None and not gate(state)):
-                continue
-            for i in cand:
-                nxt = steps[i](state)
-                if nxt is not None:
-                    out.append((i, nxt))
-        for i in self._always:
-            nxt = steps[i](state)
-            if nxt is not None:
-                out.append((i, nxt))
-        if len(out) > 1:
-            out.sort(key=_first)
-        return out
+        return self._successors(state)
 
     def evaluate(self, e: Expr, state: AnyState) -> int:
         """The value of ``e`` in ``state``."""
