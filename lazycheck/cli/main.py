@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from lazycheck.cli import ci, export, matrix, review, scan, verify
+from lazycheck.cli import ci, export, matrix, review, scan, sweep, verify
 from lazycheck.targets import find_root
 
 
@@ -23,5 +23,5 @@ def main(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = find_root(root)
 
 
-for _module in (verify, ci, review, matrix, scan, export):
+for _module in (verify, ci, review, matrix, scan, export, sweep):
     _module.register(main)
