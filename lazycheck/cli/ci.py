@@ -86,11 +86,13 @@ class Progress:
 @click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
               help="Memory for all workers together (e.g. 8G; default: 3/4 of physical "
                    "memory); a target past its share is UNKNOWN.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="Run on this dask cluster (default: a LocalCluster of -j workers).")
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: Path | None,
        sarif: Path | None, changed_since: str | None, progress: bool, max_memory: str | None,
-       targets: tuple[str, ...]) -> None:
+       scheduler: str | None, targets: tuple[str, ...]) -> None:
     """Check every target (or TARGETS) against its expected verdict.
 
     Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 on bad
@@ -118,7 +120,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     try:
         rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish,
                         on_start=prog.start,
-                        max_memory=memory_budget(max_memory, 1) // max(1, jobs))
+                        max_memory=memory_budget(max_memory, 1) // max(1, jobs),
+                        scheduler=scheduler)
     finally:
         prog.close()
     w = max([len("target")] + [len(r.target) for r in rows])
