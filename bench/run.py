@@ -13,7 +13,12 @@ Then the ratio of each target's explicit time to the fastest target's, so
 runs on different machines can be compared by shape.  With the default
 budget the whole run takes at most about a minute per target.
 
-Usage: ``python bench/run.py [--bmc-budget SECONDS] [TARGET ...]``.
+First, though, lazycheck beside SPIN on the exported Promela models
+(:mod:`bench.spin`): verdicts, state counts (equal on exhausted targets),
+end-to-end times, states/s, the frame size of the generated actions and
+the ratio.  The BMC table runs only with ``--bmc``.
+
+Usage: ``python bench/run.py [--bmc] [--bmc-budget SECONDS] [--no-spin] [TARGET ...]``.
 """
 
 from __future__ import annotations
@@ -112,10 +117,25 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--bmc-budget", type=float, default=DEFAULT_BMC_BUDGET_S,
                     help="seconds BMC may spend per target (default %(default)g)")
+    ap.add_argument("--bmc", action="store_true", help="also the explicit-vs-BMC table")
+    ap.add_argument("--no-spin", action="store_true", help="skip the SPIN table")
     ap.add_argument("targets", nargs="*", help="targets to run (default: all)")
     args = ap.parse_args(argv)
     root = find_root(Path(__file__).resolve().parent.parent)
     names = args.targets or target_names(root)
+    if not args.no_spin:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from spin import bench_spin, print_spin_table
+
+        spin_rows = []
+        for name in names:
+            spin_rows.append(bench_spin(name, root))
+            print(f"  {name}: lazycheck {spin_rows[-1].lazy_s:.2f} s, "
+                  f"spin {spin_rows[-1].spin_s:.2f} s", file=sys.stderr, flush=True)
+        print_spin_table(spin_rows)
+        print()
+    if not args.bmc:
+        return 0
     rows = []
     for name in names:
         rows.append(bench_target(name, root, args.bmc_budget))

@@ -51,6 +51,7 @@ class Limits:
     max_states: int = DEFAULT_MAX_STATES
     timeout_s: float = DEFAULT_TIMEOUT_S
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
+    max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import sys
 import time
 from collections.abc import Callable
@@ -39,11 +38,16 @@ from lazycheck.views.ci_rows import CiRow, budget_row, internal_row
                    "that do not finish in it are UNKNOWN (exit 3).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
+@click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
+              help="Memory for all workers together (e.g. 8G; default: 3/4 of physical "
+                   "memory); a target past its share is UNKNOWN.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="Run on this dask cluster (default: a LocalCluster of -j workers).")
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: Path | None,
        sarif: Path | None, changed_since: str | None, budget: float | None, progress: bool,
-       targets: tuple[str, ...]) -> None:
+       max_memory: str | None, scheduler: str | None, targets: tuple[str, ...]) -> None:
     """Check every target (or TARGETS) against its expected verdict.
 
     Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 when
@@ -51,6 +55,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     an internal error.  A target that does not load is an ERROR row and the
     run goes on; the reports are written whatever happens.
     """
+    from lazycheck.cli.verify import memory_budget
+
     bad_output = limits.check_writable([junit, ktap, markdown, sarif])
     if bad_output is not None:
         _bad_input("LZC407", f"cannot write {bad_output}",
@@ -66,7 +72,8 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     prog = TargetProgress("ci", names, sys.stderr, live=sys.stderr.isatty(),
                           enabled=progress)
     with prog:
-        rows = run_budgeted(names, root, jobs, deadline, prog)
+        rows = run_budgeted(names, root, jobs, deadline, prog,
+                            memory_budget(max_memory, 1) // max(1, jobs), scheduler)
     _print_rows(rows)
     touched = frozenset(changed) if changed_since is not None else None
     _write_reports(rows, {"junit": junit, "ktap": ktap, "markdown": markdown,
@@ -100,7 +107,8 @@ def _changed(root: Path, rev: str, names: list[str]) -> tuple[list[str], set[str
 
 
 def check_within(name: str, root: Path, deadline: float | None,
-                 progress: Callable[[Progress], None] | None = None) -> CiRow:
+                 progress: Callable[[Progress], None] | None = None,
+                 max_memory: int = 0) -> CiRow:
     """One target's row, within the wall-clock ``deadline``; runs in a worker process too.
 
     Whatever happens, a row comes back: the run goes on after a target that
@@ -115,9 +123,9 @@ def check_within(name: str, root: Path, deadline: float | None,
         return budget_row(name, root)
     try:
         if left is None:
-            return check_one(name, root, ci_row, progress)
+            return check_one(name, root, ci_row, progress, max_memory)
         with limits.watchdog(left, grace=0.0):
-            return check_one(name, root, ci_row, progress)
+            return check_one(name, root, ci_row, progress, max_memory)
     except limits.TimeUp:
         return budget_row(name, root)
     except Exception as exc:
@@ -125,33 +133,20 @@ def check_within(name: str, root: Path, deadline: float | None,
 
 
 def run_budgeted(names: list[str], root: Path, jobs: int, deadline: float | None,
-                 prog: TargetProgress) -> list[CiRow]:
-    """Rows in the order of ``names``, ``jobs`` at a time, each within ``deadline``."""
-    if jobs <= 1 or len(names) <= 1:
+                 prog: TargetProgress, max_memory: int = 0,
+                 scheduler: str | None = None) -> list[CiRow]:
+    """Rows in the order of ``names``, ``jobs`` at a time (on dask), each within ``deadline``."""
+    from lazycheck.run.corpus import map_ordered
+
+    if scheduler is None and (jobs <= 1 or len(names) <= 1):
         rows = []
         for n in names:
             prog.start_target(n)
-            rows.append(check_within(n, root, deadline, prog.on_engine))
+            rows.append(check_within(n, root, deadline, prog.on_engine, max_memory))
             prog.finish_row(rows[-1])
         return rows
-    done: dict[str, CiRow] = {}
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(check_within, n, root, deadline): n for n in names}
-        for n in names[:jobs]:
-            prog.start_target(n)
-        started = min(jobs, len(names))
-        for fut in concurrent.futures.as_completed(futures):
-            name = futures[fut]
-            try:
-                row = fut.result()
-            except Exception as exc:
-                row = internal_row(name, root, f"worker failed: {type(exc).__name__}")
-            done[name] = row
-            prog.finish_row(row)
-            if started < len(names):
-                prog.start_target(names[started])
-                started += 1
-    return [done[n] for n in names]
+    return map_ordered(check_within, names, (root, deadline, None, max_memory), jobs,
+                       scheduler, on_done=prog.finish_row, on_start=prog.start_target)
 
 
 def _print_rows(rows: list[CiRow]) -> None:

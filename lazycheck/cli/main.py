@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from lazycheck.cli import ci, explain, matrix, proof, review, scan, verify
+from lazycheck.cli import ci, explain, export, matrix, proof, review, scan, sweep, verify
 from lazycheck.cli.exitcode import ExitCode
 from lazycheck.cli.limits import TimeUp
 from lazycheck.diagnostics import Diagnostic, render_all
@@ -81,5 +81,5 @@ def main(ctx: click.Context, root: Path) -> None:
     ctx.obj = root
 
 
-for _module in (verify, ci, review, matrix, scan, explain, proof):
+for _module in (verify, ci, review, matrix, scan, explain, proof, export, sweep):
     _module.register(main)

@@ -25,6 +25,19 @@ from lazycheck.targets import load_target, target_names
 from lazycheck.views.report import verify_report
 
 
+def memory_budget(text: str | None, workers: int = 1) -> int:
+    """Bytes for ``--max-memory`` (the machine's default share when not given)."""
+    from lazycheck.engines.memory import default_budget, parse_size
+
+    if text is None:
+        return default_budget(workers)
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 512M or 16G",
+                                 param_hint="--max-memory") from None
+
+
 def fail_input(err: ModelError) -> None:
     """Print the diagnostics of bad input and exit 2."""
     click.echo(render_all(err.diagnostics, err.sources), err=True)
@@ -52,6 +65,9 @@ def fail_input(err: ModelError) -> None:
               callback=limits.arm,
               help="Give up with UNKNOWN after this many seconds (the whole command, "
                    "trace choice and --minimize included).")
+@click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
+              help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
+                   "of physical memory).")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -74,8 +90,8 @@ def fail_input(err: ModelError) -> None:
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, preemptions: int | None,
-           interrupts: int | None, max_states: int, timeout: float, no_timings: bool,
-           graph: Path | None, minimize: bool, full_state: bool,
+           interrupts: int | None, max_states: int, timeout: float, max_memory: str | None,
+           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
            fmt: str, output: Path | None, progress: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
     unwritable = limits.check_writable([output, graph])
@@ -85,10 +101,11 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     prog = EngineProgress(f"verify {target}", sys.stderr, live=sys.stderr.isatty(),
                           enabled=progress)
     try:
+        memory = memory_budget(max_memory)
         with prog:
             outcome, minimized_from = _check(root, target, engine, cpus, tasks, preempt,
                                              bound, max_states, timeout, minimize, prog,
-                                             preemptions, interrupts)
+                                             preemptions, interrupts, memory)
     except ModelError as err:
         fail_input(err)
         return
@@ -120,8 +137,8 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
 def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
            minimize: bool, progress: Callable[[Progress], None],
-           preemptions: int | None = None, interrupts: int | None = None
-           ) -> tuple[Outcome, str]:
+           preemptions: int | None = None, interrupts: int | None = None,
+           max_memory: int = 0) -> tuple[Outcome, str]:
     """Run ``verify``'s check (and ``--minimize``): the outcome and what it was shrunk from."""
     t = load_target(target, root)
     cfg = t.config
@@ -134,12 +151,12 @@ def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     if preempt is not None:
         cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
     outcome = run(t, root, cfg, bound, engine, max_states, timeout, progress=progress,
-                  preemptions=preemptions, interrupts=interrupts)
+                  preemptions=preemptions, interrupts=interrupts, max_memory=max_memory)
     if not minimize:
         return outcome, ""
     shrunk = shrink.minimize(outcome, lambda c, p: run(
         t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress,
-        preemptions=preemptions, interrupts=interrupts))
+        preemptions=preemptions, interrupts=interrupts, max_memory=max_memory))
     if not shrunk.changed:
         return outcome, ""
     minimized_from = shrunk.original.describe()

@@ -31,80 +31,123 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
+from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
-from lazycheck.semantics import Semantics, State, compile_expr
+from lazycheck.semantics import AnyState, Fn, OutOfRange, Packing, Semantics, compile_expr
 from lazycheck.system import FALSE, ActionKind, System
+
+if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
+    import networkx as nx
 
 
 class ExplicitEngine:
+    """Breadth-first search over packed states (see the module docstring)."""
+
     name = "explicit"
 
     def check(self, system: System, limits: Limits) -> Result:
-        sem = Semantics(system)
-        witnesses = [(i, compile_expr(a.witness), a.witness_label)
-                     for i, a in enumerate(system.actions) if a.witness != FALSE]
-        fired: set[int] = set()
-        witnessed: set[str] = set()
-        start = time.monotonic()
-        init = system.init
-        # parent[state] = (previous state, action index); the initial state maps to None
-        parent: dict[State, tuple[State, int] | None] = {init: None}
-        frontier: list[State] = [init]
-        levels: list[list[State]] = [frontier]  # levels[k]: the states at depth k
-        transitions = 0
+        """Search from ``system.init`` up to ``limits``; FAIL with the chosen trace."""
+        try:
+            return _Search(system, limits, Packing.of(system)).run()
+        except OutOfRange:  # a value outgrew its field: the same search on tuples
+            return _Search(system, limits, None).run()
+
+
+class _Search:
+    """One BFS.  The visited set holds packed states; ``levels`` keeps each depth's
+    states (references into the set) for :func:`choose_trace`, so no parent map is
+    stored: a trace is rebuilt by re-expanding the levels."""
+
+    def __init__(self, system: System, limits: Limits, packing: Packing | None) -> None:
+        self.system = system
+        self.limits = limits
+        self.sem = Semantics(system, packing)
+        self.fired: set[int] = set()
+        self.witnessed: set[str] = set()
+        self.start = time.monotonic()
+        self.seen: set[AnyState] = {self.sem.init}
+        self.levels: list[list[AnyState]] = [[self.sem.init]]
+        self.transitions = 0
+        self.memory = MemoryWatch(limits.max_memory)
+        self.witnesses = [(i, compile_expr(a.witness, packing), a.witness_label)
+                          for i, a in enumerate(system.actions) if a.witness != FALSE]
+
+    def stats(self, exhausted: bool, reached: int) -> Stats:
+        """How far the search got."""
+        return Stats(engine=ExplicitEngine.name, states=len(self.seen),
+                     transitions=self.transitions, depth=reached, bound=self.limits.bound,
+                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start)
+
+    def covered(self, r: Result) -> Result:
+        """``r`` with the actions fired and the events witnessed."""
+        return dataclasses.replace(r, fired=frozenset(self.fired),
+                                   witnessed=frozenset(self.witnessed), coverage_known=True)
+
+    def run(self) -> Result:
+        """The whole search, level by level."""
+        sem, limits = self.sem, self.limits
+        if sem.violation(sem.init):
+            return Result(Verdict.FAIL, self.stats(False, 0), sem.violation(sem.init), ())
         depth = 0
-
-        def covered(r: Result) -> Result:
-            return dataclasses.replace(r, fired=frozenset(fired),
-                                       witnessed=frozenset(witnessed), coverage_known=True)
-
-        def stats(exhausted: bool, reached: int) -> Stats:
-            return Stats(engine=self.name, states=len(parent), transitions=transitions,
-                         depth=reached, bound=limits.bound, exhausted=exhausted,
-                         elapsed_s=time.monotonic() - start)
-
-        if sem.violation(init):
-            return Result(Verdict.FAIL, stats(False, 0), sem.violation(init), ())
-        while frontier:
+        while self.levels[-1]:
             if limits.progress is not None:
-                limits.progress(Progress(self.name, depth, len(parent), time.monotonic() - start))
+                limits.progress(Progress(ExplicitEngine.name, depth, len(self.seen),
+                                         time.monotonic() - self.start))
             if depth >= limits.bound:
-                return covered(Result(Verdict.PASS, stats(False, depth)))
-            nxt: list[State] = []
-            for state in frontier:
-                for w_idx, w_fn, w_label in witnesses:
-                    if w_label not in witnessed and w_fn(state) and sem.enabled(state, w_idx):
-                        witnessed.add(w_label)
-                for idx, succ in sem.successors(state):
-                    transitions += 1
-                    fired.add(idx)
-                    if succ in parent:
-                        continue
-                    parent[succ] = (state, idx)
-                    code = sem.violation(succ)
-                    if code:
-                        states_seen = len(parent)
-                        code, trace = choose_trace(system, sem, levels)
-                        found = dataclasses.replace(stats(False, depth + 1),
-                                                    states=states_seen)
-                        return Result(Verdict.FAIL, found, code, trace)
-                    nxt.append(succ)
-                if len(parent) > limits.max_states:
-                    return Result(Verdict.UNKNOWN, stats(False, depth),
-                                  reason=f"state limit of {limits.max_states:,} reached "
-                                         f"at depth {depth + 1}")
-                if time.monotonic() - start > limits.timeout_s:
-                    return Result(Verdict.UNKNOWN, stats(False, depth),
-                                  reason=f"time limit of {limits.timeout_s:g} s reached "
-                                         f"at depth {depth + 1}")
-            frontier = nxt
-            if frontier:
+                return self.covered(Result(Verdict.PASS, self.stats(False, depth)))
+            stop = self.expand(depth)
+            if stop is not None:
+                return stop
+            if self.levels[-1]:
                 depth += 1
-                levels.append(frontier)
-        return covered(Result(Verdict.PASS, stats(True, depth)))
+            else:
+                self.levels.pop()
+                break
+        return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
+
+    def expand(self, depth: int) -> Result | None:
+        """Expand level ``depth`` into a new last level; a result if the search ends."""
+        sem, limits, seen, fired = self.sem, self.limits, self.seen, self.fired
+        witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
+        nxt: list[AnyState] = []
+        for state in self.levels[depth]:
+            if witnesses:
+                self.witness(witnesses, state)
+            for idx, succ in sem.successors(state):
+                self.transitions += 1
+                fired.add(idx)
+                if succ in seen:
+                    continue
+                seen.add(succ)
+                if sem.violation(succ):
+                    states_seen = len(seen)
+                    code, trace = choose_trace(self.system, sem, self.levels)
+                    found = dataclasses.replace(self.stats(False, depth + 1),
+                                                states=states_seen)
+                    return Result(Verdict.FAIL, found, code, trace)
+                nxt.append(succ)
+            if len(seen) > limits.max_states:
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"state limit of {limits.max_states:,} reached "
+                                     f"at depth {depth + 1}")
+            if time.monotonic() - self.start > limits.timeout_s:
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"time limit of {limits.timeout_s:g} s reached "
+                                     f"at depth {depth + 1}")
+            if self.memory.over(len(seen)):
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"memory limit of {self.memory.describe()} reached "
+                                     f"at depth {depth + 1}")
+        self.levels.append(nxt)
+        return None
+
+    def witness(self, witnesses: list[tuple[int, Fn, str]], state: AnyState) -> None:
+        """Record the coverage events whose condition holds in ``state``."""
+        for w_idx, w_fn, w_label in witnesses:
+            if w_label not in self.witnessed and w_fn(state) and self.sem.enabled(state, w_idx):
+                self.witnessed.add(w_label)
 
 
 def _action_weights(system: System) -> tuple[list[int], list[int]]:
@@ -125,7 +168,7 @@ def _action_weights(system: System) -> tuple[list[int], list[int]]:
     return ctx, masks
 
 
-def choose_trace(system: System, sem: Semantics, levels: list[list[State]]
+def choose_trace(system: System, sem: Semantics, levels: list[list[AnyState]]
                  ) -> tuple[int, tuple[int, ...]]:
     """The chosen shortest trace to a violation at depth ``len(levels)``.
 
@@ -134,13 +177,13 @@ def choose_trace(system: System, sem: Semantics, levels: list[list[State]]
     the order is documented in the module docstring.
     """
     depth = len(levels)
-    level_of: dict[State, int] = {}
+    level_of: dict[AnyState, int] = {}
     for k, lv in enumerate(levels):
         for s in lv:
             level_of[s] = k
     # shortest-path DAG, pruned backwards to the states that reach a violation
-    out: dict[State, list[tuple[int, State]]] = {}
-    useful: set[State] = set()
+    out: dict[AnyState, list[tuple[int, AnyState]]] = {}
+    useful: set[AnyState] = set()
     for s in levels[-1]:
         es = [(i, t) for i, t in sem.successors(s) if sem.violation(t)]
         if es:
@@ -178,13 +221,13 @@ def choose_trace(system: System, sem: Semantics, levels: list[list[State]]
             candidates.append(path)
     trace = min(candidates)
     final = sem.replay(trace)[-1]
-    return sem.violation(final), trace
+    return final[system.violation_var], trace
 
 
-def _costs(out: dict[State, list[tuple[int, State]]], order: list[State], ctx: list[int],
-           masks: list[int], mask: int) -> dict[State, int]:
+def _costs(out: dict[AnyState, list[tuple[int, AnyState]]], order: list[AnyState], ctx: list[int],
+           masks: list[int], mask: int) -> dict[AnyState, int]:
     """Fewest switches and interrupts from each DAG state to a violation, within ``mask``."""
-    cost: dict[State, int] = {}
+    cost: dict[AnyState, int] = {}
     for s in order:  # deepest level first
         best = -1
         for i, t in out[s]:
@@ -201,8 +244,9 @@ def _costs(out: dict[State, list[tuple[int, State]]], order: list[State], ctx: l
     return cost
 
 
-def _greedy(out: dict[State, list[tuple[int, State]]], cost: dict[State, int], ctx: list[int],
-            masks: list[int], mask: int, init: State, depth: int) -> tuple[int, ...]:
+def _greedy(out: dict[AnyState, list[tuple[int, AnyState]]], cost: dict[AnyState, int],
+            ctx: list[int], masks: list[int], mask: int, init: AnyState, depth: int
+            ) -> tuple[int, ...]:
     path: list[int] = []
     s = init
     for _ in range(depth):
@@ -227,6 +271,8 @@ def export_graph(system: System, limits: Limits, path: str) -> tuple[int, int]:
     values of the model and world variables); edge attribute ``action``.
     Returns (nodes, edges).
     """
+    import networkx as nx
+
     from lazycheck.system import VarKind
 
     g = state_graph(system, limits)
@@ -251,6 +297,8 @@ def state_graph(system: System, limits: Limits) -> nx.DiGraph:
     Used by ``lazycheck verify --graph`` and by tests that compare shortest
     paths with the BFS result.
     """
+    import networkx as nx
+
     sem = Semantics(system)
     g: nx.DiGraph = nx.DiGraph()
     g.add_node(system.init)

@@ -1,69 +1,185 @@
-"""Running many targets: ``ci``, ``matrix`` and the sweep share this one runner.
+"""Running many checks: ``ci``, ``matrix``, ``sweep`` and ``swarm`` share this one runner.
 
-Each target is loaded and checked in a worker, and a *summarise* function
-(a view: :func:`lazycheck.views.ci_rows.ci_row`, :func:`lazycheck.views.matrix.cell`)
-turns its :class:`~lazycheck.outcome.Outcome` -- or the error that stopped it --
-into a small row, which is all that crosses the process boundary.  Rows come
-back in the order of the names asked for whatever ``jobs`` is, so output is
-byte-stable; ``on_start``/``on_done`` follow progress.
+Each target (or grid point) is loaded and checked in a worker, and a
+*summarise* function (a view: :func:`lazycheck.views.ci_rows.ci_row`,
+:func:`lazycheck.views.matrix.cell`, :func:`lazycheck.views.sweep.cell`)
+turns its :class:`~lazycheck.outcome.Outcome` -- or the error that stopped
+it -- into a small row, which is all that crosses the process boundary.
+
+Workers are dask.distributed: a ``LocalCluster`` of ``jobs`` single-threaded
+processes by default, or the cluster behind ``scheduler``
+(``tcp://HOST:8786``).  Rows come back in the order asked for whatever
+``jobs`` or the cluster is, and each check is deterministic, so output is
+byte-stable either way; ``on_start``/``on_done`` follow progress.  With
+``jobs <= 1`` and no scheduler everything runs in this process and dask is
+not even imported.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-from collections.abc import Callable
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from lazycheck.errors import LazycheckError
-from lazycheck.outcome import Outcome, Progress, TargetError
+from lazycheck.engines.swarm import SwarmResult
+from lazycheck.errors import LazycheckError, ReplayError
+from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.outcome import Limits, Outcome, Progress, TargetError
 from lazycheck.run.verify import run
 from lazycheck.targets import load_target
 
 R = TypeVar("R")
+T = TypeVar("T")
 Summarize = Callable[[str, Path, Outcome | TargetError], R]
 
 
+@dataclass(frozen=True, slots=True)
+class GridPoint:
+    """One configuration of a sweep: a target with its kernel configuration overridden."""
+
+    target: str
+    preempt: str | None = None
+    cpus: int | None = None
+    tasks: int | None = None
+
+    def config(self, base: KernelConfig) -> KernelConfig:
+        """``base`` with this point's overrides (task programs reused in order)."""
+        cfg = base
+        if self.cpus is not None:
+            cfg = dataclasses.replace(cfg, cpus=self.cpus)
+        if self.tasks is not None:
+            progs = base.tasks
+            cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
+                                                       for i in range(self.tasks)))
+        if self.preempt is not None:
+            cfg = dataclasses.replace(cfg, preempt=Preempt(self.preempt))
+        return cfg
+
+
 def check_one(name: str, root: Path, summarize: Summarize[R],
-              progress: Callable[[Progress], None] | None = None) -> R:
+              progress: Callable[[Progress], None] | None = None, max_memory: int = 0) -> R:
     """Load and check target ``name`` with the default engine, then summarise it."""
     try:
-        got: Outcome | TargetError = run(load_target(name, root), root, progress=progress)
+        got: Outcome | TargetError = run(load_target(name, root), root, progress=progress,
+                                         max_memory=max_memory)
     except LazycheckError as err:
         got = TargetError(name, err)
     return summarize(name, root, got)
 
 
+def check_point(point: GridPoint, root: Path, summarize: Callable[[GridPoint, Outcome |
+                TargetError], R], max_memory: int = 0, timeout_s: float = 600.0) -> R:
+    """Check one grid point of a sweep, then summarise it."""
+    try:
+        t = load_target(point.target, root)
+        got: Outcome | TargetError = run(t, root, point.config(t.config),
+                                         max_memory=max_memory, timeout_s=timeout_s)
+    except LazycheckError as err:
+        got = TargetError(point.target, err)
+    return summarize(point, got)
+
+
 def run_many(names: list[str], root: Path, summarize: Summarize[R], jobs: int = 1,
              on_done: Callable[[R], None] | None = None,
              on_start: Callable[[str], None] | None = None,
-             on_progress: Callable[[Progress], None] | None = None) -> list[R]:
+             on_progress: Callable[[Progress], None] | None = None, max_memory: int = 0,
+             scheduler: str | None = None) -> list[R]:
     """Rows in the order of ``names``; ``summarize`` must be a module-level function.
 
-    ``on_progress`` gets the engine's progress of the running target (one job only)."""
-    if jobs <= 1 or len(names) <= 1:
+    ``on_progress`` gets the engine's progress of the running target (in this
+    process only); ``max_memory`` is each worker's budget in bytes (0: none)."""
+    if scheduler is None and (jobs <= 1 or len(names) <= 1):
+        return map_ordered(check_one, names, (root, summarize, on_progress, max_memory), 1,
+                           None, on_done, on_start)
+    return map_ordered(check_one, names, (root, summarize, None, max_memory), jobs, scheduler,
+                       on_done, on_start)
+
+
+def map_ordered(fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...], jobs: int,
+                scheduler: str | None, on_done: Callable[[R], None] | None = None,
+                on_start: Callable[[T], None] | None = None) -> list[R]:
+    """``[fn(item, *args) for item in items]``, on dask workers unless ``jobs <= 1``."""
+    if scheduler is None and (jobs <= 1 or len(items) <= 1):
         rows = []
-        for n in names:
+        for item in items:
             if on_start is not None:
-                on_start(n)
-            r = check_one(n, root, summarize, on_progress)
+                on_start(item)
+            r = fn(item, *args)
             if on_done is not None:
                 on_done(r)
             rows.append(r)
         return rows
-    done: dict[str, R] = {}
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(check_one, n, root, summarize): n for n in names}
+    return _on_dask(fn, items, args, jobs, scheduler, on_done, on_start)
+
+
+def _on_dask(fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...], jobs: int,
+             scheduler: str | None, on_done: Callable[[R], None] | None,
+             on_start: Callable[[T], None] | None) -> list[R]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+            dashboard_address=":0", silence_logs=40)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    else:
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+    run_id = uuid.uuid4().hex[:12]  # keys stay unique on a shared scheduler
+    try:
+        futures = [client.submit(fn, item, *args, pure=False, key=f"lazycheck-{run_id}-{k}")
+                   for k, item in enumerate(items)]
+        index = {f.key: k for k, f in enumerate(futures)}
         if on_start is not None:
-            for n in names[:jobs]:
-                on_start(n)
-        started = min(jobs, len(names))
-        for fut in concurrent.futures.as_completed(futures):
+            for item in items[:max(jobs, 1)]:
+                on_start(item)
+        started = min(max(jobs, 1), len(items))
+        done: dict[int, R] = {}
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
             row = fut.result()
-            done[futures[fut]] = row
+            done[index[fut.key]] = row
             if on_done is not None:
                 on_done(row)
-            if on_start is not None and started < len(names):
-                on_start(names[started])
+            if on_start is not None and started < len(items):
+                on_start(items[started])
                 started += 1
-    return [done[n] for n in names]
+        return [done[k] for k in range(len(items))]
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmRun:
+    """One swarm member's result, its violation's property (replayed), or its error."""
+
+    seed: int
+    result: SwarmResult | None
+    property_id: str = ""
+    error: str = ""
+
+
+def swarm_one(seed: int, root: Path, point: GridPoint, log2_bits: int, max_states: int,
+              timeout_s: float) -> SwarmRun:
+    """Run swarm member ``seed`` on ``point``; a violation is replayed before it is believed."""
+    from lazycheck.engines.swarm import swarm_search
+    from lazycheck.run.verify import build
+    from lazycheck.semantics import Semantics
+
+    try:
+        t = load_target(point.target, root)
+        _, system = build(t, root, point.config(t.config))
+        r = swarm_search(system, Limits(t.bound, max_states, timeout_s), seed, log2_bits)
+        prop = ""
+        if r.violation_code:
+            final = Semantics(system).replay(r.trace)[-1]
+            if final[system.violation_var] != r.violation_code:
+                raise ReplayError("the swarm trace does not end in its violation")
+            prop = system.violation(r.violation_code).property_id
+        return SwarmRun(seed, r, prop)
+    except LazycheckError as err:
+        return SwarmRun(seed, None, error=str(err).splitlines()[0] if str(err) else "error")

@@ -105,7 +105,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         max_states: int = DEFAULT_MAX_STATES, timeout_s: float = DEFAULT_TIMEOUT_S,
         program: ir.Program | None = None,
         progress: Callable[[Progress], None] | None = None,
-        preemptions: int | None = None, interrupts: int | None = None) -> Outcome:
+        preemptions: int | None = None, interrupts: int | None = None,
+        max_memory: int = 0) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
@@ -117,7 +118,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
     system = bound_system(system, preemptions, interrupts)
-    limits = Limits(b, max_states, timeout_s, progress)
+    limits = Limits(b, max_states, timeout_s, progress, max_memory)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         first, second = BOTH_PAIR

@@ -187,3 +187,29 @@ def test_replay_rejects_an_unknown_action() -> None:
 def test_replay_rejects_a_state_outside_the_declared_range() -> None:
     with pytest.raises(ReplayError, match=r"x = 9 outside 0\.\.3"):
         Semantics(_counter()).replay([2])
+
+
+def test_action_index_keeps_exactly_the_enabled_actions() -> None:
+    """Indexed successors equal trying every action, on every reachable state of a target."""
+    from pathlib import Path
+
+    from lazycheck.run.verify import build
+    from lazycheck.targets import find_root, load_target
+
+    root = find_root(Path(__file__).resolve().parent)
+    t = load_target("arm64-nested", root)
+    _, system = build(t, root, t.config)
+    sem = Semantics(system)
+    seen = {system.init}
+    frontier = [system.init]
+    while frontier and len(seen) < 3000:
+        nxt = []
+        for s in frontier:
+            every = [(i, n) for i in range(len(system.actions))
+                     if (n := sem._steps[i](s)) is not None]
+            assert sem.successors(s) == every
+            for _, n in every:
+                if n not in seen:
+                    seen.add(n)
+                    nxt.append(n)
+        frontier = nxt
