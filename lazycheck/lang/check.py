@@ -61,6 +61,7 @@ class _FnCtx:
 
 
 Pre = list[ir.IStmt]
+ExprHandler = Callable[[ast.CallExpr, "_FnCtx", Pre], ir.IExpr]
 
 
 class Checker:
@@ -79,6 +80,7 @@ class Checker:
         self.defined: dict[str, Span] = {}
         self.site = 0
         self.stmt_builtins = self._stmt_builtins()  # built once: closures over self
+        self.expr_builtins = self._expr_builtins()
 
     def err(self, code: str, msg: str, span: Span | None, help: str | None = None) -> _Error:
         self.diags.append(Diagnostic(code, msg, span, help=help))
@@ -151,6 +153,7 @@ class Checker:
         return v
 
     def collect_decl(self, d: ast.ADecl, kind: str) -> None:
+        """Enter one top-level declaration into the symbol tables."""
         match d:
             case ast.Include():
                 pass
@@ -163,29 +166,8 @@ class Checker:
             case ast.TypedefDecl(type=t, name=name, span=span):
                 if self.define(name, span):
                     self.typedefs[name] = self.resolve_type(t)
-            case ast.VarDecl(storage=storage, type=t, name=name, dims=dims, init=init,
-                             span=span):
-                ty = self.resolve_type(t)
-                if ty.kind is ir.Kind.VOID:
-                    raise self.err("LZC201", "variable of type void", span)
-                specs: list[ir.DimSpec] = []
-                for dim in dims:
-                    if isinstance(dim, ast.TypeRef):
-                        dt = self.resolve_type(dim)
-                        by = {ir.Kind.PTE: ir.Dim.PTE, ir.Kind.CPU: ir.Dim.CPU,
-                              ir.Kind.TASK: ir.Dim.TASK}.get(dt.kind)
-                        if by is None:
-                            raise self.err("LZC201", f"arrays are indexed by pte_t, cpu_t, "
-                                           f"task_t or a constant, not {dt}", dim.span)
-                        specs.append(ir.DimSpec(by))
-                    elif isinstance(dim, ast.Num) and 1 <= dim.value <= 8:
-                        specs.append(ir.DimSpec(ir.Dim.FIXED, dim.value))
-                    else:
-                        raise self.err("LZC201", "array size must be 1..8, pte_t, cpu_t or "
-                                       "task_t", _span(dim))
-                value = self.const_value(init, ty) if init is not None else ty.lo
-                if self.define(name, span):
-                    self.vars[name] = ir.VarSym(name, storage, ty, tuple(specs), value, span)
+            case ast.VarDecl():
+                self.collect_var(d)
             case ast.FlagDecl(names=names):
                 for n, s in names:
                     if self.define(n, s):
@@ -198,32 +180,62 @@ class Checker:
                 if self.define(name, span):
                     self.ptes[name] = ir.PteSym(name, len(self.ptes), mm == "kernel", value,
                                                 span)
-            case ast.FuncDecl(name=name, qualifiers=quals, span=span):
-                prev = self.fdecls.get(name)
-                weak = "__weak" in quals
-                if prev is None:
-                    self.fdecls[name] = (d, kind)
-                elif "__weak" in prev[0].qualifiers and not weak:
-                    self.fdecls[name] = (d, kind)  # a strong definition overrides
-                elif weak:
-                    pass  # the strong (or first weak) definition stays
-                else:
-                    self.diags.append(Diagnostic(
-                        "LZC102", f"function '{name}' is defined twice", span,
-                        notes=(("first defined here", prev[0].span),),
-                        help="mark the generic one __weak if the arch overrides it"))
+            case ast.FuncDecl():
+                self.collect_function(d, kind)
             case ast.ApiDecl(roles=roles):
-                for role, fn, rs in roles:
-                    if role not in _ROLES:
-                        self.diags.append(Diagnostic(
-                            "LZC305", f"unknown lazy_mmu_api role '{role}'", rs,
-                            help=f"roles are {', '.join(_ROLES)}"))
-                    elif (role, fn) in self.roles:
-                        self.diags.append(Diagnostic(
-                            "LZC305", f"{role} = {fn} is given twice", rs,
-                            notes=(("first given here", self.roles[(role, fn)]),)))
-                    else:
-                        self.roles[(role, fn)] = rs
+                self.collect_roles(roles)
+
+    def collect_var(self, d: ast.VarDecl) -> None:
+        ty = self.resolve_type(d.type)
+        if ty.kind is ir.Kind.VOID:
+            raise self.err("LZC201", "variable of type void", d.span)
+        specs = tuple(self.dim_spec(dim) for dim in d.dims)
+        value = self.const_value(d.init, ty) if d.init is not None else ty.lo
+        if self.define(d.name, d.span):
+            self.vars[d.name] = ir.VarSym(d.name, d.storage, ty, specs, value, d.span)
+
+    def dim_spec(self, dim: ast.TypeRef | ast.AExpr) -> ir.DimSpec:
+        if isinstance(dim, ast.TypeRef):
+            dt = self.resolve_type(dim)
+            by = {ir.Kind.PTE: ir.Dim.PTE, ir.Kind.CPU: ir.Dim.CPU,
+                  ir.Kind.TASK: ir.Dim.TASK}.get(dt.kind)
+            if by is None:
+                raise self.err("LZC201", f"arrays are indexed by pte_t, cpu_t, "
+                               f"task_t or a constant, not {dt}", dim.span)
+            return ir.DimSpec(by)
+        if isinstance(dim, ast.Num) and 1 <= dim.value <= 8:
+            return ir.DimSpec(ir.Dim.FIXED, dim.value)
+        raise self.err("LZC201", "array size must be 1..8, pte_t, cpu_t or "
+                       "task_t", _span(dim))
+
+    def collect_function(self, d: ast.FuncDecl, kind: str) -> None:
+        name, span = d.name, d.span
+        prev = self.fdecls.get(name)
+        weak = "__weak" in d.qualifiers
+        if prev is None:
+            self.fdecls[name] = (d, kind)
+        elif "__weak" in prev[0].qualifiers and not weak:
+            self.fdecls[name] = (d, kind)  # a strong definition overrides
+        elif weak:
+            pass  # the strong (or first weak) definition stays
+        else:
+            self.diags.append(Diagnostic(
+                "LZC102", f"function '{name}' is defined twice", span,
+                notes=(("first defined here", prev[0].span),),
+                help="mark the generic one __weak if the arch overrides it"))
+
+    def collect_roles(self, roles: tuple[tuple[str, str, Span], ...]) -> None:
+        for role, fn, rs in roles:
+            if role not in _ROLES:
+                self.diags.append(Diagnostic(
+                    "LZC305", f"unknown lazy_mmu_api role '{role}'", rs,
+                    help=f"roles are {', '.join(_ROLES)}"))
+            elif (role, fn) in self.roles:
+                self.diags.append(Diagnostic(
+                    "LZC305", f"{role} = {fn} is given twice", rs,
+                    notes=(("first given here", self.roles[(role, fn)]),)))
+            else:
+                self.roles[(role, fn)] = rs
 
     # ------------------------------------------------------------ functions
     def check_functions(self) -> list[ir.Function]:
@@ -291,72 +303,85 @@ class Checker:
         return tuple(out)
 
     def stmt(self, s: ast.AStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Check one statement; calls inside it are hoisted in front of it."""
         match s:
-            case ast.LocalDecl(type=t, name=name, init=init, span=span, text=text):
-                ty = self.resolve_type(t)
-                pre: Pre = []
-                value = self.expr(init, ctx, pre, want=ty) if init is not None else None
-                slot = ctx.new_local(name, ty)
-                ctx.scopes[-1][name] = slot
-                if value is None or init is None:
-                    return pre
-                return [*pre, ir.SAssign(ir.LLocal(slot), self.coerce(value, ty, init),
-                                         span, text)]
-            case ast.AssignStmt(target=target, op=op, value=value, span=span, text=text):
-                pre = []
-                lv, cur = self.lvalue(target, ctx, pre)
-                ty = ir.type_of(cur)
-                if op == "=":
-                    assert value is not None
-                    rhs = self.coerce(self.expr(value, ctx, pre, want=ty), ty, value)
-                else:
-                    if ty.kind is not ir.Kind.INT:
-                        raise self.err("LZC201", f"'{op}' on a {ty}", span)
-                    amount: ir.IExpr = ir.EConst(1, ty)
-                    if value is not None:
-                        amount = self.expr(value, ctx, pre)
-                    rhs = ir.EBinary("+" if op in ("+=", "++") else "-", cur, amount, ty)
-                return [*pre, ir.SAssign(lv, rhs, span, text)]
+            case ast.LocalDecl():
+                return self.local_decl(s, ctx)
+            case ast.AssignStmt():
+                return self.assign(s, ctx)
             case ast.ExprStmt(expr=e, span=span, text=text):
                 if isinstance(e, ast.CallExpr):
                     return self.call_stmt(e, ctx, None, text)
                 raise self.err("LZC003", "expression statement has no effect", span,
                                help="a statement is a call, an assignment or a declaration")
             case ast.IfStmt(cond=c, then=then, other=other, span=span, text=text):
-                pre = []
+                pre: Pre = []
                 cond = self.cond(c, ctx, pre)
                 return [*pre, ir.SIf(cond, self.block(then, ctx), self.block(other, ctx),
                                      span, text)]
-            case ast.ReturnStmt(value=v, span=span, text=text):
-                if v is None:
-                    if ctx.ret.kind is not ir.Kind.VOID:
-                        raise self.err("LZC207", f"'{ctx.name}' must return a {ctx.ret}", span)
-                    return [ir.SReturn(None, span, text)]
-                if ctx.ret.kind is ir.Kind.VOID:
-                    raise self.err("LZC201", f"void function '{ctx.name}' returns a value",
-                                   span)
-                pre = []
-                rv = self.coerce(self.expr(v, ctx, pre, want=ctx.ret), ctx.ret, v)
-                return [*pre, ir.SReturn(rv, span, text)]
+            case ast.ReturnStmt():
+                return self.return_stmt(s, ctx)
             case ast.AtomicStmt(body=body, span=span, text=text):
                 return [ir.SAtomic(self.block(body, ctx), span, text)]
-            case ast.ForStmt(var=var, lo=lo, hi=hi, body=body, span=span, text=text):
-                lo_v, hi_v = self.loop_bound(lo), self.loop_bound(hi)
-                ctx.scopes.append({})
-                each_pte = isinstance(hi, ast.Name) and hi.ident == "__NR_PTES"
-                slot = ctx.new_local(var, ir.PTE if each_pte else ir.Type(
-                    ir.Kind.INT, min(lo_v, hi_v), max(lo_v, hi_v)))
-                ctx.scopes[-1][var] = slot
-                ctx.loop_depth += 1
-                inner = self.block(body, ctx)
-                ctx.loop_depth -= 1
-                ctx.scopes.pop()
-                return [ir.SFor(slot, lo_v, hi_v, inner, span, text)]
+            case ast.ForStmt():
+                return self.for_stmt(s, ctx)
             case ast.JumpStmt(kind=k, span=span, text=text):
                 if ctx.loop_depth == 0:
                     raise self.err("LZC003", f"'{k}' outside a loop", span)
                 return [ir.SJump(k, span, text)]
         raise AssertionError(s)
+
+    def local_decl(self, s: ast.LocalDecl, ctx: _FnCtx) -> list[ir.IStmt]:
+        ty = self.resolve_type(s.type)
+        pre: Pre = []
+        value = self.expr(s.init, ctx, pre, want=ty) if s.init is not None else None
+        slot = ctx.new_local(s.name, ty)
+        ctx.scopes[-1][s.name] = slot
+        if value is None or s.init is None:
+            return pre
+        return [*pre, ir.SAssign(ir.LLocal(slot), self.coerce(value, ty, s.init),
+                                 s.span, s.text)]
+
+    def assign(self, s: ast.AssignStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        pre: Pre = []
+        lv, cur = self.lvalue(s.target, ctx, pre)
+        ty = ir.type_of(cur)
+        if s.op == "=":
+            assert s.value is not None
+            rhs = self.coerce(self.expr(s.value, ctx, pre, want=ty), ty, s.value)
+        else:
+            if ty.kind is not ir.Kind.INT:
+                raise self.err("LZC201", f"'{s.op}' on a {ty}", s.span)
+            amount: ir.IExpr = ir.EConst(1, ty)
+            if s.value is not None:
+                amount = self.expr(s.value, ctx, pre)
+            rhs = ir.EBinary("+" if s.op in ("+=", "++") else "-", cur, amount, ty)
+        return [*pre, ir.SAssign(lv, rhs, s.span, s.text)]
+
+    def return_stmt(self, s: ast.ReturnStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        v, span, text = s.value, s.span, s.text
+        if v is None:
+            if ctx.ret.kind is not ir.Kind.VOID:
+                raise self.err("LZC207", f"'{ctx.name}' must return a {ctx.ret}", span)
+            return [ir.SReturn(None, span, text)]
+        if ctx.ret.kind is ir.Kind.VOID:
+            raise self.err("LZC201", f"void function '{ctx.name}' returns a value", span)
+        pre: Pre = []
+        rv = self.coerce(self.expr(v, ctx, pre, want=ctx.ret), ctx.ret, v)
+        return [*pre, ir.SReturn(rv, span, text)]
+
+    def for_stmt(self, s: ast.ForStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        lo_v, hi_v = self.loop_bound(s.lo), self.loop_bound(s.hi)
+        ctx.scopes.append({})
+        each_pte = isinstance(s.hi, ast.Name) and s.hi.ident == "__NR_PTES"
+        slot = ctx.new_local(s.var, ir.PTE if each_pte else ir.Type(
+            ir.Kind.INT, min(lo_v, hi_v), max(lo_v, hi_v)))
+        ctx.scopes[-1][s.var] = slot
+        ctx.loop_depth += 1
+        inner = self.block(s.body, ctx)
+        ctx.loop_depth -= 1
+        ctx.scopes.pop()
+        return [ir.SFor(slot, lo_v, hi_v, inner, s.span, s.text)]
 
     def loop_bound(self, e: ast.AExpr) -> int:
         if isinstance(e, ast.Num):
@@ -762,18 +787,44 @@ class Checker:
         return ir.EVar(fsym.name, task, (), fsym.type)
 
     def call_expr(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
-        name, args, span = e.func, e.args, e.span
-        this_cpu = ir.EWorld(ir.World.THIS_CPU, (), ir.CPU)
-        if name in ("this_cpu_read", "__this_cpu_read"):
-            self.arity(e, 1)
-            return self.percpu_ref(args[0], ctx, pre, this_cpu)
-        if name == "per_cpu":
-            self.arity(e, 2)
-            cpu = self.expr(args[1], ctx, pre)
-            if ir.type_of(cpu).kind is not ir.Kind.CPU:
-                raise self.err("LZC201", f"per_cpu() needs a cpu_t, found {ir.type_of(cpu)}",
-                               _span(args[1]))
-            return self.percpu_ref(args[0], ctx, pre, cpu)
+        """A call used as a value: a read-like built-in or a non-void model function."""
+        name, span = e.func, e.span
+        handler = self.expr_builtins.get(name)
+        if handler is not None:
+            return handler(e, ctx, pre)
+        if name in self.fdecls:
+            return self.call_value(e, ctx, pre)
+        if name in self.stmt_builtins or name in _BUGS:
+            raise self.err("LZC302", f"{name}() has no value", span,
+                           help="call it as a statement")
+        raise self.err("LZC104", f"unknown function '{name}'", span,
+                       help="define it in the model, or check the spelling of the kernel "
+                            "built-in (see docs/language.md)")
+
+    def call_value(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        name, span = e.func, e.span
+        fd, _ = self.fdecls[name]
+        ret = self.resolve_type(fd.ret)
+        if ret.kind is ir.Kind.VOID:
+            raise self.err("LZC201", f"void function {name}() used as a value", span)
+        if "pure" in fd.qualifiers:
+            iargs = self.args(e, fd, ctx, pre)
+            ctx.calls.add(name)
+            return ir.EPureCall(name, iargs, ret)
+        if ctx.pure:
+            raise self.err("LZC306", f"pure function calls {name}(), which is not pure",
+                           span)
+        tmp = self.temp(ctx, ret)
+        pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
+        return ir.ELocal(tmp, ret)
+
+    def _expr_builtins(self) -> dict[str, ExprHandler]:
+        """Built-ins usable as values, by name: the table call_expr dispatches on."""
+        table: dict[str, ExprHandler] = {
+            "this_cpu_read": self._this_cpu_read, "__this_cpu_read": self._this_cpu_read,
+            "per_cpu": self._per_cpu, "task_thread_info": self._task_thread_info,
+            "spin_is_locked": self._spin_is_locked,
+        }
         world = {"smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "in_interrupt": (ir.World.IN_INTERRUPT, ir.BOOL),
@@ -781,81 +832,102 @@ class Checker:
                  "irqs_disabled": (ir.World.IRQS_DISABLED, ir.BOOL),
                  "preempt_count": (ir.World.PREEMPT_COUNT, ir.Type(ir.Kind.INT, 0,
                                                                   ir.PREEMPT_MAX))}
-        if name in world:
+        for name, (what, ty) in world.items():
+            table[name] = self._world_read(what, ty)
+        for name, what in (("__pte_read", ir.World.PTE_MEM), ("__pte_hw", ir.World.PTE_HW),
+                           ("pte_is_kernel", ir.World.PTE_IS_KERNEL)):
+            table[name] = self._pte_read(what)
+        for name in ("pte_none", "pte_present", "pte_valid"):
+            table[name] = self._pte_test("==" if name == "pte_none" else "!=")
+        table["mk_pte"] = table["pfn_pte"] = self._mk_pte
+        table["test_thread_flag"] = self._test_flag(False)
+        table["test_ti_thread_flag"] = self._test_flag(True)
+        for name in ("test_and_set_thread_flag", "test_and_clear_thread_flag",
+                     "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag"):
+            table[name] = self._test_and_flag(name)
+        for name in _WARNS:
+            table[name] = self._warn_value
+        return table
+
+    def _this_cpu_read(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        return self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(ir.World.THIS_CPU, (), ir.CPU))
+
+    def _per_cpu(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 2)
+        cpu = self.expr(e.args[1], ctx, pre)
+        if ir.type_of(cpu).kind is not ir.Kind.CPU:
+            raise self.err("LZC201", f"per_cpu() needs a cpu_t, found {ir.type_of(cpu)}",
+                           _span(e.args[1]))
+        return self.percpu_ref(e.args[0], ctx, pre, cpu)
+
+    def _task_thread_info(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        return self.task_arg(e.args[0], ctx, pre)
+
+    def _spin_is_locked(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        return ir.ELockHeld(self.lock_ref(e.args[0]))
+
+    def _world_read(self, what: ir.World, ty: ir.Type) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 0)
-            what, ty = world[name]
             return ir.EWorld(what, (), ty)
-        if name in ("__pte_read", "__pte_hw", "pte_is_kernel"):
+        return h
+
+    def _pte_read(self, what: ir.World) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 1)
-            p = self.coerce(self.expr(args[0], ctx, pre), ir.PTE, args[0])
-            what = {"__pte_read": ir.World.PTE_MEM, "__pte_hw": ir.World.PTE_HW,
-                    "pte_is_kernel": ir.World.PTE_IS_KERNEL}[name]
+            p = self.coerce(self.expr(e.args[0], ctx, pre), ir.PTE, e.args[0])
             return ir.EWorld(what, (p,), ir.BOOL if what is ir.World.PTE_IS_KERNEL
                              else ir.PTEVAL)
-        if name in ("pte_none", "pte_present", "pte_valid"):
+        return h
+
+    def _pte_test(self, op: str) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 1)
-            v = self.coerce(self.expr(args[0], ctx, pre, want=ir.PTEVAL), ir.PTEVAL, args[0])
-            return ir.EBinary("==" if name == "pte_none" else "!=", v,
-                              ir.EConst(0, ir.PTEVAL), ir.BOOL)
-        if name in ("mk_pte", "pfn_pte"):
-            self.arity(e, 1)
-            return self.coerce(self.expr(args[0], ctx, pre, want=ir.PTEVAL), ir.PTEVAL,
-                               args[0])
-        if name == "task_thread_info":
-            self.arity(e, 1)
-            return self.task_arg(args[0], ctx, pre)
-        if name == "spin_is_locked":
-            self.arity(e, 1)
-            return ir.ELockHeld(self.lock_ref(args[0]))
-        if name in ("test_thread_flag", "test_ti_thread_flag"):
-            ti = name == "test_ti_thread_flag"
+            a = e.args[0]
+            v = self.coerce(self.expr(a, ctx, pre, want=ir.PTEVAL), ir.PTEVAL, a)
+            return ir.EBinary(op, v, ir.EConst(0, ir.PTEVAL), ir.BOOL)
+        return h
+
+    def _mk_pte(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        a = e.args[0]
+        return self.coerce(self.expr(a, ctx, pre, want=ir.PTEVAL), ir.PTEVAL, a)
+
+    def _test_flag(self, ti: bool) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 2 if ti else 1)
-            task = self.task_arg(args[0], ctx, pre) if ti else _current()
-            return ir.EFlag(self.flag_ref(args[-1]), task)
-        if name in ("test_and_set_thread_flag", "test_and_clear_thread_flag",
-                    "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag"):
-            ti = "_ti_" in name
+            task = self.task_arg(e.args[0], ctx, pre) if ti else _current()
+            return ir.EFlag(self.flag_ref(e.args[-1]), task)
+        return h
+
+    def _test_and_flag(self, name: str) -> ExprHandler:
+        ti = "_ti_" in name
+        value = 1 if "_set_" in name else 0
+
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 2 if ti else 1)
-            task = self.task_arg(args[0], ctx, pre) if ti else _current()
-            flag = self.flag_ref(args[-1])
+            task = self.task_arg(e.args[0], ctx, pre) if ti else _current()
+            flag = self.flag_ref(e.args[-1])
             tmp = self.temp(ctx, ir.BOOL)
-            value = 1 if "_set_" in name else 0
             pre.append(ir.SAtomic((
-                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), span, ""),
-                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), span, ""),
-            ), span, name + "()"))
+                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), e.span, ""),
+                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), e.span, ""),
+            ), e.span, name + "()"))
             return ir.ELocal(tmp, ir.BOOL)
-        if name in _WARNS:
-            self.arity(e, 1)
-            c = self.cond(args[0], ctx, pre)
-            tmp = self.temp(ctx, ir.BOOL)
-            self.site += 1
-            text = f"{name}(...)"
-            pre.append(ir.SAssign(ir.LLocal(tmp), c, span, ""))
-            pre.append(ir.SBuiltin(ir.Builtin.WARN, (ir.ELocal(tmp, ir.BOOL),), span, text,
-                                   self.site))
-            return ir.ELocal(tmp, ir.BOOL)
-        if name in self.fdecls:
-            fd, _ = self.fdecls[name]
-            ret = self.resolve_type(fd.ret)
-            if ret.kind is ir.Kind.VOID:
-                raise self.err("LZC201", f"void function {name}() used as a value", span)
-            if "pure" in fd.qualifiers:
-                iargs = self.args(e, fd, ctx, pre)
-                ctx.calls.add(name)
-                return ir.EPureCall(name, iargs, ret)
-            if ctx.pure:
-                raise self.err("LZC306", f"pure function calls {name}(), which is not pure",
-                               span)
-            tmp = self.temp(ctx, ret)
-            pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
-            return ir.ELocal(tmp, ret)
-        if name in self.stmt_builtins or name in _BUGS:
-            raise self.err("LZC302", f"{name}() has no value", span,
-                           help="call it as a statement")
-        raise self.err("LZC104", f"unknown function '{name}'", span,
-                       help="define it in the model, or check the spelling of the kernel "
-                            "built-in (see docs/language.md)")
+        return h
+
+    def _warn_value(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        c = self.cond(e.args[0], ctx, pre)
+        tmp = self.temp(ctx, ir.BOOL)
+        self.site += 1
+        pre.append(ir.SAssign(ir.LLocal(tmp), c, e.span, ""))
+        pre.append(ir.SBuiltin(ir.Builtin.WARN, (ir.ELocal(tmp, ir.BOOL),), e.span,
+                               f"{e.func}(...)", self.site))
+        return ir.ELocal(tmp, ir.BOOL)
 
     def temp(self, ctx: _FnCtx, ty: ir.Type) -> int:
         ctx.temps += 1
