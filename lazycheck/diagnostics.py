@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
     "LZC305": "malformed lazy_mmu_api declaration",
     "LZC306": "pure function has side effects",
     "LZC307": "unknown task or interrupt program",
+    "LZC308": "goto without a later label in the same function",
     # targets, configuration and limits
     "LZC401": "unknown target",
     "LZC402": "malformed target file",

@@ -160,7 +160,37 @@ class JumpStmt:
     text: str = field(default="", compare=False)
 
 
-AStmt = LocalDecl | AssignStmt | ExprStmt | IfStmt | ReturnStmt | AtomicStmt | ForStmt | JumpStmt
+@dataclass(frozen=True, slots=True)
+class GotoStmt:
+    """``goto label;``: a forward jump to a label of the same function."""
+
+    label: str
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelStmt:
+    """``label:``: the target of a forward ``goto`` (the kernel's error exits)."""
+
+    label: str
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WhileStmt:
+    """``while (cond) __bound(N) body``: unrolled at most ``bound`` times."""
+
+    cond: AExpr
+    bound: int
+    body: tuple[AStmt, ...]
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+AStmt = (LocalDecl | AssignStmt | ExprStmt | IfStmt | ReturnStmt | AtomicStmt | ForStmt
+         | JumpStmt | GotoStmt | LabelStmt | WhileStmt)
 
 # ---------------------------------------------------------------- declarations
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lazycheck import ir
 from lazycheck.diagnostics import Diagnostic, Span
 from lazycheck.lang import ast
-from lazycheck.properties import BY_ID
+from lazycheck.properties import BY_ID, MODEL_BOUNDS
 
 _ROLES = ("enter", "leave", "pause", "resume")
 _WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE")
@@ -47,6 +47,10 @@ class _FnCtx:
     calls: set[str] = field(default_factory=set)
     loop_depth: int = 0
     temps: int = 0
+    labels: dict[str, int] = field(default_factory=dict)  # top-level label -> its index
+    top_index: int = 0  # index of the top-level statement being checked
+    atomic_depth: int = 0
+    whiles: list[bool] = field(default_factory=list)  # innermost loop last: a while?
 
     def new_local(self, name: str, ty: ir.Type) -> int:
         slot = len(self.locals)
@@ -98,10 +102,10 @@ class Checker:
         return True
 
     def resolve_type(self, t: ast.TypeRef) -> ir.Type:
+        if t.name in ir.FIXED_WIDTH and (t.lo is None or t.hi is None):
+            return ir.FIXED_WIDTH[t.name]  # u8, s32, int...: wrap like the kernel's
         if t.name == "int":
-            if t.lo is None or t.hi is None:
-                raise self.err("LZC204", "plain 'int' has no bounds", t.span,
-                               help="model integers are bounded: write int<lo..hi>")
+            assert t.lo is not None and t.hi is not None
             if t.lo > t.hi:
                 raise self.err("LZC204", f"empty range int<{t.lo}..{t.hi}>", t.span,
                                help="write the lower bound first")
@@ -259,6 +263,7 @@ class Checker:
         if ("task" in fd.qualifiers or "irq" in fd.qualifiers) and (params or ret != ir.VOID):
             raise self.err("LZC201", f"program '{fd.name}' must be void {fd.name}(void)",
                            fd.span)
+        self.collect_labels(fd.body, ctx)
         body = self.block(fd.body, ctx)
         if "irq" in fd.qualifiers:
             self.no_sleep_in_irq(body)
@@ -274,6 +279,15 @@ class Checker:
                            f"{ret}", fd.end, help="add a return statement")
         return ir.Function(fd.name, tuple(params), ret, tuple(ctx.locals), body,
                            fd.qualifiers, kind, fd.span, fd.end)
+
+    def collect_labels(self, body: tuple[ast.AStmt, ...], ctx: _FnCtx) -> None:
+        """Labels of the function's top-level block (the only place a label may be)."""
+        for i, s in enumerate(body):
+            if isinstance(s, ast.LabelStmt):
+                if s.label in ctx.labels:
+                    self.diags.append(Diagnostic("LZC102", f"label '{s.label}' is defined "
+                                                 "twice", s.span, help="rename one of them"))
+                ctx.labels.setdefault(s.label, i)
 
     def no_sleep_in_irq(self, body: tuple[ir.IStmt, ...]) -> None:
         """An interrupt handler runs to completion: it may not schedule or sleep."""
@@ -294,9 +308,12 @@ class Checker:
                     pass
 
     def block(self, stmts: tuple[ast.AStmt, ...], ctx: _FnCtx) -> tuple[ir.IStmt, ...]:
+        top = len(ctx.scopes) == 1  # the function body itself: where labels live
         ctx.scopes.append({})
         out: list[ir.IStmt] = []
-        for s in stmts:
+        for i, s in enumerate(stmts):
+            if top:
+                ctx.top_index = i
             with contextlib.suppress(_Error):
                 out.extend(self.stmt(s, ctx))
         ctx.scopes.pop()
@@ -322,12 +339,22 @@ class Checker:
             case ast.ReturnStmt():
                 return self.return_stmt(s, ctx)
             case ast.AtomicStmt(body=body, span=span, text=text):
-                return [ir.SAtomic(self.block(body, ctx), span, text)]
+                ctx.atomic_depth += 1
+                inner = self.block(body, ctx)
+                ctx.atomic_depth -= 1
+                return [ir.SAtomic(inner, span, text)]
             case ast.ForStmt():
                 return self.for_stmt(s, ctx)
+            case ast.GotoStmt() | ast.LabelStmt():
+                return self.goto_or_label(s, ctx)
+            case ast.WhileStmt():
+                return self.while_stmt(s, ctx)
             case ast.JumpStmt(kind=k, span=span, text=text):
                 if ctx.loop_depth == 0:
                     raise self.err("LZC003", f"'{k}' outside a loop", span)
+                if k == "continue" and ctx.whiles[-1]:
+                    raise self.err("LZC003", "'continue' in a while loop is not supported",
+                                   span, help="put the rest of the body under an if")
                 return [ir.SJump(k, span, text)]
         raise AssertionError(s)
 
@@ -370,6 +397,51 @@ class Checker:
         rv = self.coerce(self.expr(v, ctx, pre, want=ctx.ret), ctx.ret, v)
         return [*pre, ir.SReturn(rv, span, text)]
 
+    def goto_or_label(self, s: ast.GotoStmt | ast.LabelStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Forward gotos to a label of the function's top-level block, as in error exits."""
+        where = "at the top level of the function, after every goto that names it"
+        if isinstance(s, ast.LabelStmt):
+            if len(ctx.scopes) != 2:
+                raise self.err("LZC308", f"label '{s.label}' inside a nested block", s.span,
+                               help=f"put the label {where}")
+            return [ir.SLabel(s.label, s.span, s.text)]
+        at = ctx.labels.get(s.label)
+        if at is None:
+            raise self.err("LZC308", f"goto to unknown label '{s.label}'", s.span,
+                           help=f"define '{s.label}:' {where}")
+        if at <= ctx.top_index:
+            raise self.err("LZC308", f"goto '{s.label}' jumps backwards", s.span,
+                           help="only forward gotos are supported (the kernel's error "
+                                "exits); write a bounded loop instead")
+        if ctx.atomic_depth:
+            raise self.err("LZC308", f"goto '{s.label}' leaves an atomic block", s.span,
+                           help="an atomic block is one step: end it before jumping")
+        return [ir.SGoto(s.label, s.span, s.text)]
+
+    def while_stmt(self, s: ast.WhileStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Unroll ``while (c) __bound(N)`` into N nested tests; an (N+1)-th turn is a
+        model-bounds violation (UNKNOWN), never silently cut off."""
+        ctx.scopes.append({})
+        slot = ctx.new_local(f"while{s.span.line}", ir.Type(ir.Kind.INT, 0, 0))
+        pre: Pre = []
+        cond = self.cond(s.cond, ctx, pre)
+        ctx.loop_depth += 1
+        ctx.whiles.append(True)
+        try:
+            inner = self.block(s.body, ctx)
+        finally:
+            ctx.loop_depth -= 1
+            ctx.whiles.pop()
+            ctx.scopes.pop()
+        over = (ir.SBuiltin(
+            ir.Builtin.CHECK, (ir.EConst(0, ir.BOOL),), s.span,
+            s.text, 0, MODEL_BOUNDS),)  # same text as the test: one statement for coverage
+        body: tuple[ir.IStmt, ...] = (*pre, ir.SIf(cond, over, (), s.span, s.text))
+        for _ in range(s.bound):
+            body = (*pre, ir.SIf(cond, (*inner, *body), (), s.span, s.text))
+        # one turn of a for loop: `break` in the body leaves the whole while
+        return [ir.SFor(slot, 0, 1, body, s.span, s.text)]
+
     def for_stmt(self, s: ast.ForStmt, ctx: _FnCtx) -> list[ir.IStmt]:
         lo_v, hi_v = self.loop_bound(s.lo), self.loop_bound(s.hi)
         ctx.scopes.append({})
@@ -378,7 +450,9 @@ class Checker:
             ir.Kind.INT, min(lo_v, hi_v), max(lo_v, hi_v)))
         ctx.scopes[-1][s.var] = slot
         ctx.loop_depth += 1
+        ctx.whiles.append(False)
         inner = self.block(s.body, ctx)
+        ctx.whiles.pop()
         ctx.loop_depth -= 1
         ctx.scopes.pop()
         return [ir.SFor(slot, lo_v, hi_v, inner, s.span, s.text)]
@@ -1028,6 +1102,12 @@ def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
                 ir.EConst(1, ir.BOOL),):
             return True
     return False
+
+
+def builtin_names() -> frozenset[str]:
+    """Every kernel built-in a model may call (docs/language.md lists each one)."""
+    c = Checker([])
+    return frozenset({*c.stmt_builtins, *c.expr_builtins, *_BUGS, *_WARNS, "__check"})
 
 
 def check_program(files: list[ast.ModelFile]) -> tuple[ir.Program | None, list[Diagnostic]]:

@@ -17,13 +17,32 @@ from lazycheck.lang.lexer import Tok, Token, tokenize
 
 _STORAGE = {"percpu", "pertask", "global"}
 _QUALIFIERS = {"__weak", "task", "irq", "pure", "static", "inline"}
-_SIMPLE_TYPES = {"void", "bool", "u8", "int", "pte_t", "pteval_t", "cpu_t", "task_t",
+_SIMPLE_TYPES = {"void", "bool", "u8", "u16", "u32", "s8", "s16", "s32", "int",
+                 "pte_t", "pteval_t", "cpu_t", "task_t",
                  "spinlock_t"}
 # words that can never name a type, so "WORD IDENT" is not a declaration
 _KEYWORDS = {"return", "if", "else", "for", "for_each_pte", "break", "continue", "atomic",
              "model", "source", "enum", "typedef", "while", "do", "goto", "thread_flag",
              "pte", "lazy_mmu_api", "percpu", "pertask", "global", "true", "false", "NULL",
              "current", "task", "irq", "pure", "__weak", "static", "inline"}
+# Kernel C the language lacks, with what to write instead (docs/language.md, "Types").
+_INTS = ("u8, u16, u32, s8, s16, s32 or int (fixed width, wrapping like the kernel's) or "
+         "int<lo..hi> (range-checked)")
+_C_HINTS: dict[str, tuple[str, str]] = {
+    "unsigned": ("C integer types", f"write one of {_INTS}; the model has no 64-bit "
+                 "values, so 'unsigned long' becomes u32 or a small int<0..N>"),
+    "signed": ("C integer types", f"write one of {_INTS}"),
+    "long": ("C integer types", f"write one of {_INTS}"),
+    "short": ("C integer types", f"write one of {_INTS}"),
+    "char": ("C integer types", f"write one of {_INTS}"),
+    "struct": ("structs", "a task's field is 'pertask TYPE name;' (read current->name), a "
+               "per-CPU struct field 'percpu TYPE batch.field;'; an mm_struct or "
+               "vm_area_struct argument is dropped: 'pte kernel NAME;' or 'pte user NAME;' "
+               "says which address space a PTE belongs to"),
+    "union": ("unions", "declare each member as its own variable"),
+    "const": ("type qualifiers", "drop 'const'"),
+    "volatile": ("type qualifiers", "drop 'volatile': every shared access is a step"),
+}
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="), ("+", "-"))
 
@@ -203,10 +222,20 @@ class Parser:
             return False
         if t.text in _SIMPLE_TYPES or t.text in self.typedefs or t.text in ("enum", "struct"):
             return True
+        if t.text in _C_HINTS and self.peek().kind is Tok.IDENT:
+            return True
         return t.text not in _KEYWORDS and self.peek().kind is Tok.IDENT
 
     def parse_type(self) -> ast.TypeRef:
         t = self.tok
+        if t.kind is Tok.IDENT and t.text in _C_HINTS and t.text not in self.typedefs:
+            what, help = _C_HINTS[t.text]
+            shown = t.text
+            if t.text == "struct" and self.peek().kind is Tok.IDENT:
+                shown = f"struct {self.peek().text}"
+            elif self.peek().kind is Tok.IDENT and self.peek().text in _C_HINTS:
+                shown = f"{t.text} {self.peek().text}"
+            raise self.error(f"'{shown}': the model language has no {what}", help=help)
         if t.is_("enum"):
             self.advance()
             name = self.ident("enum name")
@@ -396,13 +425,19 @@ class Parser:
         forms: dict[str, Callable[[], ast.AStmt]] = {
             "if": self.parse_if, "return": self.parse_return, "atomic": self.parse_atomic,
             "break": self.parse_jump, "continue": self.parse_jump, "for": self.parse_for,
-            "for_each_pte": self.parse_for_each_pte}
+            "for_each_pte": self.parse_for_each_pte, "goto": self.parse_goto,
+            "while": self.parse_while}
         form = forms.get(t.text)
         if t.kind is Tok.IDENT and form is not None:
             return form()
-        if t.is_("while") or t.is_("do") or t.is_("goto"):
-            raise self.error(f"'{t.text}' is not supported: model loops must be bounded",
-                             help="write for (i = 0; i < N; i++) with a constant N")
+        if t.kind is Tok.IDENT and self.peek().is_(":") and t.text not in _KEYWORDS:
+            self.advance()
+            colon = self.advance()
+            return ast.LabelStmt(t.text, t.span, self.text_between(t, colon))
+        if t.is_("do"):
+            raise self.error("'do ... while' is not supported: model loops must be bounded",
+                             help="write while (cond) __bound(N) { ... } or "
+                                  "for (i = 0; i < N; i++) with a constant N")
         if self.is_type_start() and (self.peek().kind is Tok.IDENT or (
                 self.tok.is_("int") and self.peek().is_("<"))):
             return self.parse_local()
@@ -435,6 +470,32 @@ class Parser:
         t = self.advance()
         self.expect(";")
         return ast.JumpStmt(t.text, t.span, t.text + ";")
+
+    def parse_goto(self) -> ast.GotoStmt:
+        t = self.advance()
+        label = self.ident("a label after goto")
+        semi = self.expect(";", "after goto")
+        return ast.GotoStmt(label.text, t.span, self.text_between(t, semi))
+
+    def parse_while(self) -> ast.WhileStmt:
+        """``while (cond) __bound(N) body``: the bound is written, never guessed."""
+        t = self.advance()
+        self.expect("(", "after while")
+        cond = self.parse_expr()
+        close = self.expect(")", "to close the while condition")
+        text = self.text_between(t, close)
+        if not self.tok.is_("__bound"):
+            raise self.error("a while loop needs a bound the checker can see", t.span,
+                             help="write while (cond) __bound(N) { ... }: N is the most "
+                                  "iterations the loop may run (more gives UNKNOWN)")
+        self.advance()
+        self.expect("(", "after __bound")
+        if self.tok.kind is not Tok.INT or not 1 <= int(self.tok.text) <= 64:
+            raise self.error(f"expected a loop bound 1..64, found {self._describe(self.tok)}")
+        bound = int(self.advance().text)
+        self.expect(")", "to close __bound(N)")
+        body = self.parse_body()
+        return ast.WhileStmt(cond, bound, body, t.span, text)
 
     def parse_for_each_pte(self) -> ast.ForStmt:
         t = self.advance()
