@@ -46,6 +46,8 @@ CODES: dict[str, str] = {
     "LZC012": "include cycle",
     "LZC013": "path outside the root, or not a regular file",
     "LZC014": "file too large",
+    "LZC015": "based_on model replaces a name its base does not have",
+    "LZC016": "patch does not apply",
     # names
     "LZC101": "unknown name",
     "LZC102": "name defined twice",

@@ -201,6 +201,7 @@ class Header:
     title: str
     source: str
     span: Span = field(compare=False)
+    based_on: str = ""  # a model this one patches: it holds only what it replaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +280,21 @@ class ApiDecl:
 
 ADecl = (Include | EnumDecl | TypedefDecl | VarDecl | FlagDecl | LockDecl | PteDecl
          | FuncDecl | ApiDecl)
+
+
+def decl_names(d: ADecl) -> tuple[str, ...]:
+    """The names a top-level declaration defines (what a based_on model replaces)."""
+    match d:
+        case Include():
+            return ()
+        case EnumDecl(name=name):
+            return ("enum " + name,)
+        case FlagDecl(names=names):
+            return tuple(n for n, _ in names)
+        case ApiDecl():
+            return ("lazy_mmu_api",)
+        case _:
+            return (d.name,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,9 @@ class Parser:
             self.diags.append(Diagnostic("LZC011", f"unknown model kind '{kind.text}'",
                                          kind.span, help="use arch, api, scenario or common"))
         title = self.string("a title string")
+        based_on = ""
+        if self.accept("based_on"):
+            based_on = self.string("the base model's file name after based_on")
         if not self.tok.is_("source"):
             self.diags.append(Diagnostic(
                 "LZC011", "model header names no source", self.tok.span,
@@ -207,7 +210,7 @@ class Parser:
         self.advance()
         source = self.string("a source string")
         self.expect(";", "after the model header")
-        return ast.Header(kind.text, title, source, first.span)
+        return ast.Header(kind.text, title, source, first.span, based_on)
 
     def string(self, what: str) -> str:
         if self.tok.kind is Tok.STRING:
