@@ -70,6 +70,7 @@ CODES: dict[str, str] = {
     "LZC306": "pure function has side effects",
     "LZC307": "unknown task or interrupt program",
     "LZC308": "goto without a later label in the same function",
+    "LZC309": "weak arch model: it defers work but never says whose mode is on",
     # targets, configuration and limits
     "LZC401": "unknown target",
     "LZC402": "malformed target file",

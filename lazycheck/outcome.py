@@ -81,6 +81,7 @@ class Result:
     witnessed: frozenset[str] = frozenset()  # witness labels seen (explicit engine)
     coverage_known: bool = False  # fired/witnessed are complete for the explored space
     invariant: tuple[Clause, ...] = ()  # a proof's inductive invariant (houdini engine)
+    watched: frozenset[str] = frozenset()  # properties whose watched state held somewhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +92,16 @@ class Coverage:
     unreached: tuple[tuple[str, str], ...]  # (file:line, statement) never executed
     witnessed: frozenset[str]
     missing: tuple[str, ...]  # requirements of the target never witnessed
+    # (property, the state it watches) for checked properties whose state never held
+    unwatched: tuple[tuple[str, str], ...] = ()
+    watching: int = 0  # checked properties that watch a state (kernel/watch.py)
 
     @property
     def vacuous(self) -> bool:
-        """Something the target claims to exercise was never reached."""
-        return bool(self.unreached or self.missing)
+        """Something the target claims to exercise was never reached, or no checked
+        property ever met the state it watches (each held trivially)."""
+        idle = self.watching > 0 and len(self.unwatched) == self.watching
+        return bool(self.unreached or self.missing or idle)
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,7 +192,7 @@ def lint(root: Path, files: tuple[Path, ...]) -> None:
     parsed, sources, diags = read_models(list(files), Path.cwd())
     all_diags: list[Diagnostic] = list(diags)
     if not diags:
-        _, cdiags = check_program(parsed)
+        _, cdiags = check_program(parsed, lint=True)
         all_diags.extend(cdiags)
     if all_diags:
         click.echo(render_all(all_diags, sources), err=True)

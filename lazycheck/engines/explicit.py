@@ -48,6 +48,8 @@ class ExplicitEngine:
                      for i, a in enumerate(system.actions) if a.witness != FALSE]
         fired: set[int] = set()
         witnessed: set[str] = set()
+        watches = [(p, compile_expr(e)) for p, e in system.watches]
+        watched: set[str] = set()
         start = time.monotonic()
         init = system.init
         # parent[state] = (previous state, action index); the initial state maps to None
@@ -59,7 +61,8 @@ class ExplicitEngine:
 
         def covered(r: Result) -> Result:
             return dataclasses.replace(r, fired=frozenset(fired),
-                                       witnessed=frozenset(witnessed), coverage_known=True)
+                                       witnessed=frozenset(witnessed), coverage_known=True,
+                                       watched=frozenset(watched))
 
         def stats(exhausted: bool, reached: int) -> Stats:
             return Stats(engine=self.name, states=len(parent), transitions=transitions,
@@ -75,6 +78,7 @@ class ExplicitEngine:
                 return covered(Result(Verdict.PASS, stats(False, depth)))
             nxt: list[State] = []
             for state in frontier:
+                watched.update(p for p, fn in watches if p not in watched and fn(state))
                 for w_idx, w_fn, w_label in witnesses:
                     if w_label not in witnessed and w_fn(state) and sem.enabled(state, w_idx):
                         witnessed.add(w_label)

@@ -45,6 +45,7 @@ from lazycheck.kernel.symexec import (
     is_shared_var,
     truth,
 )
+from lazycheck.kernel.watch import watches
 from lazycheck.properties import BY_ID
 from lazycheck.system import (
     FALSE,
@@ -418,7 +419,8 @@ class _Builder:
         violations = sh.violations.all()
         sysvars = tuple(lay.vars)
         return System(sysvars, tuple(lay.init), tuple(actions), world.violation, violations,
-                      tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)})
+                      tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)},
+                      watches=watches(sh))
 
     def validate(self) -> None:
         prog, cfg = self.program, self.config

@@ -69,8 +69,9 @@ ExprHandler = Callable[[ast.CallExpr, "_FnCtx", Pre], ir.IExpr]
 
 
 class Checker:
-    def __init__(self, files: list[ast.ModelFile]) -> None:
+    def __init__(self, files: list[ast.ModelFile], lint: bool = False) -> None:
         self.files = files
+        self.lint = lint  # also the checks a model may fail and still be explored
         self.diags: list[Diagnostic] = []
         self.enums: dict[str, tuple[str, ...]] = {}
         self.enum_of: dict[str, tuple[str, int]] = {}  # member -> (enum, value)
@@ -1053,11 +1054,39 @@ class Checker:
                 self.diags.append(Diagnostic("LZC305", f"{role} names unknown function "
                                              f"'{fn}'", span))
 
+    def check_weak_model(self, fns: list[ir.Function]) -> None:
+        """An arch that defers PTE writes must say whose lazy MMU mode is on.
+
+        With the prelude's ``false`` lazy_mmu_task()/lazy_mmu_cpu() every mode
+        property (mode-off-after-outermost, visible-after-disable, ...) holds
+        trivially, so such a model would PASS without checking anything."""
+        if any("__weak" not in self.fdecls[p][0].qualifiers
+               for p in ("lazy_mmu_task", "lazy_mmu_cpu") if p in self.fdecls):
+            return
+        where: Span | None = None
+        what = ""
+        sp = self.fdecls.get("set_pte")
+        if sp is not None and "__weak" not in sp[0].qualifiers and sp[1] in ("arch", "common"):
+            where, what = sp[0].span, "overrides set_pte()"
+        for f in fns:
+            if where is None and f.file_kind in ("arch", "common") and _stores(f.body):
+                where, what = f.span, f"defers PTE writes with __pte_store() in {f.name}()"
+        if where is None:
+            return
+        self.diags.append(Diagnostic(
+            "LZC309", f"the arch model {what} but never overrides lazy_mmu_task() or "
+            "lazy_mmu_cpu(): every lazy MMU mode property would hold trivially", where,
+            help="say whose mode is on: define 'pure bool lazy_mmu_task(task_t tsk)' "
+                 "(the task carries lazy state, e.g. a thread flag) or 'pure bool "
+                 "lazy_mmu_cpu(cpu_t cpu)' (the CPU does, e.g. a per-CPU batch->active)"))
+
     def run(self) -> ir.Program | None:
         self.collect()
         fns = self.check_functions()
         self.check_calls(fns)
         self.check_roles()
+        if self.lint and not self.diags:
+            self.check_weak_model(fns)
         if self.diags:
             return None
         files = tuple(ir.SourceFile(mf.path, mf.header.kind, mf.header.title,
@@ -1092,6 +1121,21 @@ def _span(e: ast.AExpr | ast.TypeRef) -> Span:
     return e.span
 
 
+def _stores(body: tuple[ir.IStmt, ...]) -> bool:
+    """Does ``body`` (nested blocks included) defer a PTE write with __pte_store()?"""
+    for s in body:
+        match s:
+            case ir.SBuiltin(op=ir.Builtin.PTE_STORE):
+                return True
+            case ir.SIf(then=t, other=o) if _stores(t) or _stores(o):
+                return True
+            case ir.SAtomic(body=b) | ir.SFor(body=b) if _stores(b):
+                return True
+            case _:
+                pass
+    return False
+
+
 def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
     for s in body:
         if isinstance(s, ir.SReturn):
@@ -1110,7 +1154,9 @@ def builtin_names() -> frozenset[str]:
     return frozenset({*c.stmt_builtins, *c.expr_builtins, *_BUGS, *_WARNS, "__check"})
 
 
-def check_program(files: list[ast.ModelFile]) -> tuple[ir.Program | None, list[Diagnostic]]:
-    c = Checker(files)
+def check_program(files: list[ast.ModelFile], lint: bool = False,
+                  ) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Check parsed files into a Program; ``lint`` adds the weak-model check (LZC309)."""
+    c = Checker(files, lint)
     prog = c.run()
     return prog, c.diags

@@ -14,6 +14,7 @@ from lazycheck.engines import BOTH, BOTH_PAIR, DEFAULT_ENGINE, ENGINES
 from lazycheck.errors import LazycheckError, ModelError, ReplayError
 from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig
+from lazycheck.kernel.watch import WATCHED
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
 from lazycheck.outcome import (
@@ -52,7 +53,9 @@ def coverage_of(target: Target, system: System, result: Result) -> Coverage | No
                              key=lambda k: (k[0].rsplit(":", 1)[0],
                                             int(k[0].rsplit(":", 1)[1]))))
     missing = tuple(r for r in target.requires if REQUIREMENTS[r] not in result.witnessed)
-    return Coverage(len(steps), unreached, result.witnessed, missing)
+    unwatched = tuple((p, WATCHED[p]) for p, _ in system.watches if p not in result.watched)
+    return Coverage(len(steps), unreached, result.witnessed, missing, unwatched,
+                    len(system.watches))
 
 
 class EngineDisagreement(LazycheckError):
