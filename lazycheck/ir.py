@@ -245,6 +245,7 @@ class Builtin(enum.Enum):
     SLEEP = "might_sleep"  # may sleep: a scheduling point, and illegal when atomic
     BH_DISABLE = "local_bh_disable"  # softirqs off: in_interrupt() is true (H17)
     BH_ENABLE = "local_bh_enable"
+    REACH = "__reach"  # a named point a target may require to be reached (prop: the label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +334,22 @@ class SLabel:
 
 
 IStmt = SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump | SGoto | SLabel
+
+def walk(body: tuple[IStmt, ...]) -> list[IStmt]:
+    """Every statement of ``body``, nested blocks included, in source order."""
+    out: list[IStmt] = []
+    for s in body:
+        out.append(s)
+        match s:
+            case SIf(then=t, other=o):
+                out.extend(walk(t))
+                out.extend(walk(o))
+            case SAtomic(body=b) | SFor(body=b):
+                out.extend(walk(b))
+            case _:
+                pass
+    return out
+
 
 def calls_in(body: tuple[IStmt, ...]) -> set[str]:
     """Every function ``body`` calls, pure functions in expressions included."""

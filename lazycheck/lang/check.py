@@ -487,6 +487,8 @@ class Checker:
             self.site += 1
             return [*pre, ir.SBuiltin(ir.Builtin.CHECK, (cond,), span, text, self.site,
                                       pid.value)]
+        if name == "__reach":
+            return [*pre, self.reach(e, text)]
         if name in _EXPR_BUILTINS and dest is None:
             raise self.err("LZC003", f"result of {name}() is not used", span)
         if name in self.fdecls:
@@ -500,6 +502,16 @@ class Checker:
         raise self.err("LZC104", f"unknown function '{name}'", span,
                        help="define it in the model, or check the spelling of the kernel "
                             "built-in (see docs/language.md)")
+
+    def reach(self, e: ast.CallExpr, text: str) -> ir.SBuiltin:
+        """``__reach("label")``: no effect; a target's ``reach`` key names the label."""
+        self.arity(e, 1)
+        label = e.args[0]
+        if not isinstance(label, ast.Str) or not label.value:
+            raise self.err("LZC201", "__reach() takes a label string", _span(label),
+                           help='write __reach("name") and list "name" in the target\'s '
+                                'reach = [...]')
+        return ir.SBuiltin(ir.Builtin.REACH, (), e.span, text, 0, label.value)
 
     def args(self, e: ast.CallExpr, fd: ast.FuncDecl, ctx: _FnCtx, pre: Pre) -> tuple[
             ir.IExpr, ...]:
@@ -1151,7 +1163,8 @@ def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
 def builtin_names() -> frozenset[str]:
     """Every kernel built-in a model may call (docs/language.md lists each one)."""
     c = Checker([])
-    return frozenset({*c.stmt_builtins, *c.expr_builtins, *_BUGS, *_WARNS, "__check"})
+    return frozenset({*c.stmt_builtins, *c.expr_builtins, *_BUGS, *_WARNS, "__check",
+                      "__reach"})
 
 
 def check_program(files: list[ast.ModelFile], lint: bool = False,

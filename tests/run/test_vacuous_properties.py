@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.outcome import Verdict
-from lazycheck.run.verify import run
+from lazycheck.run.verify import coverage_of, run
 from lazycheck.targets import Expectation, Target, find_root
 from lazycheck.views.report import verdict_line
 
@@ -54,3 +54,18 @@ def test_each_idle_property_is_marked_in_the_verdict() -> None:
     o = dataclasses.replace(o, coverage=dataclasses.replace(
         o.coverage, unwatched=(("preempt-balanced", "preempt_count is raised"),)))
     assert "preempt-balanced (VACUOUS)" in verdict_line(o)
+
+
+def test_reach_points_inside_arch_models_count_for_vacuity() -> None:
+    """xen-nested requires the nested branches of the Xen G2 hooks: both are reached;
+    a label that no explored step executes makes the PASS VACUOUS."""
+    from lazycheck.targets import load_target
+
+    t = load_target("xen-nested", ROOT)
+    assert t.reach == ("xen-enter-nested", "xen-leave-nested")
+    o = run(t, ROOT)
+    assert o.status == "PASS" and o.coverage is not None and not o.coverage.missing
+    t2 = dataclasses.replace(t, reach=("xen-enter-nested", "no-such-point"))
+    cov = coverage_of(t2, o.system, o.result, o.loaded.program)
+    assert cov is not None and cov.missing == ('__reach("no-such-point")',)
+    assert dataclasses.replace(o, target=t2, coverage=cov).status == "VACUOUS"
