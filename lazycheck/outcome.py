@@ -94,13 +94,13 @@ class Coverage:
     missing: tuple[str, ...]  # requirements of the target never witnessed
     # (property, the state it watches) for checked properties whose state never held
     unwatched: tuple[tuple[str, str], ...] = ()
-    watching: int = 0  # checked properties that watch a state (kernel/watch.py)
+    checked: int = 0  # how many properties were checked
 
     @property
     def vacuous(self) -> bool:
-        """Something the target claims to exercise was never reached, or no checked
-        property ever met the state it watches (each held trivially)."""
-        idle = self.watching > 0 and len(self.unwatched) == self.watching
+        """Something the target claims to exercise was never reached, or every checked
+        property watches a state (kernel/watch.py) that never held: each held trivially."""
+        idle = self.checked > 0 and len(self.unwatched) == self.checked
         return bool(self.unreached or self.missing or idle)
 
 

@@ -59,7 +59,7 @@ def coverage_of(target: Target, system: System, result: Result,
         missing += tuple(f'__reach("{r}")' for r in target.reach if r not in seen)
     unwatched = tuple((p, WATCHED[p]) for p, _ in system.watches if p not in result.watched)
     return Coverage(len(steps), unreached, result.witnessed, missing, unwatched,
-                    len(system.watches))
+                    len(system.checked))
 
 
 def reached_labels(program: ir.Program, system: System, result: Result) -> set[str]:
