@@ -46,6 +46,8 @@ CODES: dict[str, str] = {
     "LZC012": "include cycle",
     "LZC013": "path outside the root, or not a regular file",
     "LZC014": "file too large",
+    "LZC015": "based_on model replaces a name its base does not have",
+    "LZC016": "patch does not apply",
     # names
     "LZC101": "unknown name",
     "LZC102": "name defined twice",
@@ -67,6 +69,8 @@ CODES: dict[str, str] = {
     "LZC305": "malformed lazy_mmu_api declaration",
     "LZC306": "pure function has side effects",
     "LZC307": "unknown task or interrupt program",
+    "LZC308": "goto without a later label in the same function",
+    "LZC309": "weak arch model: it defers work but never says whose mode is on",
     # targets, configuration and limits
     "LZC401": "unknown target",
     "LZC402": "malformed target file",

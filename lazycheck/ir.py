@@ -36,13 +36,16 @@ class Type:
     kind: Kind
     lo: int = 0
     hi: int = 1
-    wrap: bool = False  # u8: arithmetic wraps like the kernel's; int<a..b>: range-checked
+    wrap: bool = False  # u8, s32: arithmetic wraps like the kernel's; int<a..b>: range-checked
     enum: str = ""
     members: tuple[str, ...] = ()
+    spelling: str = field(default="", compare=False)  # "s32", "int": how a wrapping type is named
 
     def __str__(self) -> str:
         if self.kind is Kind.INT:
-            return "u8" if self.wrap else f"int<{self.lo}..{self.hi}>"
+            if self.wrap:
+                return self.spelling or "u8"
+            return f"int<{self.lo}..{self.hi}>"
         if self.kind is Kind.ENUM:
             return f"enum {self.enum}"
         return str(self.kind.value)
@@ -55,6 +58,17 @@ CPU = Type(Kind.CPU)
 TASK = Type(Kind.TASK)
 PTE = Type(Kind.PTE)
 U8 = Type(Kind.INT, 0, 255, wrap=True)
+# Fixed-width kernel integers. The kernel builds with -fno-strict-overflow, so
+# signed arithmetic wraps in two's complement like the unsigned kind.
+FIXED_WIDTH: dict[str, Type] = {
+    "u8": U8,
+    "u16": Type(Kind.INT, 0, (1 << 16) - 1, wrap=True, spelling="u16"),
+    "u32": Type(Kind.INT, 0, (1 << 32) - 1, wrap=True, spelling="u32"),
+    "s8": Type(Kind.INT, -(1 << 7), (1 << 7) - 1, wrap=True, spelling="s8"),
+    "s16": Type(Kind.INT, -(1 << 15), (1 << 15) - 1, wrap=True, spelling="s16"),
+    "s32": Type(Kind.INT, -(1 << 31), (1 << 31) - 1, wrap=True, spelling="s32"),
+    "int": Type(Kind.INT, -(1 << 31), (1 << 31) - 1, wrap=True, spelling="int"),
+}
 
 
 class Dim(enum.Enum):
@@ -231,6 +245,7 @@ class Builtin(enum.Enum):
     SLEEP = "might_sleep"  # may sleep: a scheduling point, and illegal when atomic
     BH_DISABLE = "local_bh_disable"  # softirqs off: in_interrupt() is true (H17)
     BH_ENABLE = "local_bh_enable"
+    REACH = "__reach"  # a named point a target may require to be reached (prop: the label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +315,41 @@ class SJump:
     text: str = field(default="", compare=False)
 
 
-IStmt = SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump
+@dataclass(frozen=True, slots=True)
+class SGoto:
+    """A forward jump to ``SLabel(label)`` later in the same function."""
+
+    label: str
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SLabel:
+    """Where a forward ``goto`` lands; no step of its own."""
+
+    label: str
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+IStmt = SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump | SGoto | SLabel
+
+def walk(body: tuple[IStmt, ...]) -> list[IStmt]:
+    """Every statement of ``body``, nested blocks included, in source order."""
+    out: list[IStmt] = []
+    for s in body:
+        out.append(s)
+        match s:
+            case SIf(then=t, other=o):
+                out.extend(walk(t))
+                out.extend(walk(o))
+            case SAtomic(body=b) | SFor(body=b):
+                out.extend(walk(b))
+            case _:
+                pass
+    return out
+
 
 def calls_in(body: tuple[IStmt, ...]) -> set[str]:
     """Every function ``body`` calls, pure functions in expressions included."""

@@ -82,6 +82,7 @@ class Result:
     witnessed: frozenset[str] = frozenset()  # witness labels seen (explicit engine)
     coverage_known: bool = False  # fired/witnessed are complete for the explored space
     invariant: tuple[Clause, ...] = ()  # a proof's inductive invariant (houdini engine)
+    watched: frozenset[str] = frozenset()  # properties whose watched state held somewhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +93,16 @@ class Coverage:
     unreached: tuple[tuple[str, str], ...]  # (file:line, statement) never executed
     witnessed: frozenset[str]
     missing: tuple[str, ...]  # requirements of the target never witnessed
+    # (property, the state it watches) for checked properties whose state never held
+    unwatched: tuple[tuple[str, str], ...] = ()
+    checked: int = 0  # how many properties were checked
 
     @property
     def vacuous(self) -> bool:
-        """Something the target claims to exercise was never reached."""
-        return bool(self.unreached or self.missing)
+        """Something the target claims to exercise was never reached, or every checked
+        property watches a state (kernel/watch.py) that never held: each held trivially."""
+        idle = self.checked > 0 and len(self.unwatched) == self.checked
+        return bool(self.unreached or self.missing or idle)
 
 
 @dataclass(frozen=True, slots=True)

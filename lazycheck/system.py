@@ -279,6 +279,8 @@ class System:
     # bounds a transform put on the behaviours, e.g. (("preemptions", 2),): every
     # verdict on this system holds only within them (lazycheck.run.bounding)
     bounded_by: tuple[tuple[str, int], ...] = ()
+    # (property id, the state it watches): a PASS where it never held is vacuous
+    watches: tuple[tuple[str, Expr], ...] = field(default=(), compare=False)
 
     def bounds_text(self) -> str:
         """``"with <= 2 preemptions"`` for a bounded system, ``""`` otherwise."""

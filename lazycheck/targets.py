@@ -47,6 +47,7 @@ class Target:
     requires: tuple[str, ...] = ()  # events the target claims to exercise (REQUIREMENTS)
     may_skip: tuple[str, ...] = ()  # "file.lazy:line" scenario statements allowed unreached
     bounded: str = ""  # why a bounded (not exhausted, not proved) PASS is enough; "" = never
+    reach: tuple[str, ...] = ()  # __reach("label") points in any model that must be reached
 
 
 # what a target may claim to exercise -> the witness label the engine records
@@ -178,7 +179,9 @@ def load_target(name: str, root: Path) -> Target:
                   "the checked ones", help='add property = "<id>" under [expect]')
     requires = get(check, "requires", list, [])
     may_skip = get(check, "may_skip", list, [])
+    reach = get(check, "reach", list, [])  # lang helper: __reach("label") points
     assert isinstance(requires, list) and isinstance(may_skip, list)
+    assert isinstance(reach, list)
     extra = _gate_keys(check, expect, verdict, bad)
     for r in requires:
         if not isinstance(r, str):
@@ -204,7 +207,8 @@ def load_target(name: str, root: Path) -> Target:
                   expect=Expectation(verdict, str(prop) if verdict == "fail" else None,
                                      extra[1]),
                   requires=tuple(str(r) for r in requires),
-                  may_skip=tuple(str(m) for m in may_skip), bounded=extra[0])
+                  may_skip=tuple(str(m) for m in may_skip), bounded=extra[0],
+                  reach=tuple(str(r) for r in reach))
 
 
 def confined_target_path(name: str, root: Path) -> Path:

@@ -17,7 +17,8 @@ from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
 from lazycheck.kernel.config import Preempt
 from lazycheck.lang.check import check_program
-from lazycheck.lang.loader import read_models
+from lazycheck.lang.loader import load, read_models
+from lazycheck.lang.patch import read_patch
 from lazycheck.outcome import DEFAULT_MAX_STATES, DEFAULT_TIMEOUT_S, Limits, Outcome, Progress
 from lazycheck.run import shrink
 from lazycheck.run.verify import EngineDisagreement, run
@@ -84,6 +85,9 @@ def fail_input(err: ModelError) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the --format output to this file (the text report still goes to "
                    "stdout).")
+@click.option("--patch", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Apply this unified diff to the target's model files (in memory; "
+                   "paths relative to models/) before checking.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr (engine, depth, states, states/s, elapsed): a live "
                    "line on a terminal, a plain line every 10 s otherwise.")
@@ -92,7 +96,7 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
            preempt: str | None, bound: int | None, preemptions: int | None,
            interrupts: int | None, max_states: int, timeout: float, max_memory: str | None,
            no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
-           fmt: str, output: Path | None, progress: bool) -> None:
+           fmt: str, output: Path | None, patch: Path | None, progress: bool) -> None:
     """Check TARGET and print its verdict, coverage and any counterexample."""
     unwritable = limits.check_writable([output, graph])
     if unwritable is not None:
@@ -105,7 +109,7 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         with prog:
             outcome, minimized_from = _check(root, target, engine, cpus, tasks, preempt,
                                              bound, max_states, timeout, minimize, prog,
-                                             preemptions, interrupts, memory)
+                                             preemptions, interrupts, memory, patch)
     except ModelError as err:
         fail_input(err)
         return
@@ -138,7 +142,7 @@ def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
            minimize: bool, progress: Callable[[Progress], None],
            preemptions: int | None = None, interrupts: int | None = None,
-           max_memory: int = 0) -> tuple[Outcome, str]:
+           max_memory: int = 0, patch: Path | None = None) -> tuple[Outcome, str]:
     """Run ``verify``'s check (and ``--minimize``): the outcome and what it was shrunk from."""
     t = load_target(target, root)
     cfg = t.config
@@ -150,8 +154,12 @@ def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                                                    for i in range(max(tasks, 0))))
     if preempt is not None:
         cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-    outcome = run(t, root, cfg, bound, engine, max_states, timeout, progress=progress,
-                  preemptions=preemptions, interrupts=interrupts, max_memory=max_memory)
+    program = None  # --patch: the target's models with the diff applied in memory
+    if patch is not None:
+        program = load(list(t.models), root, read_patch(patch, root / "models")).program
+    outcome = run(t, root, cfg, bound, engine, max_states, timeout, program=program,
+                  progress=progress, preemptions=preemptions, interrupts=interrupts,
+                  max_memory=max_memory)
     if not minimize:
         return outcome, ""
     shrunk = shrink.minimize(outcome, lambda c, p: run(
@@ -202,7 +210,7 @@ def lint(root: Path, files: tuple[Path, ...]) -> None:
     parsed, sources, diags = read_models(list(files), Path.cwd())
     all_diags: list[Diagnostic] = list(diags)
     if not diags:
-        _, cdiags = check_program(parsed)
+        _, cdiags = check_program(parsed, lint=True)
         all_diags.extend(cdiags)
     if all_diags:
         click.echo(render_all(all_diags, sources), err=True)

@@ -73,6 +73,9 @@ class _Search:
         self.memory = MemoryWatch(limits.max_memory)
         self.witnesses = [(i, compile_expr(a.witness, packing), a.witness_label)
                           for i, a in enumerate(system.actions) if a.witness != FALSE]
+        # properties whose watched state held somewhere (a property never watched is VACUOUS)
+        self.watches = [(p, compile_expr(e, packing)) for p, e in system.watches]
+        self.watched: set[str] = set()
 
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
@@ -83,7 +86,8 @@ class _Search:
     def covered(self, r: Result) -> Result:
         """``r`` with the actions fired and the events witnessed."""
         return dataclasses.replace(r, fired=frozenset(self.fired),
-                                   witnessed=frozenset(self.witnessed), coverage_known=True)
+                                   witnessed=frozenset(self.witnessed), coverage_known=True,
+                                   watched=frozenset(self.watched))
 
     def run(self) -> Result:
         """The whole search, level by level."""
@@ -112,7 +116,10 @@ class _Search:
         sem, limits, seen, fired = self.sem, self.limits, self.seen, self.fired
         witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
         nxt: list[AnyState] = []
+        watches = [w for w in self.watches if w[0] not in self.watched]
         for state in self.levels[depth]:
+            if watches:
+                self.watched.update(p for p, fn in watches if p not in self.watched and fn(state))
             if witnesses:
                 self.witness(witnesses, state)
             for idx, succ in sem.successors(state):

@@ -78,6 +78,8 @@ class Frame:
     returned: Expr = field(default_factory=lambda: FALSE)
     broken: Expr = field(default_factory=lambda: FALSE)
     continued: Expr = field(default_factory=lambda: FALSE)
+    jumping: dict[str, Expr] = field(default_factory=dict)  # label -> a goto to it taken
+    labels: dict[str, int] = field(default_factory=dict)  # label -> CFG node (world.py)
 
 
 @dataclass
@@ -297,9 +299,14 @@ class Exec:
     def run(self, stmts: tuple[ir.IStmt, ...], frame: Frame, when: Expr,
             call: Callable[[ir.SCall, Frame, Expr], None] | None = None) -> None:
         for s in stmts:
+            if isinstance(s, ir.SLabel):  # the paths that jumped here resume
+                frame.jumping.pop(s.label, None)
+                continue
             eff = conj(when, neg(frame.returned), neg(frame.broken), neg(frame.continued),
-                       neg(self.halted))
+                       neg(self.halted), *(neg(j) for j in frame.jumping.values()))
             if eff == FALSE:
+                if frame.jumping:
+                    continue  # a later label may resume the paths that jumped
                 return
             self.stmt(s, frame, eff, call)
 
@@ -339,6 +346,9 @@ class Exec:
                     frame.continued = FALSE
                     self.run(body, frame, when, call)
                 frame.broken, frame.continued = saved_b, saved_c
+            case ir.SGoto(label=label):
+                self.steps.append(SourceStep(fname, s.text, s.span, when))
+                frame.jumping[label] = disj(frame.jumping.get(label, FALSE), when)
             case ir.SJump(kind=kind):
                 if kind == "break":
                     frame.broken = disj(frame.broken, when)
@@ -464,6 +474,9 @@ class Exec:
                 self.halted = disj(self.halted, fired)
             case ir.Builtin.WARN:
                 monitors.warn(self, s, fname, conj(when, truth(args[0])))
+            case ir.Builtin.CHECK if s.prop == PropertyId.MODEL_BOUNDS:  # while past __bound
+                self.bounds(conj(when, neg(truth(args[0]))), f"{s.text} runs past its __bound",
+                            s.span)
             case ir.Builtin.CHECK:
                 monitors.check(self, s, fname, conj(when, neg(truth(args[0]))))
             case ir.Builtin.TLB_FLUSH:

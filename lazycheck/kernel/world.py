@@ -45,6 +45,7 @@ from lazycheck.kernel.symexec import (
     is_shared_var,
     truth,
 )
+from lazycheck.kernel.watch import watches
 from lazycheck.properties import BY_ID
 from lazycheck.system import (
     FALSE,
@@ -171,10 +172,19 @@ class ProgramBuilder:
     def block(self, stmts: tuple[ir.IStmt, ...], n: int | None, frame: Frame, ret: int,
               loop: tuple[int, int] | None) -> int | None:
         for s in stmts:
-            if n is None:
-                return None  # unreachable code after return/break
-            n = self.stmt(s, n, frame, ret, loop)
+            if isinstance(s, ir.SLabel):  # a goto target: reachable again
+                n = self.label_node(s.label, n, frame)
+            elif n is not None:  # else unreachable code after return/break/goto
+                n = self.stmt(s, n, frame, ret, loop)
         return n
+
+    def label_node(self, label: str, n: int | None, frame: Frame) -> int:
+        """The node of ``label`` in this activation; falling through reaches it too."""
+        if label not in frame.labels:
+            frame.labels[label] = self.cfg.new()
+        if n is not None:
+            self.add(n, frame.labels[label], self.exec(), shared=False)
+        return frame.labels[label]
 
     def stmt(self, s: ir.IStmt, n: int, frame: Frame, ret: int,
              loop: tuple[int, int] | None) -> int | None:
@@ -191,6 +201,11 @@ class ProgramBuilder:
                 return None
             case ir.SFor():
                 return self.for_stmt(s, n, frame, ret)
+            case ir.SGoto(label=label):
+                ex = self.exec()
+                ex.steps.append(SourceStep(frame.func.name, s.text, s.span))
+                self.add(n, self.label_node(label, None, frame), ex, shared=False)
+                return None
             case ir.SJump(kind=kind):
                 assert loop is not None
                 self.add(n, loop[0] if kind == "break" else loop[1], self.exec(), shared=False)
@@ -404,7 +419,8 @@ class _Builder:
         violations = sh.violations.all()
         sysvars = tuple(lay.vars)
         return System(sysvars, tuple(lay.init), tuple(actions), world.violation, violations,
-                      tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)})
+                      tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)},
+                      watches=watches(sh))
 
     def validate(self) -> None:
         prog, cfg = self.program, self.config

@@ -160,7 +160,37 @@ class JumpStmt:
     text: str = field(default="", compare=False)
 
 
-AStmt = LocalDecl | AssignStmt | ExprStmt | IfStmt | ReturnStmt | AtomicStmt | ForStmt | JumpStmt
+@dataclass(frozen=True, slots=True)
+class GotoStmt:
+    """``goto label;``: a forward jump to a label of the same function."""
+
+    label: str
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelStmt:
+    """``label:``: the target of a forward ``goto`` (the kernel's error exits)."""
+
+    label: str
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WhileStmt:
+    """``while (cond) __bound(N) body``: unrolled at most ``bound`` times."""
+
+    cond: AExpr
+    bound: int
+    body: tuple[AStmt, ...]
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+AStmt = (LocalDecl | AssignStmt | ExprStmt | IfStmt | ReturnStmt | AtomicStmt | ForStmt
+         | JumpStmt | GotoStmt | LabelStmt | WhileStmt)
 
 # ---------------------------------------------------------------- declarations
 
@@ -171,6 +201,7 @@ class Header:
     title: str
     source: str
     span: Span = field(compare=False)
+    based_on: str = ""  # a model this one patches: it holds only what it replaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +280,21 @@ class ApiDecl:
 
 ADecl = (Include | EnumDecl | TypedefDecl | VarDecl | FlagDecl | LockDecl | PteDecl
          | FuncDecl | ApiDecl)
+
+
+def decl_names(d: ADecl) -> tuple[str, ...]:
+    """The names a top-level declaration defines (what a based_on model replaces)."""
+    match d:
+        case Include():
+            return ()
+        case EnumDecl(name=name):
+            return ("enum " + name,)
+        case FlagDecl(names=names):
+            return tuple(n for n, _ in names)
+        case ApiDecl():
+            return ("lazy_mmu_api",)
+        case _:
+            return (d.name,)
 
 
 @dataclass(frozen=True, slots=True)

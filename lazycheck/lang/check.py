@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lazycheck import ir
 from lazycheck.diagnostics import Diagnostic, Span
 from lazycheck.lang import ast
-from lazycheck.properties import BY_ID
+from lazycheck.properties import BY_ID, MODEL_BOUNDS
 
 _ROLES = ("enter", "leave", "pause", "resume")
 _WARNS = ("WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE")
@@ -47,6 +47,10 @@ class _FnCtx:
     calls: set[str] = field(default_factory=set)
     loop_depth: int = 0
     temps: int = 0
+    labels: dict[str, int] = field(default_factory=dict)  # top-level label -> its index
+    top_index: int = 0  # index of the top-level statement being checked
+    atomic_depth: int = 0
+    whiles: list[bool] = field(default_factory=list)  # innermost loop last: a while?
 
     def new_local(self, name: str, ty: ir.Type) -> int:
         slot = len(self.locals)
@@ -61,11 +65,13 @@ class _FnCtx:
 
 
 Pre = list[ir.IStmt]
+ExprHandler = Callable[[ast.CallExpr, "_FnCtx", Pre], ir.IExpr]
 
 
 class Checker:
-    def __init__(self, files: list[ast.ModelFile]) -> None:
+    def __init__(self, files: list[ast.ModelFile], lint: bool = False) -> None:
         self.files = files
+        self.lint = lint  # also the checks a model may fail and still be explored
         self.diags: list[Diagnostic] = []
         self.enums: dict[str, tuple[str, ...]] = {}
         self.enum_of: dict[str, tuple[str, int]] = {}  # member -> (enum, value)
@@ -79,6 +85,7 @@ class Checker:
         self.defined: dict[str, Span] = {}
         self.site = 0
         self.stmt_builtins = self._stmt_builtins()  # built once: closures over self
+        self.expr_builtins = self._expr_builtins()
 
     def err(self, code: str, msg: str, span: Span | None, help: str | None = None) -> _Error:
         self.diags.append(Diagnostic(code, msg, span, help=help))
@@ -96,10 +103,10 @@ class Checker:
         return True
 
     def resolve_type(self, t: ast.TypeRef) -> ir.Type:
+        if t.name in ir.FIXED_WIDTH and (t.lo is None or t.hi is None):
+            return ir.FIXED_WIDTH[t.name]  # u8, s32, int...: wrap like the kernel's
         if t.name == "int":
-            if t.lo is None or t.hi is None:
-                raise self.err("LZC204", "plain 'int' has no bounds", t.span,
-                               help="model integers are bounded: write int<lo..hi>")
+            assert t.lo is not None and t.hi is not None
             if t.lo > t.hi:
                 raise self.err("LZC204", f"empty range int<{t.lo}..{t.hi}>", t.span,
                                help="write the lower bound first")
@@ -151,6 +158,7 @@ class Checker:
         return v
 
     def collect_decl(self, d: ast.ADecl, kind: str) -> None:
+        """Enter one top-level declaration into the symbol tables."""
         match d:
             case ast.Include():
                 pass
@@ -163,29 +171,8 @@ class Checker:
             case ast.TypedefDecl(type=t, name=name, span=span):
                 if self.define(name, span):
                     self.typedefs[name] = self.resolve_type(t)
-            case ast.VarDecl(storage=storage, type=t, name=name, dims=dims, init=init,
-                             span=span):
-                ty = self.resolve_type(t)
-                if ty.kind is ir.Kind.VOID:
-                    raise self.err("LZC201", "variable of type void", span)
-                specs: list[ir.DimSpec] = []
-                for dim in dims:
-                    if isinstance(dim, ast.TypeRef):
-                        dt = self.resolve_type(dim)
-                        by = {ir.Kind.PTE: ir.Dim.PTE, ir.Kind.CPU: ir.Dim.CPU,
-                              ir.Kind.TASK: ir.Dim.TASK}.get(dt.kind)
-                        if by is None:
-                            raise self.err("LZC201", f"arrays are indexed by pte_t, cpu_t, "
-                                           f"task_t or a constant, not {dt}", dim.span)
-                        specs.append(ir.DimSpec(by))
-                    elif isinstance(dim, ast.Num) and 1 <= dim.value <= 8:
-                        specs.append(ir.DimSpec(ir.Dim.FIXED, dim.value))
-                    else:
-                        raise self.err("LZC201", "array size must be 1..8, pte_t, cpu_t or "
-                                       "task_t", _span(dim))
-                value = self.const_value(init, ty) if init is not None else ty.lo
-                if self.define(name, span):
-                    self.vars[name] = ir.VarSym(name, storage, ty, tuple(specs), value, span)
+            case ast.VarDecl():
+                self.collect_var(d)
             case ast.FlagDecl(names=names):
                 for n, s in names:
                     if self.define(n, s):
@@ -198,32 +185,62 @@ class Checker:
                 if self.define(name, span):
                     self.ptes[name] = ir.PteSym(name, len(self.ptes), mm == "kernel", value,
                                                 span)
-            case ast.FuncDecl(name=name, qualifiers=quals, span=span):
-                prev = self.fdecls.get(name)
-                weak = "__weak" in quals
-                if prev is None:
-                    self.fdecls[name] = (d, kind)
-                elif "__weak" in prev[0].qualifiers and not weak:
-                    self.fdecls[name] = (d, kind)  # a strong definition overrides
-                elif weak:
-                    pass  # the strong (or first weak) definition stays
-                else:
-                    self.diags.append(Diagnostic(
-                        "LZC102", f"function '{name}' is defined twice", span,
-                        notes=(("first defined here", prev[0].span),),
-                        help="mark the generic one __weak if the arch overrides it"))
+            case ast.FuncDecl():
+                self.collect_function(d, kind)
             case ast.ApiDecl(roles=roles):
-                for role, fn, rs in roles:
-                    if role not in _ROLES:
-                        self.diags.append(Diagnostic(
-                            "LZC305", f"unknown lazy_mmu_api role '{role}'", rs,
-                            help=f"roles are {', '.join(_ROLES)}"))
-                    elif (role, fn) in self.roles:
-                        self.diags.append(Diagnostic(
-                            "LZC305", f"{role} = {fn} is given twice", rs,
-                            notes=(("first given here", self.roles[(role, fn)]),)))
-                    else:
-                        self.roles[(role, fn)] = rs
+                self.collect_roles(roles)
+
+    def collect_var(self, d: ast.VarDecl) -> None:
+        ty = self.resolve_type(d.type)
+        if ty.kind is ir.Kind.VOID:
+            raise self.err("LZC201", "variable of type void", d.span)
+        specs = tuple(self.dim_spec(dim) for dim in d.dims)
+        value = self.const_value(d.init, ty) if d.init is not None else ty.lo
+        if self.define(d.name, d.span):
+            self.vars[d.name] = ir.VarSym(d.name, d.storage, ty, specs, value, d.span)
+
+    def dim_spec(self, dim: ast.TypeRef | ast.AExpr) -> ir.DimSpec:
+        if isinstance(dim, ast.TypeRef):
+            dt = self.resolve_type(dim)
+            by = {ir.Kind.PTE: ir.Dim.PTE, ir.Kind.CPU: ir.Dim.CPU,
+                  ir.Kind.TASK: ir.Dim.TASK}.get(dt.kind)
+            if by is None:
+                raise self.err("LZC201", f"arrays are indexed by pte_t, cpu_t, "
+                               f"task_t or a constant, not {dt}", dim.span)
+            return ir.DimSpec(by)
+        if isinstance(dim, ast.Num) and 1 <= dim.value <= 8:
+            return ir.DimSpec(ir.Dim.FIXED, dim.value)
+        raise self.err("LZC201", "array size must be 1..8, pte_t, cpu_t or "
+                       "task_t", _span(dim))
+
+    def collect_function(self, d: ast.FuncDecl, kind: str) -> None:
+        name, span = d.name, d.span
+        prev = self.fdecls.get(name)
+        weak = "__weak" in d.qualifiers
+        if prev is None:
+            self.fdecls[name] = (d, kind)
+        elif "__weak" in prev[0].qualifiers and not weak:
+            self.fdecls[name] = (d, kind)  # a strong definition overrides
+        elif weak:
+            pass  # the strong (or first weak) definition stays
+        else:
+            self.diags.append(Diagnostic(
+                "LZC102", f"function '{name}' is defined twice", span,
+                notes=(("first defined here", prev[0].span),),
+                help="mark the generic one __weak if the arch overrides it"))
+
+    def collect_roles(self, roles: tuple[tuple[str, str, Span], ...]) -> None:
+        for role, fn, rs in roles:
+            if role not in _ROLES:
+                self.diags.append(Diagnostic(
+                    "LZC305", f"unknown lazy_mmu_api role '{role}'", rs,
+                    help=f"roles are {', '.join(_ROLES)}"))
+            elif (role, fn) in self.roles:
+                self.diags.append(Diagnostic(
+                    "LZC305", f"{role} = {fn} is given twice", rs,
+                    notes=(("first given here", self.roles[(role, fn)]),)))
+            else:
+                self.roles[(role, fn)] = rs
 
     # ------------------------------------------------------------ functions
     def check_functions(self) -> list[ir.Function]:
@@ -247,6 +264,7 @@ class Checker:
         if ("task" in fd.qualifiers or "irq" in fd.qualifiers) and (params or ret != ir.VOID):
             raise self.err("LZC201", f"program '{fd.name}' must be void {fd.name}(void)",
                            fd.span)
+        self.collect_labels(fd.body, ctx)
         body = self.block(fd.body, ctx)
         if "irq" in fd.qualifiers:
             self.no_sleep_in_irq(body)
@@ -262,6 +280,15 @@ class Checker:
                            f"{ret}", fd.end, help="add a return statement")
         return ir.Function(fd.name, tuple(params), ret, tuple(ctx.locals), body,
                            fd.qualifiers, kind, fd.span, fd.end)
+
+    def collect_labels(self, body: tuple[ast.AStmt, ...], ctx: _FnCtx) -> None:
+        """Labels of the function's top-level block (the only place a label may be)."""
+        for i, s in enumerate(body):
+            if isinstance(s, ast.LabelStmt):
+                if s.label in ctx.labels:
+                    self.diags.append(Diagnostic("LZC102", f"label '{s.label}' is defined "
+                                                 "twice", s.span, help="rename one of them"))
+                ctx.labels.setdefault(s.label, i)
 
     def no_sleep_in_irq(self, body: tuple[ir.IStmt, ...]) -> None:
         """An interrupt handler runs to completion: it may not schedule or sleep."""
@@ -282,81 +309,154 @@ class Checker:
                     pass
 
     def block(self, stmts: tuple[ast.AStmt, ...], ctx: _FnCtx) -> tuple[ir.IStmt, ...]:
+        top = len(ctx.scopes) == 1  # the function body itself: where labels live
         ctx.scopes.append({})
         out: list[ir.IStmt] = []
-        for s in stmts:
+        for i, s in enumerate(stmts):
+            if top:
+                ctx.top_index = i
             with contextlib.suppress(_Error):
                 out.extend(self.stmt(s, ctx))
         ctx.scopes.pop()
         return tuple(out)
 
     def stmt(self, s: ast.AStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Check one statement; calls inside it are hoisted in front of it."""
         match s:
-            case ast.LocalDecl(type=t, name=name, init=init, span=span, text=text):
-                ty = self.resolve_type(t)
-                pre: Pre = []
-                value = self.expr(init, ctx, pre, want=ty) if init is not None else None
-                slot = ctx.new_local(name, ty)
-                ctx.scopes[-1][name] = slot
-                if value is None or init is None:
-                    return pre
-                return [*pre, ir.SAssign(ir.LLocal(slot), self.coerce(value, ty, init),
-                                         span, text)]
-            case ast.AssignStmt(target=target, op=op, value=value, span=span, text=text):
-                pre = []
-                lv, cur = self.lvalue(target, ctx, pre)
-                ty = ir.type_of(cur)
-                if op == "=":
-                    assert value is not None
-                    rhs = self.coerce(self.expr(value, ctx, pre, want=ty), ty, value)
-                else:
-                    if ty.kind is not ir.Kind.INT:
-                        raise self.err("LZC201", f"'{op}' on a {ty}", span)
-                    amount: ir.IExpr = ir.EConst(1, ty)
-                    if value is not None:
-                        amount = self.expr(value, ctx, pre)
-                    rhs = ir.EBinary("+" if op in ("+=", "++") else "-", cur, amount, ty)
-                return [*pre, ir.SAssign(lv, rhs, span, text)]
+            case ast.LocalDecl():
+                return self.local_decl(s, ctx)
+            case ast.AssignStmt():
+                return self.assign(s, ctx)
             case ast.ExprStmt(expr=e, span=span, text=text):
                 if isinstance(e, ast.CallExpr):
                     return self.call_stmt(e, ctx, None, text)
                 raise self.err("LZC003", "expression statement has no effect", span,
                                help="a statement is a call, an assignment or a declaration")
             case ast.IfStmt(cond=c, then=then, other=other, span=span, text=text):
-                pre = []
+                pre: Pre = []
                 cond = self.cond(c, ctx, pre)
                 return [*pre, ir.SIf(cond, self.block(then, ctx), self.block(other, ctx),
                                      span, text)]
-            case ast.ReturnStmt(value=v, span=span, text=text):
-                if v is None:
-                    if ctx.ret.kind is not ir.Kind.VOID:
-                        raise self.err("LZC207", f"'{ctx.name}' must return a {ctx.ret}", span)
-                    return [ir.SReturn(None, span, text)]
-                if ctx.ret.kind is ir.Kind.VOID:
-                    raise self.err("LZC201", f"void function '{ctx.name}' returns a value",
-                                   span)
-                pre = []
-                rv = self.coerce(self.expr(v, ctx, pre, want=ctx.ret), ctx.ret, v)
-                return [*pre, ir.SReturn(rv, span, text)]
+            case ast.ReturnStmt():
+                return self.return_stmt(s, ctx)
             case ast.AtomicStmt(body=body, span=span, text=text):
-                return [ir.SAtomic(self.block(body, ctx), span, text)]
-            case ast.ForStmt(var=var, lo=lo, hi=hi, body=body, span=span, text=text):
-                lo_v, hi_v = self.loop_bound(lo), self.loop_bound(hi)
-                ctx.scopes.append({})
-                each_pte = isinstance(hi, ast.Name) and hi.ident == "__NR_PTES"
-                slot = ctx.new_local(var, ir.PTE if each_pte else ir.Type(
-                    ir.Kind.INT, min(lo_v, hi_v), max(lo_v, hi_v)))
-                ctx.scopes[-1][var] = slot
-                ctx.loop_depth += 1
+                ctx.atomic_depth += 1
                 inner = self.block(body, ctx)
-                ctx.loop_depth -= 1
-                ctx.scopes.pop()
-                return [ir.SFor(slot, lo_v, hi_v, inner, span, text)]
+                ctx.atomic_depth -= 1
+                return [ir.SAtomic(inner, span, text)]
+            case ast.ForStmt():
+                return self.for_stmt(s, ctx)
+            case ast.GotoStmt() | ast.LabelStmt():
+                return self.goto_or_label(s, ctx)
+            case ast.WhileStmt():
+                return self.while_stmt(s, ctx)
             case ast.JumpStmt(kind=k, span=span, text=text):
                 if ctx.loop_depth == 0:
                     raise self.err("LZC003", f"'{k}' outside a loop", span)
+                if k == "continue" and ctx.whiles[-1]:
+                    raise self.err("LZC003", "'continue' in a while loop is not supported",
+                                   span, help="put the rest of the body under an if")
                 return [ir.SJump(k, span, text)]
         raise AssertionError(s)
+
+    def local_decl(self, s: ast.LocalDecl, ctx: _FnCtx) -> list[ir.IStmt]:
+        ty = self.resolve_type(s.type)
+        pre: Pre = []
+        value = self.expr(s.init, ctx, pre, want=ty) if s.init is not None else None
+        slot = ctx.new_local(s.name, ty)
+        ctx.scopes[-1][s.name] = slot
+        if value is None or s.init is None:
+            return pre
+        return [*pre, ir.SAssign(ir.LLocal(slot), self.coerce(value, ty, s.init),
+                                 s.span, s.text)]
+
+    def assign(self, s: ast.AssignStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        pre: Pre = []
+        lv, cur = self.lvalue(s.target, ctx, pre)
+        ty = ir.type_of(cur)
+        if s.op == "=":
+            assert s.value is not None
+            rhs = self.coerce(self.expr(s.value, ctx, pre, want=ty), ty, s.value)
+        else:
+            if ty.kind is not ir.Kind.INT:
+                raise self.err("LZC201", f"'{s.op}' on a {ty}", s.span)
+            amount: ir.IExpr = ir.EConst(1, ty)
+            if s.value is not None:
+                amount = self.expr(s.value, ctx, pre)
+            rhs = ir.EBinary("+" if s.op in ("+=", "++") else "-", cur, amount, ty)
+        return [*pre, ir.SAssign(lv, rhs, s.span, s.text)]
+
+    def return_stmt(self, s: ast.ReturnStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        v, span, text = s.value, s.span, s.text
+        if v is None:
+            if ctx.ret.kind is not ir.Kind.VOID:
+                raise self.err("LZC207", f"'{ctx.name}' must return a {ctx.ret}", span)
+            return [ir.SReturn(None, span, text)]
+        if ctx.ret.kind is ir.Kind.VOID:
+            raise self.err("LZC201", f"void function '{ctx.name}' returns a value", span)
+        pre: Pre = []
+        rv = self.coerce(self.expr(v, ctx, pre, want=ctx.ret), ctx.ret, v)
+        return [*pre, ir.SReturn(rv, span, text)]
+
+    def goto_or_label(self, s: ast.GotoStmt | ast.LabelStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Forward gotos to a label of the function's top-level block, as in error exits."""
+        where = "at the top level of the function, after every goto that names it"
+        if isinstance(s, ast.LabelStmt):
+            if len(ctx.scopes) != 2:
+                raise self.err("LZC308", f"label '{s.label}' inside a nested block", s.span,
+                               help=f"put the label {where}")
+            return [ir.SLabel(s.label, s.span, s.text)]
+        at = ctx.labels.get(s.label)
+        if at is None:
+            raise self.err("LZC308", f"goto to unknown label '{s.label}'", s.span,
+                           help=f"define '{s.label}:' {where}")
+        if at <= ctx.top_index:
+            raise self.err("LZC308", f"goto '{s.label}' jumps backwards", s.span,
+                           help="only forward gotos are supported (the kernel's error "
+                                "exits); write a bounded loop instead")
+        if ctx.atomic_depth:
+            raise self.err("LZC308", f"goto '{s.label}' leaves an atomic block", s.span,
+                           help="an atomic block is one step: end it before jumping")
+        return [ir.SGoto(s.label, s.span, s.text)]
+
+    def while_stmt(self, s: ast.WhileStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Unroll ``while (c) __bound(N)`` into N nested tests; an (N+1)-th turn is a
+        model-bounds violation (UNKNOWN), never silently cut off."""
+        ctx.scopes.append({})
+        slot = ctx.new_local(f"while{s.span.line}", ir.Type(ir.Kind.INT, 0, 0))
+        pre: Pre = []
+        cond = self.cond(s.cond, ctx, pre)
+        ctx.loop_depth += 1
+        ctx.whiles.append(True)
+        try:
+            inner = self.block(s.body, ctx)
+        finally:
+            ctx.loop_depth -= 1
+            ctx.whiles.pop()
+            ctx.scopes.pop()
+        over = (ir.SBuiltin(
+            ir.Builtin.CHECK, (ir.EConst(0, ir.BOOL),), s.span,
+            s.text, 0, MODEL_BOUNDS),)  # same text as the test: one statement for coverage
+        body: tuple[ir.IStmt, ...] = (*pre, ir.SIf(cond, over, (), s.span, s.text))
+        for _ in range(s.bound):
+            body = (*pre, ir.SIf(cond, (*inner, *body), (), s.span, s.text))
+        # one turn of a for loop: `break` in the body leaves the whole while
+        return [ir.SFor(slot, 0, 1, body, s.span, s.text)]
+
+    def for_stmt(self, s: ast.ForStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        lo_v, hi_v = self.loop_bound(s.lo), self.loop_bound(s.hi)
+        ctx.scopes.append({})
+        each_pte = isinstance(s.hi, ast.Name) and s.hi.ident == "__NR_PTES"
+        slot = ctx.new_local(s.var, ir.PTE if each_pte else ir.Type(
+            ir.Kind.INT, min(lo_v, hi_v), max(lo_v, hi_v)))
+        ctx.scopes[-1][s.var] = slot
+        ctx.loop_depth += 1
+        ctx.whiles.append(False)
+        inner = self.block(s.body, ctx)
+        ctx.whiles.pop()
+        ctx.loop_depth -= 1
+        ctx.scopes.pop()
+        return [ir.SFor(slot, lo_v, hi_v, inner, s.span, s.text)]
 
     def loop_bound(self, e: ast.AExpr) -> int:
         if isinstance(e, ast.Num):
@@ -387,6 +487,8 @@ class Checker:
             self.site += 1
             return [*pre, ir.SBuiltin(ir.Builtin.CHECK, (cond,), span, text, self.site,
                                       pid.value)]
+        if name == "__reach":
+            return [*pre, self.reach(e, text)]
         if name in _EXPR_BUILTINS and dest is None:
             raise self.err("LZC003", f"result of {name}() is not used", span)
         if name in self.fdecls:
@@ -400,6 +502,16 @@ class Checker:
         raise self.err("LZC104", f"unknown function '{name}'", span,
                        help="define it in the model, or check the spelling of the kernel "
                             "built-in (see docs/language.md)")
+
+    def reach(self, e: ast.CallExpr, text: str) -> ir.SBuiltin:
+        """``__reach("label")``: no effect; a target's ``reach`` key names the label."""
+        self.arity(e, 1)
+        label = e.args[0]
+        if not isinstance(label, ast.Str) or not label.value:
+            raise self.err("LZC201", "__reach() takes a label string", _span(label),
+                           help='write __reach("name") and list "name" in the target\'s '
+                                'reach = [...]')
+        return ir.SBuiltin(ir.Builtin.REACH, (), e.span, text, 0, label.value)
 
     def args(self, e: ast.CallExpr, fd: ast.FuncDecl, ctx: _FnCtx, pre: Pre) -> tuple[
             ir.IExpr, ...]:
@@ -762,18 +874,44 @@ class Checker:
         return ir.EVar(fsym.name, task, (), fsym.type)
 
     def call_expr(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
-        name, args, span = e.func, e.args, e.span
-        this_cpu = ir.EWorld(ir.World.THIS_CPU, (), ir.CPU)
-        if name in ("this_cpu_read", "__this_cpu_read"):
-            self.arity(e, 1)
-            return self.percpu_ref(args[0], ctx, pre, this_cpu)
-        if name == "per_cpu":
-            self.arity(e, 2)
-            cpu = self.expr(args[1], ctx, pre)
-            if ir.type_of(cpu).kind is not ir.Kind.CPU:
-                raise self.err("LZC201", f"per_cpu() needs a cpu_t, found {ir.type_of(cpu)}",
-                               _span(args[1]))
-            return self.percpu_ref(args[0], ctx, pre, cpu)
+        """A call used as a value: a read-like built-in or a non-void model function."""
+        name, span = e.func, e.span
+        handler = self.expr_builtins.get(name)
+        if handler is not None:
+            return handler(e, ctx, pre)
+        if name in self.fdecls:
+            return self.call_value(e, ctx, pre)
+        if name in self.stmt_builtins or name in _BUGS:
+            raise self.err("LZC302", f"{name}() has no value", span,
+                           help="call it as a statement")
+        raise self.err("LZC104", f"unknown function '{name}'", span,
+                       help="define it in the model, or check the spelling of the kernel "
+                            "built-in (see docs/language.md)")
+
+    def call_value(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        name, span = e.func, e.span
+        fd, _ = self.fdecls[name]
+        ret = self.resolve_type(fd.ret)
+        if ret.kind is ir.Kind.VOID:
+            raise self.err("LZC201", f"void function {name}() used as a value", span)
+        if "pure" in fd.qualifiers:
+            iargs = self.args(e, fd, ctx, pre)
+            ctx.calls.add(name)
+            return ir.EPureCall(name, iargs, ret)
+        if ctx.pure:
+            raise self.err("LZC306", f"pure function calls {name}(), which is not pure",
+                           span)
+        tmp = self.temp(ctx, ret)
+        pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
+        return ir.ELocal(tmp, ret)
+
+    def _expr_builtins(self) -> dict[str, ExprHandler]:
+        """Built-ins usable as values, by name: the table call_expr dispatches on."""
+        table: dict[str, ExprHandler] = {
+            "this_cpu_read": self._this_cpu_read, "__this_cpu_read": self._this_cpu_read,
+            "per_cpu": self._per_cpu, "task_thread_info": self._task_thread_info,
+            "spin_is_locked": self._spin_is_locked,
+        }
         world = {"smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "in_interrupt": (ir.World.IN_INTERRUPT, ir.BOOL),
@@ -781,81 +919,102 @@ class Checker:
                  "irqs_disabled": (ir.World.IRQS_DISABLED, ir.BOOL),
                  "preempt_count": (ir.World.PREEMPT_COUNT, ir.Type(ir.Kind.INT, 0,
                                                                   ir.PREEMPT_MAX))}
-        if name in world:
+        for name, (what, ty) in world.items():
+            table[name] = self._world_read(what, ty)
+        for name, what in (("__pte_read", ir.World.PTE_MEM), ("__pte_hw", ir.World.PTE_HW),
+                           ("pte_is_kernel", ir.World.PTE_IS_KERNEL)):
+            table[name] = self._pte_read(what)
+        for name in ("pte_none", "pte_present", "pte_valid"):
+            table[name] = self._pte_test("==" if name == "pte_none" else "!=")
+        table["mk_pte"] = table["pfn_pte"] = self._mk_pte
+        table["test_thread_flag"] = self._test_flag(False)
+        table["test_ti_thread_flag"] = self._test_flag(True)
+        for name in ("test_and_set_thread_flag", "test_and_clear_thread_flag",
+                     "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag"):
+            table[name] = self._test_and_flag(name)
+        for name in _WARNS:
+            table[name] = self._warn_value
+        return table
+
+    def _this_cpu_read(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        return self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(ir.World.THIS_CPU, (), ir.CPU))
+
+    def _per_cpu(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 2)
+        cpu = self.expr(e.args[1], ctx, pre)
+        if ir.type_of(cpu).kind is not ir.Kind.CPU:
+            raise self.err("LZC201", f"per_cpu() needs a cpu_t, found {ir.type_of(cpu)}",
+                           _span(e.args[1]))
+        return self.percpu_ref(e.args[0], ctx, pre, cpu)
+
+    def _task_thread_info(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        return self.task_arg(e.args[0], ctx, pre)
+
+    def _spin_is_locked(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        return ir.ELockHeld(self.lock_ref(e.args[0]))
+
+    def _world_read(self, what: ir.World, ty: ir.Type) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 0)
-            what, ty = world[name]
             return ir.EWorld(what, (), ty)
-        if name in ("__pte_read", "__pte_hw", "pte_is_kernel"):
+        return h
+
+    def _pte_read(self, what: ir.World) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 1)
-            p = self.coerce(self.expr(args[0], ctx, pre), ir.PTE, args[0])
-            what = {"__pte_read": ir.World.PTE_MEM, "__pte_hw": ir.World.PTE_HW,
-                    "pte_is_kernel": ir.World.PTE_IS_KERNEL}[name]
+            p = self.coerce(self.expr(e.args[0], ctx, pre), ir.PTE, e.args[0])
             return ir.EWorld(what, (p,), ir.BOOL if what is ir.World.PTE_IS_KERNEL
                              else ir.PTEVAL)
-        if name in ("pte_none", "pte_present", "pte_valid"):
+        return h
+
+    def _pte_test(self, op: str) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 1)
-            v = self.coerce(self.expr(args[0], ctx, pre, want=ir.PTEVAL), ir.PTEVAL, args[0])
-            return ir.EBinary("==" if name == "pte_none" else "!=", v,
-                              ir.EConst(0, ir.PTEVAL), ir.BOOL)
-        if name in ("mk_pte", "pfn_pte"):
-            self.arity(e, 1)
-            return self.coerce(self.expr(args[0], ctx, pre, want=ir.PTEVAL), ir.PTEVAL,
-                               args[0])
-        if name == "task_thread_info":
-            self.arity(e, 1)
-            return self.task_arg(args[0], ctx, pre)
-        if name == "spin_is_locked":
-            self.arity(e, 1)
-            return ir.ELockHeld(self.lock_ref(args[0]))
-        if name in ("test_thread_flag", "test_ti_thread_flag"):
-            ti = name == "test_ti_thread_flag"
+            a = e.args[0]
+            v = self.coerce(self.expr(a, ctx, pre, want=ir.PTEVAL), ir.PTEVAL, a)
+            return ir.EBinary(op, v, ir.EConst(0, ir.PTEVAL), ir.BOOL)
+        return h
+
+    def _mk_pte(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        a = e.args[0]
+        return self.coerce(self.expr(a, ctx, pre, want=ir.PTEVAL), ir.PTEVAL, a)
+
+    def _test_flag(self, ti: bool) -> ExprHandler:
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 2 if ti else 1)
-            task = self.task_arg(args[0], ctx, pre) if ti else _current()
-            return ir.EFlag(self.flag_ref(args[-1]), task)
-        if name in ("test_and_set_thread_flag", "test_and_clear_thread_flag",
-                    "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag"):
-            ti = "_ti_" in name
+            task = self.task_arg(e.args[0], ctx, pre) if ti else _current()
+            return ir.EFlag(self.flag_ref(e.args[-1]), task)
+        return h
+
+    def _test_and_flag(self, name: str) -> ExprHandler:
+        ti = "_ti_" in name
+        value = 1 if "_set_" in name else 0
+
+        def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
             self.arity(e, 2 if ti else 1)
-            task = self.task_arg(args[0], ctx, pre) if ti else _current()
-            flag = self.flag_ref(args[-1])
+            task = self.task_arg(e.args[0], ctx, pre) if ti else _current()
+            flag = self.flag_ref(e.args[-1])
             tmp = self.temp(ctx, ir.BOOL)
-            value = 1 if "_set_" in name else 0
             pre.append(ir.SAtomic((
-                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), span, ""),
-                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), span, ""),
-            ), span, name + "()"))
+                ir.SAssign(ir.LLocal(tmp), ir.EFlag(flag, task), e.span, ""),
+                ir.SAssign(ir.LFlag(flag, task), ir.EConst(value, ir.BOOL), e.span, ""),
+            ), e.span, name + "()"))
             return ir.ELocal(tmp, ir.BOOL)
-        if name in _WARNS:
-            self.arity(e, 1)
-            c = self.cond(args[0], ctx, pre)
-            tmp = self.temp(ctx, ir.BOOL)
-            self.site += 1
-            text = f"{name}(...)"
-            pre.append(ir.SAssign(ir.LLocal(tmp), c, span, ""))
-            pre.append(ir.SBuiltin(ir.Builtin.WARN, (ir.ELocal(tmp, ir.BOOL),), span, text,
-                                   self.site))
-            return ir.ELocal(tmp, ir.BOOL)
-        if name in self.fdecls:
-            fd, _ = self.fdecls[name]
-            ret = self.resolve_type(fd.ret)
-            if ret.kind is ir.Kind.VOID:
-                raise self.err("LZC201", f"void function {name}() used as a value", span)
-            if "pure" in fd.qualifiers:
-                iargs = self.args(e, fd, ctx, pre)
-                ctx.calls.add(name)
-                return ir.EPureCall(name, iargs, ret)
-            if ctx.pure:
-                raise self.err("LZC306", f"pure function calls {name}(), which is not pure",
-                               span)
-            tmp = self.temp(ctx, ret)
-            pre.extend(self.call_stmt(e, ctx, ir.LLocal(tmp), f"{name}(...)"))
-            return ir.ELocal(tmp, ret)
-        if name in self.stmt_builtins or name in _BUGS:
-            raise self.err("LZC302", f"{name}() has no value", span,
-                           help="call it as a statement")
-        raise self.err("LZC104", f"unknown function '{name}'", span,
-                       help="define it in the model, or check the spelling of the kernel "
-                            "built-in (see docs/language.md)")
+        return h
+
+    def _warn_value(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        self.arity(e, 1)
+        c = self.cond(e.args[0], ctx, pre)
+        tmp = self.temp(ctx, ir.BOOL)
+        self.site += 1
+        pre.append(ir.SAssign(ir.LLocal(tmp), c, e.span, ""))
+        pre.append(ir.SBuiltin(ir.Builtin.WARN, (ir.ELocal(tmp, ir.BOOL),), e.span,
+                               f"{e.func}(...)", self.site))
+        return ir.ELocal(tmp, ir.BOOL)
 
     def temp(self, ctx: _FnCtx, ty: ir.Type) -> int:
         ctx.temps += 1
@@ -907,11 +1066,39 @@ class Checker:
                 self.diags.append(Diagnostic("LZC305", f"{role} names unknown function "
                                              f"'{fn}'", span))
 
+    def check_weak_model(self, fns: list[ir.Function]) -> None:
+        """An arch that defers PTE writes must say whose lazy MMU mode is on.
+
+        With the prelude's ``false`` lazy_mmu_task()/lazy_mmu_cpu() every mode
+        property (mode-off-after-outermost, visible-after-disable, ...) holds
+        trivially, so such a model would PASS without checking anything."""
+        if any("__weak" not in self.fdecls[p][0].qualifiers
+               for p in ("lazy_mmu_task", "lazy_mmu_cpu") if p in self.fdecls):
+            return
+        where: Span | None = None
+        what = ""
+        sp = self.fdecls.get("set_pte")
+        if sp is not None and "__weak" not in sp[0].qualifiers and sp[1] in ("arch", "common"):
+            where, what = sp[0].span, "overrides set_pte()"
+        for f in fns:
+            if where is None and f.file_kind in ("arch", "common") and _stores(f.body):
+                where, what = f.span, f"defers PTE writes with __pte_store() in {f.name}()"
+        if where is None:
+            return
+        self.diags.append(Diagnostic(
+            "LZC309", f"the arch model {what} but never overrides lazy_mmu_task() or "
+            "lazy_mmu_cpu(): every lazy MMU mode property would hold trivially", where,
+            help="say whose mode is on: define 'pure bool lazy_mmu_task(task_t tsk)' "
+                 "(the task carries lazy state, e.g. a thread flag) or 'pure bool "
+                 "lazy_mmu_cpu(cpu_t cpu)' (the CPU does, e.g. a per-CPU batch->active)"))
+
     def run(self) -> ir.Program | None:
         self.collect()
         fns = self.check_functions()
         self.check_calls(fns)
         self.check_roles()
+        if self.lint and not self.diags:
+            self.check_weak_model(fns)
         if self.diags:
             return None
         files = tuple(ir.SourceFile(mf.path, mf.header.kind, mf.header.title,
@@ -946,6 +1133,21 @@ def _span(e: ast.AExpr | ast.TypeRef) -> Span:
     return e.span
 
 
+def _stores(body: tuple[ir.IStmt, ...]) -> bool:
+    """Does ``body`` (nested blocks included) defer a PTE write with __pte_store()?"""
+    for s in body:
+        match s:
+            case ir.SBuiltin(op=ir.Builtin.PTE_STORE):
+                return True
+            case ir.SIf(then=t, other=o) if _stores(t) or _stores(o):
+                return True
+            case ir.SAtomic(body=b) | ir.SFor(body=b) if _stores(b):
+                return True
+            case _:
+                pass
+    return False
+
+
 def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
     for s in body:
         if isinstance(s, ir.SReturn):
@@ -958,7 +1160,16 @@ def _always_returns(body: tuple[ir.IStmt, ...]) -> bool:
     return False
 
 
-def check_program(files: list[ast.ModelFile]) -> tuple[ir.Program | None, list[Diagnostic]]:
-    c = Checker(files)
+def builtin_names() -> frozenset[str]:
+    """Every kernel built-in a model may call (docs/language.md lists each one)."""
+    c = Checker([])
+    return frozenset({*c.stmt_builtins, *c.expr_builtins, *_BUGS, *_WARNS, "__check",
+                      "__reach"})
+
+
+def check_program(files: list[ast.ModelFile], lint: bool = False,
+                  ) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Check parsed files into a Program; ``lint`` adds the weak-model check (LZC309)."""
+    c = Checker(files, lint)
     prog = c.run()
     return prog, c.diags

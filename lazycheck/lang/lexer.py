@@ -69,99 +69,116 @@ def _number(text: str, i: int, span: Callable[[int], Span]) -> tuple[int, int,
 
 
 def tokenize(text: str, file: str) -> tuple[list[Token], list[Diagnostic]]:
-    toks: list[Token] = []
-    diags: list[Diagnostic] = []
-    i, line, col = 0, 1, 1
-    n = len(text)
+    """Split ``text`` into tokens; problems become diagnostics, never exceptions."""
+    sc = _Scanner(text, file)
+    while sc.i < sc.n:
+        sc.step()
+    sc.toks.append(Token(Tok.EOF, "", Span(file, sc.line, sc.col)))
+    return sc.toks, sc.diags
 
-    def span(length: int) -> Span:
-        return Span(file, line, col, max(1, length))
 
-    while i < n:
+class _Scanner:
+    """Position and output of one tokenize() run; one method per kind of token."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text, self.file, self.n = text, file, len(text)
+        self.i, self.line, self.col = 0, 1, 1
+        self.toks: list[Token] = []
+        self.diags: list[Diagnostic] = []
+
+    def span(self, length: int) -> Span:
+        return Span(self.file, self.line, self.col, max(1, length))
+
+    def emit(self, kind: Tok, value: str, length: int) -> None:
+        """Append a token of ``length`` source characters and move past it."""
+        self.toks.append(Token(kind, value, self.span(length)))
+        self.i, self.col = self.i + length, self.col + length
+
+    def skip_line(self) -> None:
+        j = self.text.find("\n", self.i)
+        j = self.n if j < 0 else j
+        self.col += j - self.i
+        self.i = j
+
+    def step(self) -> None:
+        text, i = self.text, self.i
         c = text[i]
         if c == "\n":
-            i, line, col = i + 1, line + 1, 1
-            continue
-        if c in " \t\r\f":
-            i, col = i + 1, col + 1
-            continue
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            col += j - i
-            i = j
-            continue
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            if j < 0:
-                diags.append(Diagnostic("LZC002", "unterminated comment", span(2),
-                                        help="close the comment with */"))
-                break
-            chunk = text[i:j + 2]
-            nl = chunk.count("\n")
-            if nl:
-                line += nl
-                col = len(chunk) - chunk.rfind("\n")
-            else:
-                col += len(chunk)
-            i = j + 2
-            continue
-        if c == "#":
-            if text.startswith("#include", i):
-                toks.append(Token(Tok.INCLUDE, "#include", span(8)))
-                i, col = i + 8, col + 8
-                continue
-            diags.append(Diagnostic("LZC001", "unexpected '#': the only directive is #include",
-                                    span(1), help="models have no preprocessor; use "
-                                    "#include \"file.lazy\" or remove the line"))
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            col += j - i
-            i = j
-            continue
-        if c == '"':
-            j = i + 1
-            chars: list[str] = []
-            while j < n and text[j] not in '"\n':
-                if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\':
-                    j += 1
-                chars.append(text[j])
-                j += 1
-            if j >= n or text[j] != '"':
-                diags.append(Diagnostic("LZC002", "unterminated string", span(j - i),
-                                        help='close the string with "'))
-                i, col = j, col + (j - i)
-                continue
-            toks.append(Token(Tok.STRING, "".join(chars), span(j + 1 - i)))
-            col += j + 1 - i
-            i = j + 1
-            continue
-        if c in _DIGITS:
-            j, value, bad = _number(text, i, span)
-            if bad is not None:
-                diags.append(bad)
-            toks.append(Token(Tok.INT, str(value), span(j - i)))
-            col += j - i
-            i = j
-            continue
-        if c.isalpha() or c == "_":
+            self.i, self.line, self.col = i + 1, self.line + 1, 1
+        elif c in " \t\r\f":
+            self.i, self.col = i + 1, self.col + 1
+        elif text.startswith("//", i):
+            self.skip_line()
+        elif text.startswith("/*", i):
+            self.block_comment()
+        elif c == "#":
+            self.directive()
+        elif c == '"':
+            self.string()
+        elif c in _DIGITS:
+            self.number()
+        elif c.isalpha() or c == "_":
             j = i
-            while j < n and (text[j].isalnum() or text[j] == "_"):
+            while j < self.n and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             if j - i > MAX_NAME:
-                diags.append(_too_long("name", text[i:j], span(j - i)))
-            toks.append(Token(Tok.IDENT, text[i:j][:MAX_NAME], span(j - i)))
-            col += j - i
-            i = j
-            continue
-        for p in _PUNCT:
-            if text.startswith(p, i):
-                toks.append(Token(Tok.PUNCT, p, span(len(p))))
-                i, col = i + len(p), col + len(p)
-                break
+                self.diags.append(_too_long("name", text[i:j], self.span(j - i)))
+            self.emit(Tok.IDENT, text[i:j][:MAX_NAME], j - i)
         else:
-            diags.append(Diagnostic("LZC001", f"unexpected character {c!r}", span(1),
-                                    help="remove it; models use a small subset of C"))
-            i, col = i + 1, col + 1
-    toks.append(Token(Tok.EOF, "", Span(file, line, col)))
-    return toks, diags
+            self.punct(c)
+
+    def block_comment(self) -> None:
+        j = self.text.find("*/", self.i + 2)
+        if j < 0:
+            self.diags.append(Diagnostic("LZC002", "unterminated comment", self.span(2),
+                                         help="close the comment with */"))
+            self.i = self.n
+            return
+        chunk = self.text[self.i:j + 2]
+        nl = chunk.count("\n")
+        if nl:
+            self.line += nl
+            self.col = len(chunk) - chunk.rfind("\n")
+        else:
+            self.col += len(chunk)
+        self.i = j + 2
+
+    def directive(self) -> None:
+        if self.text.startswith("#include", self.i):
+            self.emit(Tok.INCLUDE, "#include", 8)
+            return
+        self.diags.append(Diagnostic("LZC001", "unexpected '#': the only directive is #include",
+                                     self.span(1), help="models have no preprocessor; use "
+                                     "#include \"file.lazy\" or remove the line"))
+        self.skip_line()
+
+    def string(self) -> None:
+        text, n, i = self.text, self.n, self.i
+        j = i + 1
+        chars: list[str] = []
+        while j < n and text[j] not in '"\n':
+            if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\':
+                j += 1
+            chars.append(text[j])
+            j += 1
+        if j >= n or text[j] != '"':
+            self.diags.append(Diagnostic("LZC002", "unterminated string", self.span(j - i),
+                                         help='close the string with "'))
+            self.i, self.col = j, self.col + (j - i)
+            return
+        self.emit(Tok.STRING, "".join(chars), j + 1 - i)
+
+    def number(self) -> None:
+        j, value, bad = _number(self.text, self.i, self.span)
+        if bad is not None:
+            self.diags.append(bad)
+        self.emit(Tok.INT, str(value), j - self.i)
+
+    def punct(self, c: str) -> None:
+        for p in _PUNCT:
+            if self.text.startswith(p, self.i):
+                self.emit(Tok.PUNCT, p, len(p))
+                return
+        self.diags.append(Diagnostic("LZC001", f"unexpected character {c!r}", self.span(1),
+                                     help="remove it; models use a small subset of C"))
+        self.i, self.col = self.i + 1, self.col + 1

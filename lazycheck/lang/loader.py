@@ -9,6 +9,8 @@ loads of more than ``MAX_MODEL_FILES`` files are errors.
 
 from __future__ import annotations
 
+import difflib
+import os
 from pathlib import Path
 
 from lazycheck import confine as cf
@@ -73,59 +75,136 @@ def _read(rp: Path, shown: str, at: Span | None) -> str | Diagnostic:
 
 
 def read_models(paths: list[Path], root: Path | None = None,
-                prelude: bool = True) -> tuple[list[ast.ModelFile], dict[str, str],
-                                               list[Diagnostic]]:
-    """Parse ``paths`` and everything they include, in dependency order."""
-    files: list[ast.ModelFile] = []
-    sources: dict[str, str] = {}
-    diags: list[Diagnostic] = []
-    seen: set[Path] = set()
-    active: list[Path] = []
+                prelude: bool = True, overrides: dict[Path, str] | None = None,
+                ) -> tuple[list[ast.ModelFile], dict[str, str], list[Diagnostic]]:
+    """Parse ``paths`` and everything they include, in dependency order.
 
-    def visit(p: Path, at: Span | None, top: Path) -> None:
+    ``overrides`` maps a resolved path to the text to use instead of the
+    file's (a patch applied in memory)."""
+    r = _Reader(root, overrides or {})
+    if prelude:
+        r.visit(PRELUDE, None, PRELUDE.parent)
+    for p in paths:
+        r.visit(p, None, confine_root(p, root))
+    return r.files, r.sources, r.diags
+
+
+class _Reader:
+    """One read_models() run: files in dependency order, their texts, diagnostics."""
+
+    def __init__(self, root: Path | None, overrides: dict[Path, str]) -> None:
+        self.root = root
+        self.overrides = overrides
+        self.files: list[ast.ModelFile] = []
+        self.sources: dict[str, str] = {}
+        self.diags: list[Diagnostic] = []
+        self.seen: set[Path] = set()
+        self.active: list[Path] = []
+
+    def cycle(self, rp: Path, at: Span | None, line: str = "#include") -> bool:
+        if rp not in self.active:
+            return False
+        chain = " -> ".join(display_path(a, self.root) for a in
+                            [*self.active[self.active.index(rp):], rp])
+        self.diags.append(Diagnostic("LZC012", f"include cycle: {chain}", at,
+                                     help=f"remove one of the {line} lines"))
+        return True
+
+    def visit(self, p: Path, at: Span | None, top: Path) -> None:
         rp = p.resolve()
-        if rp in active:
-            chain = " -> ".join(display_path(a, root) for a in
-                                [*active[active.index(rp):], rp])
-            diags.append(Diagnostic("LZC012", f"include cycle: {chain}", at,
-                                    help="remove one of the #include lines"))
+        if self.cycle(rp, at) or rp in self.seen:
             return
-        if rp in seen:
-            return
-        limit = _limits(active, len(seen), at)
+        limit = _limits(self.active, len(self.seen), at)
         if limit is not None:
-            diags.append(limit)
+            self.diags.append(limit)
             return
-        seen.add(rp)
-        shown = display_path(p, root)
-        text = _read(rp, shown, at)
-        if isinstance(text, Diagnostic):
-            diags.append(text)
+        self.seen.add(rp)
+        mf = self.read(rp, at, top)
+        if mf is None:
             return
-        sources[shown] = text
-        mf, pd = parse(text, shown)
-        diags.extend(pd)
-        active.append(rp)
+        self.active.append(rp)
         for d in mf.decls:
             if isinstance(d, ast.Include):
                 inc = _include(d, rp, top)
                 if isinstance(inc, Diagnostic):
-                    diags.append(inc)
+                    self.diags.append(inc)
                 else:
-                    visit(inc, d.span, top)
-        active.pop()
-        files.append(mf)
+                    self.visit(inc, d.span, top)
+        self.active.pop()
+        self.files.append(mf)
 
-    if prelude:
-        visit(PRELUDE, None, PRELUDE.parent)
-    for p in paths:
-        visit(p, None, confine_root(p, root))
-    return files, sources, diags
+    def read(self, rp: Path, at: Span | None, top: Path) -> ast.ModelFile | None:
+        """Parse one file; a based_on model comes back merged into its base."""
+        shown = display_path(rp, self.root)
+        text: str | Diagnostic | None = self.overrides.get(rp)
+        if text is None:
+            text = _read(rp, shown, at)
+        if isinstance(text, Diagnostic):
+            self.diags.append(text)
+            return None
+        self.sources[shown] = text
+        mf, pd = parse(text, shown)
+        self.diags.extend(pd)
+        if mf.header is None or not mf.header.based_on:
+            return mf
+        inc = _include(ast.Include(mf.header.based_on, mf.header.span), rp, top)
+        if isinstance(inc, Diagnostic):
+            self.diags.append(inc)
+            return mf
+        base_p = inc.resolve()
+        if self.cycle(base_p, mf.header.span, "based_on"):
+            return mf
+        self.active.append(rp)
+        base = self.read(base_p, mf.header.span, top)
+        self.active.pop()
+        if base is None:
+            return mf
+        return self.merge(base, mf, base_p.parent, rp.parent)
+
+    def merge(self, base: ast.ModelFile, derived: ast.ModelFile, base_dir: Path,
+              derived_dir: Path) -> ast.ModelFile:
+        """The base's declarations, each replaced by the derived one of the same name."""
+        assert derived.header is not None
+        have = {n for d in base.decls for n in ast.decl_names(d)}
+        replace: dict[str, ast.ADecl] = {}
+        out: list[ast.ADecl] = []
+        for d in derived.decls:
+            names = ast.decl_names(d)
+            if not names:
+                out.append(d)  # an #include of the patch's own
+                continue
+            for n in names:
+                if n in have:
+                    replace[n] = d
+                else:
+                    close = difflib.get_close_matches(n, sorted(have), n=1)
+                    self.diags.append(Diagnostic(
+                        "LZC015", f"'{n}' is not in the base model "
+                        f"{derived.header.based_on}", d.span,
+                        help=(f"did you mean '{close[0]}'? " if close else "")
+                        + "a based_on model holds only replacements of its base's "
+                          "functions and declarations: add a new name to the base, or "
+                          "write a full model"))
+        placed: set[int] = set()
+        for d in base.decls:
+            names = ast.decl_names(d)
+            if isinstance(d, ast.Include):
+                rel = os.path.relpath(base_dir / d.path, derived_dir)
+                out.append(ast.Include(rel, d.span))
+            elif names and names[0] in replace:
+                new = replace[names[0]]
+                if id(new) not in placed:
+                    placed.add(id(new))
+                    out.append(new)
+            else:
+                out.append(d)
+        return ast.ModelFile(derived.path, derived.header, tuple(out))
 
 
-def load(paths: list[Path], root: Path | None = None) -> Loaded:
+def load(paths: list[Path], root: Path | None = None,
+         overrides: dict[Path, str] | None = None) -> Loaded:
     """Parse and check a set of model files; raise :class:`ModelError` on any error."""
-    files, sources, diags = read_models(paths, root)
+    files, sources, diags = read_models(paths, root, overrides=overrides)
     if diags:
         raise ModelError(diags, sources)
     program, cdiags = check_program(files)

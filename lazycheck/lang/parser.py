@@ -17,13 +17,32 @@ from lazycheck.lang.lexer import Tok, Token, tokenize
 
 _STORAGE = {"percpu", "pertask", "global"}
 _QUALIFIERS = {"__weak", "task", "irq", "pure", "static", "inline"}
-_SIMPLE_TYPES = {"void", "bool", "u8", "int", "pte_t", "pteval_t", "cpu_t", "task_t",
+_SIMPLE_TYPES = {"void", "bool", "u8", "u16", "u32", "s8", "s16", "s32", "int",
+                 "pte_t", "pteval_t", "cpu_t", "task_t",
                  "spinlock_t"}
 # words that can never name a type, so "WORD IDENT" is not a declaration
 _KEYWORDS = {"return", "if", "else", "for", "for_each_pte", "break", "continue", "atomic",
              "model", "source", "enum", "typedef", "while", "do", "goto", "thread_flag",
              "pte", "lazy_mmu_api", "percpu", "pertask", "global", "true", "false", "NULL",
              "current", "task", "irq", "pure", "__weak", "static", "inline"}
+# Kernel C the language lacks, with what to write instead (docs/language.md, "Types").
+_INTS = ("u8, u16, u32, s8, s16, s32 or int (fixed width, wrapping like the kernel's) or "
+         "int<lo..hi> (range-checked)")
+_C_HINTS: dict[str, tuple[str, str]] = {
+    "unsigned": ("C integer types", f"write one of {_INTS}; the model has no 64-bit "
+                 "values, so 'unsigned long' becomes u32 or a small int<0..N>"),
+    "signed": ("C integer types", f"write one of {_INTS}"),
+    "long": ("C integer types", f"write one of {_INTS}"),
+    "short": ("C integer types", f"write one of {_INTS}"),
+    "char": ("C integer types", f"write one of {_INTS}"),
+    "struct": ("structs", "a task's field is 'pertask TYPE name;' (read current->name), a "
+               "per-CPU struct field 'percpu TYPE batch.field;'; an mm_struct or "
+               "vm_area_struct argument is dropped: 'pte kernel NAME;' or 'pte user NAME;' "
+               "says which address space a PTE belongs to"),
+    "union": ("unions", "declare each member as its own variable"),
+    "const": ("type qualifiers", "drop 'const'"),
+    "volatile": ("type qualifiers", "drop 'volatile': every shared access is a step"),
+}
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="), ("+", "-"))
 
@@ -179,6 +198,9 @@ class Parser:
             self.diags.append(Diagnostic("LZC011", f"unknown model kind '{kind.text}'",
                                          kind.span, help="use arch, api, scenario or common"))
         title = self.string("a title string")
+        based_on = ""
+        if self.accept("based_on"):
+            based_on = self.string("the base model's file name after based_on")
         if not self.tok.is_("source"):
             self.diags.append(Diagnostic(
                 "LZC011", "model header names no source", self.tok.span,
@@ -188,7 +210,7 @@ class Parser:
         self.advance()
         source = self.string("a source string")
         self.expect(";", "after the model header")
-        return ast.Header(kind.text, title, source, first.span)
+        return ast.Header(kind.text, title, source, first.span, based_on)
 
     def string(self, what: str) -> str:
         if self.tok.kind is Tok.STRING:
@@ -203,10 +225,20 @@ class Parser:
             return False
         if t.text in _SIMPLE_TYPES or t.text in self.typedefs or t.text in ("enum", "struct"):
             return True
+        if t.text in _C_HINTS and self.peek().kind is Tok.IDENT:
+            return True
         return t.text not in _KEYWORDS and self.peek().kind is Tok.IDENT
 
     def parse_type(self) -> ast.TypeRef:
         t = self.tok
+        if t.kind is Tok.IDENT and t.text in _C_HINTS and t.text not in self.typedefs:
+            what, help = _C_HINTS[t.text]
+            shown = t.text
+            if t.text == "struct" and self.peek().kind is Tok.IDENT:
+                shown = f"struct {self.peek().text}"
+            elif self.peek().kind is Tok.IDENT and self.peek().text in _C_HINTS:
+                shown = f"{t.text} {self.peek().text}"
+            raise self.error(f"'{shown}': the model language has no {what}", help=help)
         if t.is_("enum"):
             self.advance()
             name = self.ident("enum name")
@@ -244,81 +276,26 @@ class Parser:
         return ".".join(parts), first.span
 
     def parse_decl(self) -> ast.ADecl:
+        """One top-level declaration; the first word picks the form."""
         t = self.tok
         if t.kind is Tok.INCLUDE:
             self.advance()
-            path = self.string("a file name after #include")
-            return ast.Include(path, t.span)
+            return ast.Include(self.string("a file name after #include"), t.span)
         if t.is_("enum") and self.peek(2).is_("{"):
-            self.advance()
-            name = self.ident("enum name")
-            self.expect("{")
-            members: list[tuple[str, Span]] = []
-            while not self.tok.is_("}"):
-                m = self.ident("an enumerator")
-                members.append((m.text, m.span))
-                if not self.accept(","):
-                    break
-            self.expect("}", "to close the enum")
-            self.expect(";", "after the enum")
-            return ast.EnumDecl(name.text, tuple(members), t.span)
-        if t.is_("typedef"):
-            self.advance()
-            ty = self.parse_type()
-            name = self.ident("typedef name")
-            self.expect(";")
-            self.typedefs.add(name.text)
-            return ast.TypedefDecl(ty, name.text, t.span)
-        if t.is_("thread_flag"):
-            self.advance()
-            names = [self.ident("a flag name")]
-            while self.accept(","):
-                names.append(self.ident("a flag name"))
-            self.expect(";")
-            return ast.FlagDecl(tuple((n.text, n.span) for n in names), t.span)
+            return self.parse_enum()
         if t.is_("spinlock_t") and not self.peek(2).is_("("):
             self.advance()
             lock, _ = self.dotted_name()
             self.expect(";")
             return ast.LockDecl(lock, t.span)
-        if t.is_("pte"):
-            self.advance()
-            mm = self.ident("kernel or user")
-            if mm.text not in ("kernel", "user"):
-                raise self.error("expected 'kernel' or 'user' after 'pte'", mm.span,
-                                 help="say which address space the PTE maps: "
-                                      "pte kernel NAME; or pte user NAME;")
-            name = self.ident("a PTE name")
-            init = self.parse_expr() if self.accept("=") else None
-            self.expect(";")
-            return ast.PteDecl(mm.text, name.text, init, t.span)
-        if t.is_("lazy_mmu_api"):
-            self.advance()
-            self.expect("{")
-            roles: list[tuple[str, str, Span]] = []
-            while not self.tok.is_("}") and self.tok.kind is not Tok.EOF:
-                role = self.ident("a role (enter, leave, pause, resume)")
-                self.expect("=")
-                fn = self.ident("a function name")
-                self.expect(";")
-                roles.append((role.text, fn.text, role.span))
-            self.expect("}")
-            self.accept(";")
-            return ast.ApiDecl(tuple(roles), t.span)
+        forms: dict[str, Callable[[], ast.ADecl]] = {
+            "typedef": self.parse_typedef, "thread_flag": self.parse_flags,
+            "pte": self.parse_pte, "lazy_mmu_api": self.parse_api}
+        form = forms.get(t.text)
+        if t.kind is Tok.IDENT and form is not None:
+            return form()
         if t.kind is Tok.IDENT and t.text in _STORAGE:
-            self.advance()
-            ty = self.parse_type()
-            vname, _ = self.dotted_name()
-            dims: list[ast.TypeRef | ast.AExpr] = []
-            while self.accept("["):
-                if self.is_type_start():
-                    dims.append(self.parse_type())
-                else:
-                    dims.append(self.parse_expr())
-                self.expect("]")
-            init = self.parse_expr() if self.accept("=") else None
-            self.expect(";", "after the declaration")
-            return ast.VarDecl(t.text, ty, vname, tuple(dims), init, t.span)
+            return self.parse_var()
         quals: list[str] = []
         while self.tok.kind is Tok.IDENT and self.tok.text in _QUALIFIERS:
             quals.append(self.advance().text)
@@ -330,6 +307,77 @@ class Parser:
                          help="top level holds #include, enum, typedef, percpu/pertask/"
                               "global variables, thread_flag, spinlock_t, pte, "
                               "lazy_mmu_api and functions")
+
+    def parse_enum(self) -> ast.EnumDecl:
+        t = self.advance()
+        name = self.ident("enum name")
+        self.expect("{")
+        members: list[tuple[str, Span]] = []
+        while not self.tok.is_("}"):
+            m = self.ident("an enumerator")
+            members.append((m.text, m.span))
+            if not self.accept(","):
+                break
+        self.expect("}", "to close the enum")
+        self.expect(";", "after the enum")
+        return ast.EnumDecl(name.text, tuple(members), t.span)
+
+    def parse_typedef(self) -> ast.TypedefDecl:
+        t = self.advance()
+        ty = self.parse_type()
+        name = self.ident("typedef name")
+        self.expect(";")
+        self.typedefs.add(name.text)
+        return ast.TypedefDecl(ty, name.text, t.span)
+
+    def parse_flags(self) -> ast.FlagDecl:
+        t = self.advance()
+        names = [self.ident("a flag name")]
+        while self.accept(","):
+            names.append(self.ident("a flag name"))
+        self.expect(";")
+        return ast.FlagDecl(tuple((n.text, n.span) for n in names), t.span)
+
+    def parse_pte(self) -> ast.PteDecl:
+        t = self.advance()
+        mm = self.ident("kernel or user")
+        if mm.text not in ("kernel", "user"):
+            raise self.error("expected 'kernel' or 'user' after 'pte'", mm.span,
+                             help="say which address space the PTE maps: "
+                                  "pte kernel NAME; or pte user NAME;")
+        name = self.ident("a PTE name")
+        init = self.parse_expr() if self.accept("=") else None
+        self.expect(";")
+        return ast.PteDecl(mm.text, name.text, init, t.span)
+
+    def parse_api(self) -> ast.ApiDecl:
+        t = self.advance()
+        self.expect("{")
+        roles: list[tuple[str, str, Span]] = []
+        while not self.tok.is_("}") and self.tok.kind is not Tok.EOF:
+            role = self.ident("a role (enter, leave, pause, resume)")
+            self.expect("=")
+            fn = self.ident("a function name")
+            self.expect(";")
+            roles.append((role.text, fn.text, role.span))
+        self.expect("}")
+        self.accept(";")
+        return ast.ApiDecl(tuple(roles), t.span)
+
+    def parse_var(self) -> ast.VarDecl:
+        t = self.advance()
+        ty = self.parse_type()
+        vname, _ = self.dotted_name()
+        dims: list[ast.TypeRef | ast.AExpr] = []
+        while self.accept("["):
+            if self.is_type_start():
+                dims.append(self.parse_type())
+            else:
+                dims.append(self.parse_expr())
+            self.expect("]")
+        init = self.parse_expr() if self.accept("=") else None
+        self.expect(";", "after the declaration")
+        return ast.VarDecl(t.text, ty, vname, tuple(dims), init, t.span)
 
     def parse_function(self, quals: tuple[str, ...], ret: ast.TypeRef,
                        name: Token) -> ast.FuncDecl:
@@ -369,6 +417,7 @@ class Parser:
 
     @_nested
     def parse_stmt(self) -> ast.AStmt | None:
+        """One statement (None for an empty ``;``); the first word picks the form."""
         t = self.tok
         if t.is_(";"):
             self.advance()
@@ -376,51 +425,102 @@ class Parser:
         if t.is_("{"):
             body, _ = self.parse_block()
             return _Seq.wrap(body, t.span)
-        if t.is_("if"):
+        forms: dict[str, Callable[[], ast.AStmt]] = {
+            "if": self.parse_if, "return": self.parse_return, "atomic": self.parse_atomic,
+            "break": self.parse_jump, "continue": self.parse_jump, "for": self.parse_for,
+            "for_each_pte": self.parse_for_each_pte, "goto": self.parse_goto,
+            "while": self.parse_while}
+        form = forms.get(t.text)
+        if t.kind is Tok.IDENT and form is not None:
+            return form()
+        if t.kind is Tok.IDENT and self.peek().is_(":") and t.text not in _KEYWORDS:
             self.advance()
-            self.expect("(", "after if")
-            cond = self.parse_expr()
-            close = self.expect(")", "to close the if condition")
-            text = self.text_between(t, close)
-            then = self.parse_body()
-            other: tuple[ast.AStmt, ...] = ()
-            if self.accept("else"):
-                other = self.parse_body()
-            return ast.IfStmt(cond, then, other, t.span, text)
-        if t.is_("return"):
-            self.advance()
-            value = None if self.tok.is_(";") else self.parse_expr()
-            semi = self.expect(";", "after return")
-            return ast.ReturnStmt(value, t.span, self.text_between(t, semi))
-        if t.is_("atomic"):
-            self.advance()
-            body, _ = self.parse_block()
-            return ast.AtomicStmt(body, t.span, "atomic {")
-        if t.is_("break") or t.is_("continue"):
-            self.advance()
-            self.expect(";")
-            return ast.JumpStmt(t.text, t.span, t.text + ";")
-        if t.is_("for"):
-            return self.parse_for()
-        if t.is_("for_each_pte"):
-            self.advance()
-            self.expect("(", "after for_each_pte")
-            var = self.ident("the PTE variable")
-            close = self.expect(")")
-            body = self.parse_body()
-            return ast.ForStmt(var.text, ast.Num(0, t.span), ast.Name("__NR_PTES", t.span),
-                               body, t.span, self.text_between(t, close))
-        if t.is_("while") or t.is_("do") or t.is_("goto"):
-            raise self.error(f"'{t.text}' is not supported: model loops must be bounded",
-                             help="write for (i = 0; i < N; i++) with a constant N")
+            colon = self.advance()
+            return ast.LabelStmt(t.text, t.span, self.text_between(t, colon))
+        if t.is_("do"):
+            raise self.error("'do ... while' is not supported: model loops must be bounded",
+                             help="write while (cond) __bound(N) { ... } or "
+                                  "for (i = 0; i < N; i++) with a constant N")
         if self.is_type_start() and (self.peek().kind is Tok.IDENT or (
                 self.tok.is_("int") and self.peek().is_("<"))):
-            ty = self.parse_type()
-            self.accept("*")
-            name = self.ident("a variable name")
-            init = self.parse_expr() if self.accept("=") else None
-            semi = self.expect(";", "after the declaration")
-            return ast.LocalDecl(ty, name.text, init, t.span, self.text_between(t, semi))
+            return self.parse_local()
+        return self.parse_simple()
+
+    def parse_if(self) -> ast.IfStmt:
+        t = self.advance()
+        self.expect("(", "after if")
+        cond = self.parse_expr()
+        close = self.expect(")", "to close the if condition")
+        text = self.text_between(t, close)
+        then = self.parse_body()
+        other: tuple[ast.AStmt, ...] = ()
+        if self.accept("else"):
+            other = self.parse_body()
+        return ast.IfStmt(cond, then, other, t.span, text)
+
+    def parse_return(self) -> ast.ReturnStmt:
+        t = self.advance()
+        value = None if self.tok.is_(";") else self.parse_expr()
+        semi = self.expect(";", "after return")
+        return ast.ReturnStmt(value, t.span, self.text_between(t, semi))
+
+    def parse_atomic(self) -> ast.AtomicStmt:
+        t = self.advance()
+        body, _ = self.parse_block()
+        return ast.AtomicStmt(body, t.span, "atomic {")
+
+    def parse_jump(self) -> ast.JumpStmt:
+        t = self.advance()
+        self.expect(";")
+        return ast.JumpStmt(t.text, t.span, t.text + ";")
+
+    def parse_goto(self) -> ast.GotoStmt:
+        t = self.advance()
+        label = self.ident("a label after goto")
+        semi = self.expect(";", "after goto")
+        return ast.GotoStmt(label.text, t.span, self.text_between(t, semi))
+
+    def parse_while(self) -> ast.WhileStmt:
+        """``while (cond) __bound(N) body``: the bound is written, never guessed."""
+        t = self.advance()
+        self.expect("(", "after while")
+        cond = self.parse_expr()
+        close = self.expect(")", "to close the while condition")
+        text = self.text_between(t, close)
+        if not self.tok.is_("__bound"):
+            raise self.error("a while loop needs a bound the checker can see", t.span,
+                             help="write while (cond) __bound(N) { ... }: N is the most "
+                                  "iterations the loop may run (more gives UNKNOWN)")
+        self.advance()
+        self.expect("(", "after __bound")
+        if self.tok.kind is not Tok.INT or not 1 <= int(self.tok.text) <= 64:
+            raise self.error(f"expected a loop bound 1..64, found {self._describe(self.tok)}")
+        bound = int(self.advance().text)
+        self.expect(")", "to close __bound(N)")
+        body = self.parse_body()
+        return ast.WhileStmt(cond, bound, body, t.span, text)
+
+    def parse_for_each_pte(self) -> ast.ForStmt:
+        t = self.advance()
+        self.expect("(", "after for_each_pte")
+        var = self.ident("the PTE variable")
+        close = self.expect(")")
+        body = self.parse_body()
+        return ast.ForStmt(var.text, ast.Num(0, t.span), ast.Name("__NR_PTES", t.span),
+                           body, t.span, self.text_between(t, close))
+
+    def parse_local(self) -> ast.LocalDecl:
+        t = self.tok
+        ty = self.parse_type()
+        self.accept("*")
+        name = self.ident("a variable name")
+        init = self.parse_expr() if self.accept("=") else None
+        semi = self.expect(";", "after the declaration")
+        return ast.LocalDecl(ty, name.text, init, t.span, self.text_between(t, semi))
+
+    def parse_simple(self) -> ast.AssignStmt | ast.ExprStmt:
+        """An assignment, an increment or a call statement."""
+        t = self.tok
         expr = self.parse_expr()
         for op in ("=", "+=", "-="):
             if self.accept(op):

@@ -14,6 +14,7 @@ from lazycheck.engines import BOTH, BOTH_PAIR, DEFAULT_ENGINE, ENGINES
 from lazycheck.errors import LazycheckError, ModelError, ReplayError
 from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig
+from lazycheck.kernel.watch import WATCHED
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
 from lazycheck.outcome import (
@@ -33,7 +34,8 @@ from lazycheck.system import ActionKind, System
 from lazycheck.targets import REQUIREMENTS, Target, validate_config
 
 
-def coverage_of(target: Target, system: System, result: Result) -> Coverage | None:
+def coverage_of(target: Target, system: System, result: Result,
+                program: ir.Program | None = None) -> Coverage | None:
     """Scenario statements reached and claimed events seen, if the engine knows."""
     if not result.coverage_known:
         return None
@@ -52,7 +54,21 @@ def coverage_of(target: Target, system: System, result: Result) -> Coverage | No
                              key=lambda k: (k[0].rsplit(":", 1)[0],
                                             int(k[0].rsplit(":", 1)[1]))))
     missing = tuple(r for r in target.requires if REQUIREMENTS[r] not in result.witnessed)
-    return Coverage(len(steps), unreached, result.witnessed, missing)
+    if target.reach and program is not None:
+        seen = reached_labels(program, system, result)
+        missing += tuple(f'__reach("{r}")' for r in target.reach if r not in seen)
+    unwatched = tuple((p, WATCHED[p]) for p, _ in system.watches if p not in result.watched)
+    return Coverage(len(steps), unreached, result.witnessed, missing, unwatched,
+                    len(system.checked))
+
+
+def reached_labels(program: ir.Program, system: System, result: Result) -> set[str]:
+    """The __reach("label") points (in any model: arch and API too) that some explored
+    action executes, matched by the statement's span."""
+    where = {s.span: s.prop for f in program.functions for s in ir.walk(f.body)
+             if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.REACH}
+    return {where[s.span] for i in result.fired for s in system.actions[i].steps
+            if s.span in where}
 
 
 class EngineDisagreement(LazycheckError):
@@ -129,7 +145,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     else:
         result = ENGINES[engine].make().check(system, limits)
     result = _settle(system, result)
-    cov = coverage_of(target, system, _with_coverage(system, result, limits))
+    cov = coverage_of(target, system, _with_coverage(system, result, limits), loaded.program)
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
                    reproduce_args(target, cfg, b, engine, limits, result,
                                   system.bounded_by))
@@ -154,7 +170,7 @@ def _with_coverage(system: System, result: Result, limits: Limits) -> Result:
     if probe.verdict is Verdict.UNKNOWN or not probe.coverage_known:
         return result
     return dataclasses.replace(result, fired=probe.fired, witnessed=probe.witnessed,
-                               coverage_known=True)
+                               coverage_known=True, watched=probe.watched)
 
 
 def _agree(a: Result, b: Result) -> None:

@@ -43,7 +43,9 @@ def verdict_line(o: Outcome) -> str:
         how = f"no violation up to depth {s.bound} (space not exhausted)"
     if o.system.bounded_by:  # run/bounding.py: the verdict holds only within the bound
         how += " " + o.system.bounds_text()
-    return f"PASS  {', '.join(o.system.checked)}: {how}"
+    idle = {p for p, _ in o.coverage.unwatched} if o.coverage is not None else set()
+    props = [f"{p} (VACUOUS)" if p in idle else p for p in o.system.checked]
+    return f"PASS  {', '.join(props)}: {how}"
 
 
 def coverage(o: Outcome, timings: bool = True) -> list[str]:
@@ -78,6 +80,8 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
             lines.append(f"         unreached {span}: {_clip(text, 60)}")
         for m in cv.missing:
             lines.append(f"         never happened: {m} (the target requires it)")
+        for p, what in cv.unwatched:
+            lines.append(f"         vacuous: {p} (never in any state: {what})")
     exp = "as expected" if o.as_expected else \
         f"UNEXPECTED: expected {t.expect}, got {o.found}"
     lines.append(f"expect   {t.expect} ({exp})")

@@ -82,7 +82,8 @@ def test_verify_malformed_model_exits_2(tmp_path: Path) -> None:
 
 
 def test_verify_pass_target_exits_0(tmp_path: Path) -> None:
-    root = _mini_root(tmp_path, 'model scenario "s" source "t";\ntask void t(void) { }\n')
+    root = _mini_root(tmp_path, 'model scenario "s" source "t";\ntask void t(void) '
+                      '{ preempt_disable(); preempt_enable(); }\n')  # not vacuous
     r = invoke("--root", str(root), "verify", "t", "--no-timings")
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("PASS  ")

@@ -94,7 +94,7 @@ def test_strong_then_weak_keeps_strong() -> None:
     ("task void t(void) { BUG_ON(true, false); }", "LZC202"),
     ("void f(bool a) { }\ntask void t(void) { f(); }", "LZC202"),
     ("task void t(void) { smp_processor_id() = 0; }", "LZC203"),
-    ("global int x;", "LZC204"),
+    ("global int<3..1> x;", "LZC204"),
     ("global int<0..9999> x;", "LZC204"),
     ("global int<0..3> x = 4;", "LZC205"),
     ("void w(pteval_t v) { }\ntask void t(void) { w(9); }", "LZC205"),
@@ -122,7 +122,7 @@ def test_diagnostic_codes(text: str, code: str) -> None:
 
 
 def test_checker_keeps_going_and_reports_every_error() -> None:
-    _, codes = check("task void t(void) { a = 1; b(); }\nglobal int y;")
+    _, codes = check("task void t(void) { a = 1; b(); }\nglobal int<2..1> y;")
     assert sorted(codes) == ["LZC101", "LZC104", "LZC204"]
 
 

@@ -1,0 +1,1 @@
+lazycheck verify vmap-pages-goto-out-xen --no-timings

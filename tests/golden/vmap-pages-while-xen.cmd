@@ -1,0 +1,1 @@
+lazycheck verify vmap-pages-while-xen --no-timings

@@ -1,0 +1,92 @@
+"""goto, bounded while and fixed-width signed integers: checked, then explored.
+
+Each case is a tiny model with the kernel prelude, instantiated for one CPU
+and one task and explored by the explicit engine (see tests/kernel/test_world.py
+for the helper's conventions).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lazycheck import ir
+from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.errors import ModelError
+from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.kernel.world import instantiate
+from lazycheck.lang.loader import load
+from lazycheck.outcome import Limits, Result, Verdict
+from lazycheck.properties import DEFAULT_PROPERTIES, MODEL_BOUNDS
+
+
+def run(tmp_path: Path, body: str, decls: str = "") -> tuple[Result, str]:
+    """Verdict of ``task void t0(void) { body }`` and the violated property id."""
+    s = tmp_path / "scenario.lazy"
+    s.write_text('model scenario "t" source "tests";\npte kernel p0 = 0;\n' + decls
+                 + "\ntask void t0(void)\n{\n" + body + "\n}\n", encoding="utf-8")
+    loaded = load([s], tmp_path)
+    cfg = KernelConfig(cpus=1, tasks=("t0",), preempt=Preempt.NONE,
+                       properties=DEFAULT_PROPERTIES)
+    system = instantiate(loaded.program, cfg)
+    r = ExplicitEngine().check(system, Limits(bound=60, max_states=100_000))
+    pid = system.violation(r.violation_code).property_id if r.verdict is Verdict.FAIL else ""
+    return r, pid
+
+
+def test_s8_wraps_in_twos_complement(tmp_path: Path) -> None:
+    r, pid = run(tmp_path, "s8 c = 127;\n c++;\n BUG_ON(c == -128);")
+    assert (r.verdict, pid) == (Verdict.FAIL, "no-bug")
+
+
+def test_int_is_s32_and_wraps(tmp_path: Path) -> None:
+    r, _ = run(tmp_path, "int c = -5;\n c -= 3;\n BUG_ON(c != -8);")
+    assert r.verdict is Verdict.PASS
+    assert ir.FIXED_WIDTH["int"].lo == -(1 << 31)
+
+
+def test_bounded_int_overflow_is_model_bounds_not_a_wrap(tmp_path: Path) -> None:
+    r, pid = run(tmp_path, "int<-1..1> c = 1;\n c++;")
+    assert (r.verdict, pid) == (Verdict.FAIL, MODEL_BOUNDS)
+
+
+def test_while_runs_until_its_condition_fails(tmp_path: Path) -> None:
+    r, _ = run(tmp_path, "int<0..3> n = 0;\n while (n < 3) __bound(3) { n++; }\n"
+               " BUG_ON(n != 3);")
+    assert r.verdict is Verdict.PASS
+
+
+def test_while_past_its_bound_is_model_bounds(tmp_path: Path) -> None:
+    r, pid = run(tmp_path, "int<0..3> n = 0;\n while (n < 3) __bound(2) { n++; }")
+    assert (r.verdict, pid) == (Verdict.FAIL, MODEL_BOUNDS)
+
+
+def test_break_leaves_a_while_without_a_bounds_error(tmp_path: Path) -> None:
+    r, _ = run(tmp_path, "int<0..9> n = 0;\n while (1) __bound(2) { n++; if (n == 2) break; }"
+               "\n BUG_ON(n != 2);")
+    assert r.verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize("atomic", [False, True])
+def test_goto_skips_to_its_label(tmp_path: Path, atomic: bool) -> None:
+    """The CFG builder and the straight-line executor (calls inside atomic) agree."""
+    decls = ("int f(void)\n{\n int e = 0;\n for (i = 0; i < 3; i++) {\n"
+             "  if (i == 1) { e = 7; goto out; }\n  e = e + 1;\n }\n e = 100;\nout:\n"
+             " return e;\n}\n")
+    call = "atomic { r = f(); }" if atomic else "r = f();"
+    r, _ = run(tmp_path, f"int r = 0;\n {call}\n BUG_ON(r != 7);", decls)
+    assert r.verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("goto out;", "goto to unknown label 'out'"),
+    ("out: ;\n goto out;", "goto 'out' jumps backwards"),
+    ("if (1) { out: ; }", "label 'out' inside a nested block"),
+    ("atomic { goto out; }\nout: ;", "goto 'out' leaves an atomic block"),
+])
+def test_bad_gotos_are_lzc308(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ModelError) as exc:
+        run(tmp_path, body)
+    d = exc.value.diagnostics[0]
+    assert (d.code, d.message) == ("LZC308", message)

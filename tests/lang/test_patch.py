@@ -1,0 +1,86 @@
+"""Fixes as patches: ``based_on`` models and ``--patch`` unified diffs.
+
+b9ef323ea168 is written twice in the zoo: as models/arch/powerpc-hash-b9ef323ea168.lazy
+(based_on the tree before it) and as models/patches/powerpc-hash-b9ef323ea168.diff
+(the diff of the same two hooks).  Both must give the program the fixed
+model gives, and bad patches must be coded errors, never tracebacks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lazycheck import ir
+from lazycheck.errors import ModelError
+from lazycheck.lang.loader import load
+from lazycheck.lang.patch import apply, parse_diff, read_patch
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+BASE = MODELS / "arch" / "powerpc-hash-preemptible.lazy"
+FIXED = MODELS / "arch" / "powerpc-hash-b9ef323ea168.lazy"
+DIFF = MODELS / "patches" / "powerpc-hash-b9ef323ea168.diff"
+API = MODELS / "api" / "g0-stateless.lazy"
+
+
+def _hooks(prog: ir.Program) -> dict[str, tuple[ir.IStmt, ...]]:
+    names = ("arch_enter_lazy_mmu_mode", "arch_leave_lazy_mmu_mode", "__switch_to",
+             "lazy_mmu_task")
+    return {n: prog.function(n).body for n in names}
+
+
+def test_based_on_model_is_its_base_with_the_replaced_hooks() -> None:
+    base = load([BASE, API], REPO).program
+    fixed = load([FIXED, API], REPO).program
+    assert _hooks(fixed)["__switch_to"] == _hooks(base)["__switch_to"]
+    assert _hooks(fixed)["arch_enter_lazy_mmu_mode"] != _hooks(base)[
+        "arch_enter_lazy_mmu_mode"]
+    assert {v.name for v in fixed.vars} == {v.name for v in base.vars}
+
+
+def test_the_diff_and_the_based_on_model_are_the_same_fix() -> None:
+    patched = load([BASE, API], REPO, read_patch(DIFF, MODELS)).program
+    fixed = load([FIXED, API], REPO).program
+    assert _hooks(patched) == _hooks(fixed)
+
+
+def test_a_replaced_name_missing_from_the_base_is_lzc015(tmp_path: Path) -> None:
+    (tmp_path / "base.lazy").write_text(
+        'model arch "b" source "t";\nvoid arch_enter_lazy_mmu_mode(void) { }\n')
+    (tmp_path / "fix.lazy").write_text(
+        'model arch "f" based_on "base.lazy" source "t";\nvoid arch_leave_lazy(void) { }\n')
+    with pytest.raises(ModelError) as exc:
+        load([tmp_path / "fix.lazy"], tmp_path)
+    assert [d.code for d in exc.value.diagnostics] == ["LZC015"]
+
+
+def test_a_based_on_cycle_is_lzc012(tmp_path: Path) -> None:
+    (tmp_path / "a.lazy").write_text('model arch "a" based_on "b.lazy" source "t";\n')
+    (tmp_path / "b.lazy").write_text('model arch "b" based_on "a.lazy" source "t";\n')
+    with pytest.raises(ModelError) as exc:
+        load([tmp_path / "a.lazy"], tmp_path)
+    assert "LZC012" in [d.code for d in exc.value.diagnostics]
+
+
+def test_hunks_apply_with_an_offset() -> None:
+    diff = "--- a/x\n+++ b/x\n@@ -2,2 +2,2 @@\n b\n-c\n+C\n"
+    (fp,) = parse_diff(diff, "d")
+    assert apply("z\nz\na\nb\nc\nd\n", fp, "d") == "z\nz\na\nb\nC\nd\n"
+
+
+@pytest.mark.parametrize("diff", [
+    "",
+    "--- a/arch/x86-native.lazy\n",
+    "--- a/arch/x86-native.lazy\n+++ b/arch/x86-native.lazy\n@@ bad @@\n",
+    "--- a/arch/x86-native.lazy\n+++ b/arch/x86-native.lazy\n@@ -1,3 +1,3 @@\n x\n",
+    "--- a/arch/nope.lazy\n+++ b/arch/nope.lazy\n@@ -1 +1 @@\n-a\n+b\n",
+    "--- a/../../x\n+++ b/../../x\n@@ -1 +1 @@\n-a\n+b\n",
+])
+def test_bad_diffs_are_lzc016(tmp_path: Path, diff: str) -> None:
+    p = tmp_path / "bad.diff"
+    p.write_text(diff)
+    with pytest.raises(ModelError) as exc:
+        read_patch(p, MODELS)
+    assert [d.code for d in exc.value.diagnostics] == ["LZC016"]
