@@ -486,11 +486,6 @@ class Function:
         """Whether it is an ``irq`` handler the world may run on interrupt entry."""
         return "irq" in self.qualifiers
 
-    @property
-    def is_pure(self) -> bool:
-        """Whether it is ``pure`` (callable inside expressions)."""
-        return "pure" in self.qualifiers
-
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:

@@ -33,8 +33,6 @@ def display_path(p: Path, root: Path | None) -> str:
             return str(p.resolve().relative_to(root.resolve()))
         except ValueError:
             pass
-    if p.resolve() == PRELUDE:
-        return "<prelude>/prelude.lazy"
     return str(p)
 
 
