@@ -91,6 +91,8 @@ MAX_RENDERED = 20  # diagnostics rendered in full; the rest are counted
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """A coded message about a model file at file:line:col, with help and notes."""
+
     code: str
     message: str
     span: Span | None = None
@@ -162,6 +164,7 @@ def render(diag: Diagnostic, sources: dict[str, str] | None = None) -> str:
 
 def render_all(diags: list[Diagnostic] | tuple[Diagnostic, ...],
                sources: dict[str, str] | None = None) -> str:
+    """Render diagnostics in source order; only the first MAX_RENDERED in full."""
     ordered = sorted(diags, key=lambda d: (d.span.file, d.span.line, d.span.col)
                      if d.span else ("", 0, 0))
     body = "\n\n".join(render(d, sources) for d in ordered[:MAX_RENDERED])

@@ -21,6 +21,8 @@ PREEMPT_MAX = 7  # deepest preempt_count a model may reach
 
 
 class Kind(enum.Enum):
+    """The kind of a model type: what values it holds and how the world reads it."""
+
     VOID = "void"
     BOOL = "bool"
     INT = "int"
@@ -33,6 +35,8 @@ class Kind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Type:
+    """A checked model type: its kind, value range and whether arithmetic wraps."""
+
     kind: Kind
     lo: int = 0
     hi: int = 1
@@ -82,12 +86,16 @@ class Dim(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class DimSpec:
+    """One array dimension of a declared variable and its size when fixed."""
+
     dim: Dim
     size: int = 0  # for FIXED
 
 
 @dataclass(frozen=True, slots=True)
 class VarSym:
+    """A declared percpu, pertask or global variable after checking."""
+
     name: str
     storage: str  # "global" | "percpu" | "pertask"
     type: Type
@@ -98,6 +106,8 @@ class VarSym:
 
 @dataclass(frozen=True, slots=True)
 class PteSym:
+    """A declared PTE: its index, whether it maps kernel memory, and its initial value."""
+
     name: str
     index: int
     kernel: bool
@@ -124,12 +134,16 @@ class World(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class EConst:
+    """A constant of a given type (integers, enum members, booleans)."""
+
     value: int
     type: Type
 
 
 @dataclass(frozen=True, slots=True)
 class ELocal:
+    """A read of a function's local variable or parameter by slot."""
+
     slot: int
     type: Type
 
@@ -146,17 +160,23 @@ class EVar:
 
 @dataclass(frozen=True, slots=True)
 class EFlag:
+    """Whether a task's thread flag is set (``test_ti_thread_flag``)."""
+
     flag: int
     task: IExpr
 
 
 @dataclass(frozen=True, slots=True)
 class ELockHeld:
+    """Whether a spinlock is held (``spin_is_locked``)."""
+
     lock: int
 
 
 @dataclass(frozen=True, slots=True)
 class EWorld:
+    """A read of the kernel world (``current``, ``preempt_count()``, a PTE's value, ...)."""
+
     what: World
     args: tuple[IExpr, ...]
     type: Type
@@ -164,6 +184,8 @@ class EWorld:
 
 @dataclass(frozen=True, slots=True)
 class EUnary:
+    """A typed prefix operator: ``!`` or ``-``."""
+
     op: str  # "!" | "-"
     arg: IExpr
     type: Type
@@ -171,6 +193,8 @@ class EUnary:
 
 @dataclass(frozen=True, slots=True)
 class EBinary:
+    """A typed infix operator."""
+
     op: str
     left: IExpr
     right: IExpr
@@ -179,6 +203,8 @@ class EBinary:
 
 @dataclass(frozen=True, slots=True)
 class ECond:
+    """A typed ``cond ? then : other``."""
+
     cond: IExpr
     then: IExpr
     other: IExpr
@@ -187,6 +213,8 @@ class ECond:
 
 @dataclass(frozen=True, slots=True)
 class EPureCall:
+    """A call of a ``pure`` model function inside an expression (inlined later)."""
+
     func: str
     args: tuple[IExpr, ...]
     type: Type
@@ -196,6 +224,7 @@ IExpr = EConst | ELocal | EVar | EFlag | ELockHeld | EWorld | EUnary | EBinary |
 
 
 def type_of(e: IExpr) -> Type:
+    """The type an IR expression evaluates to (flags and lock tests are ``bool``)."""
     match e:
         case EFlag() | ELockHeld():
             return BOOL
@@ -207,11 +236,15 @@ def type_of(e: IExpr) -> Type:
 
 @dataclass(frozen=True, slots=True)
 class LLocal:
+    """Assignment target: a local variable slot."""
+
     slot: int
 
 
 @dataclass(frozen=True, slots=True)
 class LVar:
+    """Assignment target: an element of a declared variable."""
+
     sym: str
     where: IExpr | None
     index: tuple[IExpr, ...]
@@ -219,6 +252,8 @@ class LVar:
 
 @dataclass(frozen=True, slots=True)
 class LFlag:
+    """Assignment target: a task's thread flag (``set``/``clear_ti_thread_flag``)."""
+
     flag: int
     task: IExpr
 
@@ -227,6 +262,8 @@ LValue = LLocal | LVar | LFlag
 
 
 class Builtin(enum.Enum):
+    """The kernel built-ins a model may call, desugared into statements."""
+
     PREEMPT_DISABLE = "preempt_disable"
     PREEMPT_ENABLE = "preempt_enable"
     IRQ_DISABLE = "local_irq_disable"
@@ -250,6 +287,8 @@ class Builtin(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class SAssign:
+    """A store to a local, a declared variable or a thread flag."""
+
     target: LValue
     value: IExpr
     span: Span = field(compare=False)
@@ -258,6 +297,8 @@ class SAssign:
 
 @dataclass(frozen=True, slots=True)
 class SCall:
+    """A call of a model function, with an optional local for its result."""
+
     func: str
     args: tuple[IExpr, ...]
     dest: LLocal | None
@@ -267,6 +308,8 @@ class SCall:
 
 @dataclass(frozen=True, slots=True)
 class SBuiltin:
+    """A kernel built-in: preemption, irqs, locks, PTE writes, BUG_ON/WARN_ON, checks."""
+
     op: Builtin
     args: tuple[IExpr, ...]
     span: Span = field(compare=False)
@@ -277,6 +320,8 @@ class SBuiltin:
 
 @dataclass(frozen=True, slots=True)
 class SIf:
+    """A typed ``if`` statement."""
+
     cond: IExpr
     then: tuple[IStmt, ...]
     other: tuple[IStmt, ...]
@@ -286,6 +331,8 @@ class SIf:
 
 @dataclass(frozen=True, slots=True)
 class SReturn:
+    """A typed ``return`` statement."""
+
     value: IExpr | None
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -293,6 +340,8 @@ class SReturn:
 
 @dataclass(frozen=True, slots=True)
 class SAtomic:
+    """A block that runs as one step of the transition system."""
+
     body: tuple[IStmt, ...]
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -300,6 +349,8 @@ class SAtomic:
 
 @dataclass(frozen=True, slots=True)
 class SFor:
+    """A ``for`` loop with constant bounds over a local slot, unrolled by the world."""
+
     slot: int
     lo: int
     hi: int
@@ -310,6 +361,8 @@ class SFor:
 
 @dataclass(frozen=True, slots=True)
 class SJump:
+    """``break`` or ``continue`` of the innermost unrolled loop."""
+
     kind: str  # "break" | "continue"
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -402,6 +455,8 @@ def _expr_calls(e: IExpr, out: set[str]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LocalSym:
+    """A function's local variable, parameter or temporary and its slot."""
+
     slot: int
     name: str
     type: Type
@@ -409,6 +464,8 @@ class LocalSym:
 
 @dataclass(frozen=True, slots=True)
 class Function:
+    """A checked model function: its locals, body, qualifiers and the file it came from."""
+
     name: str
     params: tuple[LocalSym, ...]
     ret: Type
@@ -421,19 +478,19 @@ class Function:
 
     @property
     def is_task(self) -> bool:
+        """Whether it is a ``task`` entry point the world runs on a CPU."""
         return "task" in self.qualifiers
 
     @property
     def is_irq(self) -> bool:
+        """Whether it is an ``irq`` handler the world may run on interrupt entry."""
         return "irq" in self.qualifiers
-
-    @property
-    def is_pure(self) -> bool:
-        return "pure" in self.qualifiers
 
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
+    """One model file of a program: its kind (arch, api, scenario, common), title and source."""
+
     path: str
     kind: str
     title: str
@@ -454,18 +511,21 @@ class Program:
     enums: tuple[tuple[str, tuple[str, ...]], ...]
 
     def function(self, name: str) -> Function:
+        """The function named ``name``; ``KeyError`` if there is none."""
         for f in self.functions:
             if f.name == name:
                 return f
         raise KeyError(name)
 
     def var(self, name: str) -> VarSym:
+        """The declared variable named ``name``; ``KeyError`` if there is none."""
         for v in self.vars:
             if v.name == name:
                 return v
         raise KeyError(name)
 
     def role(self, role: str) -> str | None:
+        """The function the ``lazy_mmu_api`` block binds to ``role``, if any."""
         for r, f in self.roles:
             if r == role:
                 return f
@@ -473,10 +533,12 @@ class Program:
 
     @property
     def tasks(self) -> tuple[str, ...]:
+        """Names of the ``task`` functions, in declaration order."""
         return tuple(f.name for f in self.functions if f.is_task)
 
     @property
     def irqs(self) -> tuple[str, ...]:
+        """Names of the ``irq`` handlers, in declaration order."""
         return tuple(f.name for f in self.functions if f.is_irq)
 
 

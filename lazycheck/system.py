@@ -41,6 +41,8 @@ class BinOp(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Const:
+    """A constant in a transition-system expression."""
+
     value: int
 
 
@@ -62,11 +64,15 @@ class Select:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """Boolean negation of a system expression."""
+
     arg: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
+    """A binary operator on two system expressions."""
+
     op: BinOp
     left: Expr
     right: Expr
@@ -74,6 +80,8 @@ class Binary:
 
 @dataclass(frozen=True, slots=True)
 class Ite:
+    """If-then-else over system expressions."""
+
     cond: Expr
     then: Expr
     other: Expr
@@ -129,6 +137,7 @@ def disj(*parts: Expr) -> Expr:
 
 
 def neg(e: Expr) -> Expr:
+    """Negate ``e``, folding constants."""
     if e == TRUE:
         return FALSE
     if e == FALSE:
@@ -139,6 +148,7 @@ def neg(e: Expr) -> Expr:
 
 
 def eq(a: Expr, b: Expr) -> Expr:
+    """``a == b``, folding constants."""
     if isinstance(a, Const) and isinstance(b, Const):
         return TRUE if a.value == b.value else FALSE
     return Binary(BinOp.EQ, a, b)
@@ -154,6 +164,7 @@ def _same(a: Expr, b: Expr) -> bool:
 
 
 def ite(c: Expr, t: Expr, e: Expr) -> Expr:
+    """``c ? t : e``, folding constant conditions and equal branches."""
     if c == TRUE or _same(t, e):
         return t
     if c == FALSE:
@@ -163,6 +174,8 @@ def ite(c: Expr, t: Expr, e: Expr) -> Expr:
 
 @dataclass(frozen=True, slots=True)
 class Assign:
+    """One update of an action: the state variable at ``var`` gets ``value``."""
+
     var: int
     value: Expr
 
@@ -179,6 +192,8 @@ class VarKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class StateVar:
+    """A state variable of the system: its name, value range and kind."""
+
     name: str
     lo: int
     hi: int
@@ -186,12 +201,15 @@ class StateVar:
     labels: tuple[str, ...] = ()  # value names for enums and bools, else ()
 
     def show(self, value: int) -> str:
+        """``value`` as a trace shows it: an enum label when there is one."""
         if self.labels and self.lo <= value <= self.hi:
             return self.labels[value - self.lo]
         return str(value)
 
 
 class ActionKind(enum.Enum):
+    """What an action models: a task step, an interrupt, or a context switch."""
+
     TASK = "task"  # one step of a task's program on the CPU it runs on
     IRQ_ENTRY = "irq-entry"  # an interrupt arrives on a CPU
     IRQ = "irq"  # one step of an interrupt handler
@@ -214,6 +232,8 @@ class SourceStep:
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """A guarded transition: when ``guard`` holds, apply ``updates`` at once."""
+
     name: str
     kind: ActionKind
     guard: Expr
@@ -289,6 +309,7 @@ class System:
         return "with " + ", ".join(f"<= {k} {what}" for what, k in self.bounded_by)
 
     def violation(self, code: int) -> Violation:
+        """The :class:`Violation` a violation-variable ``code`` stands for."""
         for v in self.violations:
             if v.code == code:
                 return v
@@ -410,6 +431,7 @@ def simplify_binary(op: BinOp, a: Expr, b: Expr) -> Expr:
 
 
 def eval_binop(op: BinOp, a: int, b: int) -> int:
+    """Evaluate ``op`` on two concrete integers, as engines and replay do."""
     match op:
         case BinOp.ADD:
             return a + b

@@ -75,6 +75,7 @@ class _Eval:
         self.memo: dict[int, tuple[Expr, Values]] = {}
 
     def of(self, e: Expr) -> Values:
+        """The set of values ``e`` may take in the abstract state (memoised)."""
         hit = self.memo.get(id(e))
         if hit is None:
             hit = (e, self._of(e))

@@ -72,6 +72,7 @@ class _Unrolling:
 
     @property
     def depth(self) -> int:
+        """How many transitions the unrolling has."""
         return len(self.path) - 1
 
     def extend(self) -> None:
@@ -146,12 +147,15 @@ class _Clock:
 
     @staticmethod
     def begin(limit_s: float) -> _Clock:
+        """Start the clock for a budget of ``limit_s`` seconds."""
         return _Clock(time.monotonic(), limit_s)
 
     def elapsed(self) -> float:
+        """Seconds since the run started."""
         return time.monotonic() - self.start
 
     def remaining(self) -> float:
+        """Seconds left in the budget (negative once it is spent)."""
         return self.limit_s - self.elapsed()
 
 
@@ -175,6 +179,7 @@ class BmcEngine:
         self.sort = sort
 
     def check(self, system: System, limits: Limits) -> Result:
+        """Bounded model check: look for a violation at depth 0, 1, ... up to the bound."""
         clock = _Clock.begin(limits.timeout_s)
         per_depth: list[float] = []
 

@@ -17,6 +17,8 @@ class Preempt(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class KernelConfig:
+    """The kernel configuration one check runs: CPUs, task programs, preemption, irqs."""
+
     cpus: int
     tasks: tuple[str, ...]  # the program each task runs, by function name
     preempt: Preempt = Preempt.FULL
@@ -26,9 +28,11 @@ class KernelConfig:
 
     @property
     def ntasks(self) -> int:
+        """How many tasks run (idle tasks not counted)."""
         return len(self.tasks)
 
     def describe(self) -> str:
+        """The configuration in one line for reports, e.g. ``2 CPUs x 2 tasks, preempt=full``."""
         irq = f", {self.irqs} irq" if self.irqs else ""
         return (f"{self.cpus} CPU{'s' if self.cpus != 1 else ''} x {self.ntasks} "
                 f"task{'s' if self.ntasks != 1 else ''}, preempt={self.preempt.value}{irq}")

@@ -24,10 +24,12 @@ class Layout:
 
     @property
     def ncpus(self) -> int:
+        """How many CPUs the configuration has."""
         return self.config.cpus
 
     @property
     def ntasks(self) -> int:
+        """How many tasks the configuration runs (idle tasks not counted)."""
         return self.config.ntasks
 
     @property
@@ -37,6 +39,7 @@ class Layout:
 
     @property
     def nptes(self) -> int:
+        """How many PTEs the world tracks (at least one)."""
         return max(1, len(self.program.ptes))
 
     @property
@@ -50,12 +53,14 @@ class Layout:
         return any(_has_op(f.body, ir.Builtin.BH_DISABLE) for f in self.program.functions)
 
     def task_name(self, t: int) -> str:
+        """The name traces use for task ``t``: ``T0``... or ``idle0``... for idle tasks."""
         if t >= self.ntasks:
             return f"idle{t - self.ntasks}"
         return f"T{t}"
 
     def alloc(self, name: str, lo: int, hi: int, kind: VarKind, init: int,
               labels: tuple[str, ...] = ()) -> int:
+        """Add one state variable with its domain and initial value; its index."""
         self.vars.append(StateVar(name, lo, hi, kind, labels))
         self.init.append(init)
         return len(self.vars) - 1
@@ -63,6 +68,7 @@ class Layout:
     def alloc_array(self, key: str, shape: tuple[int, ...], names: list[str], lo: int,
                     hi: int, kind: VarKind, init: int | list[int],
                     labels: tuple[str, ...] = ()) -> int:
+        """Add one state variable per element of an array of ``shape``; the base index."""
         base = len(self.vars)
         for k, combo in enumerate(itertools.product(*(range(n) for n in shape))):
             v = init[k] if isinstance(init, list) else init
@@ -105,6 +111,7 @@ def _has_op(body: tuple[ir.IStmt, ...], op: ir.Builtin) -> bool:
 
 
 def type_domain(ty: ir.Type, lay: Layout) -> tuple[int, int, tuple[str, ...]]:
+    """The value range and labels of a state variable that holds a model type."""
     match ty.kind:
         case ir.Kind.BOOL:
             return 0, 1, ("false", "true")
@@ -153,6 +160,7 @@ BH_MAX = 4  # local_bh_disable() nesting the model follows
 
 
 def build_world(lay: Layout, irq_pcs: int) -> World:
+    """Allocate the kernel world's state: current, preempt_count, irqs, PTE memory, ..."""
     c, nall, p = lay.ncpus, lay.nall, lay.nptes
     prog = lay.program
     tnames = tuple(lay.task_name(t) for t in range(nall))

@@ -109,6 +109,7 @@ class Exec:
 
     # ------------------------------------------------------------ state access
     def read(self, var: int) -> Expr:
+        """The symbolic value of state variable ``var`` at this point of the action."""
         return self.env.get(var, Var(var))
 
     def write(self, var: int, value: Expr, when: Expr) -> None:
@@ -121,6 +122,7 @@ class Exec:
         self.env[var] = ite(when, value, self.read(var))
 
     def select(self, base: int, size: int, index: Expr) -> Expr:
+        """The symbolic value of ``vars[base + index]`` for a symbolic index below ``size``."""
         if isinstance(index, Const):
             return self.read(base + index.value)
         if size == 1:
@@ -133,6 +135,7 @@ class Exec:
         return acc
 
     def write_at(self, base: int, size: int, index: Expr, value: Expr, when: Expr) -> None:
+        """``vars[base + index] := value`` where ``when`` holds, for a symbolic index."""
         if isinstance(index, Const):
             self.write(base + index.value, value, when)
             return
@@ -158,6 +161,7 @@ class Exec:
     # ------------------------------------------------------------ expressions
     def expr(self, e: ir.IExpr, frame: Frame | None,
              params: dict[int, Expr] | None = None) -> Expr:
+        """Translate an IR expression into a system expression over the pre-state."""
         match e:
             case ir.EConst(value=v):
                 return Const(v)
@@ -223,9 +227,11 @@ class Exec:
                     truth(self.pure("lazy_mmu_cpu", (cpu,))))
 
     def preempt_count(self, task: Expr) -> Expr:
+        """The ``preempt_count()`` of ``task``."""
         return self.select(self.w.preempt_count, self.lay.nall, task)
 
     def world(self, what: ir.World, args: tuple[Expr, ...]) -> Expr:
+        """The value of a kernel-world read (``current``, ``in_interrupt()``, a PTE, ...)."""
         ctx = self.ctx
         match what:
             case ir.World.THIS_CPU:
@@ -261,6 +267,7 @@ class Exec:
         raise AssertionError(what)
 
     def irqs_off(self, task: Expr) -> Expr:
+        """Whether interrupts are disabled for ``task`` (``irqs_disabled()``)."""
         return self.select(self.w.irqs_off, self.lay.nall, task)
 
     # ------------------------------------------------------------ violations
@@ -298,6 +305,7 @@ class Exec:
     # ------------------------------------------------------------ statements
     def run(self, stmts: tuple[ir.IStmt, ...], frame: Frame, when: Expr,
             call: Callable[[ir.SCall, Frame, Expr], None] | None = None) -> None:
+        """Execute ``stmts`` where ``when`` holds, following returns, breaks and gotos."""
         for s in stmts:
             if isinstance(s, ir.SLabel):  # the paths that jumped here resume
                 frame.jumping.pop(s.label, None)
@@ -312,6 +320,7 @@ class Exec:
 
     def stmt(self, s: ir.IStmt, frame: Frame, when: Expr,
              call: Callable[[ir.SCall, Frame, Expr], None] | None = None) -> None:
+        """Execute one statement where ``when`` holds, recording it for traces."""
         fname = frame.func.name
         match s:
             case ir.SAssign(target=lv, value=value, span=span, text=text):
@@ -356,6 +365,7 @@ class Exec:
                     frame.continued = disj(frame.continued, when)
 
     def set_local(self, frame: Frame, slot: int, value: Expr, when: Expr) -> None:
+        """Assign a local: its state variable if it has one, else its register value."""
         if slot in frame.slots:
             self.write(frame.slots[slot], value, when)
         else:
@@ -365,6 +375,7 @@ class Exec:
 
     def assign(self, lv: ir.LValue, value: Expr, frame: Frame, when: Expr, span: Span,
                text: str) -> None:
+        """Execute a store to a local, a declared variable or a thread flag."""
         match lv:
             case ir.LLocal(slot=slot):
                 ty = frame.func.locals[slot].type
@@ -383,6 +394,7 @@ class Exec:
                 self.write_at(base, self.lay.nall, self.expr(t, frame), truth(value), when)
 
     def inline_call(self, s: ir.SCall, frame: Frame, when: Expr) -> None:
+        """Execute a model function call inside the current action."""
         fn = self.lay.program.function(s.func)
         callee = Frame(fn, {})
         for p, a in zip(fn.params, s.args, strict=True):
@@ -559,6 +571,7 @@ class Exec:
                     self.write(fl, FALSE, seen)
 
     def updates(self) -> dict[int, Expr]:
+        """The action's updates: every variable whose value changed."""
         return {k: v for k, v in self.env.items() if v != Var(k)}
 
 

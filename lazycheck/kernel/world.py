@@ -77,6 +77,8 @@ SCHED_POINTS = (ir.Builtin.SCHEDULE, ir.Builtin.SLEEP)
 
 @dataclass
 class Edge:
+    """One CFG edge of a program: a guarded atomic step and the source it ran."""
+
     src: int
     dst: int
     guard: Expr
@@ -87,6 +89,8 @@ class Edge:
 
 @dataclass
 class Cfg:
+    """The control-flow graph of one task or interrupt program instance."""
+
     nodes: int = 0
     edges: list[Edge] = field(default_factory=list)
     sched_points: set[int] = field(default_factory=set)
@@ -94,12 +98,15 @@ class Cfg:
     exit: int = 0
 
     def new(self) -> int:
+        """Add a node; its number."""
         self.nodes += 1
         return self.nodes - 1
 
 
 @dataclass(frozen=True, slots=True)
 class Path:
+    """A fused run of edges between two stable nodes: one action of the system."""
+
     src: int
     dst: int
     guard: Expr
@@ -122,6 +129,7 @@ class ProgramBuilder:
 
     # ------------------------------------------------------------ locals
     def frame(self, fn: ir.Function) -> Frame:
+        """The frame of ``fn`` with a state variable for each of its locals."""
         slots = {}
         for loc in fn.locals:
             key = (fn.name, loc.slot)
@@ -133,6 +141,7 @@ class ProgramBuilder:
         return Frame(fn, slots)
 
     def ret_var(self, fn: ir.Function) -> int:
+        """The state variable holding ``fn``'s return value across steps."""
         if fn.name not in self.ret_vars:
             lo, hi, labels = type_domain(fn.ret, self.lay)
             self.ret_vars[fn.name] = self.lay.alloc(f"{self.owner}.{fn.name}.<ret>", lo, hi,
@@ -140,9 +149,11 @@ class ProgramBuilder:
         return self.ret_vars[fn.name]
 
     def exec(self) -> Exec:
+        """A fresh symbolic execution of one step in this program's context."""
         return Exec(self.sh, self.ctx)
 
     def add(self, src: int, dst: int, ex: Exec, shared: bool | None = None) -> None:
+        """Add an edge with the step ``ex`` executed; ``shared`` if it touches shared state."""
         ex.settle_writes()
         ups = ex.updates()
         if shared is None:
@@ -155,6 +166,7 @@ class ProgramBuilder:
 
     # ------------------------------------------------------------ building
     def build_program(self, fn: ir.Function) -> None:
+        """Build the CFG of ``fn`` as a whole task or interrupt program."""
         cfg = self.cfg
         cfg.entry = cfg.new()
         frame = self.frame(fn)
@@ -171,6 +183,7 @@ class ProgramBuilder:
 
     def block(self, stmts: tuple[ir.IStmt, ...], n: int | None, frame: Frame, ret: int,
               loop: tuple[int, int] | None) -> int | None:
+        """Add the edges of ``stmts`` from node ``n``; the node after them, if reachable."""
         for s in stmts:
             if isinstance(s, ir.SLabel):  # a goto target: reachable again
                 n = self.label_node(s.label, n, frame)
@@ -265,6 +278,7 @@ class ProgramBuilder:
         return after
 
     def call(self, s: ir.SCall, n: int, frame: Frame) -> int:
+        """Add a call of a model function from node ``n``, with its role's monitors."""
         cfg = self.cfg
         fn = self.lay.program.function(s.func)
         callee = self.frame(fn)
@@ -303,6 +317,7 @@ class ProgramBuilder:
 
     # ------------------------------------------------------------ monitors
     def role_of(self, fname: str, caller: ir.Function) -> str | None:
+        """The ``lazy_mmu_api`` role ``fname`` plays when a scenario calls it."""
         if caller.file_kind != "scenario":
             return None
         for role, f in self.lay.program.roles:
@@ -373,6 +388,7 @@ class _Builder:
         self.lay = Layout(program, config)
 
     def build(self) -> System:
+        """Instantiate the program for the configuration as a transition system."""
         prog, cfg, lay = self.program, self.config, self.lay
         self.validate()
         model_vars(lay)
@@ -423,6 +439,7 @@ class _Builder:
                       watches=watches(sh))
 
     def validate(self) -> None:
+        """Check the configuration's tasks, irq handlers and properties exist."""
         prog, cfg = self.program, self.config
         diags = []
         for name in (*cfg.tasks, *cfg.irq_handlers):
@@ -446,10 +463,12 @@ class _Builder:
             raise ModelError(diags)
 
     def running(self, t: int, world_curr: int, cpu: Expr) -> Expr:
+        """Whether task ``t`` is ``current`` on ``cpu``."""
         return eq(Select(world_curr, self.lay.ncpus, cpu), Const(t))
 
     def task_actions(self, t: int, pb: ProgramBuilder, stable: list[int], paths: list[Path],
                      pc: int, world: World) -> list[Action]:
+        """The actions of task ``t``: one per fused path from each stable node."""
         num = {n: i for i, n in enumerate(stable)}
         cpu = Var(world.cpu_of + t)
         here = conj(self.running(t, world.curr, cpu),
@@ -466,6 +485,7 @@ class _Builder:
 
     def irq_actions(self, c: int, base: int, pb: ProgramBuilder, stable: list[int],
                     paths: list[Path], world: World) -> list[Action]:
+        """The actions of the interrupt handlers that may run on CPU ``c``."""
         lay = self.lay
         num = {n: base + i for i, n in enumerate(stable)}
         irq_pc = world.irq_pc + c

@@ -23,12 +23,16 @@ class TypeRef:
 
 @dataclass(frozen=True, slots=True)
 class Num:
+    """An integer literal."""
+
     value: int
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Name:
+    """An identifier as written: a local, a declared variable, an enum member or a flag."""
+
     ident: str
     span: Span = field(compare=False)
 
@@ -45,6 +49,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Index:
+    """``base[index]``: a percpu/pertask/PTE-indexed or fixed-size array element."""
+
     base: AExpr
     index: AExpr
     span: Span = field(compare=False)
@@ -52,6 +58,8 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class Unary:
+    """A prefix operator: ``!``, ``-`` or ``&`` (address-of, for kernel calls)."""
+
     op: str  # "!", "-", "&"
     arg: AExpr
     span: Span = field(compare=False)
@@ -59,6 +67,8 @@ class Unary:
 
 @dataclass(frozen=True, slots=True)
 class BinaryOp:
+    """An infix operator on two expressions."""
+
     op: str
     left: AExpr
     right: AExpr
@@ -67,6 +77,8 @@ class BinaryOp:
 
 @dataclass(frozen=True, slots=True)
 class Cond:
+    """The conditional expression ``cond ? then : other``."""
+
     cond: AExpr
     then: AExpr
     other: AExpr
@@ -75,6 +87,8 @@ class Cond:
 
 @dataclass(frozen=True, slots=True)
 class CallExpr:
+    """A call in an expression: a kernel built-in or a model function."""
+
     func: str
     args: tuple[AExpr, ...]
     span: Span = field(compare=False)
@@ -95,6 +109,8 @@ AExpr = Num | Name | Member | Index | Unary | BinaryOp | Cond | CallExpr | Str
 
 @dataclass(frozen=True, slots=True)
 class LocalDecl:
+    """A local variable declaration inside a function body."""
+
     type: TypeRef
     name: str
     init: AExpr | None
@@ -104,6 +120,8 @@ class LocalDecl:
 
 @dataclass(frozen=True, slots=True)
 class AssignStmt:
+    """An assignment, compound assignment or ``++``/``--`` statement."""
+
     target: AExpr
     op: str  # "=", "+=", "-=", "++", "--"
     value: AExpr | None
@@ -113,6 +131,8 @@ class AssignStmt:
 
 @dataclass(frozen=True, slots=True)
 class ExprStmt:
+    """An expression used as a statement (usually a call)."""
+
     expr: AExpr
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -120,6 +140,8 @@ class ExprStmt:
 
 @dataclass(frozen=True, slots=True)
 class IfStmt:
+    """``if (cond) then else other``."""
+
     cond: AExpr
     then: tuple[AStmt, ...]
     other: tuple[AStmt, ...]
@@ -129,6 +151,8 @@ class IfStmt:
 
 @dataclass(frozen=True, slots=True)
 class ReturnStmt:
+    """``return`` with an optional value."""
+
     value: AExpr | None
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -136,6 +160,8 @@ class ReturnStmt:
 
 @dataclass(frozen=True, slots=True)
 class AtomicStmt:
+    """An ``atomic { ... }`` block: its body runs as one step, with no interleaving."""
+
     body: tuple[AStmt, ...]
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -155,6 +181,8 @@ class ForStmt:
 
 @dataclass(frozen=True, slots=True)
 class JumpStmt:
+    """``break`` or ``continue`` inside an unrolled loop."""
+
     kind: str  # "break" | "continue"
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
@@ -197,6 +225,8 @@ AStmt = (LocalDecl | AssignStmt | ExprStmt | IfStmt | ReturnStmt | AtomicStmt | 
 
 @dataclass(frozen=True, slots=True)
 class Header:
+    """The ``model KIND "title" source "...";`` header: the file's kind, title and source."""
+
     kind: str  # arch | api | scenario | common
     title: str
     source: str
@@ -206,12 +236,16 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class Include:
+    """An ``#include`` of another model file (a common or api part)."""
+
     path: str
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class EnumDecl:
+    """An ``enum`` declaration, such as the kernel's ``enum xen_lazy_mode``."""
+
     name: str
     members: tuple[tuple[str, Span], ...]
     span: Span = field(compare=False)
@@ -219,6 +253,8 @@ class EnumDecl:
 
 @dataclass(frozen=True, slots=True)
 class TypedefDecl:
+    """A ``typedef`` naming a model type."""
+
     type: TypeRef
     name: str
     span: Span = field(compare=False)
@@ -226,6 +262,8 @@ class TypedefDecl:
 
 @dataclass(frozen=True, slots=True)
 class VarDecl:
+    """A percpu, pertask or global variable declaration, with dimensions and initialiser."""
+
     storage: str  # percpu | pertask | global
     type: TypeRef
     name: str  # may be dotted: "lazy_mmu_state.enable_count"
@@ -236,18 +274,24 @@ class VarDecl:
 
 @dataclass(frozen=True, slots=True)
 class FlagDecl:
+    """A ``thread_flag`` declaration: thread flags every task carries (e.g. TIF_LAZY_MMU)."""
+
     names: tuple[tuple[str, Span], ...]
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class LockDecl:
+    """A ``spinlock_t`` declaration: a lock the model's functions may take."""
+
     name: str
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class PteDecl:
+    """A kernel or user ``pte`` the model's page-table writes go to."""
+
     mm: str  # kernel | user
     name: str
     init: AExpr | None
@@ -256,6 +300,8 @@ class PteDecl:
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """One parameter of a model function."""
+
     type: TypeRef
     name: str
     span: Span = field(compare=False)
@@ -263,6 +309,8 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class FuncDecl:
+    """A model function with its qualifiers (task, irq, pure, __weak, ...) and body."""
+
     qualifiers: tuple[str, ...]  # __weak, task, irq, pure, static, inline
     ret: TypeRef
     name: str
@@ -274,6 +322,8 @@ class FuncDecl:
 
 @dataclass(frozen=True, slots=True)
 class ApiDecl:
+    """The ``lazy_mmu_api`` block: which function plays each role (enter, leave, ...)."""
+
     roles: tuple[tuple[str, str, Span], ...]  # (role, function, span)
     span: Span = field(compare=False)
 
@@ -299,6 +349,8 @@ def decl_names(d: ADecl) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class ModelFile:
+    """One parsed ``.lazy`` file: its header and top-level declarations."""
+
     path: str
     header: Header | None
     decls: tuple[ADecl, ...]

@@ -53,11 +53,13 @@ class _FnCtx:
     whiles: list[bool] = field(default_factory=list)  # innermost loop last: a while?
 
     def new_local(self, name: str, ty: ir.Type) -> int:
+        """Allocate a slot for a local, parameter or temporary of type ``ty``."""
         slot = len(self.locals)
         self.locals.append(ir.LocalSym(slot, name, ty))
         return slot
 
     def lookup(self, name: str) -> int | None:
+        """The slot of the innermost local named ``name`` in scope, if any."""
         for scope in reversed(self.scopes):
             if name in scope:
                 return scope[name]
@@ -69,6 +71,8 @@ ExprHandler = Callable[[ast.CallExpr, "_FnCtx", Pre], ir.IExpr]
 
 
 class Checker:
+    """Resolves names and types of parsed model files and lowers them to the IR."""
+
     def __init__(self, files: list[ast.ModelFile], lint: bool = False) -> None:
         self.files = files
         self.lint = lint  # also the checks a model may fail and still be explored
@@ -88,11 +92,13 @@ class Checker:
         self.expr_builtins = self._expr_builtins()
 
     def err(self, code: str, msg: str, span: Span | None, help: str | None = None) -> _Error:
+        """Record a coded diagnostic; return the exception that abandons the construct."""
         self.diags.append(Diagnostic(code, msg, span, help=help))
         return _Error()
 
     # ------------------------------------------------------------ declarations
     def define(self, name: str, span: Span) -> bool:
+        """Claim a top-level name; LZC102 and ``False`` if it is already defined."""
         if name in self.defined:
             prev = self.defined[name]
             self.diags.append(Diagnostic("LZC102", f"'{name}' is defined twice", span,
@@ -103,6 +109,7 @@ class Checker:
         return True
 
     def resolve_type(self, t: ast.TypeRef) -> ir.Type:
+        """The IR type a written type reference names (fixed-width, ranges, enums, typedefs)."""
         if t.name in ir.FIXED_WIDTH and (t.lo is None or t.hi is None):
             return ir.FIXED_WIDTH[t.name]  # u8, s32, int...: wrap like the kernel's
         if t.name == "int":
@@ -130,6 +137,7 @@ class Checker:
         raise self.err("LZC103", f"unknown type '{t.name}'", t.span)
 
     def collect(self) -> None:
+        """First pass: gather every file's declarations before checking bodies."""
         for mf in self.files:
             kind = mf.header.kind if mf.header else "common"
             for d in mf.decls:
@@ -137,6 +145,7 @@ class Checker:
                     self.collect_decl(d, kind)
 
     def const_value(self, e: ast.AExpr, ty: ir.Type) -> int:
+        """The value of a constant initialiser (number, negated number, enum member) in ``ty``."""
         if isinstance(e, ast.Num):
             v = e.value
         elif isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.arg, ast.Num):
@@ -191,6 +200,7 @@ class Checker:
                 self.collect_roles(roles)
 
     def collect_var(self, d: ast.VarDecl) -> None:
+        """Declare a percpu, pertask or global variable with its dimensions and initial value."""
         ty = self.resolve_type(d.type)
         if ty.kind is ir.Kind.VOID:
             raise self.err("LZC201", "variable of type void", d.span)
@@ -200,6 +210,7 @@ class Checker:
             self.vars[d.name] = ir.VarSym(d.name, d.storage, ty, specs, value, d.span)
 
     def dim_spec(self, dim: ast.TypeRef | ast.AExpr) -> ir.DimSpec:
+        """What an array dimension is indexed by: pte_t, cpu_t, task_t or a fixed size."""
         if isinstance(dim, ast.TypeRef):
             dt = self.resolve_type(dim)
             by = {ir.Kind.PTE: ir.Dim.PTE, ir.Kind.CPU: ir.Dim.CPU,
@@ -214,6 +225,7 @@ class Checker:
                        "task_t", _span(dim))
 
     def collect_function(self, d: ast.FuncDecl, kind: str) -> None:
+        """Record a function declaration; a strong definition overrides a ``__weak`` one."""
         name, span = d.name, d.span
         prev = self.fdecls.get(name)
         weak = "__weak" in d.qualifiers
@@ -230,6 +242,7 @@ class Checker:
                 help="mark the generic one __weak if the arch overrides it"))
 
     def collect_roles(self, roles: tuple[tuple[str, str, Span], ...]) -> None:
+        """Record the ``lazy_mmu_api`` roles, rejecting unknown or repeated ones (LZC305)."""
         for role, fn, rs in roles:
             if role not in _ROLES:
                 self.diags.append(Diagnostic(
@@ -244,6 +257,7 @@ class Checker:
 
     # ------------------------------------------------------------ functions
     def check_functions(self) -> list[ir.Function]:
+        """Check every collected function body; those with errors are left out."""
         out: list[ir.Function] = []
         for name in self.fdecls:
             fd, kind = self.fdecls[name]
@@ -252,6 +266,7 @@ class Checker:
         return out
 
     def check_function(self, fd: ast.FuncDecl, kind: str) -> ir.Function:
+        """Check one function's parameters and body and lower it to an ``ir.Function``."""
         ret = self.resolve_type(fd.ret)
         ctx = _FnCtx(fd.name, ret, "pure" in fd.qualifiers)
         ctx.scopes.append({})
@@ -309,6 +324,7 @@ class Checker:
                     pass
 
     def block(self, stmts: tuple[ast.AStmt, ...], ctx: _FnCtx) -> tuple[ir.IStmt, ...]:
+        """Check a block of statements in a new scope."""
         top = len(ctx.scopes) == 1  # the function body itself: where labels live
         ctx.scopes.append({})
         out: list[ir.IStmt] = []
@@ -360,6 +376,7 @@ class Checker:
         raise AssertionError(s)
 
     def local_decl(self, s: ast.LocalDecl, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Check a local declaration: allocate its slot and assign its initialiser."""
         ty = self.resolve_type(s.type)
         pre: Pre = []
         value = self.expr(s.init, ctx, pre, want=ty) if s.init is not None else None
@@ -371,6 +388,7 @@ class Checker:
                                  s.span, s.text)]
 
     def assign(self, s: ast.AssignStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Check an assignment or compound assignment and lower it to ``SAssign``."""
         pre: Pre = []
         lv, cur = self.lvalue(s.target, ctx, pre)
         ty = ir.type_of(cur)
@@ -387,6 +405,7 @@ class Checker:
         return [*pre, ir.SAssign(lv, rhs, s.span, s.text)]
 
     def return_stmt(self, s: ast.ReturnStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Check a ``return`` against the function's return type."""
         v, span, text = s.value, s.span, s.text
         if v is None:
             if ctx.ret.kind is not ir.Kind.VOID:
@@ -444,6 +463,7 @@ class Checker:
         return [ir.SFor(slot, 0, 1, body, s.span, s.text)]
 
     def for_stmt(self, s: ast.ForStmt, ctx: _FnCtx) -> list[ir.IStmt]:
+        """Check a constant-bound ``for`` (or a loop over every PTE) and lower it to ``SFor``."""
         lo_v, hi_v = self.loop_bound(s.lo), self.loop_bound(s.hi)
         ctx.scopes.append({})
         each_pte = isinstance(s.hi, ast.Name) and s.hi.ident == "__NR_PTES"
@@ -459,6 +479,7 @@ class Checker:
         return [ir.SFor(slot, lo_v, hi_v, inner, s.span, s.text)]
 
     def loop_bound(self, e: ast.AExpr) -> int:
+        """The constant value of a ``for`` bound (a number or ``__NR_PTES``); LZC304 otherwise."""
         if isinstance(e, ast.Num):
             return e.value
         if isinstance(e, ast.Name) and e.ident == "__NR_PTES":
@@ -469,6 +490,7 @@ class Checker:
     # ------------------------------------------------------------ calls
     def call_stmt(self, e: ast.CallExpr, ctx: _FnCtx, dest: ir.LLocal | None,
                   text: str) -> list[ir.IStmt]:
+        """Check a call statement: a kernel built-in or a model function call."""
         pre: Pre = []
         name, _args, span = e.func, e.args, e.span
         handler = self.stmt_builtins.get(name)
@@ -515,6 +537,7 @@ class Checker:
 
     def args(self, e: ast.CallExpr, fd: ast.FuncDecl, ctx: _FnCtx, pre: Pre) -> tuple[
             ir.IExpr, ...]:
+        """Check a model function call's arguments against its parameters (LZC202)."""
         if len(e.args) != len(fd.params):
             raise self.err("LZC202", f"{fd.name}() takes {len(fd.params)} argument"
                            f"{'s' if len(fd.params) != 1 else ''}, {len(e.args)} given",
@@ -526,6 +549,7 @@ class Checker:
         return tuple(out)
 
     def bug_warn(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+        """Lower ``BUG``/``BUG_ON``/``WARN_ON`` to a numbered ``SBuiltin`` site."""
         self.site += 1
         op = ir.Builtin.BUG if e.func in _BUGS else ir.Builtin.WARN
         if e.func == "BUG":
@@ -537,6 +561,7 @@ class Checker:
         return [*pre, ir.SBuiltin(op, (cond,), e.span, text, self.site)]
 
     def arity(self, e: ast.CallExpr, n: int) -> None:
+        """LZC202 unless the built-in call ``e`` has ``n`` arguments."""
         if len(e.args) != n:
             raise self.err("LZC202", f"{e.func}() takes {n} argument{'s' if n != 1 else ''}"
                            f", {len(e.args)} given", e.span)
@@ -611,6 +636,7 @@ class Checker:
         return h
 
     def lock_ref(self, a: ast.AExpr) -> int:
+        """The index of the spinlock a lock built-in names (LZC101 if undeclared)."""
         if isinstance(a, ast.Unary) and a.op == "&":
             a = a.arg
         name = _dotted(a)
@@ -651,12 +677,14 @@ class Checker:
         return h
 
     def flag_ref(self, a: ast.AExpr) -> int:
+        """The index of a declared thread flag (LZC101 if undeclared)."""
         if isinstance(a, ast.Name) and a.ident in self.flags:
             return self.flags[a.ident]
         raise self.err("LZC101", f"unknown thread flag '{_dotted(a) or '?'}'", _span(a),
                        help="declare it with thread_flag NAME;")
 
     def task_arg(self, a: ast.AExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """The task a thread-flag built-in acts on (``task_thread_info(t)`` or ``t``)."""
         if isinstance(a, ast.CallExpr) and a.func == "task_thread_info" and len(a.args) == 1:
             a = a.args[0]
         t = self.expr(a, ctx, pre)
@@ -665,6 +693,7 @@ class Checker:
         return t
 
     def percpu_ref(self, a: ast.AExpr, ctx: _FnCtx, pre: Pre, cpu: ir.IExpr) -> ir.IExpr:
+        """The percpu variable element a ``this_cpu_*``/``per_cpu`` access names on ``cpu``."""
         index: list[ir.IExpr] = []
         while isinstance(a, ast.Index):
             index.insert(0, self.expr(a.index, ctx, pre))
@@ -680,6 +709,7 @@ class Checker:
 
     def check_index(self, sym: ir.VarSym, index: list[ir.IExpr], span: Span) -> tuple[
             ir.IExpr, ...]:
+        """Check the index count and each index's type against a variable's dimensions."""
         if len(index) != len(sym.dims):
             raise self.err("LZC201", f"'{sym.name}' has {len(sym.dims)} dimension"
                            f"{'s' if len(sym.dims) != 1 else ''}, indexed with {len(index)}",
@@ -695,12 +725,14 @@ class Checker:
 
     # ------------------------------------------------------------ expressions
     def cond(self, e: ast.AExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """Check an expression used as a condition (never void)."""
         c = self.expr(e, ctx, pre)
         if ir.type_of(c).kind is ir.Kind.VOID:
             raise self.err("LZC201", "void value used as a condition", _span(e))
         return c
 
     def coerce(self, v: ir.IExpr, ty: ir.Type, at: ast.AExpr) -> ir.IExpr:
+        """Check that ``v`` fits type ``ty`` (LZC201/LZC205) and retype constants."""
         vt = ir.type_of(v)
         if vt.kind is ir.Kind.VOID:
             raise self.err("LZC201", "void value used", _span(at))
@@ -722,6 +754,7 @@ class Checker:
 
     def expr(self, e: ast.AExpr, ctx: _FnCtx, pre: Pre, want: ir.Type | None = None
              ) -> ir.IExpr:
+        """Check an expression; calls with side effects are hoisted into ``pre``."""
         match e:
             case ast.Num(value=v):
                 if want is not None and want.kind in (ir.Kind.INT, ir.Kind.PTEVAL,
@@ -780,6 +813,7 @@ class Checker:
 
     def binary(self, op: str, left: ast.AExpr, right: ast.AExpr, span: Span, ctx: _FnCtx,
                pre: Pre) -> ir.IExpr:
+        """Check a binary operator; ``&&``/``||`` keep the right side's calls conditional."""
         a = self.expr(left, ctx, pre)
         if op in ("&&", "||"):
             sub: Pre = []
@@ -810,6 +844,7 @@ class Checker:
         return ir.EBinary(op, a, b, ir.BOOL)
 
     def coerce_const(self, c: ir.EConst, ty: ir.Type, at: ast.AExpr) -> ir.IExpr:
+        """Retype an integer constant compared with a value of type ``ty``."""
         if ty.kind is ir.Kind.ENUM:
             raise self.err("LZC201", f"comparing {ty} with the integer {c.value}", _span(at),
                            help=f"use one of {', '.join(ty.members)}")
@@ -820,6 +855,7 @@ class Checker:
         return c
 
     def name(self, name: str, span: Span, ctx: _FnCtx) -> ir.IExpr:
+        """Resolve an identifier: a local, ``current``, an enum member, or a variable."""
         slot = ctx.lookup(name)
         if slot is not None:
             return ir.ELocal(slot, ctx.locals[slot].type)
@@ -848,6 +884,7 @@ class Checker:
                        help="declare it, or check the spelling")
 
     def member(self, e: ast.Member, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """Resolve ``a.b``/``a->b``: a dotted global or a per-task field of a task."""
         whole = _dotted(e)
         if whole is not None and whole in self.vars and self.vars[whole].storage == "global":
             sym = self.vars[whole]
@@ -889,6 +926,7 @@ class Checker:
                             "built-in (see docs/language.md)")
 
     def call_value(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """Check a model function call used as a value: pure inline or hoisted temporary."""
         name, span = e.func, e.span
         fd, _ = self.fdecls[name]
         ret = self.resolve_type(fd.ret)
@@ -1017,10 +1055,12 @@ class Checker:
         return ir.ELocal(tmp, ir.BOOL)
 
     def temp(self, ctx: _FnCtx, ty: ir.Type) -> int:
+        """Allocate a fresh temporary local of type ``ty``."""
         ctx.temps += 1
         return ctx.new_local(f"tmp{ctx.temps}", ty)
 
     def lvalue(self, target: ast.AExpr, ctx: _FnCtx, pre: Pre) -> tuple[ir.LValue, ir.IExpr]:
+        """Check an assignment target; also return its current value for compound ops."""
         if isinstance(target, ast.Name):
             slot = ctx.lookup(target.ident)
             if slot is not None:
@@ -1037,6 +1077,7 @@ class Checker:
 
     # ------------------------------------------------------------ whole program
     def check_calls(self, fns: list[ir.Function]) -> None:
+        """Reject recursion among model functions (the world inlines every call)."""
         graph: dict[str, set[str]] = {f.name: set() for f in fns}
         for f in fns:
             graph[f.name] = ir.calls_in(f.body)
@@ -1061,6 +1102,7 @@ class Checker:
                 visit(n, [])
 
     def check_roles(self) -> None:
+        """LZC305 for every ``lazy_mmu_api`` role bound to an unknown function."""
         for (role, fn), span in self.roles.items():
             if fn not in self.fdecls:
                 self.diags.append(Diagnostic("LZC305", f"{role} names unknown function "
@@ -1093,6 +1135,7 @@ class Checker:
                  "lazy_mmu_cpu(cpu_t cpu)' (the CPU does, e.g. a per-CPU batch->active)"))
 
     def run(self) -> ir.Program | None:
+        """Check all files; the program, or ``None`` with the diagnostics in ``diags``."""
         self.collect()
         fns = self.check_functions()
         self.check_calls(fns)

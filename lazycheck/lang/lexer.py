@@ -10,6 +10,8 @@ from lazycheck.diagnostics import Diagnostic, Span
 
 
 class Tok(enum.Enum):
+    """The kinds of token a ``.lazy`` file is made of."""
+
     IDENT = "identifier"
     INT = "integer"
     STRING = "string"
@@ -20,11 +22,14 @@ class Tok(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """One token with its source span, for the parser and diagnostics."""
+
     kind: Tok
     text: str
     span: Span
 
     def is_(self, text: str) -> bool:
+        """Whether this is the punctuation or identifier ``text``."""
         return self.kind in (Tok.PUNCT, Tok.IDENT) and self.text == text
 
 
@@ -87,6 +92,7 @@ class _Scanner:
         self.diags: list[Diagnostic] = []
 
     def span(self, length: int) -> Span:
+        """The span of ``length`` characters at the current position."""
         return Span(self.file, self.line, self.col, max(1, length))
 
     def emit(self, kind: Tok, value: str, length: int) -> None:
@@ -95,12 +101,14 @@ class _Scanner:
         self.i, self.col = self.i + length, self.col + length
 
     def skip_line(self) -> None:
+        """Move to the end of the current line (a ``//`` comment)."""
         j = self.text.find("\n", self.i)
         j = self.n if j < 0 else j
         self.col += j - self.i
         self.i = j
 
     def step(self) -> None:
+        """Consume whatever starts at the current position: space, comment or token."""
         text, i = self.text, self.i
         c = text[i]
         if c == "\n":
@@ -128,6 +136,7 @@ class _Scanner:
             self.punct(c)
 
     def block_comment(self) -> None:
+        """Skip a ``/* ... */`` comment; LZC002 if it is never closed."""
         j = self.text.find("*/", self.i + 2)
         if j < 0:
             self.diags.append(Diagnostic("LZC002", "unterminated comment", self.span(2),
@@ -144,6 +153,7 @@ class _Scanner:
         self.i = j + 2
 
     def directive(self) -> None:
+        """Tokenize ``#include``; LZC001 for any other directive."""
         if self.text.startswith("#include", self.i):
             self.emit(Tok.INCLUDE, "#include", 8)
             return
@@ -153,6 +163,7 @@ class _Scanner:
         self.skip_line()
 
     def string(self) -> None:
+        """Tokenize a string literal (the property id of ``__check``, a label)."""
         text, n, i = self.text, self.n, self.i
         j = i + 1
         chars: list[str] = []
@@ -169,12 +180,14 @@ class _Scanner:
         self.emit(Tok.STRING, "".join(chars), j + 1 - i)
 
     def number(self) -> None:
+        """Tokenize an integer literal, reporting one that is too long or too large."""
         j, value, bad = _number(self.text, self.i, self.span)
         if bad is not None:
             self.diags.append(bad)
         self.emit(Tok.INT, str(value), j - self.i)
 
     def punct(self, c: str) -> None:
+        """Tokenize the longest punctuation at the current position."""
         for p in _PUNCT:
             if self.text.startswith(p, self.i):
                 self.emit(Tok.PUNCT, p, len(p))

@@ -25,6 +25,7 @@ PRELUDE = Path(__file__).resolve().parent.parent / "kernel" / "prelude.lazy"
 
 
 def display_path(p: Path, root: Path | None) -> str:
+    """How a model file's path is shown: relative to ``root``, or ``<prelude>/...``."""
     if p.resolve() == PRELUDE:
         return "<prelude>/prelude.lazy"
     if root is not None:
@@ -32,8 +33,6 @@ def display_path(p: Path, root: Path | None) -> str:
             return str(p.resolve().relative_to(root.resolve()))
         except ValueError:
             pass
-    if p.resolve() == PRELUDE:
-        return "<prelude>/prelude.lazy"
     return str(p)
 
 
@@ -102,6 +101,7 @@ class _Reader:
         self.active: list[Path] = []
 
     def cycle(self, rp: Path, at: Span | None, line: str = "#include") -> bool:
+        """Whether ``rp`` is already being read; LZC012 for the include cycle if so."""
         if rp not in self.active:
             return False
         chain = " -> ".join(display_path(a, self.root) for a in
@@ -111,6 +111,7 @@ class _Reader:
         return True
 
     def visit(self, p: Path, at: Span | None, top: Path) -> None:
+        """Read ``p`` and, depth first, every file it includes, each once."""
         rp = p.resolve()
         if self.cycle(rp, at) or rp in self.seen:
             return

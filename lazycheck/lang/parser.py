@@ -95,6 +95,8 @@ def _operator_flood(toks: list[Token]) -> Diagnostic | None:
 
 
 class Parser:
+    """Recursive-descent parser from tokens of one ``.lazy`` file to its syntax tree."""
+
     depth = 0  # current nesting of statements and expressions (see _nested)
 
     def __init__(self, text: str, file: str) -> None:
@@ -107,18 +109,22 @@ class Parser:
     # ------------------------------------------------------------ helpers
     @property
     def tok(self) -> Token:
+        """The current token."""
         return self.toks[self.i]
 
     def peek(self, k: int = 1) -> Token:
+        """The token ``k`` places ahead (the EOF token past the end)."""
         return self.toks[min(self.i + k, len(self.toks) - 1)]
 
     def advance(self) -> Token:
+        """Consume the current token and return it; EOF is never consumed."""
         t = self.toks[self.i]
         if t.kind is not Tok.EOF:
             self.i += 1
         return t
 
     def error(self, msg: str, span: Span | None = None, help: str | None = None) -> _Fail:
+        """Record an LZC003 syntax error; return the exception that abandons the construct."""
         self.diags.append(Diagnostic("LZC003", msg, span or self.tok.span, help=help))
         return _Fail()
 
@@ -126,23 +132,27 @@ class Parser:
         return "end of file" if t.kind is Tok.EOF else f"'{t.text}'"
 
     def expect(self, text: str, what: str | None = None) -> Token:
+        """Consume the punctuation or keyword ``text``, or fail with a syntax error."""
         if self.tok.is_(text):
             return self.advance()
         raise self.error(f"expected '{text}'{' ' + what if what else ''}, "
                          f"found {self._describe(self.tok)}")
 
     def accept(self, text: str) -> bool:
+        """Consume ``text`` if it comes next; whether it did."""
         if self.tok.is_(text):
             self.advance()
             return True
         return False
 
     def ident(self, what: str) -> Token:
+        """Consume an identifier, or fail naming ``what`` was expected."""
         if self.tok.kind is Tok.IDENT:
             return self.advance()
         raise self.error(f"expected {what}, found {self._describe(self.tok)}")
 
     def text_between(self, first: Token, last: Token) -> str:
+        """The source text from ``first`` to ``last`` (a statement's text for traces)."""
         a, b = first.span, last.span
         if a.line == b.line and 1 <= a.line <= len(self.lines):
             return self.lines[a.line - 1][a.col - 1:b.col - 1 + b.length].strip()
@@ -151,6 +161,7 @@ class Parser:
         return first.text
 
     def skip_to_decl(self) -> None:
+        """Recover from a syntax error: skip to the start of the next declaration."""
         depth = 0
         while self.tok.kind is not Tok.EOF:
             t = self.advance()
@@ -166,6 +177,7 @@ class Parser:
 
     # ------------------------------------------------------------ file
     def parse_file(self) -> ast.ModelFile:
+        """Parse the whole file: an optional ``model`` header, then declarations."""
         header = None
         decls: list[ast.ADecl] = []
         if self.tok.is_("model"):
@@ -192,6 +204,7 @@ class Parser:
         return ast.ModelFile(self.file, header, tuple(decls))
 
     def parse_header(self) -> ast.Header:
+        """Parse ``model KIND "title" source "..." [based_on "..."];``."""
         first = self.expect("model")
         kind = self.ident("model kind")
         if kind.text not in ("arch", "api", "scenario", "common"):
@@ -213,6 +226,7 @@ class Parser:
         return ast.Header(kind.text, title, source, first.span, based_on)
 
     def string(self, what: str) -> str:
+        """Consume a string literal, or fail naming ``what`` was expected."""
         if self.tok.kind is Tok.STRING:
             return self.advance().text
         raise self.error(f"expected {what}, found {self._describe(self.tok)}")
@@ -230,6 +244,7 @@ class Parser:
         return t.text not in _KEYWORDS and self.peek().kind is Tok.IDENT
 
     def parse_type(self) -> ast.TypeRef:
+        """Parse a type reference, with hints for C types the language does not have."""
         t = self.tok
         if t.kind is Tok.IDENT and t.text in _C_HINTS and t.text not in self.typedefs:
             what, help = _C_HINTS[t.text]
@@ -261,6 +276,7 @@ class Parser:
                               "cpu_t, task_t or a typedef")
 
     def signed_int(self) -> int:
+        """Parse an integer literal with an optional minus sign."""
         neg = self.accept("-")
         if self.tok.kind is not Tok.INT:
             raise self.error(f"expected an integer, found {self._describe(self.tok)}")
@@ -268,6 +284,7 @@ class Parser:
         return -v if neg else v
 
     def dotted_name(self) -> tuple[str, Span]:
+        """Parse ``a.b.c`` (a struct field flattened into a variable name) and its span."""
         first = self.ident("a name")
         parts = [first.text]
         while self.tok.is_(".") and self.peek().kind is Tok.IDENT:
@@ -309,6 +326,7 @@ class Parser:
                               "lazy_mmu_api and functions")
 
     def parse_enum(self) -> ast.EnumDecl:
+        """Parse an ``enum NAME { A, B, ... };`` declaration."""
         t = self.advance()
         name = self.ident("enum name")
         self.expect("{")
@@ -323,6 +341,7 @@ class Parser:
         return ast.EnumDecl(name.text, tuple(members), t.span)
 
     def parse_typedef(self) -> ast.TypedefDecl:
+        """Parse a ``typedef TYPE NAME;`` declaration."""
         t = self.advance()
         ty = self.parse_type()
         name = self.ident("typedef name")
@@ -331,6 +350,7 @@ class Parser:
         return ast.TypedefDecl(ty, name.text, t.span)
 
     def parse_flags(self) -> ast.FlagDecl:
+        """Parse a ``thread_flag`` declaration of one or more flags."""
         t = self.advance()
         names = [self.ident("a flag name")]
         while self.accept(","):
@@ -339,6 +359,7 @@ class Parser:
         return ast.FlagDecl(tuple((n.text, n.span) for n in names), t.span)
 
     def parse_pte(self) -> ast.PteDecl:
+        """Parse a ``pte kernel|user NAME [= value];`` declaration."""
         t = self.advance()
         mm = self.ident("kernel or user")
         if mm.text not in ("kernel", "user"):
@@ -351,6 +372,7 @@ class Parser:
         return ast.PteDecl(mm.text, name.text, init, t.span)
 
     def parse_api(self) -> ast.ApiDecl:
+        """Parse the ``lazy_mmu_api { role = function; ... }`` block."""
         t = self.advance()
         self.expect("{")
         roles: list[tuple[str, str, Span]] = []
@@ -365,6 +387,7 @@ class Parser:
         return ast.ApiDecl(tuple(roles), t.span)
 
     def parse_var(self) -> ast.VarDecl:
+        """Parse a percpu, pertask or global variable declaration."""
         t = self.advance()
         ty = self.parse_type()
         vname, _ = self.dotted_name()
@@ -381,6 +404,7 @@ class Parser:
 
     def parse_function(self, quals: tuple[str, ...], ret: ast.TypeRef,
                        name: Token) -> ast.FuncDecl:
+        """Parse a function's parameter list and body after its name."""
         self.expect("(", "after the function name")
         params: list[ast.Param] = []
         if self.tok.is_("void") and self.peek().is_(")"):
@@ -398,6 +422,7 @@ class Parser:
 
     # ------------------------------------------------------------ statements
     def parse_block(self) -> tuple[tuple[ast.AStmt, ...], Span]:
+        """Parse ``{ statements }``; also the span of the closing brace."""
         self.expect("{", "to open a block")
         out: list[ast.AStmt] = []
         while not self.tok.is_("}"):
@@ -410,6 +435,7 @@ class Parser:
         return tuple(out), end
 
     def parse_body(self) -> tuple[ast.AStmt, ...]:
+        """Parse a loop or branch body: a block or a single statement."""
         if self.tok.is_("{"):
             return self.parse_block()[0]
         st = self.parse_stmt()
@@ -447,6 +473,7 @@ class Parser:
         return self.parse_simple()
 
     def parse_if(self) -> ast.IfStmt:
+        """Parse ``if (cond) body [else body]``."""
         t = self.advance()
         self.expect("(", "after if")
         cond = self.parse_expr()
@@ -459,22 +486,26 @@ class Parser:
         return ast.IfStmt(cond, then, other, t.span, text)
 
     def parse_return(self) -> ast.ReturnStmt:
+        """Parse ``return [expr];``."""
         t = self.advance()
         value = None if self.tok.is_(";") else self.parse_expr()
         semi = self.expect(";", "after return")
         return ast.ReturnStmt(value, t.span, self.text_between(t, semi))
 
     def parse_atomic(self) -> ast.AtomicStmt:
+        """Parse an ``atomic { ... }`` block."""
         t = self.advance()
         body, _ = self.parse_block()
         return ast.AtomicStmt(body, t.span, "atomic {")
 
     def parse_jump(self) -> ast.JumpStmt:
+        """Parse ``break;`` or ``continue;``."""
         t = self.advance()
         self.expect(";")
         return ast.JumpStmt(t.text, t.span, t.text + ";")
 
     def parse_goto(self) -> ast.GotoStmt:
+        """Parse ``goto label;``."""
         t = self.advance()
         label = self.ident("a label after goto")
         semi = self.expect(";", "after goto")
@@ -501,6 +532,7 @@ class Parser:
         return ast.WhileStmt(cond, bound, body, t.span, text)
 
     def parse_for_each_pte(self) -> ast.ForStmt:
+        """Parse ``for_each_pte (p) body``: a loop over every declared PTE."""
         t = self.advance()
         self.expect("(", "after for_each_pte")
         var = self.ident("the PTE variable")
@@ -510,6 +542,7 @@ class Parser:
                            body, t.span, self.text_between(t, close))
 
     def parse_local(self) -> ast.LocalDecl:
+        """Parse a local variable declaration with an optional initialiser."""
         t = self.tok
         ty = self.parse_type()
         self.accept("*")
@@ -535,6 +568,7 @@ class Parser:
         return ast.ExprStmt(expr, t.span, self.text_between(t, semi))
 
     def parse_for(self) -> ast.ForStmt:
+        """Parse ``for (init; i < hi; i++) body`` with constant bounds."""
         t = self.advance()
         self.expect("(", "after for")
         if self.is_type_start():
@@ -559,6 +593,7 @@ class Parser:
     # ------------------------------------------------------------ expressions
     @_nested
     def parse_expr(self) -> ast.AExpr:
+        """Parse an expression, including ``cond ? a : b``."""
         cond = self.parse_binary(0)
         if self.tok.is_("?"):
             q = self.advance()
@@ -569,6 +604,7 @@ class Parser:
         return cond
 
     def parse_binary(self, level: int) -> ast.AExpr:
+        """Parse binary operators at precedence ``level`` and tighter."""
         if level == len(_BINARY_LEVELS):
             return self.parse_unary()
         left = self.parse_binary(level + 1)
@@ -580,6 +616,7 @@ class Parser:
 
     @_nested
     def parse_unary(self) -> ast.AExpr:
+        """Parse a prefix ``!``, ``-``, ``&`` or ``*`` expression."""
         t = self.tok
         if t.kind is Tok.PUNCT and t.text in ("!", "-", "&", "*"):
             self.advance()
@@ -590,6 +627,7 @@ class Parser:
         return self.parse_postfix()
 
     def parse_postfix(self) -> ast.AExpr:
+        """Parse calls, indexing and ``.``/``->`` member access after a primary."""
         e = self.parse_primary()
         while True:
             t = self.tok
@@ -615,6 +653,7 @@ class Parser:
                 return e
 
     def parse_primary(self) -> ast.AExpr:
+        """Parse a literal, a name or a parenthesised expression."""
         t = self.tok
         if t.kind is Tok.INT:
             self.advance()
@@ -642,11 +681,13 @@ class _Seq:
 
     @staticmethod
     def wrap(body: tuple[ast.AStmt, ...], span: Span) -> ast.AStmt:
+        """A bare block as a statement: ``if (1) { body }``, keeping its scope."""
         # if (1) { body } keeps the block's scope and costs no step (constant guard)
         return ast.IfStmt(ast.Num(1, span), body, (), span, "{")
 
 
 def parse(text: str, file: str) -> tuple[ast.ModelFile, list[Diagnostic]]:
+    """Parse one ``.lazy`` file's text into its syntax tree and diagnostics."""
     p = Parser(text, file)
     flood = _operator_flood(p.toks)
     if flood is not None:

@@ -44,6 +44,7 @@ def _rel(p: Path, root: Path) -> str:
 
 
 def target_node(name: str) -> str:
+    """The dependency-graph node of target ``name``."""
     return f"target:{name}"
 
 

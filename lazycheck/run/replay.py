@@ -48,6 +48,8 @@ class TraceMismatch(ItfError):
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
+    """What a recorded counterexample (ITF file) says: target, config, actions, states."""
+
     target: str
     config: KernelConfig
     bound: int
@@ -127,6 +129,8 @@ def parse(text: str) -> Recorded:
 
 @dataclass(frozen=True, slots=True)
 class ReplayResult:
+    """Whether a recorded trace still reproduces its violation, and why not."""
+
     reproduces: bool  # the trace still ends in a violation
     same: bool  # ... of the recorded property, with the recorded message
     steps: int  # steps replayed

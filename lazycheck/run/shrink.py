@@ -27,6 +27,8 @@ from lazycheck.outcome import Outcome, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Shrunk:
+    """A smaller configuration (and scenario) that gives the same verdict."""
+
     outcome: Outcome
     original: KernelConfig
     tried: int  # candidates checked
@@ -34,6 +36,7 @@ class Shrunk:
 
     @property
     def changed(self) -> bool:
+        """Whether shrinking found anything smaller than the original."""
         return self.outcome.config != self.original or bool(self.dropped)
 
 

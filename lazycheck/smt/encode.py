@@ -170,9 +170,11 @@ class _Ranges:
         self.magnitude = 1
 
     def note(self, lo: int, hi: int) -> None:
+        """Widen the magnitude bound to cover ``lo..hi``."""
         self.magnitude = max(self.magnitude, abs(lo), abs(hi))
 
     def of(self, e: Expr) -> tuple[int, int]:
+        """The value range of ``e`` over the variables' domains (memoised)."""
         hit = self._memo.get(id(e))
         if hit is not None:
             return hit[1]
@@ -395,11 +397,13 @@ class Encoder:
         return Formula(self._or([x != y for x, y in zip(a.values, b.values, strict=True)]))
 
     def value(self, at: StepVars, var: int) -> Term:
+        """The z3 term of state variable ``var`` at step ``at``."""
         return Term(at.values[var])
 
     # --- Boolean combinators for engines ---------------------------------
 
     def all_of(self, parts: Iterable[Formula]) -> Formula:
+        """The conjunction of ``parts`` (true when empty)."""
         return Formula(self._and([p.z for p in parts]))
 
     def any_of(self, parts: Iterable[Formula]) -> Formula:
@@ -407,9 +411,11 @@ class Encoder:
         return Formula(self._or([p.z for p in parts]))
 
     def negate(self, f: Formula) -> Formula:
+        """The negation of ``f``."""
         return Formula(z3.Not(f.z))
 
     def implies(self, a: Formula, b: Formula) -> Formula:
+        """``a`` implies ``b``."""
         return Formula(z3.Implies(a.z, b.z))
 
     def literal(self, name: str) -> Formula:
@@ -431,6 +437,7 @@ class _Translate:
         self._bools: dict[int, tuple[Expr, Any]] = {}
 
     def int_(self, e: Expr) -> Any:
+        """The z3 integer term of ``e`` (memoised by node)."""
         hit = self._ints.get(id(e))
         if hit is not None:
             return hit[1]
@@ -439,6 +446,7 @@ class _Translate:
         return z
 
     def bool_(self, e: Expr) -> Any:
+        """The z3 Boolean formula of ``e`` (memoised by node)."""
         hit = self._bools.get(id(e))
         if hit is not None:
             return hit[1]

@@ -28,6 +28,8 @@ _MAX_TIMEOUT_MS = 2**32 - 1
 
 
 class Status(enum.Enum):
+    """What a satisfiability check answered."""
+
     SAT = "sat"
     UNSAT = "unsat"
     UNKNOWN = "unknown"
@@ -40,9 +42,11 @@ class Model:
         self._model = model
 
     def is_true(self, f: Formula) -> bool:
+        """Whether ``f`` holds in the model."""
         return bool(z3.is_true(self._model.eval(f.z, model_completion=True)))
 
     def value(self, t: Term) -> int:
+        """The value of term ``t`` in the model (bit-vectors read as signed)."""
         z = self._model.eval(t.z, model_completion=True)
         if z3.is_bv_value(z):
             return int(z.as_signed_long())
@@ -69,6 +73,7 @@ class SmtSolver:
         self._solver = z3.Solver(ctx=encoder.ctx)
 
     def add(self, *formulas: Formula) -> None:
+        """Assert ``formulas`` at the current scope."""
         for f in formulas:
             self._solver.add(f.z)
 

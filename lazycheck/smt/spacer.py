@@ -26,6 +26,8 @@ from lazycheck.system import System
 
 
 class ProofStatus(enum.Enum):
+    """What z3's Spacer concluded about reaching a violation."""
+
     PROVED = "proved"
     REACHABLE = "reachable"
     UNKNOWN = "unknown"
@@ -33,11 +35,14 @@ class ProofStatus(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ProofResult:
+    """Spacer's conclusion, and why when it is UNKNOWN."""
+
     status: ProofStatus
     reason: str = ""
 
 
 def prove(system: System, timeout_s: float) -> ProofResult:
+    """Ask z3's Spacer (PDR) whether a violation is reachable, within ``timeout_s``."""
     enc = Encoder(system, SortKind.INT)
     ctx: Any = enc.ctx
     fp: Any = z3.Fixedpoint(ctx=ctx)

@@ -51,6 +51,7 @@ def _state(system: System, state: State, index: int, action: str) -> dict[str, A
 
 
 def config_meta(cfg: KernelConfig) -> dict[str, Any]:
+    """The kernel configuration as ITF ``#meta`` JSON."""
     return {"cpus": cfg.cpus, "tasks": list(cfg.tasks), "preempt": cfg.preempt.value,
             "irq_handlers": list(cfg.irq_handlers), "irqs": cfg.irqs,
             "properties": list(cfg.properties)}

@@ -17,7 +17,8 @@ class Point(Protocol):
     """A grid point (``lazycheck.run.corpus.GridPoint``), as far as a view needs it."""
 
     @property
-    def target(self) -> str: ...
+    def target(self) -> str:
+        """The name of the target the point checks."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ _QUIET = ("irq_budget", "cpu_of[")
 
 @dataclass(frozen=True, slots=True)
 class Change:
+    """One state variable a trace step changed, as shown."""
+
     name: str
     old: str
     new: str
@@ -36,6 +38,8 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class TraceStep:
+    """One step of a counterexample: the action, who ran, the statements, the changes."""
+
     number: int
     action: Action
     cpu: str
@@ -48,6 +52,8 @@ class TraceStep:
 
 @dataclass(frozen=True, slots=True)
 class Trace:
+    """A counterexample: its steps, the states, and the violation it ends in."""
+
     steps: tuple[TraceStep, ...]
     states: tuple[State, ...]
     violation_code: int
@@ -63,6 +69,7 @@ def _show(system: System, state: State, name: str) -> str:
 
 
 def task_names(system: System) -> list[str]:
+    """The trace names of every task, idle tasks included (``T0``, ``idle0``, ...)."""
     return [system.vars[i].labels[k] for i in (system.var_index["curr[cpu0]"],)
             for k in range(len(system.vars[i].labels))]
 
