@@ -228,59 +228,84 @@ class BmcEngine:
         ``k``) cannot exist: PASS with ``proved=True``.  Otherwise UNKNOWN
         -- a bounded PASS is the caller's business, not this method's.
         """
-        clock = _Clock.begin(limits.timeout_s)
-        per_depth: list[float] = []
+        return _KInduction(system, limits, Encoder(system, self.sort)).run()
 
-        def stats(depth: int, proved: bool = False, exhausted: bool = False) -> Stats:
-            return Stats(engine="k-induction", depth=max(depth, 0), bound=limits.bound,
-                         exhausted=exhausted, proved=proved, elapsed_s=clock.elapsed(),
-                         per_depth_s=tuple(per_depth))
 
-        enc = Encoder(system, self.sort)
-        base = _Unrolling(enc)
-        step = SmtSolver(enc)
-        window: list[StepVars] = [enc.step_vars(0, prefix="ind_")]
-        step.add(enc.domain(window[0]))
+class _KInduction:
+    """One k-induction run: the base-case unrolling, the step solver, the clock."""
+
+    def __init__(self, system: System, limits: Limits, enc: Encoder) -> None:
+        self.system, self.limits, self.enc = system, limits, enc
+        self.clock = _Clock.begin(limits.timeout_s)
+        self.per_depth: list[float] = []
+        self.base = _Unrolling(enc)
+        self.step = SmtSolver(enc)
+        self.window: list[StepVars] = [enc.step_vars(0, prefix="ind_")]
+        self.step.add(enc.domain(self.window[0]))
+
+    def stats(self, depth: int, proved: bool = False, exhausted: bool = False) -> Stats:
+        """How far the proof got."""
+        return Stats(engine="k-induction", depth=max(depth, 0), bound=self.limits.bound,
+                     exhausted=exhausted, proved=proved, elapsed_s=self.clock.elapsed(),
+                     per_depth_s=tuple(self.per_depth))
+
+    def run(self) -> Result:
+        """Base case and inductive step for ``k = 0 .. bound``, until one decides."""
+        limits = self.limits
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
             if limits.progress is not None:
-                limits.progress(Progress("k-induction", k, 0, clock.elapsed()))
-            # base case at k
-            if k > 0:
-                base.extend()
-                reach = base.path_exists(clock.remaining())
-                if reach.status is Status.UNKNOWN:
-                    return Result(Verdict.UNKNOWN, stats(k - 1), reason=_unknown_reason(
-                        reach, clock, "path-existence check", k))
-                if reach.status is Status.UNSAT:
-                    per_depth.append(time.monotonic() - t0)
-                    return Result(Verdict.PASS, stats(k - 1, proved=True, exhausted=True))
-            found = base.violation(clock.remaining())
-            if found.status is Status.UNKNOWN:
-                return Result(Verdict.UNKNOWN, stats(k - 1), reason=_unknown_reason(
-                    found, clock, "base case", k))
-            if found.status is Status.SAT:
-                assert found.model is not None
-                trace = base.trace(found.model)
-                per_depth.append(time.monotonic() - t0)
-                return Result(Verdict.FAIL, stats(k), _violation_code(system, trace), trace)
-            base.block_violation()
-            # inductive step at k: states 0..k good, state k+1 bad
-            last = window[-1]
-            nxt = enc.step_vars(k + 1, prefix="ind_")
-            step.add(enc.negate(enc.violated(last)), enc.domain(nxt),
-                     enc.transition(last, nxt))
-            step.add(*(enc.distinct(earlier, nxt) for earlier in window))
-            window.append(nxt)
-            inductive = step.check(enc.violated(nxt), timeout_s=clock.remaining())
-            per_depth.append(time.monotonic() - t0)
-            if inductive.status is Status.UNKNOWN:
-                return Result(Verdict.UNKNOWN, stats(k), reason=_unknown_reason(
-                    inductive, clock, "inductive step", k))
-            if inductive.status is Status.UNSAT:
-                return Result(Verdict.PASS, stats(k, proved=True))
-        return Result(Verdict.UNKNOWN, stats(limits.bound),
+                limits.progress(Progress("k-induction", k, 0, self.clock.elapsed()))
+            decided = self.base_case(k, t0)
+            if decided is None:
+                decided = self.inductive_step(k, t0)
+            if decided is not None:
+                return decided
+        return Result(Verdict.UNKNOWN, self.stats(limits.bound),
                       reason=f"k-induction did not close up to k={limits.bound}")
+
+    def base_case(self, k: int, t0: float) -> Result | None:
+        """No violating state at distance ``k``: None, or the verdict if it decides."""
+        base, clock = self.base, self.clock
+        if k > 0:
+            base.extend()
+            reach = base.path_exists(clock.remaining())
+            if reach.status is Status.UNKNOWN:
+                return Result(Verdict.UNKNOWN, self.stats(k - 1), reason=_unknown_reason(
+                    reach, clock, "path-existence check", k))
+            if reach.status is Status.UNSAT:
+                self.per_depth.append(time.monotonic() - t0)
+                return Result(Verdict.PASS, self.stats(k - 1, proved=True, exhausted=True))
+        found = base.violation(clock.remaining())
+        if found.status is Status.UNKNOWN:
+            return Result(Verdict.UNKNOWN, self.stats(k - 1), reason=_unknown_reason(
+                found, clock, "base case", k))
+        if found.status is Status.SAT:
+            assert found.model is not None
+            trace = base.trace(found.model)
+            self.per_depth.append(time.monotonic() - t0)
+            return Result(Verdict.FAIL, self.stats(k), _violation_code(self.system, trace),
+                          trace)
+        base.block_violation()
+        return None
+
+    def inductive_step(self, k: int, t0: float) -> Result | None:
+        """States ``0..k`` good and state ``k+1`` bad on a simple path: UNSAT proves it."""
+        enc, window = self.enc, self.window
+        last = window[-1]
+        nxt = enc.step_vars(k + 1, prefix="ind_")
+        self.step.add(enc.negate(enc.violated(last)), enc.domain(nxt),
+                      enc.transition(last, nxt))
+        self.step.add(*(enc.distinct(earlier, nxt) for earlier in window))
+        window.append(nxt)
+        inductive = self.step.check(enc.violated(nxt), timeout_s=self.clock.remaining())
+        self.per_depth.append(time.monotonic() - t0)
+        if inductive.status is Status.UNKNOWN:
+            return Result(Verdict.UNKNOWN, self.stats(k), reason=_unknown_reason(
+                inductive, self.clock, "inductive step", k))
+        if inductive.status is Status.UNSAT:
+            return Result(Verdict.PASS, self.stats(k, proved=True))
+        return None
 
 
 class BmcProver:
