@@ -179,13 +179,14 @@ def models_dir(toml: Path, root: Path) -> Path:
     return beside if beside.is_dir() else root / "models"
 
 
-def expect_line(toml: Path) -> int:
-    """The line of ``verdict = ...`` under ``[expect]`` (1 if not found)."""
+def expect_line(toml: Path, preempt: str = "") -> int:
+    """The line of ``verdict = ...`` under ``[expect]`` (or ``[expect.<preempt>]``)."""
     try:
         pos = TomlPositions(toml.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return 1
-    return pos.value(("expect", "verdict"))[0]
+    path = ("expect", preempt, "verdict") if preempt else ("expect", "verdict")
+    return pos.value(path)[0]
 
 
 # ----------------------------------------------------------------------------

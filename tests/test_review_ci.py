@@ -68,7 +68,7 @@ def wrong(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, dic
 def test_wrong_expectation_fails_ci(wrong: tuple[Path, int, str, dict[str, Path]]) -> None:
     _, code, stdout, _ = wrong
     assert code == 1
-    assert "1 of 3 targets have their expected verdict" in stdout
+    assert "1 of 3 target configurations have their expected verdict" in stdout
 
 
 def test_sarif_is_valid_and_points_at_the_violation(

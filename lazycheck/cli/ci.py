@@ -70,7 +70,7 @@ class Progress:
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
               help="Run this many targets in parallel (the output does not depend on it).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write JUnit XML: one test case per target.")
+              help="Write JUnit XML: one test case per target x configuration.")
 @click.option("--ktap", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write KTAP (the kernel's test output format).")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -109,8 +109,11 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
         click.echo(f"changed since {changed_since}: {len(changed)} file"
                    f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
                    f"{'s' if len(names) != 1 else ''} depend on them")
+    from lazycheck.run.corpus import unit_key, units
+
     err_stream = sys.stderr
-    prog = Progress(names, err_stream, live=err_stream.isatty(), enabled=progress)
+    keys = [unit_key(u, root) for u in units(names, root)]
+    prog = Progress(keys, err_stream, live=err_stream.isatty(), enabled=progress)
     try:
         rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish,
                         on_start=prog.start)
@@ -136,7 +139,7 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
         sarif.write_text(ci_formats.sarif(rows), encoding="utf-8")
     code = exit_code(rows)
     ok = sum(1 for r in rows if r.status == "ok")
-    click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")
+    click.echo(f"\n{ok} of {len(rows)} target configurations have their expected verdict")
     sys.exit(code)
 
 

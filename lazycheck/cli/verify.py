@@ -12,14 +12,15 @@ from lazycheck.cli.exitcode import ExitCode, for_outcome
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
-from lazycheck.kernel.config import Preempt
+from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import read_models
-from lazycheck.outcome import Limits
+from lazycheck.outcome import Limits, Outcome
 from lazycheck.run import shrink
+from lazycheck.run import verify as verify_run
 from lazycheck.run.verify import EngineDisagreement, run
-from lazycheck.targets import load_target, target_names
-from lazycheck.views.report import verify_report
+from lazycheck.targets import Target, load_target, target_names
+from lazycheck.views.report import config_table, verify_report
 
 
 def fail_input(err: ModelError) -> None:
@@ -57,33 +58,30 @@ def fail_input(err: ModelError) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the --format output to this file (the text report still goes to "
                    "stdout).")
+@click.option("--all-configs", is_flag=True,
+              help="Check every preemption model (and interrupts off/on) beyond the claimed "
+                   "configurations, and print the verdict matrix.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, bound: int | None, max_states: int, timeout: float,
            no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
-           fmt: str, output: Path | None) -> None:
-    """Check TARGET and print its verdict, coverage and any counterexample."""
+           fmt: str, output: Path | None, all_configs: bool) -> None:
+    """Check TARGET (a name or a path to its .toml) in every configuration it claims;
+    print the verdict, coverage and any counterexample, and a verdict per configuration."""
     try:
         t = load_target(target, root)
-        cfg = t.config
-        if cpus is not None:
-            cfg = dataclasses.replace(cfg, cpus=cpus)
-        if tasks is not None:
-            progs = t.config.tasks
-            cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                       for i in range(max(tasks, 0))))
-        if preempt is not None:
-            cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-        outcome = run(t, root, cfg, bound, engine, max_states, timeout)
+        single = _override(t, cpus, tasks, preempt)
+        outcomes: tuple[Outcome, ...]
+        if single is not None:
+            outcomes = (run(t, root, single, bound, engine, max_states, timeout),)
+        else:
+            configs = verify_run.all_configs(t) if all_configs else ()
+            outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout)
+                             for c in configs or tuple(c.config for c in t.claims))
+        outcome = _shown(outcomes)
         minimized_from = ""
         if minimize:
-            shrunk = shrink.minimize(outcome, lambda c, p: run(
-                t, root, c, bound, "explicit", max_states, timeout, program=p))
-            if shrunk.changed:
-                minimized_from = shrunk.original.describe()
-                if shrunk.dropped:
-                    minimized_from += "; without the section " + "; ".join(shrunk.dropped)
-                outcome = shrunk.outcome
+            outcome, minimized_from = _minimize(outcome, t, root, bound, max_states, timeout)
     except ModelError as err:
         fail_input(err)
         return
@@ -93,6 +91,56 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(ExitCode.ENGINES_DISAGREE)
+    _emit(outcome, outcomes, fmt, output, no_timings, full_state, minimized_from, all_configs)
+    if graph is not None:
+        from lazycheck.engines.explicit import export_graph
+
+        nodes, edges = export_graph(outcome.system,
+                                    Limits(outcome.bound, max_states, timeout), str(graph))
+        click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
+    sys.exit(for_outcome(outcome))
+
+
+def _override(t: Target, cpus: int | None, tasks: int | None,
+              preempt: str | None) -> KernelConfig | None:
+    """The one configuration --cpus/--tasks/--preempt ask for, if any is given."""
+    if cpus is None and tasks is None and preempt is None:
+        return None
+    cfg = t.config
+    if cpus is not None:
+        cfg = dataclasses.replace(cfg, cpus=cpus)
+    if tasks is not None:
+        progs = t.config.tasks
+        cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
+                                                   for i in range(max(tasks, 0))))
+    if preempt is not None:
+        cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
+    return cfg
+
+
+def _shown(outcomes: tuple[Outcome, ...]) -> Outcome:
+    """The outcome the report shows: the first claimed one that is unexpected, else the
+    target's own configuration's, else the first."""
+    t = outcomes[0].target
+    bad = [o for o in outcomes if t.claim_for(o.config) is not None and not o.as_expected]
+    own = [o for o in outcomes if o.config == t.config]
+    return (bad or own or list(outcomes))[0]
+
+
+def _minimize(outcome: Outcome, t: Target, root: Path, bound: int | None, max_states: int,
+              timeout: float) -> tuple[Outcome, str]:
+    shrunk = shrink.minimize(outcome, lambda c, p: run(
+        t, root, c, bound, "explicit", max_states, timeout, program=p))
+    if not shrunk.changed:
+        return outcome, ""
+    minimized_from = shrunk.original.describe()
+    if shrunk.dropped:
+        minimized_from += "; without the section " + "; ".join(shrunk.dropped)
+    return shrunk.outcome, minimized_from
+
+
+def _emit(outcome: Outcome, outcomes: tuple[Outcome, ...], fmt: str, output: Path | None,
+          no_timings: bool, full_state: bool, minimized_from: str, all_configs: bool) -> None:
     if fmt == "text" and output is None:
         click.echo(verify_report(outcome, timings=not no_timings,
                                  full_state=full_state, minimized_from=minimized_from),
@@ -101,14 +149,10 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
         from lazycheck.cli import review
 
         review.emit(outcome, fmt, output, not no_timings, full_state,
-                        minimized_from)
-    if graph is not None:
-        from lazycheck.engines.explicit import export_graph
-
-        nodes, edges = export_graph(outcome.system,
-                                    Limits(outcome.bound, max_states, timeout), str(graph))
-        click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
-    sys.exit(for_outcome(outcome))
+                    minimized_from)
+    if len(outcomes) > 1 or all_configs:
+        click.echo("\n" + config_table(outcomes, "all configurations" if all_configs
+                                       else "configurations"), nl=False)
 
 
 @click.command(name="list")

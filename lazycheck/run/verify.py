@@ -9,10 +9,11 @@ import dataclasses
 from pathlib import Path
 
 from lazycheck import ir
+from lazycheck.diagnostics import Diagnostic
 from lazycheck.engines import BOTH, BOTH_PAIR, DEFAULT_ENGINE, ENGINES
 from lazycheck.errors import LazycheckError, ModelError, ReplayError
 from lazycheck.ir import Loaded
-from lazycheck.kernel.config import KernelConfig
+from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
 from lazycheck.outcome import Coverage, Limits, Outcome, Result, Verdict
@@ -22,10 +23,12 @@ from lazycheck.system import ActionKind, System
 from lazycheck.targets import REQUIREMENTS, Target, validate_config
 
 
-def coverage_of(target: Target, system: System, result: Result) -> Coverage | None:
+def coverage_of(target: Target, system: System, result: Result,
+                config: KernelConfig | None = None) -> Coverage | None:
     """Scenario statements reached and claimed events seen, if the engine knows."""
     if not result.coverage_known:
         return None
+    config = config or target.config
     scen = {str(p) for p in target.models[2:]}
     steps: dict[tuple[str, str], bool] = {}
     for i, a in enumerate(system.actions):
@@ -40,7 +43,8 @@ def coverage_of(target: Target, system: System, result: Result) -> Coverage | No
                               if not hit and k[0] not in target.may_skip),
                              key=lambda k: (k[0].rsplit(":", 1)[0],
                                             int(k[0].rsplit(":", 1)[1]))))
-    missing = tuple(r for r in target.requires if REQUIREMENTS[r] not in result.witnessed)
+    missing = tuple(r for r in target.requires_for(config)
+                    if REQUIREMENTS[r] not in result.witnessed)
     return Coverage(len(steps), unreached, result.witnessed, missing)
 
 
@@ -57,7 +61,21 @@ def build(target: Target, root: Path, config: KernelConfig,
     try:
         return loaded, instantiate(loaded.program, config)
     except ModelError as err:  # keep the sources so diagnostics show their lines
-        raise ModelError(err.diagnostics, {**loaded.sources, **err.sources}) from None
+        diags = [_at_toml(d, target) for d in err.diagnostics]
+        raise ModelError(diags, {**loaded.sources, **err.sources}) from None
+
+
+def _at_toml(d: Diagnostic, target: Target) -> Diagnostic:
+    """An unknown task or irq program is the TOML's mistake: point at its line there."""
+    if d.code != "LZC307" or d.span is not None:
+        return d
+    name = d.message.split("'")[1] if "'" in d.message else ""
+    for key in ("tasks", "irq_handlers"):
+        progs = target.config.tasks if key == "tasks" else target.config.irq_handlers
+        if name in progs:
+            span = target.span_of("kernel", key)
+            return dataclasses.replace(d, span=span) if span else d
+    return d
 
 
 def reproduce_args(target: Target, config: KernelConfig, bound: int,
@@ -98,9 +116,30 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     else:
         result = ENGINES[engine].make().check(system, limits)
     result = _settle(system, result)
-    cov = coverage_of(target, system, result)
+    cov = coverage_of(target, system, result, cfg)
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
                    reproduce_args(target, cfg, b, engine))
+
+
+def run_claims(target: Target, root: Path, engine: str = DEFAULT_ENGINE,
+               max_states: int = 2_000_000, timeout_s: float = 600.0,
+               configs: tuple[KernelConfig, ...] = ()) -> tuple[Outcome, ...]:
+    """Check every configuration ``target`` claims (or ``configs``), one outcome each."""
+    todo = configs or tuple(c.config for c in target.claims)
+    return tuple(run(target, root, c, None, engine, max_states, timeout_s) for c in todo)
+
+
+def all_configs(target: Target) -> tuple[KernelConfig, ...]:
+    """``--all-configs``: every preemption model x interrupts off/on x the claimed rest."""
+    out: list[KernelConfig] = []
+    irqs = sorted({0, target.config.irqs}) if target.config.irq_handlers else [0]
+    for c in target.claims:
+        for p in Preempt:
+            for n in irqs:
+                cfg = dataclasses.replace(c.config, preempt=p, irqs=n)
+                if cfg not in out:
+                    out.append(cfg)
+    return tuple(out)
 
 
 def _agree(a: Result, b: Result) -> None:

@@ -20,7 +20,8 @@ from lazycheck.views.trace import build_trace
 
 @dataclass(frozen=True, slots=True)
 class CiRow:
-    """One target in ``lazycheck ci``: expected and actual verdict, where, and the report."""
+    """One target x configuration in ``lazycheck ci``: expected and actual verdict, where,
+    and the report.  ``target`` is the case name: ``name[config]`` for one of several."""
 
     target: str
     expected: str
@@ -39,6 +40,7 @@ class CiRow:
     toml: str = ""  # the target's TOML, relative to root
     expect_line: int = 0  # the line of its expected verdict in the TOML
     steps: tuple[tuple[str, int, str], ...] = ()  # the trace: (file, line, what happened)
+    config: str = ""  # the claimed configuration, when the target claims several ("rt")
 
     @property
     def status(self) -> str:
@@ -67,6 +69,11 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
     if isinstance(got, TargetError):
         return _error_row(name, root, got, toml_rel, exp_line)
     o = got
+    claim = o.target.claim_for(o.config)
+    label = claim.label if claim is not None else ""
+    case = f"{name}[{label}]" if label else name
+    if claim is not None and claim.reason:
+        exp_line = expect_line(toml, o.config.preempt.value)
     s = o.result.stats
     report = verify_report(o, timings=False)
     vfile, vline, vcol = "", 0, 0
@@ -76,9 +83,10 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
         if v.span is not None:
             vfile, vline, vcol = _rel(v.span.file, root), v.span.line, v.span.col
         steps = _steps(o, root)
-    return CiRow(name, str(o.target.expect), o.status, o.property_id or "", o.as_expected,
-                 s.states, s.depth, s.exhausted, s.elapsed_s, report.splitlines()[0],
-                 report, vfile, vline, vcol, toml_rel, exp_line, steps)
+    return CiRow(case, str(o.target.expect_for(o.config)), o.status, o.property_id or "",
+                 o.as_expected, s.states, s.depth, s.exhausted, s.elapsed_s,
+                 report.splitlines()[0], report, vfile, vline, vcol, toml_rel, exp_line, steps,
+                 label)
 
 
 def _error_row(name: str, root: Path, got: TargetError, toml_rel: str, exp_line: int) -> CiRow:
