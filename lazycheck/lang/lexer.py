@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from lazycheck.diagnostics import Diagnostic, Span
@@ -77,6 +78,11 @@ def tokenize(text: str, file: str) -> tuple[list[Token], list[Diagnostic]]:
             if text.startswith("#include", i):
                 toks.append(Token(Tok.INCLUDE, "#include", span(8)))
                 i, col = i + 8, col + 8
+                m = re.compile(r"[ \t]*<([^>\n]+)>").match(text, i)
+                if m:  # #include <arch/x.lazy>: a shipped zoo model, by its stable name
+                    toks.append(Token(Tok.STRING, f"<{m.group(1)}>", Span(
+                        file, line, col + m.start(1) - 1 - i, len(m.group(1)) + 2)))
+                    i, col = m.end(), col + m.end() - i
                 continue
             diags.append(Diagnostic("LZC001", "unexpected '#': the only directive is #include",
                                     span(1), help="models have no preprocessor; use "

@@ -19,9 +19,31 @@ from lazycheck.lang.parser import parse
 PRELUDE = Path(__file__).resolve().parent.parent / "kernel" / "prelude.lazy"
 
 
+def zoo_models() -> Path:
+    """The shipped models: lazycheck/zoo/models in a wheel, the checkout's models/ else."""
+    pkg = Path(__file__).resolve().parent.parent
+    zoo = pkg / "zoo" / "models"
+    return zoo if zoo.is_dir() else pkg.parent / "models"
+
+
+def include_path(name: str, here: Path) -> Path:
+    """``#include "x.lazy"`` is relative to the including file; ``#include <arch/x.lazy>``
+    names a shipped model (``arch/``, ``api/``, ``scenarios/``) by its stable name."""
+    if name.startswith("<") and name.endswith(">"):
+        return zoo_models() / name[1:-1]
+    return here / name
+
+
 def display_path(p: Path, root: Path | None) -> str:
     if p.resolve() == PRELUDE:
         return "<prelude>/prelude.lazy"
+    try:
+        shipped = p.resolve().relative_to(zoo_models().resolve())
+    except ValueError:
+        shipped = None
+    if shipped is not None and (root is None or not p.resolve().is_relative_to(
+            root.resolve())):
+        return f"<zoo>/{shipped.as_posix()}"
     if root is not None:
         try:
             return str(p.resolve().relative_to(root.resolve()))
@@ -70,7 +92,7 @@ def read_models(paths: list[Path], root: Path | None = None,
         active.append(rp)
         for d in mf.decls:
             if isinstance(d, ast.Include):
-                visit(rp.parent / d.path, d.span)
+                visit(include_path(d.path, rp.parent), d.span)
         active.pop()
         files.append(mf)
 
