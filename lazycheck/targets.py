@@ -522,7 +522,9 @@ def _expectation(r: _Reader, t: Mapping[str, object], path: tuple[str, ...],
     if verdict not in ("pass", "fail"):
         raise r.error((*path, "verdict"), f"expected verdict must be \"pass\", \"fail\" or "
                       f"\"fail:<property>\", not \"{t['verdict']}\"",
-                      help='e.g. verdict = "fail:no-bug"')
+                      help=(f"did you mean \"{close[0]}\"? " if (close := difflib.
+                            get_close_matches(verdict, ["pass", "fail"], n=1)) else "")
+                      + 'e.g. verdict = "pass" or verdict = "fail:no-bug"')
     if verdict == "pass":
         if prop is not None:
             raise r.error((*path, "property"), "a \"pass\" expectation names no property",

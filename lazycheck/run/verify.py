@@ -62,7 +62,9 @@ def build(target: Target, root: Path, config: KernelConfig,
         return loaded, instantiate(loaded.program, config)
     except ModelError as err:  # keep the sources so diagnostics show their lines
         diags = [_at_toml(d, target) for d in err.diagnostics]
-        raise ModelError(diags, {**loaded.sources, **err.sources}) from None
+        toml = {d.span.file: target.path.read_text(encoding="utf-8") for d in diags
+                if d.code == "LZC307" and d.span is not None and d.span.file.endswith(".toml")}
+        raise ModelError(diags, {**loaded.sources, **err.sources, **toml}) from None
 
 
 def _at_toml(d: Diagnostic, target: Target) -> Diagnostic:
