@@ -130,11 +130,9 @@ def _is_root(d: Path) -> bool:
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The directory of models/ and specs/: ``start`` itself, the nearest one above
-    the cwd with a ``lazycheck.toml`` (or models/ and specs/targets/), else the zoo."""
-    if start is not None:
-        return start.resolve()
-    here = Path.cwd().resolve()
+    """The directory of models/ and specs/: the nearest one at or above ``start`` (the
+    cwd by default) with a ``lazycheck.toml`` or models/ and specs/targets/; else the zoo."""
+    here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         if _is_root(d):
             return d

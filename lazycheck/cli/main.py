@@ -22,7 +22,7 @@ from lazycheck.targets import find_root
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
     """A model checker for the Linux kernel's lazy MMU mode."""
-    ctx.obj = find_root(root)
+    ctx.obj = root.resolve() if root is not None else find_root()
 
 
 for _module in (verify, ci, review, matrix, scan, init):
