@@ -79,14 +79,15 @@ class Target:
         return next((c for c in self.claims if c.config == config), None)
 
     def expect_for(self, config: KernelConfig) -> Expectation:
-        """The verdict expected in ``config`` (the primary one if not claimed)."""
+        """The verdict expected in ``config``: its own ``[expect.<model>]``, else the
+        target's."""
         c = self.claim_for(config)
-        return c.expect if c is not None else self.expect
+        return c.expect if c is not None and c.reason else self.expect
 
     def requires_for(self, config: KernelConfig) -> tuple[str, ...]:
         """The events the target claims to exercise in ``config``."""
         c = self.claim_for(config)
-        return c.requires if c is not None else self.requires
+        return c.requires if c is not None and c.reason else self.requires
 
     def span_of(self, *path: str) -> Span | None:
         """Where key ``path`` (e.g. ``"kernel", "tasks"``) is in the TOML."""
@@ -612,6 +613,10 @@ def _claims(r: _Reader, data: Mapping[str, object], base: KernelConfig, props: l
                              str(over["reason"]), label))
         else:
             out.append(Claim(cfg, default, requires, "", label))
+    if base.preempt.value in expect:
+        raise r.error(("expect", base.preempt.value), f"[expect.{base.preempt.value}] is "
+                      "the target's own model ([kernel] preempt)", at_value=False,
+                      help="its expectation is [expect] itself")
     for p in ALL_PREEMPT:
         if p in expect and p not in axes["preempt"]:
             raise r.error(("expect", p), f"[expect.{p}] for a model the target does not "
