@@ -50,6 +50,7 @@ class Claim:
     requires: tuple[str, ...]
     reason: str = ""  # why this configuration's expectation differs from the target's
     label: str = ""  # the axes that tell this claim from the target's others, e.g. "rt"
+    override: str = ""  # the [expect.<selector>] table it follows, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +179,13 @@ def models_dir(toml: Path, root: Path) -> Path:
     return beside if beside.is_dir() else root / "models"
 
 
-def expect_line(toml: Path, preempt: str = "") -> int:
-    """The line of ``verdict = ...`` under ``[expect]`` (or ``[expect.<preempt>]``)."""
+def expect_line(toml: Path, override: str = "") -> int:
+    """The line of ``verdict = ...`` under ``[expect]`` (or ``[expect.<override>]``)."""
     try:
         pos = TomlPositions(toml.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return 1
-    path = ("expect", preempt, "verdict") if preempt else ("expect", "verdict")
+    path = ("expect", override, "verdict") if override else ("expect", "verdict")
     return pos.value(path)[0]
 
 
@@ -376,9 +377,8 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
     "check": (Key("bound", "int", True), Key("properties", "list[str]", allowed=tuple(BY_ID)),
               Key("requires", "list[str]", allowed=tuple(REQUIREMENTS)),
               Key("may_skip", "list[str]"), Key("reach", "list[str]")),
-    "expect": (*_EXPECT_KEYS,
-               *(Key(p, "table") for p in ALL_PREEMPT)),
-    "expect.*": _EXPECT_KEYS,  # [expect.none], [expect.rt], ...
+    "expect": _EXPECT_KEYS,  # and [expect.<selector>] tables: see selector()
+    "expect.*": _EXPECT_KEYS,  # [expect.none], [expect."irqs=0"], [expect."rt,cpus=1"]
     "configs": (Key("preempt", "list[str]", allowed=ALL_PREEMPT), Key("cpus", "list[int]"),
                 Key("tasks", "list[int]"), Key("irqs", "list[int]"), Key("narrowed", "str")),
 }
@@ -408,6 +408,8 @@ class _Reader:
         """Check ``data`` against the schema of ``section``; return it with defaults out."""
         keys = {k.name: k for k in SCHEMA[section]}
         for name, value in data.items():
+            if section == "expect" and isinstance(value, dict) and selector(name):
+                continue  # [expect.<selector>]: checked with the claims
             if name not in keys:
                 self._unknown(path, name, list(keys))
             self._check(keys[name], value, (*path, name))
@@ -585,6 +587,55 @@ def _config_of(base: KernelConfig, preempt: object, cpus: object, ntasks: object
                                irqs=int(str(irqs)))
 
 
+_SELECTOR_PART = re.compile(r"(cpus|tasks|irqs)=(\d+)")
+
+
+def selector(name: str) -> dict[str, object] | None:
+    """``"none"``, ``"irqs=0"``, ``"rt,cpus=1"``: the configurations an ``[expect.<name>]``
+    table is about, as axis -> value; None if ``name`` is not a selector."""
+    out: dict[str, object] = {}
+    for part in name.split(","):
+        m = _SELECTOR_PART.fullmatch(part.strip())
+        if part.strip() in ALL_PREEMPT:
+            out["preempt"] = part.strip()
+        elif m:
+            out[m.group(1)] = int(m.group(2))
+        else:
+            return None
+    return out
+
+
+def _matches(sel: Mapping[str, object], cfg: KernelConfig) -> bool:
+    have = {"preempt": cfg.preempt.value, "cpus": cfg.cpus, "tasks": cfg.ntasks,
+            "irqs": cfg.irqs}
+    return all(have[k] == v for k, v in sel.items())
+
+
+def _overrides(r: _Reader, expect: Mapping[str, object],
+               claimed: list[KernelConfig], base: KernelConfig
+               ) -> dict[str, tuple[dict[str, object], dict[str, object]]]:
+    """The ``[expect.<selector>]`` tables, each checked: schema, reason, what it selects."""
+    out = {}
+    for name, tbl in expect.items():
+        if not isinstance(tbl, dict):
+            continue
+        path = ("expect", name)
+        sel = selector(name)
+        assert sel is not None  # the reader let only selectors through
+        r.table(tbl, "expect.*", path)
+        if "reason" not in tbl:
+            raise r.error(path, f"[expect.{name}] must say why the expectation differs "
+                          "here", at_value=False, help='add reason = "<the kernel reason>"')
+        if _matches(sel, base):
+            raise r.error(path, f"[expect.{name}] selects the target's own configuration "
+                          "([kernel])", at_value=False, help="its expectation is [expect]")
+        if not any(_matches(sel, c) for c in claimed):
+            raise r.error(path, f"[expect.{name}] selects no configuration the target "
+                          "claims", at_value=False, help="claim it in [configs]")
+        out[name] = (sel, tbl)
+    return out
+
+
 def _claims(r: _Reader, data: Mapping[str, object], base: KernelConfig, props: list[str],
             requires: tuple[str, ...], bound: int) -> tuple[Claim, ...]:
     expect = data["expect"]
@@ -593,34 +644,29 @@ def _claims(r: _Reader, data: Mapping[str, object], base: KernelConfig, props: l
     axes = _axes(r, configs, base, str(data["arch_name"]))
     varying = [a for a, v in axes.items() if len(v) > 1]
     default = _expectation(r, expect, ("expect",), props)
+    combos = list(itertools.product(*axes.values()))
+    cfgs = [_config_of(base, *combo) for combo in combos]
+    overrides = _overrides(r, expect, cfgs, base)
     out = []
-    for combo in itertools.product(*axes.values()):
-        cfg = _config_of(base, *combo)
+    for combo, cfg in zip(combos, cfgs, strict=True):
         _validate(r, cfg, bound)
         label = ",".join(str(v) if a == "preempt" else f"{a}={v}"
                          for a, v in zip(axes, combo, strict=True) if a in varying)
-        over = expect.get(cfg.preempt.value)
-        if isinstance(over, dict):
-            r.table(over, "expect.*", ("expect", cfg.preempt.value))
-            path = ("expect", cfg.preempt.value)
-            if "reason" not in over:
-                raise r.error(path, f"[expect.{cfg.preempt.value}] must say why the "
-                              "expectation differs here", at_value=False,
-                              help='add reason = "<the kernel reason>"')
-            req = over.get("requires", list(requires))
-            assert isinstance(req, list)
-            out.append(Claim(cfg, _expectation(r, over, path, props), tuple(map(str, req)),
-                             str(over["reason"]), label))
-        else:
+        hits = sorted(((len(sel), name) for name, (sel, _) in overrides.items()
+                       if _matches(sel, cfg)), reverse=True)
+        if len(hits) > 1 and hits[0][0] == hits[1][0]:
+            raise r.error(("expect", hits[1][1]), f"[expect.{hits[0][1]}] and "
+                          f"[expect.{hits[1][1]}] both select {label}", at_value=False,
+                          help="add a table that names both axes")
+        if not hits:
             out.append(Claim(cfg, default, requires, "", label))
-    if base.preempt.value in expect:
-        raise r.error(("expect", base.preempt.value), f"[expect.{base.preempt.value}] is "
-                      "the target's own model ([kernel] preempt)", at_value=False,
-                      help="its expectation is [expect] itself")
-    for p in ALL_PREEMPT:
-        if p in expect and p not in axes["preempt"]:
-            raise r.error(("expect", p), f"[expect.{p}] for a model the target does not "
-                          "claim", at_value=False, help="add it to configs.preempt")
+            continue
+        name = hits[0][1]
+        tbl = overrides[name][1]
+        req = tbl.get("requires", list(requires))
+        assert isinstance(req, list)
+        out.append(Claim(cfg, _expectation(r, tbl, ("expect", name), props),
+                         tuple(map(str, req)), str(tbl["reason"]), label, name))
     return tuple(out)
 
 

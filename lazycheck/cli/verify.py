@@ -38,6 +38,8 @@ def fail_input(err: ModelError) -> None:
               help="Override the task count (task programs are reused in order).")
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
+@click.option("--irqs", type=int, default=None,
+              help="Override how many interrupts may arrive (0: interrupts off).")
 @click.option("--bound", type=int, default=None, help="Override the depth bound.")
 @click.option("--max-states", type=int, default=2_000_000, show_default=True,
               help="Give up with UNKNOWN beyond this many states.")
@@ -63,14 +65,14 @@ def fail_input(err: ModelError) -> None:
                    "configurations, and print the verdict matrix.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
-           preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
+           preempt: str | None, irqs: int | None, bound: int | None, max_states: int,
+           timeout: float, no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
            fmt: str, output: Path | None, all_configs: bool) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
     print the verdict, coverage and any counterexample, and a verdict per configuration."""
     try:
         t = load_target(target, root)
-        single = _override(t, cpus, tasks, preempt)
+        single = _override(t, cpus, tasks, preempt, irqs)
         outcomes: tuple[Outcome, ...]
         if single is not None:
             outcomes = (run(t, root, single, bound, engine, max_states, timeout),)
@@ -101,12 +103,12 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     sys.exit(for_outcome(outcome))
 
 
-def _override(t: Target, cpus: int | None, tasks: int | None,
-              preempt: str | None) -> KernelConfig | None:
-    """The one configuration --cpus/--tasks/--preempt ask for, if any is given."""
-    if cpus is None and tasks is None and preempt is None:
+def _override(t: Target, cpus: int | None, tasks: int | None, preempt: str | None,
+              irqs: int | None) -> KernelConfig | None:
+    """The one configuration --cpus/--tasks/--preempt/--irqs ask for, if any is given."""
+    if cpus is None and tasks is None and preempt is None and irqs is None:
         return None
-    cfg = t.config
+    cfg = t.config if irqs is None else dataclasses.replace(t.config, irqs=irqs)
     if cpus is not None:
         cfg = dataclasses.replace(cfg, cpus=cpus)
     if tasks is not None:

@@ -32,8 +32,9 @@ def coverage_of(target: Target, system: System, result: Result,
     scen = {str(p) for p in target.models[2:]}
     steps: dict[tuple[str, str], bool] = {}
     for i, a in enumerate(system.actions):
-        if a.kind not in (ActionKind.TASK, ActionKind.IRQ):
-            continue
+        if a.kind is not ActionKind.TASK and (a.kind is not ActionKind.IRQ
+                                              or config.irqs == 0):
+            continue  # an interrupt handler is only claimed where interrupts may arrive
         for s in a.steps:
             if not any(s.span.file.endswith(Path(p).name) for p in scen):
                 continue
@@ -89,6 +90,8 @@ def reproduce_args(target: Target, config: KernelConfig, bound: int,
     if config != target.config:
         args += ["--cpus", str(config.cpus), "--tasks", str(config.ntasks),
                  "--preempt", config.preempt.value]
+        if config.irqs != target.config.irqs:
+            args += ["--irqs", str(config.irqs)]
     if bound != target.bound:
         args += ["--bound", str(bound)]
     return tuple(args)

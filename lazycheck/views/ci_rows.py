@@ -72,8 +72,8 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
     claim = o.target.claim_for(o.config)
     label = claim.label if claim is not None else ""
     case = f"{name}[{label}]" if label else name
-    if claim is not None and claim.reason:
-        exp_line = expect_line(toml, o.config.preempt.value)
+    if claim is not None and claim.override:
+        exp_line = expect_line(toml, claim.override)
     s = o.result.stats
     report = verify_report(o, timings=False)
     vfile, vline, vcol = "", 0, 0

@@ -45,3 +45,21 @@ def test_include_a_shipped_model_by_its_stable_name(tmp_path: Path) -> None:
     _, sources, diags = read_models([mine], tmp_path)
     assert diags == []
     assert "<zoo>/api/g3-v6.lazy" in sources
+
+
+def test_verify_all_configs_prints_a_matrix_of_every_model() -> None:
+    res = CliRunner().invoke(main, ["verify", "sparc64-preemptible", "--all-configs",
+                                    "--no-timings"])
+    table = res.stdout.split("all configurations of sparc64-preemptible")[1].splitlines()
+    rows = [r for r in table[1:] if r.strip()]
+    assert len(rows) == 4  # none, voluntary, full claimed; rt beyond the claim
+    assert "preempt=rt" in rows[3] and rows[3].rstrip().endswith("not claimed")
+    assert "FAIL:no-deferred-write-outside-section" in rows[2] and "ok" in rows[2]
+    assert res.exit_code == 1  # the target's own configuration (full) FAILs as expected
+
+
+def test_verify_a_target_by_its_path() -> None:
+    root = find_root(Path(__file__).resolve().parent)
+    res = CliRunner().invoke(main, ["verify", str(root / "specs" / "targets" /
+                                                  "sparc64-a1d416bf9faf.toml"), "--no-timings"])
+    assert res.exit_code == 0 and res.stdout.startswith("PASS")

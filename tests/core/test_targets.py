@@ -247,3 +247,30 @@ def test_every_schema_key_is_documented() -> None:
                and f"[{s}.{k.name}]" not in doc and k.name not in ("none", "voluntary",
                                                                      "full", "rt")]
     assert missing == []
+
+
+def test_selectors_pick_the_most_specific_table(tmp_path: Path) -> None:
+    text = GOOD.replace('preempt = "rt"', 'preempt = "rt"\nirq_handlers = ["i"]\nirqs = 1') + \
+        '\n[configs]\nirqs = [0, 1]\n' \
+        '\n[expect."irqs=0"]\nverdict = "pass"\nreason = "off"\n' \
+        '\n[expect."none,irqs=0"]\nverdict = "pass"\nreason = "none, off"\n'
+    t = load_target("t", make_root(tmp_path, text))
+    by = {c.label: c for c in t.claims}
+    assert len(by) == 8 and by["rt,irqs=1"].config == t.config
+    assert by["none,irqs=0"].reason == "none, off" and by["full,irqs=0"].reason == "off"
+    assert by["full,irqs=1"].reason == "" and str(by["full,irqs=1"].expect) == "fail:no-bug"
+
+
+def test_equally_specific_selectors_are_ambiguous(tmp_path: Path) -> None:
+    text = GOOD.replace('preempt = "rt"', 'preempt = "rt"\nirq_handlers = ["i"]\nirqs = 1') + \
+        '\n[configs]\nirqs = [0, 1]\n' \
+        '\n[expect."irqs=0"]\nverdict = "pass"\nreason = "off"\n' \
+        '\n[expect.none]\nverdict = "pass"\nreason = "none"\n'
+    code, _, _, msg, _ = _diag(make_root(tmp_path, text))
+    assert code == "LZC402" and "both select none,irqs=0" in msg
+
+
+def test_a_selector_for_an_unclaimed_config_is_an_error(tmp_path: Path) -> None:
+    text = GOOD + '\n[expect."cpus=3"]\nverdict = "pass"\nreason = "x"\n'
+    code, line, _, msg, _ = _diag(make_root(tmp_path, text))
+    assert (code, line) == ("LZC402", 21) and "selects no configuration" in msg
