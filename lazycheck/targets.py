@@ -696,7 +696,7 @@ def load_target(name: str, root: Path) -> Target:
     kernel, check, expect = (_section(r, data, s) for s in ("kernel", "check", "expect"))
     _section(r, data, "configs")
     props = list(_strs(check, "properties")) if "properties" in check \
-        else list(DEFAULT_PROPERTIES)
+        else [str(p) for p in DEFAULT_PROPERTIES]
     mods = _model_paths(r, data, models_dir(path, root))
     base = _kernel_config(r, kernel, props)
     bound = int(str(check["bound"]))
