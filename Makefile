@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test check pytest golden-update bench bench-scan fuzz-engines fuzz-scan \
-	scan-golden-update ci clean
+	scan-golden-update ci clean mutants fuzz bench-smt
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -54,11 +54,23 @@ fuzz-scan: install
 scan-golden-update: install
 	$(BIN)/python tests/scan/update_golden.py
 
+# issue 12: bmc on FAIL targets, bmc --preemptions 2 and houdini proofs on PASS targets
+bench-smt: install
+	$(BIN)/python bench/smt.py
+
 fuzz-engines: install
 	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property
 
 ci: install
 	$(BIN)/lazycheck ci
+
+# Mutation testing of the arch and API models (docs/mutants.md): long, run it in the background.
+mutants: install
+	$(BIN)/python tools/mutants.py --json mutants.json
+
+# Grammar-aware fuzzing of lint, verify, ci and replay (>= 10,000 inputs; tools/fuzz.py).
+fuzz: install
+	$(BIN)/python tools/fuzz.py --inputs 10000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

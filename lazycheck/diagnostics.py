@@ -38,10 +38,14 @@ CODES: dict[str, str] = {
     "LZC002": "unterminated comment or string",
     "LZC003": "syntax error",
     "LZC004": "integer literal out of range",
+    "LZC005": "nesting too deep",
+    "LZC006": "name or literal too long",
     # files, includes and headers
     "LZC010": "cannot read model file",
     "LZC011": "missing or malformed model header",
     "LZC012": "include cycle",
+    "LZC013": "path outside the root, or not a regular file",
+    "LZC014": "file too large",
     # names
     "LZC101": "unknown name",
     "LZC102": "name defined twice",
@@ -69,7 +73,16 @@ CODES: dict[str, str] = {
     "LZC403": "bad configuration value",
     "LZC404": "bound too large for this machine",
     "LZC405": "unknown property",
+    "LZC406": "bad command-line limit",
+    "LZC407": "cannot write an output file",
+    "LZC408": "bad revision or target selection",
+    "LZC409": "malformed trace",
+    "LZC410": "trace does not match the model",
 }
+
+EXCERPT_CHARS = 100  # of a source line shown under a diagnostic
+MAX_RENDERED = 20  # diagnostics rendered in full; the rest are counted
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,34 +99,56 @@ class Diagnostic:
 
 
 def _source_line(span: Span, sources: dict[str, str]) -> str | None:
+    """Line ``span.line`` of a source already read (never read from disk here)."""
     text = sources.get(span.file)
-    if text is None:
-        try:
-            text = Path(span.file).read_text(encoding="utf-8")
-        except OSError:
+    if text is None or span.line < 1:
+        return None
+    start = 0
+    for _ in range(span.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
             return None
-    lines = text.splitlines()
-    if 1 <= span.line <= len(lines):
-        return lines[span.line - 1]
-    return None
+    if start >= len(text):  # past the last line, as str.splitlines() counts them
+        return None
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end].rstrip("\r")
+
+
+def excerpt(text: str, at: int = 0, width: int = EXCERPT_CHARS) -> str:
+    """At most ``width`` characters of ``text`` around index ``at``, cuts marked with '...'."""
+    if len(text) <= width:
+        return text
+    lo = max(0, min(at - width // 2, len(text) - width))
+    cut = text[lo:lo + width]
+    return ("..." if lo else "") + cut + ("..." if lo + width < len(text) else "")
+
+
+def _caret_lines(span: Span, line: str) -> list[str]:
+    """The line and its caret; a long line is cut to a window around the caret."""
+    gutter = f"{span.line:>5} | "
+    pad = " " * (len(gutter) - 2) + "| "
+    col = min(max(span.col, 1), len(line) + 1)
+    if len(line) <= EXCERPT_CHARS:
+        # expand tabs in the line and in the prefix before the caret alike
+        prefix = line[:col - 1].replace("\t", "    ")
+        return [gutter + line.replace("\t", "    "),
+                pad + " " * len(prefix) + "^" * max(1, min(span.length, EXCERPT_CHARS))]
+    lo = max(0, min(col - 1 - EXCERPT_CHARS // 2, len(line) - EXCERPT_CHARS))
+    shown = excerpt(line, col - 1)
+    offset = col - 1 - lo + (3 if lo else 0)
+    carets = "^" * max(1, min(span.length, EXCERPT_CHARS - (col - 1 - lo)))
+    return [gutter + shown, pad + " " * offset + carets]
 
 
 def render(diag: Diagnostic, sources: dict[str, str] | None = None) -> str:
-    """Render one diagnostic the way compilers do, with a caret."""
+    """Render one diagnostic the way compilers do, with a bounded excerpt and a caret."""
     src = sources or {}
     where = f"{diag.span}: " if diag.span else "lazycheck: "
     out = [f"{where}error[{diag.code}]: {diag.message}"]
     if diag.span is not None:
         line = _source_line(diag.span, src)
         if line is not None:
-            col = max(diag.span.col, 1)
-            # expand tabs in the line and in the prefix before the caret alike
-            prefix = line[:col - 1].replace("\t", "    ")
-            line = line.replace("\t", "    ")
-            gutter = f"{diag.span.line:>5} | "
-            out.append(gutter + line)
-            out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix)
-                       + "^" * max(1, diag.span.length))
+            out.extend(_caret_lines(diag.span, line))
     for note, nspan in diag.notes:
         out.append(f"note: {nspan}: {note}" if nspan else f"note: {note}")
     if diag.help:
@@ -125,6 +160,8 @@ def render_all(diags: list[Diagnostic] | tuple[Diagnostic, ...],
                sources: dict[str, str] | None = None) -> str:
     ordered = sorted(diags, key=lambda d: (d.span.file, d.span.line, d.span.col)
                      if d.span else ("", 0, 0))
-    body = "\n\n".join(render(d, sources) for d in ordered)
+    body = "\n\n".join(render(d, sources) for d in ordered[:MAX_RENDERED])
     n = len(ordered)
-    return f"{body}\n\n{n} error{'s' if n != 1 else ''} found"
+    more = (f"\n\n... and {n - MAX_RENDERED} more (only the first {MAX_RENDERED} are shown)"
+            if n > MAX_RENDERED else "")
+    return f"{body}{more}\n\n{n} error{'s' if n != 1 else ''} found"

@@ -8,12 +8,13 @@ the CLI read outcomes and never run anything.  Nothing here computes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lazycheck.errors import LazycheckError
 from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig
-from lazycheck.system import System
+from lazycheck.system import Clause, System
 from lazycheck.targets import Target
 
 
@@ -25,13 +26,31 @@ class Verdict(enum.Enum):
     UNKNOWN = "UNKNOWN"  # a limit was hit or the solver gave up: never a PASS
 
 
+DEFAULT_MAX_STATES = 2_000_000  # ``verify --max-states``
+DEFAULT_TIMEOUT_S = 600.0  # ``verify --timeout``
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far an engine has got, reported once per BFS level or BMC depth."""
+
+    engine: str
+    depth: int  # the level (explicit) or unrolling depth (bmc) about to be explored
+    states: int = 0  # states reached so far (0: the engine does not count states)
+    elapsed_s: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Resource limits for one run.  ``bound`` is a depth (steps)."""
+    """Resource limits for one run.  ``bound`` is a depth (steps).
+
+    ``progress``, when set, is called by the engine with a :class:`Progress`
+    once per level; engines never print, the CLI shows it."""
 
     bound: int
-    max_states: int = 2_000_000
-    timeout_s: float = 600.0
+    max_states: int = DEFAULT_MAX_STATES
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    progress: Callable[[Progress], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,7 @@ class Result:
     fired: frozenset[int] = frozenset()  # actions taken at least once (explicit engine)
     witnessed: frozenset[str] = frozenset()  # witness labels seen (explicit engine)
     coverage_known: bool = False  # fired/witnessed are complete for the explored space
+    invariant: tuple[Clause, ...] = ()  # a proof's inductive invariant (houdini engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,11 @@ class Outcome:
         return "VACUOUS" if self.vacuous else self.verdict.value
 
     @property
+    def found(self) -> str:
+        """What was found, in the words of an unexpected verdict: ``FAIL no-bug``, ``PASS``."""
+        return f"FAIL {self.property_id}" if self.status == "FAIL" else self.status
+
+    @property
     def property_id(self) -> str | None:
         """The id of the property that failed, if one did."""
         if self.result.violation_code:
@@ -131,3 +156,43 @@ class TargetError:
 
     target: str
     error: LazycheckError
+
+
+@dataclass(frozen=True, slots=True)
+class FixStep:
+    """A statement of a fix that ran during the replay of a counterexample on the fixed model."""
+
+    function: str
+    text: str
+    file: str  # the model file, relative to the repository
+    line: int
+    new_function: bool  # the function does not exist in the failing models
+    step: int  # the counterexample step during whose replay it ran
+    actor: str  # the task (or irq) that ran it
+    cpu: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a fix blocks a counterexample: ``lazycheck explain``'s answer, as data.
+
+    ``blocked_step`` is the step of the failing trace that cannot happen on
+    the fixed model (0: the trace still reproduces); ``blocked_how`` is
+    ``disabled`` (the step is not enabled), ``missing`` (the fixed model has
+    no such action), ``diverges`` (the task takes another path) or
+    ``no-violation`` (every step runs, no property fails at the end).
+    """
+
+    failing: Outcome
+    fixed_target: str
+    commit: str  # the fix's commit id or message id (the first word of its source)
+    fix_source: str
+    fix_statements: tuple[tuple[str, str, str, int], ...]  # (function, text, file, line)
+    replayed: int  # failing steps that ran on the fixed model
+    blocked_step: int
+    blocked_how: str
+    blocked_what: str  # "the context switch T0 -> idle0 on cpu0"
+    load_bearing: FixStep | None
+    why: tuple[tuple[str, str, str], ...] = ()  # (variable, in the trace, on the fixed model)
+    still_property: str = ""  # the property that still fails when the trace reproduces
+    still_message: str = ""

@@ -227,6 +227,10 @@ class Action:
     # ``witness_label`` (e.g. "a task was switched out inside a section")
     witness: Expr = FALSE
     witness_label: str = ""
+    # SWITCH: when this holds in the pre-state, the switch is involuntary (``prev``
+    # is preempted mid-program, not at an exit or a schedule point); preemption
+    # bounding (lazycheck.run.bounding) counts these
+    preemption: Expr = FALSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,12 +276,51 @@ class System:
     violations: tuple[Violation, ...]
     checked: tuple[PropertyId, ...]
     var_index: dict[str, int] = field(default_factory=dict, compare=False)
+    # bounds a transform put on the behaviours, e.g. (("preemptions", 2),): every
+    # verdict on this system holds only within them (lazycheck.run.bounding)
+    bounded_by: tuple[tuple[str, int], ...] = ()
+
+    def bounds_text(self) -> str:
+        """``"with <= 2 preemptions"`` for a bounded system, ``""`` otherwise."""
+        if not self.bounded_by:
+            return ""
+        return "with " + ", ".join(f"<= {k} {what}" for what, k in self.bounded_by)
 
     def violation(self, code: int) -> Violation:
         for v in self.violations:
             if v.code == code:
                 return v
         raise KeyError(code)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One conjunct of an invariant: ``when`` (a conjunction) implies ``var in values``.
+
+    ``when`` holds ``(var, value)`` pairs; empty means unconditionally.  Mined by
+    the Houdini engine from reachable states; printed in kernel terms by
+    :mod:`lazycheck.views.proof`.
+    """
+
+    var: int
+    values: tuple[int, ...]
+    when: tuple[tuple[int, int], ...] = ()
+
+    def expr(self) -> Expr:
+        """The clause as a state predicate."""
+        x = Var(self.var)
+        vals = sorted(self.values)
+        if len(vals) > 2 and vals[-1] - vals[0] == len(vals) - 1:
+            body = conj(Binary(BinOp.GE, x, Const(vals[0])), Binary(BinOp.LE, x, Const(vals[-1])))
+        else:
+            body = disj(*(eq(x, Const(v)) for v in vals))
+        return disj(*(neg(eq(Var(w), Const(a))) for w, a in self.when), body)
+
+    def holds(self, state: tuple[int, ...]) -> bool:
+        """The clause on a concrete state."""
+        if any(state[w] != a for w, a in self.when):
+            return True
+        return state[self.var] in self.values
 
 
 def free_vars(e: Expr, out: set[int] | None = None,

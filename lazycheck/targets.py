@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck import confine as cf
+from lazycheck.diagnostics import Diagnostic, Span, excerpt
 from lazycheck.errors import ModelError
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.properties import BY_ID, DEFAULT_PROPERTIES
@@ -36,6 +37,7 @@ class Expectation:
 
     verdict: str  # "pass" | "fail"
     property: str | None = None
+    at: str = ""  # "file.lazy:LINE" where the property must fire ("" = anywhere)
 
     def __str__(self) -> str:
         return self.verdict if self.property is None else f"{self.verdict}:{self.property}"
@@ -71,8 +73,7 @@ class Target:
     may_skip: tuple[str, ...] = ()  # "file.lazy:line" scenario statements allowed unreached
     claims: tuple[Claim, ...] = ()  # every configuration it claims (the primary first)
     reach: tuple[str, ...] = ()  # __reach() labels that must be reached
-    bounded: str = ""  # why a bounded (not exhausted) PASS is accepted
-    expect_at: str = ""  # "file:line" where the expected FAIL fires
+    bounded: str = ""  # why a bounded (not exhausted, not proved) PASS is enough; "" = never
     where: tuple[tuple[str, Span], ...] = ()  # TOML key path -> its position
 
     def claim_for(self, config: KernelConfig) -> Claim | None:
@@ -126,7 +127,8 @@ def arch_preempt(arch: str) -> tuple[str, ...]:
 # Roots: the repository, a user's directory, or the zoo shipped in the wheel
 
 
-def _is_root(d: Path) -> bool:
+def is_root(d: Path) -> bool:
+    """``d`` is a root: it has a lazycheck.toml, or models/ and specs/targets/."""
     return (d / ROOT_FILE).is_file() or ((d / "specs" / "targets").is_dir()
                                          and (d / "models").is_dir())
 
@@ -136,7 +138,7 @@ def find_root(start: Path | None = None) -> Path:
     cwd by default) with a ``lazycheck.toml`` or models/ and specs/targets/; else the zoo."""
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
-        if _is_root(d):
+        if is_root(d):
             return d
     return zoo_root()
 
@@ -153,6 +155,11 @@ def target_dirs(root: Path) -> tuple[Path, ...]:
     own = root / "specs" / "targets"
     zoo = zoo_root() / "specs" / "targets"
     return (own,) if own.resolve() == zoo.resolve() else (own, zoo)
+
+
+def own_targets(root: Path) -> list[str]:
+    """The targets in ``root``'s own specs/targets/, by name (none from the zoo)."""
+    return sorted(p.stem for p in (root / "specs" / "targets").glob("*.toml"))
 
 
 def target_names(root: Path) -> list[str]:
@@ -209,7 +216,7 @@ class TomlPositions:
         self.keys: dict[tuple[str | int, ...], tuple[int, int]] = {}
         self.values: dict[tuple[str | int, ...], tuple[int, int]] = {}
         self._aot: dict[tuple[str | int, ...], int] = {}
-        with contextlib.suppress(IndexError, ValueError):
+        with contextlib.suppress(IndexError, ValueError, RecursionError):
             self._document()  # tomllib reports syntax errors; positions are best effort
 
     def key(self, path: tuple[str | int, ...]) -> tuple[int, int]:
@@ -364,7 +371,7 @@ class Key:
 
 _EXPECT_KEYS = (Key("verdict", "str", True), Key("property", "str"),
                 Key("reason", "str"), Key("requires", "list[str]"),
-                Key("bounded", "str"), Key("at", "str"))
+                Key("at", "str"))
 SCHEMA: dict[str, tuple[Key, ...]] = {
     "": (Key("description", "str", True), Key("arch_name", "str", True),
          Key("generation", "str", True), Key("source", "str", True),
@@ -376,7 +383,8 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
                Key("irq_handlers", "list[str]"), Key("irqs", "int")),
     "check": (Key("bound", "int", True), Key("properties", "list[str]", allowed=tuple(BY_ID)),
               Key("requires", "list[str]", allowed=tuple(REQUIREMENTS)),
-              Key("may_skip", "list[str]"), Key("reach", "list[str]")),
+              Key("may_skip", "list[str]"), Key("reach", "list[str]"),
+              Key("bounded", "str")),
     "expect": _EXPECT_KEYS,  # and [expect.<selector>] tables: see selector()
     "expect.*": _EXPECT_KEYS,  # [expect.none], [expect."irqs=0"], [expect."rt,cpus=1"]
     "configs": (Key("preempt", "list[str]", allowed=ALL_PREEMPT), Key("cpus", "list[int]"),
@@ -481,18 +489,51 @@ def _unknown_target(name: str, root: Path) -> ModelError:
         + "`lazycheck list` shows every target; a path to a .toml file works too")])
 
 
+def confined_target_path(name: str, root: Path) -> Path:
+    """Where target ``name`` lives, confined: a plain name in specs/targets/ (the root's,
+    then the zoo's), or a path to a ``.toml`` that stays inside the root (LZC013)."""
+    if name.endswith(".toml") and not name.startswith("."):
+        return _confined_toml(name, root)
+    if "/" in name or "\\" in name or name.startswith(".") or not name:
+        raise ModelError([Diagnostic("LZC013", f"target name '{excerpt(name, 0, 80)}' is "
+                                     "not a plain name", None,
+                                     help="name a target in specs/targets/ without a path, "
+                                          "or give a path to its .toml inside the root")])
+    found = [cf.confine(f"{name}.toml", d, what="target name", inside="specs/targets/")
+             for d in target_dirs(root)]
+    return next((p for p in found if p.is_file()), found[0])
+
+
+def _confined_toml(name: str, root: Path) -> Path:
+    """A target given as a path to its .toml: resolved from the working directory and
+    confined to the root (or the shipped zoo)."""
+    if len(name) > cf.MAX_PATH_CHARS or "\0" in name:
+        return cf.confine(name, root, what="target path")  # raises LZC013
+    try:
+        p = (Path.cwd() / name).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return cf.confine(name, root, what="target path")
+    for top in (root, zoo_root()):
+        if p.is_relative_to(top.resolve()):
+            return p
+    raise ModelError([Diagnostic("LZC013", f"target path '{excerpt(name, 0, 80)}' leaves "
+                                 f"the root {root}", None,
+                                 help="target paths stay inside the root (--root or "
+                                      "lazycheck.toml)")])
+
+
 def _read(name: str, root: Path) -> tuple[Path, _Reader, dict[str, object]]:
-    path = target_path(name, root)
+    path = confined_target_path(name, root)
     if not path.is_file():
         if name.endswith(".toml"):
             raise ModelError([Diagnostic("LZC401", f"no target file '{name}'", None,
                                          help="check the path")])
         raise _unknown_target(name, root)
     shown = _shown(path, root)
-    text = path.read_text(encoding="utf-8")
+    text = cf.read_text(path, shown, cf.MAX_TOML_BYTES)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, 5,000-digit ints, deep nesting
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         span = Span(shown, int(m.group(1)), int(m.group(2))) if m else Span(shown, 1, 1)
         raise ModelError([Diagnostic("LZC402", f"not valid TOML: {exc}", span)],
@@ -530,6 +571,7 @@ def _expectation(r: _Reader, t: Mapping[str, object], path: tuple[str, ...],
         if prop is not None:
             raise r.error((*path, "property"), "a \"pass\" expectation names no property",
                           help="remove property, or expect \"fail\"")
+        _at(r, t, path, verdict)
         return Expectation("pass")
     if not isinstance(prop, str) or prop not in props:
         close = difflib.get_close_matches(str(prop), props, n=1) if prop else []
@@ -538,7 +580,7 @@ def _expectation(r: _Reader, t: Mapping[str, object], path: tuple[str, ...],
                       (f" ('{prop}' is not checked)" if prop else ""),
                       help=(f"did you mean '{close[0]}'? " if close else "")
                       + 'write verdict = "fail:<property>"; checked: ' + ", ".join(props))
-    return Expectation("fail", prop)
+    return Expectation("fail", prop, _at(r, t, path, verdict))
 
 
 def _kernel_config(r: _Reader, kernel: Mapping[str, object],
@@ -693,10 +735,14 @@ def load_target(name: str, root: Path) -> Target:
     :class:`ModelError` at the TOML's file:line:col."""
     path, r, data = _read(name, root)
     r.table(data, "", ())
-    kernel, check, expect = (_section(r, data, s) for s in ("kernel", "check", "expect"))
+    kernel, check, _expect = (_section(r, data, s) for s in ("kernel", "check", "expect"))
     _section(r, data, "configs")
     props = list(_strs(check, "properties")) if "properties" in check \
         else [str(p) for p in DEFAULT_PROPERTIES]
+    if not props:
+        raise r.error(("check", "properties"), "'properties' must list at least one property "
+                      "id", help="a target that checks nothing cannot pass; drop the key to "
+                                 "check the default properties")
     mods = _model_paths(r, data, models_dir(path, root))
     base = _kernel_config(r, kernel, props)
     bound = int(str(check["bound"]))
@@ -709,27 +755,51 @@ def load_target(name: str, root: Path) -> Target:
                   source=str(data["source"]), models=mods, config=base, bound=bound,
                   expect=primary.expect, requires=primary.requires,
                   may_skip=_strs(check, "may_skip"), claims=claims,
-                  reach=_strs(check, "reach"), bounded=str(expect.get("bounded", "")),
-                  expect_at=str(expect.get("at", "")), where=where)
+                  reach=_strs(check, "reach"), bounded=_bounded(r, check), where=where)
+
+
+def _bounded(r: _Reader, check: Mapping[str, object]) -> str:
+    """``[check] bounded = "reason"``: why a bounded PASS is enough (never empty)."""
+    bounded = str(check.get("bounded", ""))
+    if not bounded and "bounded" in check:
+        raise r.error(("check", "bounded"), "'bounded' must be a non-empty reason why a "
+                      "bounded PASS is enough", help="say why, or drop the key")
+    return bounded
+
+
+def _at(r: _Reader, t: Mapping[str, object], path: tuple[str, ...], verdict: str) -> str:
+    """``[expect] at = "file.lazy:LINE"``: where the expected FAIL fires ("" = anywhere)."""
+    at = str(t.get("at", ""))
+    if "at" in t and not re.fullmatch(r"[\w.+-]+\.lazy:\d+", at):
+        raise r.error((*path, "at"), "'at' must be \"file.lazy:LINE\", where the property "
+                      "fires", help='e.g. at = "scenario.lazy:12"')
+    if at and verdict != "fail":
+        raise r.error((*path, "at"), "'at' belongs to a \"fail\" expectation",
+                      help="remove at, or expect \"fail\"")
+    return at
 
 
 def _model_paths(r: _Reader, data: Mapping[str, object], models: Path) -> tuple[Path, ...]:
     out = []
     for key in ("arch", "api", "scenario"):
         rel = str(data[key])
-        p = resolve_model(rel, models)
+        span = r.span((key,))
+        p = resolve_model(rel, models, span)
         if p is None:
             raise r.error((key,), f"{key} model 'models/{rel}' does not exist",
                           help="paths are relative to models/ (yours, then the shipped zoo's)")
+        cf.check_regular(p, f"models/{excerpt(rel, 0, 80)}", cf.MAX_MODEL_BYTES, span)
         out.append(p)
     return tuple(out)
 
 
-def resolve_model(rel: str, models: Path) -> Path | None:
-    """A model path relative to ``models`` or, failing that, to the shipped zoo's models/."""
+def resolve_model(rel: str, models: Path, span: Span | None = None) -> Path | None:
+    """A model path relative to ``models`` or, failing that, to the shipped zoo's models/;
+    confined to that models/ (LZC013)."""
     for base in (models, zoo_root() / "models"):
-        if (base / rel).is_file():
-            return base / rel
+        p = cf.confine(rel, base, span, what="model path", inside="models/")
+        if p.exists():
+            return p
     return None
 
 

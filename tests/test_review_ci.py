@@ -73,6 +73,11 @@ def test_wrong_expectation_fails_ci(wrong: tuple[Path, int, str, dict[str, Path]
     _, code, stdout, _ = wrong
     assert code == 1
     assert "3 of 11 target configurations have their expected verdict" in stdout
+    # what was found, not only what was expected
+    flat = " ".join(stdout.split())  # the report wraps at 100 columns
+    assert ("expect fail:no-bug (UNEXPECTED: expected fail:no-bug, got FAIL "
+            "mode-off-after-outermost)") in flat
+    assert "(UNEXPECTED: expected fail:no-bug, got PASS)" in flat
 
 
 def test_sarif_is_valid_and_points_at_the_violation(
@@ -84,18 +89,22 @@ def test_sarif_is_valid_and_points_at_the_violation(
     assert len(results) == 8  # every configuration of the two wrong targets
     by_target = {r["partialFingerprints"]["lazycheckTarget/v1"].split(":")[0]
                  .removesuffix("[full]"): r for r in results}
-    # unexpected FAIL (wrong property): at the violation's span in the model
+    # unexpected FAIL (wrong property): on the arch/API line a pull request changes (the
+    # statement that fired, or the last arch/API statement the trace ran), the call-site
+    # line as a related location
     r = by_target["vmap-pages-error-path-xen"]
     assert r["ruleId"] == "mode-off-after-outermost"
+    assert "expected fail:no-bug, got FAIL mode-off-after-outermost" in r["message"]["text"]
     loc = r["locations"][0]["physicalLocation"]
     uri, line = loc["artifactLocation"]["uri"], loc["region"]["startLine"]
-    assert uri.startswith("models/") and (repo / uri).is_file()
-    # the same span the engine reports: FAIL ... (file:line) on the verdict line
-    report = CliRunner().invoke(main, ["--root", str(repo), "verify",
-                                       "vmap-pages-error-path-xen", "--preempt", "full"]).stdout
-    verdict = report.split("\ntarget ")[0]  # the verdict line, wrapped at 100 columns
-    assert f"({Path(uri).name}:{line})" in " ".join(verdict.split())
-    assert r["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert uri.startswith(("models/arch/", "models/api/")) and (repo / uri).is_file()
+    flow = r["codeFlows"][0]["threadFlows"][0]["locations"]
+    ran = [(x["location"]["physicalLocation"]["artifactLocation"]["uri"],
+            x["location"]["physicalLocation"]["region"]["startLine"]) for x in flow]
+    assert (uri, line) in ran or any(u == uri for u, _ in ran)
+    scen = [x for x in r["relatedLocations"] if x["id"] == 2]
+    assert scen and scen[0]["physicalLocation"]["artifactLocation"]["uri"].startswith(
+        "models/scenarios/")
     # unexpected PASS: at the expected verdict in the target's TOML
     r = by_target["vmap-pages-error-path-xen-fea18c686320"]
     assert r["ruleId"] == "unexpected-pass"
@@ -134,7 +143,7 @@ def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, 
     assert lines[1] == "1..11"
     results = []
     for line in lines[2:]:
-        m = re.fullmatch(r"(ok|not ok) (\d+) (\S+)( # (SKIP|TODO).*)?", line)
+        m = re.fullmatch(r"(ok|not ok) (\d+) (\S+)( # (SKIP |TODO |ERROR |expected ).*)?", line)
         if m:
             results.append((m.group(1), int(m.group(2)), m.group(3)))
         else:
@@ -142,6 +151,8 @@ def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, 
     assert [n for _, n, _ in results] == list(range(1, 12))
     assert [name for _, _, name in results] == CASES
     assert [ok for ok, _, _ in results] == ["not ok"] * 8 + ["ok"] * 3
+    assert ("# vmap-pages-error-path-xen[full]: expected fail:no-bug, got FAIL "
+            "mode-off-after-outermost") in lines
 
 
 def test_output_does_not_depend_on_jobs() -> None:

@@ -214,9 +214,20 @@ def test_replay_bad_input(tmp_path: Path) -> None:
     assert r.invoke(main, ["--root", str(REPO), "replay", str(bad)]).exit_code == 2
 
 
-def test_replay_unknown_action_no_longer_reproduces() -> None:
+def test_replay_unknown_action_with_unchanged_models_is_a_mismatch() -> None:
+    """A tampered trace cannot claim the bug is gone while the models are the same."""
     doc = itf.to_itf(outcome("xen-nesting-counter"))
     doc["states"][3]["#meta"]["action"] = "T0:99->100#99"
+    rec = replay.parse(itf.dumps(doc))
+    with pytest.raises(replay.TraceMismatch, match="at step 3: no action"):
+        replay.replay(rec, REPO)
+
+
+def test_replay_unknown_action_after_a_model_change_no_longer_reproduces() -> None:
+    doc = itf.to_itf(outcome("xen-nesting-counter"))
+    doc["states"][3]["#meta"]["action"] = "T0:99->100#99"
+    first = next(iter(doc["#meta"]["models"]))
+    doc["#meta"]["models"][first] = "0" * 64  # recorded against other models
     rec = replay.parse(itf.dumps(doc))
     res = replay.replay(rec, REPO)
     assert not res.reproduces and "step 3" in res.reason
@@ -266,3 +277,73 @@ def test_svg_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert png.is_file(), proc.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+_PROBE = """<!DOCTYPE html><html><body>{svg}<pre id="out"></pre><script>
+const out = [];
+for (const g of document.querySelectorAll("g.step")) {{
+  const r = g.querySelector("rect").getBBox();
+  const texts = [...g.querySelectorAll("text:not(.num)")].filter(t => t.textContent);
+  const inside = texts.every(t => {{ const b = t.getBBox();
+    return b.x >= r.x && b.x + b.width <= r.x + r.width + 0.5 &&
+           b.y >= r.y && b.y + b.height <= r.y + r.height + 0.5; }});
+  out.push({{id: g.id, inside: inside, text: texts.map(t => t.textContent)}});
+}}
+document.getElementById("out").textContent = JSON.stringify(out);
+</script></body></html>"""
+
+
+def _probe(browser: str, svg: str, tmp_path: Path) -> dict[str, dict[str, object]]:
+    """Each step box as Chromium lays it out: its texts, and whether they stay inside."""
+    import html
+
+    page = tmp_path / "probe.html"
+    page.write_text(_PROBE.format(svg=svg.split("\n", 1)[1]), encoding="utf-8")
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=False)
+    dom = proc.stdout
+    assert '<pre id="out">' in dom, proc.stderr
+    return {b["id"]: b for b in json.loads(html.unescape(
+        dom.split('<pre id="out">', 1)[1].split("</pre>", 1)[0]))}
+
+
+def test_explain_svg_annotation_stays_in_its_box_in_headless_chromium(tmp_path: Path
+                                                                      ) -> None:
+    from lazycheck.run.explain import explain
+    from lazycheck.views.explain import explain_svg
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    o = outcome("sparc64-preemptible")
+    e = explain(o, load_target("sparc64-a1d416bf9faf", REPO), REPO)
+    boxes = _probe(browser, explain_svg(e), tmp_path)
+    assert all(b["inside"] for b in boxes.values())
+    assert e.load_bearing is not None
+    box = boxes[f"step{e.load_bearing.step}"]
+    text = " ".join(" ".join(box["text"]).split())  # type: ignore[arg-type]
+    assert "fix a1d416bf9faf: sparc64-a1d416bf9faf.lazy:13" in text
+
+
+def test_svg_every_statement_with_its_location_in_headless_chromium(tmp_path: Path) -> None:
+    """Chromium lays the chart out: every statement of every step is in its box, with its
+    own file:line, and no text runs outside the box."""
+    from lazycheck.views.svg import trace_svg
+    from lazycheck.views.trace import build_trace
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    o = outcome("powerpc-hash-preemptible")
+    trace = build_trace(o.system, o.result.trace)
+    boxes = _probe(browser, trace_svg(o, trace), tmp_path)
+    for st in trace.steps:
+        box = boxes[f"step{st.number}"]
+        assert box["inside"], f"step {st.number}: text runs outside its box"
+        joined = " ".join(" ".join(box["text"]).split())  # type: ignore[arg-type]
+        for s in st.statements:
+            if s.text in ("", "{"):
+                continue
+            want = " ".join(f"{s.span.short} {s.function}: {s.text}".split())
+            assert want in joined, f"step {st.number}: {want!r} not in {joined!r}"

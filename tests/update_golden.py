@@ -128,6 +128,50 @@ def golden_expected(run: Run) -> str:
     return f"{run.stdout}exit: {run.exit_code}\n"
 
 
+# ---------------------------------------------------------------- explain and mail
+
+EXPLAIN = GOLDEN / "explain"
+EXPLAIN_PAIRS = REPO / "tests" / "explain" / "pairs.txt"
+MAIL = GOLDEN / "mail"
+
+
+def explain_pairs() -> list[tuple[str, str]]:
+    """The FAIL/fix pairs of the zoo listed in tests/explain/pairs.txt."""
+    out = []
+    for line in EXPLAIN_PAIRS.read_text(encoding="utf-8").splitlines():
+        words = line.split("#", 1)[0].split()
+        if words:
+            out.append((words[0], words[1]))
+    return out
+
+
+def run_explain(fail: str, fix: str) -> Run:
+    return run_cli(["explain", fail, "--against", fix])
+
+
+def mail_cases() -> list[str]:
+    return sorted(p.stem for p in MAIL.glob("*.cmd"))
+
+
+def run_mail(case: str) -> Run:
+    words = shlex.split((MAIL / f"{case}.cmd").read_text(encoding="utf-8"))
+    return run_cli(words[1:])
+
+
+def _update_explain_and_mail() -> int:
+    changed = 0
+    EXPLAIN.mkdir(parents=True, exist_ok=True)
+    runs = [(EXPLAIN / f"{f}.expected", run_explain(f, p)) for f, p in explain_pairs()]
+    runs += [(MAIL / f"{c}.expected", run_mail(c)) for c in mail_cases()]
+    for path, r in runs:
+        if r.exception is not None:
+            raise RuntimeError(f"{path.name}: crashed: {r.exception!r}")
+        if _write(path, golden_expected(r)):
+            changed += 1
+            print(f"updated {path.relative_to(REPO)}")
+    return changed
+
+
 # ---------------------------------------------------------------- update
 
 
@@ -164,6 +208,7 @@ def main() -> int:
         if _write(BAD_INPUT / f"{case}.expected", bad_input_expected(r)):
             changed += 1
             print(f"updated tests/bad_input/{case}.expected")
+    changed += _update_explain_and_mail()
     print(f"{changed} golden file{'s' if changed != 1 else ''} changed")
     return 0
 

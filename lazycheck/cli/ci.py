@@ -2,72 +2,29 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 import click
 
+from lazycheck.cli import limits
 from lazycheck.cli.exitcode import ExitCode
-from lazycheck.targets import target_names
-from lazycheck.views.ci_rows import CiRow
+from lazycheck.cli.progress import TargetProgress
+from lazycheck.diagnostics import Diagnostic, render_all
+from lazycheck.outcome import Progress
+from lazycheck.targets import own_targets, target_names
+from lazycheck.views.ci_rows import CiRow, budget_row, internal_row
 
-
-class Progress:
-    """Progress on stderr: one live line on a terminal, plain lines otherwise.
-
-    Plain lines come in the order of the target names whatever ``-j`` is: a
-    finished target is printed once every target before it has finished, so
-    a log is byte-stable.  stdout never carries progress.
-    """
-
-    def __init__(self, names: list[str], stream: TextIO, live: bool, enabled: bool) -> None:
-        self.names = names
-        self.stream = stream
-        self.live = live
-        self.enabled = enabled
-        self.done: dict[str, CiRow] = {}
-        self.running: list[str] = []
-        self.printed = 0
-
-    def start(self, name: str) -> None:
-        self.running.append(name)
-        self._draw()
-
-    def finish(self, row: CiRow) -> None:
-        self.done[row.target] = row
-        if row.target in self.running:
-            self.running.remove(row.target)
-        if not self.enabled:
-            return
-        if self.live:
-            self._draw()
-            return
-        while self.printed < len(self.names) and self.names[self.printed] in self.done:
-            r = self.done[self.names[self.printed]]
-            self.printed += 1
-            self.stream.write(f"[{self.printed}/{len(self.names)}] {r.target}: {r.status}\n")
-        self.stream.flush()
-
-    def _draw(self) -> None:
-        if not (self.enabled and self.live):
-            return
-        bad = sum(1 for r in self.done.values() if r.status != "ok")
-        line = (f"lazycheck ci: {len(self.done)}/{len(self.names)} done"
-                f"{f', {bad} not ok' if bad else ''}"
-                f"{'; running: ' + ', '.join(self.running) if self.running else ''}")
-        width = 100
-        self.stream.write("\r\x1b[K" + (line if len(line) <= width else line[:width - 3] + "..."))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.live:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+if TYPE_CHECKING:
+    from lazycheck.run.corpus import Unit
 
 
 @click.command()
-@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+@click.option("-j", "--jobs", type=limits.SMALL, default=1, show_default=True,
               help="Run this many targets in parallel (the output does not depend on it).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write JUnit XML: one test case per target x configuration.")
@@ -81,44 +38,137 @@ class Progress:
 @click.option("--changed-since", "changed_since", metavar="REV", default=None,
               help="Run only the targets that depend (TOML, models, #includes, prelude, "
                    "properties) on a file changed since git revision REV.")
+@click.option("--budget", type=limits.SECONDS, default=None, metavar="SECONDS",
+              help="Overall time budget: each target gets what is left, and targets "
+                   "that do not finish in it are UNKNOWN (exit 3).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
 @click.argument("targets", nargs=-1)
 @click.pass_obj
 def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: Path | None,
-       sarif: Path | None, changed_since: str | None, progress: bool,
+       sarif: Path | None, changed_since: str | None, budget: float | None, progress: bool,
        targets: tuple[str, ...]) -> None:
     """Check every target (or TARGETS) against its expected verdict.
 
-    Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 on bad
-    input, 3 when some verdict is UNKNOWN.
+    Exit 0 when every verdict is the expected one, 1 on any mismatch, 2 when
+    a target does not load (bad input), 3 when some verdict is UNKNOWN, 5 on
+    an internal error.  A target that does not load is an ERROR row and the
+    run goes on; the reports are written whatever happens.
     """
-    from lazycheck.run.corpus import run_many
-    from lazycheck.views import ci_formats
-    from lazycheck.views.ci_rows import ci_row
-
-    names = list(targets) or target_names(root)
+    bad_output = limits.check_writable([junit, ktap, markdown, sarif])
+    if bad_output is not None:
+        _bad_input("LZC407", f"cannot write {bad_output}",
+                   "check the report paths; nothing was run")
+    # the gate checks the root's own targets (never the shipped zoo's in a user's directory)
+    names = list(targets) or (target_names(root) if own_targets(root) else [])
+    changed: set[str] = set()
     if changed_since is not None:
-        from lazycheck.run import depgraph
-
-        try:
-            names, changed = depgraph.select(root, changed_since, names)
-        except depgraph.GitError as err:
-            click.echo(f"lazycheck: --changed-since {changed_since}: {err}", err=True)
-            sys.exit(ExitCode.BAD_INPUT)
-        click.echo(f"changed since {changed_since}: {len(changed)} file"
-                   f"{'s' if len(changed) != 1 else ''}; {len(names)} target"
-                   f"{'s' if len(names) != 1 else ''} depend on them")
+        names, changed = _changed(root, changed_since, names)
+    if not names and changed_since is None:
+        _bad_input("LZC408", f"no targets selected (none in {root.name}/specs/targets/)",
+                   "a gate that checks nothing must not pass; check --root")
     from lazycheck.run.corpus import unit_key, units
 
-    err_stream = sys.stderr
-    keys = [unit_key(u, root) for u in units(names, root)]
-    prog = Progress(keys, err_stream, live=err_stream.isatty(), enabled=progress)
+    deadline = limits.deadline_in(budget)
+    todo = units(names, root)
+    keys = [unit_key(u, root) for u in todo]
+    prog = TargetProgress("ci", keys, sys.stderr, live=sys.stderr.isatty(),
+                          enabled=progress)
+    with prog:
+        rows = run_budgeted(todo, keys, root, jobs, deadline, prog)
+    _print_rows(rows)
+    touched = frozenset(changed) if changed_since is not None else None
+    _write_reports(rows, {"junit": junit, "ktap": ktap, "markdown": markdown,
+                          "sarif": sarif}, touched)
+    ok = sum(1 for r in rows if r.status == "ok")
+    click.echo(f"\n{ok} of {len(rows)} target configurations have their expected verdict")
+    sys.exit(exit_code(rows))
+
+
+def _bad_input(code: str, msg: str, help: str) -> None:
+    click.echo(render_all([Diagnostic(code, msg, None, help=help)]), err=True)
+    sys.exit(ExitCode.BAD_INPUT)
+
+
+def _changed(root: Path, rev: str, names: list[str]) -> tuple[list[str], set[str]]:
+    """The targets that depend on a file changed since ``rev`` (strictly a revision)."""
+    from lazycheck.run import depgraph
+
+    if not rev or rev.startswith("-") or len(rev) > 200 or any(c.isspace() for c in rev):
+        _bad_input("LZC408", f"--changed-since {rev[:60]!r} is not a revision",
+                   "give a commit, branch or tag, e.g. --changed-since origin/main")
     try:
-        rows = run_many(names, root, ci_row, max(1, jobs), on_done=prog.finish,
-                        on_start=prog.start)
-    finally:
-        prog.close()
+        picked, changed = depgraph.select(root, rev, names)
+    except depgraph.GitError as err:
+        _bad_input("LZC408", f"--changed-since {rev}: {str(err)[:300]}",
+                   "give a revision git knows")
+        raise AssertionError("unreachable") from None
+    click.echo(f"changed since {rev}: {len(changed)} file{'s' if len(changed) != 1 else ''}; "
+               f"{len(picked)} target{'s' if len(picked) != 1 else ''} depend on them")
+    return picked, changed
+
+
+def check_within(unit: Unit, root: Path, deadline: float | None,
+                 progress: Callable[[Progress], None] | None = None, case: str = "") -> CiRow:
+    """One (target, claimed configuration) row, within the wall-clock ``deadline``; runs
+    in a worker process too.  ``case`` names the row (``target[config]``).
+
+    Whatever happens, a row comes back: the run goes on after a target that
+    does not load (ERROR), outlives the budget (UNKNOWN) or trips a bug in
+    lazycheck (ERROR, reported as an internal error).
+    """
+    from lazycheck.run.corpus import check_one
+    from lazycheck.views.ci_rows import ci_row
+
+    name = unit[0]
+    left = None if deadline is None else deadline - time.time()
+    if left is not None and left <= 0:
+        return budget_row(name, root, case)
+    try:
+        if left is None:
+            return check_one(unit, root, ci_row, progress)
+        with limits.watchdog(left, grace=0.0):
+            return check_one(unit, root, ci_row, progress)
+    except limits.TimeUp:
+        return budget_row(name, root, case)
+    except Exception as exc:
+        return internal_row(name, root, f"{type(exc).__name__}: {str(exc)[:300]}", case)
+
+
+def run_budgeted(todo: list[Unit], keys: list[str], root: Path, jobs: int,
+                 deadline: float | None, prog: TargetProgress) -> list[CiRow]:
+    """Rows in the order of ``todo`` (named ``keys``), ``jobs`` at a time, each within
+    ``deadline``."""
+    if jobs <= 1 or len(todo) <= 1:
+        rows = []
+        for u, k in zip(todo, keys, strict=True):
+            prog.start_target(k)
+            rows.append(check_within(u, root, deadline, prog.on_engine, k))
+            prog.finish_row(rows[-1])
+        return rows
+    done: dict[int, CiRow] = {}
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(check_within, u, root, deadline, None, k): i
+                   for i, (u, k) in enumerate(zip(todo, keys, strict=True))}
+        for k in keys[:jobs]:
+            prog.start_target(k)
+        started = min(jobs, len(keys))
+        for fut in concurrent.futures.as_completed(futures):
+            i = futures[fut]
+            try:
+                row = fut.result()
+            except Exception as exc:
+                row = internal_row(todo[i][0], root, f"worker failed: {type(exc).__name__}",
+                                   keys[i])
+            done[i] = row
+            prog.finish_row(row)
+            if started < len(keys):
+                prog.start_target(keys[started])
+                started += 1
+    return [done[i] for i in range(len(todo))]
+
+
+def _print_rows(rows: list[CiRow]) -> None:
     w = max([len("target")] + [len(r.target) for r in rows])
     we = max([len("expected")] + [len(r.expected) for r in rows])
     click.echo(f"{'target':<{w}}  {'expected':<{we}}  {'verdict':<34}  {'states':>9}  status")
@@ -129,22 +179,30 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     for r in rows:
         if r.status != "ok":
             click.echo(f"\n--- {r.target}: {r.status}\n{r.report.rstrip()}")
-    if junit:
-        junit.write_text(ci_formats.junit(rows), encoding="utf-8")
-    if ktap:
-        ktap.write_text(ci_formats.ktap(rows), encoding="utf-8")
-    if markdown:
-        markdown.write_text(ci_formats.markdown(rows), encoding="utf-8")
-    if sarif:
-        sarif.write_text(ci_formats.sarif(rows), encoding="utf-8")
-    code = exit_code(rows)
-    ok = sum(1 for r in rows if r.status == "ok")
-    click.echo(f"\n{ok} of {len(rows)} target configurations have their expected verdict")
-    sys.exit(code)
+
+
+def _write_reports(rows: list[CiRow], paths: dict[str, Path | None],
+                   touched: frozenset[str] | None) -> None:
+    """Every report asked for, even when targets failed to load (checked writable earlier)."""
+    from lazycheck.views import ci_formats
+
+    writers: dict[str, Callable[[list[CiRow]], str]] = {
+        "junit": ci_formats.junit, "ktap": ci_formats.ktap,
+        "markdown": ci_formats.markdown, "sarif": lambda rs: ci_formats.sarif(rs, touched)}
+    for kind, path in paths.items():
+        if path is None:
+            continue
+        try:
+            path.write_text(writers[kind](rows), encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"lazycheck: cannot write {path}: {exc.strerror}", err=True)
 
 
 def exit_code(rows: list[CiRow]) -> ExitCode:
-    """PASS when all matched; BAD_INPUT on any error; FAIL on a mismatch; else UNKNOWN if any."""
+    """INTERNAL_ERROR on a bug; BAD_INPUT on a target that does not load; FAIL on a
+    mismatch; UNKNOWN if some verdict is; PASS when every verdict is the expected one."""
+    if any(r.internal for r in rows):
+        return ExitCode.INTERNAL_ERROR
     if any(r.verdict == "ERROR" for r in rows):
         return ExitCode.BAD_INPUT
     if any(r.verdict != "UNKNOWN" and not r.matched for r in rows):

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from lazycheck.cli.exitcode import ExitCode
+from lazycheck.cli.progress import TargetProgress
 from lazycheck.targets import target_names
 
 
@@ -16,8 +17,10 @@ from lazycheck.targets import target_names
               help="Check this many targets in parallel.")
 @click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the table as Markdown to this file.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
 @click.pass_obj
-def matrix(root: Path, jobs: int, markdown_file: Path | None) -> None:
+def matrix(root: Path, jobs: int, markdown_file: Path | None, progress: bool) -> None:
     """Check every target and print the arch x API-generation matrix.
 
     Each cell lists its targets with PASS / FAIL:<property> / VACUOUS /
@@ -27,7 +30,14 @@ def matrix(root: Path, jobs: int, markdown_file: Path | None) -> None:
     from lazycheck.run.corpus import run_many
     from lazycheck.views import matrix as mx
 
-    cells = run_many(target_names(root), root, mx.cell, max(1, jobs))
+    names = target_names(root)
+    prog = TargetProgress("matrix", names, sys.stderr, live=sys.stderr.isatty(),
+                          enabled=progress)
+    with prog:
+        cells = run_many(names, root, mx.cell, max(1, jobs), on_start=prog.start_target,
+                         on_done=lambda c: prog.finish(c.target, "ok" if c.matched
+                                                       else "UNEXPECTED"),
+                         on_progress=prog.on_engine)
     click.echo(mx.text(cells), nl=False)
     if markdown_file is not None:
         markdown_file.write_text(mx.markdown(cells), encoding="utf-8")

@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 
 def render(o: Outcome, fmt: str) -> str | None:
-    """The counterexample of ``o`` as ITF JSON or SVG; None when there is none."""
+    """ITF JSON or SVG of the counterexample (None when there is none), or the mail text."""
+    if fmt == "mail":
+        from lazycheck.views.mail import mail_text
+
+        return mail_text(o)
     if o.result.verdict is not Verdict.FAIL:
         return None
     if fmt == "itf":
@@ -79,18 +83,19 @@ def replay(root: Path, trace_file: Path) -> None:
     through the concrete semantics.  Exit 1 if it still ends in a violation,
     0 if it no longer reproduces (the fix works), 2 on bad input.
     """
+    from lazycheck import confine
+    from lazycheck.diagnostics import Diagnostic
     from lazycheck.run import replay as rp
 
     try:
-        text = trace_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        click.echo(f"lazycheck: cannot read {trace_file}: {exc}", err=True)
-        sys.exit(ExitCode.BAD_INPUT)
-    try:
+        text = confine.read_text(trace_file, str(trace_file)[:200], confine.MAX_TRACE_BYTES)
         rec = rp.parse(text)
         result = rp.replay(rec, root)
     except rp.ItfError as err:
-        click.echo(f"lazycheck: {trace_file}: {err}", err=True)
+        code = "LZC410" if isinstance(err, rp.TraceMismatch) else "LZC409"
+        click.echo(render_all([Diagnostic(code, f"{str(trace_file)[:200]}: {err}", None,
+                                          help="replay a trace written by `lazycheck verify "
+                                               "--format itf`, unedited")]), err=True)
         sys.exit(ExitCode.BAD_INPUT)
     except ModelError as err:
         click.echo(render_all(err.diagnostics, err.sources), err=True)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from lazycheck.cli import limits
 from lazycheck.cli.exitcode import ExitCode, for_outcome
+from lazycheck.cli.progress import EngineProgress
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import read_models
-from lazycheck.outcome import Limits, Outcome
+from lazycheck.outcome import DEFAULT_MAX_STATES, DEFAULT_TIMEOUT_S, Limits, Outcome, Progress
 from lazycheck.run import shrink
 from lazycheck.run import verify as verify_run
 from lazycheck.run.verify import EngineDisagreement, run
@@ -33,18 +36,25 @@ def fail_input(err: ModelError) -> None:
 @click.argument("target")
 @click.option("--engine", type=click.Choice(ENGINE_CHOICES), default=DEFAULT_ENGINE,
               show_default=True, help=engine_help())
-@click.option("--cpus", type=int, default=None, help="Override the target's CPU count.")
-@click.option("--tasks", type=int, default=None,
+@click.option("--cpus", type=limits.SMALL, default=None, help="Override the target's CPU count.")
+@click.option("--tasks", type=limits.SMALL, default=None,
               help="Override the task count (task programs are reused in order).")
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
-@click.option("--irqs", type=int, default=None,
+@click.option("--irqs", type=click.IntRange(min=0), default=None,
               help="Override how many interrupts may arrive (0: interrupts off).")
-@click.option("--bound", type=int, default=None, help="Override the depth bound.")
-@click.option("--max-states", type=int, default=2_000_000, show_default=True,
+@click.option("--bound", type=limits.BOUND, default=None, help="Override the depth bound.")
+@click.option("--preemptions", type=click.IntRange(min=0), default=None,
+              help="Check only behaviours with at most this many involuntary context "
+                   "switches (docs/proofs.md); the verdict names the bound.")
+@click.option("--interrupts", type=click.IntRange(min=0), default=None,
+              help="Check only behaviours with at most this many interrupt arrivals.")
+@click.option("--max-states", type=limits.STATES, default=DEFAULT_MAX_STATES, show_default=True,
               help="Give up with UNKNOWN beyond this many states.")
-@click.option("--timeout", type=float, default=600.0, show_default=True,
-              help="Give up with UNKNOWN after this many seconds.")
+@click.option("--timeout", type=limits.SECONDS, default=DEFAULT_TIMEOUT_S, show_default=True,
+              callback=limits.arm,
+              help="Give up with UNKNOWN after this many seconds (the whole command, "
+                   "trace choice and --minimize included).")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -53,43 +63,54 @@ def fail_input(err: ModelError) -> None:
                    "property fails, and show that trace.")
 @click.option("--full-state", is_flag=True,
               help="Show every state change, not only the cone of influence.")
-@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg"]), default="text",
-              show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["text", "itf", "svg", "mail"]),
+              default="text", show_default=True,
               help="text: the report; itf: the counterexample as ITF JSON (Apalache/Quint, "
-                   "for `lazycheck replay`); svg: a message sequence chart.")
+                   "for `lazycheck replay`); svg: a message sequence chart; mail: the report "
+                   "at 72 columns for a commit message or an LKML reply.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the --format output to this file (the text report still goes to "
                    "stdout).")
 @click.option("--all-configs", is_flag=True,
               help="Check every preemption model (and interrupts off/on) beyond the claimed "
                    "configurations, and print the verdict matrix.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr (engine, depth, states, states/s, elapsed): a live "
+                   "line on a terminal, a plain line every 10 s otherwise.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
-           preempt: str | None, irqs: int | None, bound: int | None, max_states: int,
-           timeout: float, no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
-           fmt: str, output: Path | None, all_configs: bool) -> None:
+           preempt: str | None, irqs: int | None, bound: int | None,
+           preemptions: int | None, interrupts: int | None, max_states: int, timeout: float,
+           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
+           fmt: str, output: Path | None, all_configs: bool, progress: bool) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
     print the verdict, coverage and any counterexample, and a verdict per configuration."""
+    unwritable = limits.check_writable([output, graph])
+    if unwritable is not None:
+        fail_input(ModelError([Diagnostic("LZC407", f"cannot write {unwritable}", None,
+                                          help="check the output path before the run")]))
+    prog = EngineProgress(f"verify {target}", sys.stderr, live=sys.stderr.isatty(),
+                          enabled=progress)
     try:
-        t = load_target(target, root)
-        single = _override(t, cpus, tasks, preempt, irqs)
-        outcomes: tuple[Outcome, ...]
-        if single is not None:
-            outcomes = (run(t, root, single, bound, engine, max_states, timeout),)
-        else:
-            configs = verify_run.all_configs(t) if all_configs else ()
-            outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout)
-                             for c in configs or tuple(c.config for c in t.claims))
-        outcome = _shown(outcomes)
-        minimized_from = ""
-        if minimize:
-            outcome, minimized_from = _minimize(outcome, t, root, bound, max_states, timeout)
+        with prog:
+            t = load_target(target, root)
+            single = _override(t, cpus, tasks, preempt, irqs)
+            configs = (single,) if single is not None else \
+                verify_run.all_configs(t) if all_configs else tuple(c.config for c in t.claims)
+            outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout,
+                                 progress=prog, preemptions=preemptions,
+                                 interrupts=interrupts) for c in configs)
+            outcome, minimized_from = _shown(outcomes), ""
+            if minimize:
+                outcome, minimized_from = _minimize(outcome, t, root, bound, max_states,
+                                                    timeout, prog, preemptions, interrupts)
     except ModelError as err:
         fail_input(err)
         return
     except ReplayError as err:
-        click.echo(f"lazycheck: internal error: a trace did not replay: {err}", err=True)
-        sys.exit(ExitCode.ENGINES_DISAGREE)
+        click.echo(f"lazycheck: internal error, please report: a trace did not replay: "
+                   f"{err}", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(ExitCode.ENGINES_DISAGREE)
@@ -130,15 +151,20 @@ def _shown(outcomes: tuple[Outcome, ...]) -> Outcome:
 
 
 def _minimize(outcome: Outcome, t: Target, root: Path, bound: int | None, max_states: int,
-              timeout: float) -> tuple[Outcome, str]:
+              timeout: float, progress: Callable[[Progress], None],
+              preemptions: int | None, interrupts: int | None) -> tuple[Outcome, str]:
+    """``--minimize``: the shrunk outcome and what it was shrunk from."""
     shrunk = shrink.minimize(outcome, lambda c, p: run(
-        t, root, c, bound, "explicit", max_states, timeout, program=p))
+        t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress,
+        preemptions=preemptions, interrupts=interrupts))
     if not shrunk.changed:
         return outcome, ""
     minimized_from = shrunk.original.describe()
     if shrunk.dropped:
         minimized_from += "; without the section " + "; ".join(shrunk.dropped)
-    return shrunk.outcome, minimized_from
+    # reproduce: the original flags and --minimize, not the shrunk configuration's
+    return dataclasses.replace(shrunk.outcome,
+                               args=(*outcome.args, "--minimize")), minimized_from
 
 
 def _emit(outcome: Outcome, outcomes: tuple[Outcome, ...], fmt: str, output: Path | None,
@@ -152,7 +178,8 @@ def _emit(outcome: Outcome, outcomes: tuple[Outcome, ...], fmt: str, output: Pat
 
         review.emit(outcome, fmt, output, not no_timings, full_state,
                     minimized_from)
-    if len(outcomes) > 1 or all_configs:
+    if (len(outcomes) > 1 or all_configs) and (fmt == "text" or output is not None):
+        # the table follows the text report; a --format on stdout stays machine-readable
         click.echo("\n" + config_table(outcomes, "all configurations" if all_configs
                                        else "configurations"), nl=False)
 
@@ -168,13 +195,19 @@ def list_targets(root: Path) -> None:
             rows.append((t.name, t.arch, t.generation, str(t.expect), t.source))
     except ModelError as err:
         fail_input(err)
-    w = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in
-         enumerate(("target", "arch", "api", "expected"))]
-    click.echo(f"{'target':<{w[0]}}  {'arch':<{w[1]}}  {'api':<{w[2]}}  "
-               f"{'expected':<{w[3]}}  source")
-    for r in rows:
-        click.echo(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  "
-                   f"{r[4]}")
+    click.echo(_list_text(rows), nl=False)
+
+
+def _list_text(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """The catalogue within 100 columns: one row per target, its source on the line below."""
+    table = [(name, f"{arch}/{api}", exp, src) for name, arch, api, exp, src in rows]
+    w = [max([len(h)] + [len(r[i]) for r in table]) for i, h in
+         enumerate(("target", "arch/api"))]
+    out = [f"{'target':<{w[0]}} {'arch/api':<{w[1]}} expected (source below)"]
+    for name, aa, exp, src in table:
+        out.append(f"{name:<{w[0]}} {aa:<{w[1]}} {exp}")
+        out.append(f"    {src if len(src) <= 96 else src[:93] + '...'}")
+    return "\n".join(out) + "\n"
 
 
 @click.command()

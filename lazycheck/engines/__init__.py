@@ -34,6 +34,9 @@ ENGINES: Mapping[str, EngineInfo] = MappingProxyType({
                            "lazycheck.engines.explicit", "ExplicitEngine"),
     "bmc": EngineInfo("bmc", "z3 bounded model checking, then k-induction for a proof",
                       "lazycheck.engines.bmc", "BmcProver"),
+    "houdini": EngineInfo("houdini", "a proof of this configuration from mined inductive "
+                          "invariants (z3 Houdini)", "lazycheck.engines.houdini",
+                          "HoudiniEngine"),
     "pdr": EngineInfo("pdr", "an unbounded proof with z3's Spacer (slow)",
                       "lazycheck.engines.pdr", "PdrEngine"),
 })

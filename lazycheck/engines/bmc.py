@@ -37,8 +37,9 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from lazycheck.engines.absint import ValueSets
 from lazycheck.errors import ReplayError
-from lazycheck.outcome import Limits, Result, Stats, Verdict
+from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
 from lazycheck.smt import (
     DEFAULT_SORT,
@@ -67,6 +68,7 @@ class _Unrolling:
         self.path: list[StepVars] = [first]
         self.simple = enc.literal("simple_path")
         self.solver.add(enc.domain(first), enc.initial(first))
+        self.sets = ValueSets(enc.system)
 
     @property
     def depth(self) -> int:
@@ -78,6 +80,12 @@ class _Unrolling:
         pre = self.path[-1]
         post = enc.step_vars(len(self.path))
         self.solver.add(enc.domain(post), enc.transition(pre, post))
+        # implied by the path (engines/absint.py): prunes, never changes an answer
+        self.sets.step()
+        self.solver.add(*(enc.negate(enc.fired(pre, n))
+                          for n, may in enumerate(self.sets.enabled) if not may))
+        self.solver.add(*(enc.within(post, j, vs) for j, vs in enumerate(self.sets.state)
+                          if vs is not None and len(vs) < _span(enc.system, j)))
         for earlier in self.path:
             self.solver.add(enc.implies(self.simple, enc.distinct(earlier, post)))
         self.path.append(post)
@@ -97,6 +105,11 @@ class _Unrolling:
     def trace(self, model: Model) -> tuple[int, ...]:
         """The action indices the model fires along the unrolling."""
         return _trace(self.enc, model, self.path[:-1])
+
+
+def _span(system: System, var: int) -> int:
+    """How many values ``var``'s declared range holds."""
+    return system.vars[var].hi - system.vars[var].lo + 1
 
 
 def _trace(enc: Encoder, model: Model, steps: list[StepVars]) -> tuple[int, ...]:
@@ -173,6 +186,8 @@ class BmcEngine:
         unrolling = _Unrolling(Encoder(system, self.sort))
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
+            if limits.progress is not None:
+                limits.progress(Progress(self.name, k, 0, clock.elapsed()))
             if k > 0:
                 unrolling.extend()
                 reach = unrolling.path_exists(clock.remaining())
@@ -223,6 +238,8 @@ class BmcEngine:
         step.add(enc.domain(window[0]))
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
+            if limits.progress is not None:
+                limits.progress(Progress("k-induction", k, 0, clock.elapsed()))
             # base case at k
             if k > 0:
                 base.extend()
@@ -273,7 +290,7 @@ class BmcProver:
         if result.verdict is not Verdict.PASS or result.stats.exhausted:
             return result
         left = max(1.0, limits.timeout_s - result.stats.elapsed_s)
-        proof = bmc.prove(system, Limits(limits.bound, limits.max_states, left))
+        proof = bmc.prove(system, dataclasses.replace(limits, timeout_s=left))
         if proof.verdict is Verdict.PASS and proof.stats.proved:
             stats = dataclasses.replace(result.stats, proved=True,
                                         elapsed_s=result.stats.elapsed_s + proof.stats.elapsed_s)

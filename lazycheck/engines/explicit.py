@@ -34,7 +34,7 @@ import time
 
 import networkx as nx
 
-from lazycheck.outcome import Limits, Result, Stats, Verdict
+from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics, State, compile_expr
 from lazycheck.system import FALSE, ActionKind, System
 
@@ -69,6 +69,8 @@ class ExplicitEngine:
         if sem.violation(init):
             return Result(Verdict.FAIL, stats(False, 0), sem.violation(init), ())
         while frontier:
+            if limits.progress is not None:
+                limits.progress(Progress(self.name, depth, len(parent), time.monotonic() - start))
             if depth >= limits.bound:
                 return covered(Result(Verdict.PASS, stats(False, depth)))
             nxt: list[State] = []

@@ -96,6 +96,14 @@ class Scheduler:
             free = conj(free, disj(*(eq(Var(tp.pc), Const(k)) for k in tp.sched_pcs)))
         return disj(done, free)
 
+    def involuntary(self, prev: int) -> Expr:
+        """``prev`` is preempted: switched out mid-program, not at its end or a scheduling point."""
+        if self.is_idle(prev):
+            return FALSE
+        tp = self.tasks[prev]
+        return conj(neg(eq(Var(tp.pc), Const(tp.exit_pc))),
+                    *(neg(eq(Var(tp.pc), Const(k))) for k in tp.sched_pcs))
+
     def may_switch_in(self, nxt: int, c: int) -> Expr:
         """Migration: ``nxt`` may run on CPU ``c`` unless it runs elsewhere, ended or is pinned."""
         if self.is_idle(nxt):
@@ -146,7 +154,8 @@ class Scheduler:
                       ups, task=prev, cpu=c, other=nxt,
                       steps=tuple(x for x in ex.steps if x.text),
                       summary=f"context switch {pn} -> {nn}", witness=witness,
-                      witness_label=PREEMPTED_IN_SECTION)
+                      witness_label=PREEMPTED_IN_SECTION,
+                      preemption=self.involuntary(prev))  # run/bounding.py counts these
 
 
 def hook(ex: Exec, fn: ir.Function, args: tuple[Expr, ...]) -> None:

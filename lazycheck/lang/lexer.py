@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lazycheck.diagnostics import Diagnostic, Span
@@ -34,6 +35,38 @@ _PUNCT = ("...", "->", "++", "--", "+=", "-=", "==", "!=", "<=", ">=", "&&", "||
           "?", ":", ".", "*")
 
 MAX_INT = 1 << 16
+MAX_NAME = 128  # characters in a name
+MAX_DIGITS = 24  # characters in an integer literal (checked before converting it)
+_DIGITS = "0123456789"
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _too_long(what: str, text: str, at: Span) -> Diagnostic:
+    """LZC006 for an over-long name or literal, quoting only its start."""
+    return Diagnostic("LZC006", f"{what} '{text[:24]}...' has {len(text):,} characters",
+                      at, help=f"keep {what}s to {MAX_NAME if what == 'name' else MAX_DIGITS}"
+                               " characters")
+
+
+def _number(text: str, i: int, span: Callable[[int], Span]) -> tuple[int, int,
+                                                                     Diagnostic | None]:
+    """An integer literal at ``i`` (ASCII digits only): (end, value, diagnostic or None)."""
+    n = len(text)
+    hexa = text.startswith(("0x", "0X"), i)
+    j = i + 2 if hexa else i
+    while j < n and text[j] in (_HEX if hexa else _DIGITS):
+        j += 1
+    digits = text[i + 2:j] if hexa else text[i:j]
+    while j < n and text[j] in "uUlL":
+        j += 1
+    if len(digits) > MAX_DIGITS:
+        return j, 0, _too_long("integer literal", text[i:j], span(j - i))
+    value = int(digits or "0", 16 if hexa else 10)
+    if value > MAX_INT:
+        return j, value, Diagnostic("LZC004", f"integer {text[i:j]} is too large",
+                                    span(j - i), help=f"model values are small: keep "
+                                    f"literals at or below {MAX_INT}")
+    return j, value, None
 
 
 def tokenize(text: str, file: str) -> tuple[list[Token], list[Diagnostic]]:
@@ -109,23 +142,10 @@ def tokenize(text: str, file: str) -> tuple[list[Token], list[Diagnostic]]:
             col += j + 1 - i
             i = j + 1
             continue
-        if c.isdigit():
-            j = i
-            if text.startswith(("0x", "0X"), i):
-                j = i + 2
-                while j < n and text[j] in "0123456789abcdefABCDEF":
-                    j += 1
-                value = int(text[i + 2:j] or "0", 16)
-            else:
-                while j < n and text[j].isdigit():
-                    j += 1
-                value = int(text[i:j])
-            while j < n and text[j] in "uUlL":
-                j += 1
-            if value > MAX_INT:
-                diags.append(Diagnostic("LZC004", f"integer {text[i:j]} is too large",
-                                        span(j - i), help=f"model values are small: keep "
-                                        f"literals at or below {MAX_INT}"))
+        if c in _DIGITS:
+            j, value, bad = _number(text, i, span)
+            if bad is not None:
+                diags.append(bad)
             toks.append(Token(Tok.INT, str(value), span(j - i)))
             col += j - i
             i = j
@@ -134,7 +154,9 @@ def tokenize(text: str, file: str) -> tuple[list[Token], list[Diagnostic]]:
             j = i
             while j < n and (text[j].isalnum() or text[j] == "_"):
                 j += 1
-            toks.append(Token(Tok.IDENT, text[i:j], span(j - i)))
+            if j - i > MAX_NAME:
+                diags.append(_too_long("name", text[i:j], span(j - i)))
+            toks.append(Token(Tok.IDENT, text[i:j][:MAX_NAME], span(j - i)))
             col += j - i
             i = j
             continue

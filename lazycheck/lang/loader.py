@@ -1,14 +1,17 @@
 """Reading model files: includes, the kernel prelude, parse and check.
 
 Files are parsed, never executed.  ``#include "x.lazy"`` is resolved
-relative to the including file, each file is read once, and include cycles
-are errors.
+relative to the including file and must stay inside the model root
+(:func:`lazycheck.confine.confine`); each file is read once, through a size
+cap; include cycles, includes nested deeper than ``MAX_INCLUDE_DEPTH`` and
+loads of more than ``MAX_MODEL_FILES`` files are errors.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from lazycheck import confine as cf
 from lazycheck.diagnostics import Diagnostic, Span
 from lazycheck.errors import ModelError
 from lazycheck.ir import Loaded
@@ -54,6 +57,51 @@ def display_path(p: Path, root: Path | None) -> str:
     return str(p)
 
 
+def confine_root(p: Path, root: Path | None) -> Path:
+    """The directory that ``p``'s includes must stay in: ``root`` if ``p`` is in it."""
+    rp = p.resolve()
+    if rp == PRELUDE:
+        return PRELUDE.parent
+    zoo = zoo_models().resolve()
+    if rp.is_relative_to(zoo) and (root is None or not rp.is_relative_to(root.resolve())):
+        return zoo
+    if root is not None and rp.is_relative_to(root.resolve()):
+        return root.resolve()
+    return rp.parent
+
+
+def _limits(active: list[Path], files: int, at: Span | None) -> Diagnostic | None:
+    """A diagnostic when one more file would break the include depth or file count limit."""
+    if len(active) >= cf.MAX_INCLUDE_DEPTH:
+        return Diagnostic("LZC005", f"#include nested deeper than {cf.MAX_INCLUDE_DEPTH} "
+                          "levels", at, help="flatten the includes")
+    if files >= cf.MAX_MODEL_FILES:
+        return Diagnostic("LZC005", f"more than {cf.MAX_MODEL_FILES} model files in one load",
+                          at, help="a target needs a handful of files")
+    return None
+
+
+def _include(inc: ast.Include, here: Path, top: Path) -> Path | Diagnostic:
+    """Where ``#include`` ``inc`` in file ``here`` points, confined to ``top`` (a shipped
+    ``<arch/x.lazy>``: to the zoo's models/)."""
+    try:
+        if inc.path.startswith("<") and inc.path.endswith(">"):
+            zoo = zoo_models().resolve()
+            return cf.confine(inc.path[1:-1], zoo, inc.span, what="include path",
+                              inside="the shipped models/")
+        return cf.confine(inc.path, top, inc.span, base=here.parent, what="include path")
+    except ModelError as err:
+        return err.diagnostics[0]
+
+
+def _read(rp: Path, shown: str, at: Span | None) -> str | Diagnostic:
+    """The text of model file ``rp``, or the diagnostic that stops it."""
+    try:
+        return cf.read_text(rp, shown, cf.MAX_MODEL_BYTES, at)
+    except ModelError as err:
+        return err.diagnostics[0]
+
+
 def read_models(paths: list[Path], root: Path | None = None,
                 prelude: bool = True) -> tuple[list[ast.ModelFile], dict[str, str],
                                                list[Diagnostic]]:
@@ -64,7 +112,7 @@ def read_models(paths: list[Path], root: Path | None = None,
     seen: set[Path] = set()
     active: list[Path] = []
 
-    def visit(p: Path, at: Span | None) -> None:
+    def visit(p: Path, at: Span | None, top: Path) -> None:
         rp = p.resolve()
         if rp in active:
             chain = " -> ".join(display_path(a, root) for a in
@@ -74,17 +122,15 @@ def read_models(paths: list[Path], root: Path | None = None,
             return
         if rp in seen:
             return
+        limit = _limits(active, len(seen), at)
+        if limit is not None:
+            diags.append(limit)
+            return
         seen.add(rp)
         shown = display_path(p, root)
-        try:
-            text = rp.read_text(encoding="utf-8")
-        except OSError as exc:
-            diags.append(Diagnostic("LZC010", f"cannot read {shown}: {exc.strerror}", at,
-                                    help="check the path; model paths are relative to the "
-                                         "including file or the repository"))
-            return
-        except UnicodeDecodeError:
-            diags.append(Diagnostic("LZC010", f"{shown} is not UTF-8 text", at))
+        text = _read(rp, shown, at)
+        if isinstance(text, Diagnostic):
+            diags.append(text)
             return
         sources[shown] = text
         mf, pd = parse(text, shown)
@@ -92,14 +138,19 @@ def read_models(paths: list[Path], root: Path | None = None,
         active.append(rp)
         for d in mf.decls:
             if isinstance(d, ast.Include):
-                visit(include_path(d.path, rp.parent), d.span)
+                inc = _include(d, rp, top)
+                if isinstance(inc, Diagnostic):
+                    diags.append(inc)
+                else:
+                    visit(inc, d.span, zoo_models().resolve() if d.path.startswith("<")
+                          else top)
         active.pop()
         files.append(mf)
 
     if prelude:
-        visit(PRELUDE, None)
+        visit(PRELUDE, None, PRELUDE.parent)
     for p in paths:
-        visit(p, None)
+        visit(p, None, confine_root(p, root))
     return files, sources, diags
 
 

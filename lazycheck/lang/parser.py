@@ -7,6 +7,10 @@ declaration so one typo gives one message.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 from lazycheck.diagnostics import Diagnostic, Span
 from lazycheck.lang import ast
 from lazycheck.lang.lexer import Tok, Token, tokenize
@@ -28,7 +32,52 @@ class _Fail(Exception):
     pass
 
 
+# Input limits (README "Input limits"): statements, expressions and unary
+# operators nest at most MAX_NESTING deep, and one statement has at most
+# MAX_OPERATORS operators, so every later pass recurses a bounded depth.
+MAX_NESTING = 32
+MAX_OPERATORS = 64
+_F = TypeVar("_F", bound=Callable[..., Any])
+_OPERATORS = {"||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "!", "&", "*", "?"}
+
+
+def _nested(fn: _F) -> _F:
+    """Count a parse method's nesting; deeper than MAX_NESTING is LZC005, not a crash."""
+    @functools.wraps(fn)
+    def wrapper(self: Parser, *args: Any) -> Any:
+        if self.depth >= MAX_NESTING:
+            self.diags.append(Diagnostic(
+                "LZC005", f"nesting deeper than {MAX_NESTING} levels", self.tok.span,
+                help="split the statement or expression into smaller ones"))
+            raise _Fail()
+        self.depth += 1
+        try:
+            return fn(self, *args)
+        finally:
+            self.depth -= 1
+    return cast(_F, wrapper)
+
+
+def _operator_flood(toks: list[Token]) -> Diagnostic | None:
+    """LZC005 at the first statement with more than MAX_OPERATORS operators."""
+    count = 0
+    for t in toks:
+        if t.kind is not Tok.PUNCT:
+            continue
+        if t.text in (";", "{", "}"):
+            count = 0
+        elif t.text in _OPERATORS:
+            count += 1
+            if count > MAX_OPERATORS:
+                return Diagnostic("LZC005", f"more than {MAX_OPERATORS} operators in one "
+                                  "statement", t.span,
+                                  help="split the expression with local variables")
+    return None
+
+
 class Parser:
+    depth = 0  # current nesting of statements and expressions (see _nested)
+
     def __init__(self, text: str, file: str) -> None:
         self.file = file
         self.lines = text.splitlines()
@@ -318,6 +367,7 @@ class Parser:
         st = self.parse_stmt()
         return () if st is None else (st,)
 
+    @_nested
     def parse_stmt(self) -> ast.AStmt | None:
         t = self.tok
         if t.is_(";"):
@@ -407,6 +457,7 @@ class Parser:
         return ast.ForStmt(var.text, lo, hi, body, t.span, self.text_between(t, close))
 
     # ------------------------------------------------------------ expressions
+    @_nested
     def parse_expr(self) -> ast.AExpr:
         cond = self.parse_binary(0)
         if self.tok.is_("?"):
@@ -427,6 +478,7 @@ class Parser:
             left = ast.BinaryOp(op.text, left, right, op.span)
         return left
 
+    @_nested
     def parse_unary(self) -> ast.AExpr:
         t = self.tok
         if t.kind is Tok.PUNCT and t.text in ("!", "-", "&", "*"):
@@ -496,5 +548,8 @@ class _Seq:
 
 def parse(text: str, file: str) -> tuple[ast.ModelFile, list[Diagnostic]]:
     p = Parser(text, file)
+    flood = _operator_flood(p.toks)
+    if flood is not None:
+        return ast.ModelFile(file, None, ()), [*p.diags, flood]
     mf = p.parse_file()
     return mf, p.diags

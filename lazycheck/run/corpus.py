@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lazycheck.errors import LazycheckError
-from lazycheck.outcome import Outcome, TargetError
+from lazycheck.outcome import Outcome, Progress, TargetError
 from lazycheck.run.verify import run
 from lazycheck.targets import load_target
 
@@ -50,12 +50,14 @@ def unit_key(unit: Unit, root: Path) -> str:
     return f"{name}[{label}]" if label else name
 
 
-def check_one(unit: Unit, root: Path, summarize: Summarize[R]) -> R:
+def check_one(unit: Unit, root: Path, summarize: Summarize[R],
+              progress: Callable[[Progress], None] | None = None) -> R:
     """Load target ``unit[0]``, check its claim ``unit[1]`` (explicit engine), summarise it."""
     name, i = unit
     try:
         t = load_target(name, root)
-        got: Outcome | TargetError = run(t, root, t.claims[max(i, 0)].config)
+        got: Outcome | TargetError = run(t, root, t.claims[max(i, 0)].config,
+                                         progress=progress)
     except LazycheckError as err:
         got = TargetError(name, err)
     return summarize(name, root, got)
@@ -63,9 +65,12 @@ def check_one(unit: Unit, root: Path, summarize: Summarize[R]) -> R:
 
 def run_many(names: list[str], root: Path, summarize: Summarize[R], jobs: int = 1,
              on_done: Callable[[R], None] | None = None,
-             on_start: Callable[[str], None] | None = None) -> list[R]:
+             on_start: Callable[[str], None] | None = None,
+             on_progress: Callable[[Progress], None] | None = None) -> list[R]:
     """Rows of every claimed configuration of ``names``, in order; ``summarize`` must be
-    a module-level function."""
+    a module-level function.
+
+    ``on_progress`` gets the engine's progress of the running unit (one job only)."""
     todo = units(names, root)
     keys = [unit_key(u, root) for u in todo]
     if jobs <= 1 or len(todo) <= 1:
@@ -73,7 +78,7 @@ def run_many(names: list[str], root: Path, summarize: Summarize[R], jobs: int = 
         for u, k in zip(todo, keys, strict=True):
             if on_start is not None:
                 on_start(k)
-            r = check_one(u, root, summarize)
+            r = check_one(u, root, summarize, on_progress)
             if on_done is not None:
                 on_done(r)
             rows.append(r)

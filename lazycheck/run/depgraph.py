@@ -100,7 +100,7 @@ def changed_files(root: Path, rev: str) -> set[str]:
             raise GitError(f"git {' '.join(args)}: {res.stderr.strip()}")
         return [x for x in res.stdout.splitlines() if x]
 
-    diff = git("diff", "--name-only", "--relative", rev, "--")
+    diff = git("diff", "--name-only", "--relative", "--end-of-options", rev, "--")
     new = git("ls-files", "--others", "--exclude-standard")
     return set(diff) | set(new)
 

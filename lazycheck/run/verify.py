@@ -6,6 +6,7 @@ Nothing here prints; the CLI and the views in :mod:`lazycheck.views` do.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from lazycheck import ir
@@ -16,8 +17,18 @@ from lazycheck.ir import Loaded
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
-from lazycheck.outcome import Coverage, Limits, Outcome, Result, Verdict
+from lazycheck.outcome import (
+    DEFAULT_MAX_STATES,
+    DEFAULT_TIMEOUT_S,
+    Coverage,
+    Limits,
+    Outcome,
+    Progress,
+    Result,
+    Verdict,
+)
 from lazycheck.properties import MODEL_BOUNDS
+from lazycheck.run.bounding import bound_system
 from lazycheck.semantics import Semantics
 from lazycheck.system import ActionKind, System
 from lazycheck.targets import REQUIREMENTS, Target, validate_config
@@ -81,9 +92,13 @@ def _at_toml(d: Diagnostic, target: Target) -> Diagnostic:
     return d
 
 
-def reproduce_args(target: Target, config: KernelConfig, bound: int,
-                   engine: str) -> tuple[str, ...]:
-    """The ``lazycheck verify`` options that shaped this outcome, beyond the target's own."""
+def reproduce_args(target: Target, config: KernelConfig, bound: int, engine: str,
+                   limits: Limits | None = None, result: Result | None = None,
+                   bounded_by: tuple[tuple[str, int], ...] = ()) -> tuple[str, ...]:
+    """The ``lazycheck verify`` options that shaped this outcome, beyond the target's own.
+
+    A state or time limit shaped it when it differs from the default and the
+    run hit it (UNKNOWN) or went past the default (it needed the raise)."""
     args: list[str] = []
     if engine != DEFAULT_ENGINE:
         args += ["--engine", engine]
@@ -94,23 +109,38 @@ def reproduce_args(target: Target, config: KernelConfig, bound: int,
             args += ["--irqs", str(config.irqs)]
     if bound != target.bound:
         args += ["--bound", str(bound)]
+    if limits is not None and result is not None:
+        unknown = result.verdict is Verdict.UNKNOWN
+        s = result.stats
+        if limits.max_states != DEFAULT_MAX_STATES and (
+                unknown or s.states > DEFAULT_MAX_STATES):
+            args += ["--max-states", str(limits.max_states)]
+        if limits.timeout_s != DEFAULT_TIMEOUT_S and (
+                unknown or s.elapsed_s > DEFAULT_TIMEOUT_S):
+            args += ["--timeout", f"{limits.timeout_s:g}"]
+    for what, k in bounded_by:  # run/bounding.py: PREEMPTIONS, INTERRUPTS
+        args += [f"--{what}", str(k)]
     return tuple(args)
 
 
 def run(target: Target, root: Path, config: KernelConfig | None = None,
         bound: int | None = None, engine: str = DEFAULT_ENGINE,
-        max_states: int = 2_000_000, timeout_s: float = 600.0,
-        program: ir.Program | None = None) -> Outcome:
+        max_states: int = DEFAULT_MAX_STATES, timeout_s: float = DEFAULT_TIMEOUT_S,
+        program: ir.Program | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        preemptions: int | None = None, interrupts: int | None = None) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
     space in well under a second, while BMC's cost grows about twofold per
-    depth (bench/run.py shows both)."""
+    depth (bench/run.py shows both).  ``progress`` is handed to the engines
+    (:attr:`Limits.progress`); nothing here prints."""
     cfg = config or target.config
     b = bound or target.bound
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
-    limits = Limits(b, max_states, timeout_s)
+    system = bound_system(system, preemptions, interrupts)
+    limits = Limits(b, max_states, timeout_s, progress)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         first, second = BOTH_PAIR
@@ -121,13 +151,36 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     else:
         result = ENGINES[engine].make().check(system, limits)
     result = _settle(system, result)
-    cov = coverage_of(target, system, result, cfg)
+    cov = coverage_of(target, system, _with_coverage(system, result, limits), cfg)
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
-                   reproduce_args(target, cfg, b, engine))
+                   reproduce_args(target, cfg, b, engine, limits, result,
+                                  system.bounded_by))
+
+
+def _with_coverage(system: System, result: Result, limits: Limits) -> Result:
+    """A PASS from an engine that records no coverage (bmc, pdr) gets it from explicit.
+
+    No green without a check: the explicit engine explores the same bound and
+    its fired actions and witnesses become the PASS's coverage, so a bounded
+    PASS that never reached the scenario is VACUOUS whatever the engine.  An
+    explicit FAIL within that bound is an engine disagreement.
+    """
+    if result.verdict is not Verdict.PASS or result.coverage_known:
+        return result
+    bound = result.stats.bound or limits.bound
+    if result.stats.proved:
+        bound = limits.bound
+    probe = ENGINES["explicit"].make().check(system, dataclasses.replace(limits, bound=bound))
+    if probe.verdict is Verdict.FAIL:
+        _agree(result, probe)
+    if probe.verdict is Verdict.UNKNOWN or not probe.coverage_known:
+        return result
+    return dataclasses.replace(result, fired=probe.fired, witnessed=probe.witnessed,
+                               coverage_known=True)
 
 
 def run_claims(target: Target, root: Path, engine: str = DEFAULT_ENGINE,
-               max_states: int = 2_000_000, timeout_s: float = 600.0,
+               max_states: int = DEFAULT_MAX_STATES, timeout_s: float = DEFAULT_TIMEOUT_S,
                configs: tuple[KernelConfig, ...] = ()) -> tuple[Outcome, ...]:
     """Check every configuration ``target`` claims (or ``configs``), one outcome each."""
     todo = configs or tuple(c.config for c in target.claims)

@@ -247,7 +247,8 @@ class Encoder:
         self._cur = tuple(self._const(f"cur!{j}") for j in range(n_vars))
         self._nxt = tuple(self._const(f"nxt!{j}") for j in range(n_vars))
         self._act = tuple(z3.Bool(f"act!{n}", self.ctx) for n in range(n_acts))
-        self._template = self._transition_template()
+        self._template: Any = None  # built on the first transition(): not every user needs it
+        self._vals: dict[int, Any] = {}
 
     # --- primitives ------------------------------------------------------
 
@@ -257,9 +258,14 @@ class Encoder:
         return z3.Int(name, self.ctx)
 
     def _val(self, v: int) -> Any:
-        if self.sort is SortKind.BV:
-            return z3.BitVecVal(v, self.width, self.ctx)
-        return z3.IntVal(v, self.ctx)
+        hit = self._vals.get(v)
+        if hit is None:
+            if self.sort is SortKind.BV:
+                hit = z3.BitVecVal(v, self.width, self.ctx)
+            else:
+                hit = z3.IntVal(v, self.ctx)
+            self._vals[v] = hit
+        return hit
 
     def _bool(self, b: bool) -> Any:
         return z3.BoolVal(b, self.ctx)
@@ -283,6 +289,16 @@ class Encoder:
     def cond(self, e: Expr, at: StepVars) -> Formula:
         """``e != 0`` as a Boolean over the variables of ``at``."""
         return Formula(_Translate(self, at.values).bool_(e))
+
+    def terms(self, exprs: Sequence[Expr], at: StepVars) -> list[Term]:
+        """Each of ``exprs`` as an integer term, sharing one translation of common subterms."""
+        tr = _Translate(self, at.values)
+        return [Term(tr.int_(e)) for e in exprs]
+
+    def conds(self, exprs: Sequence[Expr], at: StepVars) -> list[Formula]:
+        """``e != 0`` for each of ``exprs``, sharing one translation of common subterms."""
+        tr = _Translate(self, at.values)
+        return [Formula(tr.bool_(e)) for e in exprs]
 
     def evaluate(self, e: Expr, state: Sequence[int]) -> int:
         """The value z3 gives ``e`` on a concrete state (for tests).
@@ -338,6 +354,8 @@ class Encoder:
         pairs = [*zip(self._cur, pre.values, strict=True),
                  *zip(self._nxt, post.values, strict=True),
                  *zip(self._act, pre.acts, strict=True)]
+        if self._template is None:
+            self._template = self._transition_template()
         if not pairs:
             return Formula(self._template)
         return Formula(z3.substitute(self._template, *pairs))
@@ -363,6 +381,11 @@ class Encoder:
         """Action ``action`` fires on the transition leaving ``at``."""
         return Formula(at.acts[action])
 
+    def within(self, at: StepVars, var: int, values: Iterable[int]) -> Formula:
+        """Variable ``var`` of ``at`` takes one of ``values``."""
+        x = at.values[var]
+        return Formula(self._or([x == self._val(v) for v in sorted(values)]))
+
     def violated(self, at: StepVars) -> Formula:
         """The violation variable is non-zero at ``at``."""
         return Formula(at.values[self.system.violation_var] != self._val(0))
@@ -378,6 +401,10 @@ class Encoder:
 
     def all_of(self, parts: Iterable[Formula]) -> Formula:
         return Formula(self._and([p.z for p in parts]))
+
+    def any_of(self, parts: Iterable[Formula]) -> Formula:
+        """The disjunction of ``parts`` (false when empty)."""
+        return Formula(self._or([p.z for p in parts]))
 
     def negate(self, f: Formula) -> Formula:
         return Formula(z3.Not(f.z))

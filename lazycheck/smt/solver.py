@@ -81,6 +81,13 @@ class SmtSolver:
         finally:
             self._solver.pop()
 
+    def _check(self, assumptions: list[Any]) -> Any:
+        """``Solver.check`` without z3py's per-assumption sort cast (Houdini passes thousands)."""
+        arr = (z3.Ast * len(assumptions))(*(a.as_ast() for a in assumptions))
+        s = self._solver
+        return z3.CheckSatResult(z3.Z3_solver_check_assumptions(
+            s.ctx.ref(), s.solver, len(assumptions), arr))
+
     def check(self, *assumptions: Formula, timeout_s: float | None = None) -> Check:
         """Is the assertion set satisfiable together with ``assumptions``?
 
@@ -93,7 +100,7 @@ class SmtSolver:
             ms = min(max(int(timeout_s * 1000), 1), _MAX_TIMEOUT_MS)
             self._solver.set("timeout", ms)
         try:
-            answer = self._solver.check(*[a.z for a in assumptions])
+            answer = self._check([a.z for a in assumptions])
         except z3.Z3Exception as exc:  # e.g. interrupted, out of memory
             return Check(Status.UNKNOWN, reason=f"z3 error: {exc}")
         if answer == z3.sat:

@@ -20,8 +20,7 @@ def junit(rows: list[CiRow]) -> str:
                              time=f"{r.elapsed_s:.3f}")
         if r.status == "MISMATCH":
             f = ET.SubElement(case, "failure",
-                              message=f"expected {r.expected}, got {r.verdict}"
-                                      f"{':' + r.property_id if r.property_id else ''}")
+                              message=f"expected {r.expected}, got {r.found}")
             f.text = r.report
         elif r.status in ("error", "unknown"):
             e = ET.SubElement(case, "error", message=r.detail)
@@ -42,10 +41,22 @@ def ktap(rows: list[CiRow]) -> str:
         if r.status == "ok":
             lines.append(f"ok {i} {r.target}")
         elif r.status == "unknown":
-            lines.append(f"ok {i} {r.target} # SKIP verdict UNKNOWN: {r.detail}")
+            reason = " ".join(r.detail.split())  # a SKIP reason is one complete line
+            lines.append(f"ok {i} {r.target} # SKIP verdict UNKNOWN: {reason}")
+        elif r.status == "error":
+            lines.append(f"not ok {i} {r.target} # ERROR {_one_line(r.detail)}")
         else:
+            lines.append(f"# {r.target}: expected {r.expected}, got {r.found}")
+            if r.why:
+                lines.append(f"# {r.target}: {_one_line(r.why)}")
             lines.append(f"not ok {i} {r.target}")
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str, width: int = 200) -> str:
+    """``text`` on one line, at most ``width`` characters (a KTAP reason)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 3] + "..."
 
 
 def markdown(rows: list[CiRow]) -> str:
@@ -71,6 +82,10 @@ _OTHER_RULES = {
                        "(fix the model, or update the expected verdict in the target TOML)",
     "bad-input": "a target or a model it uses does not load",
     "unknown-verdict": "a state or time limit was hit, or the model outgrew its own bounds",
+    "bounded-pass": "a PASS that neither exhausted the state space nor proved the "
+                    "properties (raise the bound, or opt in with [check] bounded = \"reason\")",
+    "moved-violation": "the expected property failed, but not where the target expects it "
+                       "([expect] at): the check that used to catch it may be gone",
 }
 
 
@@ -79,6 +94,8 @@ def _rule_id(r: CiRow) -> str:
         return "bad-input"
     if r.verdict == "UNKNOWN":
         return "unknown-verdict"
+    if r.why:
+        return "bounded-pass" if r.verdict == "PASS" else "moved-violation"
     if r.verdict == "FAIL" and r.property_id:
         return r.property_id
     return "unexpected-pass"
@@ -99,7 +116,60 @@ def _tool_version() -> str:
         return "0"
 
 
-def sarif(rows: list[CiRow]) -> str:
+def _is_model(path: str) -> bool:
+    return "/arch/" in path or "/api/" in path
+
+
+def _fail_site(r: CiRow, changed: frozenset[str] | None) -> tuple[str, int, int]:
+    """Where a FAIL sits: the statement that fired, or the last one run, in a changed file.
+
+    Without ``--changed-since`` an arch or API model counts as changed (that is
+    what a pull request on a model changes; the scenario is the related location)."""
+    fired = (r.violation_file, r.violation_line, r.violation_col)
+    touched = (lambda f: f in changed) if changed is not None else _is_model
+    if r.violation_file and touched(r.violation_file):
+        return fired
+    hits = [(f, ln) for f, ln in r.executed if touched(f)]
+    if hits:
+        return hits[-1][0], hits[-1][1], 0
+    return fired
+
+
+def _result(r: CiRow, index: dict[str, int], changed: frozenset[str] | None
+            ) -> dict[str, Any]:
+    """The SARIF result of one target whose verdict is not the expected one."""
+    rid = _rule_id(r)
+    msg = f"target {r.target}: expected {r.expected}, got {r.found}. {r.detail}"
+    if r.verdict == "FAIL" and r.executed:
+        loc = _location(*_fail_site(r, changed))
+    elif r.violation_file and r.violation_line:
+        loc = _location(r.violation_file, r.violation_line, r.violation_col)
+    else:
+        loc = _location(r.toml or f"specs/targets/{r.target}.toml", r.expect_line)
+    res: dict[str, Any] = {
+        "ruleId": rid, "ruleIndex": index[rid], "level": "error",
+        "message": {"text": msg}, "locations": [loc],
+        "partialFingerprints": {"lazycheckTarget/v1": f"{r.target}:{rid}"},
+    }
+    if r.toml and r.violation_file:
+        res["relatedLocations"] = [
+            {"id": 1, **_location(r.toml, r.expect_line),
+             "message": {"text": f"expected verdict of {r.target}: {r.expected}"}}]
+        scen = [(f, ln) for f, ln in r.executed if "/scenarios/" in f]
+        if scen:
+            res["relatedLocations"].append(
+                {"id": 2, **_location(*scen[-1]),
+                 "message": {"text": f"the last call-site line the trace of {r.target} "
+                                     "ran"}})
+    flow = [{"location": {**_location(f, ln), "message": {"text": what}}}
+            for f, ln, what in r.steps if f and ln]
+    if flow:
+        res["codeFlows"] = [{"message": {"text": f"counterexample of {r.target}"},
+                             "threadFlows": [{"locations": flow}]}]
+    return res
+
+
+def sarif(rows: list[CiRow], changed: frozenset[str] | None = None) -> str:
     """SARIF 2.1.0: one result per target whose verdict differs from its expectation.
 
     A result sits where a reviewer has to look: an unexpected FAIL at the
@@ -119,30 +189,7 @@ def sarif(rows: list[CiRow]) -> str:
                       "shortDescription": {"text": text},
                       "defaultConfiguration": {"level": "error"}})
     index = {rid: i for i, rid in enumerate(used)}
-    results = []
-    for r in bad:
-        rid = _rule_id(r)
-        got = r.verdict + (f":{r.property_id}" if r.property_id else "")
-        msg = f"target {r.target}: expected {r.expected}, got {got}. {r.detail}"
-        if r.violation_file and r.violation_line:
-            loc = _location(r.violation_file, r.violation_line, r.violation_col)
-        else:
-            loc = _location(r.toml or f"specs/targets/{r.target}.toml", r.expect_line)
-        res: dict[str, Any] = {
-            "ruleId": rid, "ruleIndex": index[rid], "level": "error",
-            "message": {"text": msg}, "locations": [loc],
-            "partialFingerprints": {"lazycheckTarget/v1": f"{r.target}:{rid}"},
-        }
-        if r.toml and r.violation_file:
-            res["relatedLocations"] = [
-                {"id": 1, **_location(r.toml, r.expect_line),
-                 "message": {"text": f"expected verdict of {r.target}: {r.expected}"}}]
-        flow = [{"location": {**_location(f, ln), "message": {"text": what}}}
-                for f, ln, what in r.steps if f and ln]
-        if flow:
-            res["codeFlows"] = [{"message": {"text": f"counterexample of {r.target}"},
-                                 "threadFlows": [{"locations": flow}]}]
-        results.append(res)
+    results = [_result(r, index, changed) for r in bad]
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -18,6 +18,8 @@ from lazycheck.outcome import Outcome, TargetError, Verdict
 from lazycheck.targets import load_target
 
 # column order: API generations in history order; anything else sorts after
+WIDTH = 100  # the text table fits a terminal and a mail
+
 GENERATIONS = ("G0", "G1", "G1'", "G1''", "G2", "G3-v3", "G3-v4", "G3", "G4")
 
 
@@ -153,5 +155,6 @@ def text(cells: list[Cell]) -> str:
             for c in table.get((a, g), []):
                 more = f" (UNEXPECTED in {', '.join(bad[c.target])})" \
                     if c.target in bad and c.matched else ""
-                lines.append(f"  {g:<6} {c.label}{more}  [{c.source}]")
+                line = f"  {g:<6} {c.label}{more}  [{c.source}]"
+                lines.append(line if len(line) <= WIDTH else line[:WIDTH - 4] + "...]")
     return "\n".join(lines) + "\n"

@@ -41,6 +41,8 @@ def verdict_line(o: Outcome) -> str:
         how = f"state space exhausted at depth {s.depth}"
     else:
         how = f"no violation up to depth {s.bound} (space not exhausted)"
+    if o.system.bounded_by:  # run/bounding.py: the verdict holds only within the bound
+        how += " " + o.system.bounds_text()
     return f"PASS  {', '.join(o.system.checked)}: {how}"
 
 
@@ -77,8 +79,7 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
         for m in cv.missing:
             lines.append(f"         never happened: {m} (the target requires it)")
     want = t.expect_for(o.config)
-    got = f"FAIL {o.property_id}" if o.status == "FAIL" else o.status
-    exp = "as expected" if o.as_expected else f"UNEXPECTED: expected {want}, got {got}"
+    exp = "as expected" if o.as_expected else f"UNEXPECTED: expected {want}, got {o.found}"
     lines.append(f"expect   {want} ({exp})")
     claim = t.claim_for(o.config)
     if claim is not None and claim.reason:
@@ -275,10 +276,10 @@ def closing_sentence(o: Outcome, trace: Trace) -> str:
 
 def reproduce(o: Outcome, minimized: bool = False) -> str:
     """The command line that gives this outcome again."""
-    cmd = f"lazycheck verify {o.target.name}"
-    if minimized:
-        return f"reproduce: {cmd} --minimize"
-    return f"reproduce: {' '.join((cmd, *o.args))}"
+    args = o.args
+    if minimized and "--minimize" not in args:
+        args = (*args, "--minimize")
+    return f"reproduce: {' '.join((f'lazycheck verify {o.target.name}', *args))}"
 
 
 def _fit(line: str, indent: int) -> list[str]:

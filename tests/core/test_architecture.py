@@ -45,7 +45,6 @@ LONG_FUNCTIONS: frozenset[tuple[str, str]] = frozenset({
     ("lang/lexer.py", "tokenize"),
     ("lang/parser.py", "parse_decl"),
     ("lang/parser.py", "parse_stmt"),
-    ("views/svg.py", "trace_svg"),
 })
 
 

@@ -57,11 +57,27 @@ def test_gutter_is_aligned_for_wide_line_numbers() -> None:
     assert lines[1].index("|") == lines[2].index("|")
 
 
-def test_render_reads_the_file_when_sources_lack_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    p = tmp_path / "m.lazy"
-    p.write_text("abc\n", encoding="utf-8")
+def test_render_never_reads_a_file_the_sources_lack(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A span naming a file outside what was read (say /etc/passwd) shows no line."""
+    p = tmp_path / "secret.txt"
+    p.write_text("SECRET\n", encoding="utf-8")
     out = render(Diagnostic("LZC003", "oops", Span(str(p), 1, 2, 2)))
-    assert out.splitlines()[1:] == ["    1 | abc", "      |  ^^"]
+    assert "SECRET" not in out
+    assert len(out.splitlines()) == 1
+
+
+def test_long_line_is_cut_around_the_caret() -> None:
+    line = "a" * 50_000 + "@" + "b" * 50_000
+    d = Diagnostic("LZC001", "oops", Span("m.lazy", 1, 50_001, 1))
+    shown, caret = render(d, {"m.lazy": line}).splitlines()[1:3]
+    assert len(shown) < 130 and "@" in shown
+    assert shown.index("@") == caret.index("^")
+
+
+def test_render_all_shows_a_bounded_number() -> None:
+    ds = [Diagnostic("LZC001", "x", Span("m.lazy", 1, i + 1)) for i in range(10_000)]
+    out = render_all(ds, {"m.lazy": "@" * 10_000})
+    assert out.endswith("10000 errors found") and len(out) < 20_000
 
 
 def test_render_all_sorts_by_position_and_counts() -> None:

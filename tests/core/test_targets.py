@@ -190,8 +190,20 @@ def test_fail_colon_property_is_accepted(tmp_path: Path) -> None:
 
 def test_a_target_by_path(tmp_path: Path) -> None:
     root = make_root(tmp_path, GOOD)
-    t = load_target(str(root / "specs" / "targets" / "t.toml"), tmp_path / "elsewhere")
+    t = load_target(str(root / "specs" / "targets" / "t.toml"), root)
     assert t.name == "t" and t.models[0] == root / "models" / "arch.lazy"
+
+
+def test_a_target_path_is_confined_to_the_root(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "r", GOOD)
+    (tmp_path / "elsewhere").mkdir()
+    for name in (str(root / "specs" / "targets" / "t.toml"), "../r/specs/targets/t.toml"):
+        with pytest.raises(ModelError) as exc:
+            load_target(name, tmp_path / "elsewhere")
+        assert exc.value.diagnostics[0].code == "LZC013"
+    with pytest.raises(ModelError) as exc:
+        load_target("../t", root)
+    assert exc.value.diagnostics[0].code == "LZC013"
 
 
 def test_default_claim_is_every_model_the_arch_can_be_built_with(tmp_path: Path) -> None:
@@ -221,10 +233,22 @@ def test_per_config_expectation_with_reason(tmp_path: Path) -> None:
 
 
 def test_other_helpers_keys_are_in_the_schema(tmp_path: Path) -> None:
-    text = GOOD.replace("bound = 10", 'bound = 10\nreach = ["window"]') + \
-        'bounded = "deep enough"\nat = "scenario.lazy:3"\n'
+    text = GOOD.replace("bound = 10", 'bound = 10\nreach = ["window"]\nbounded = "deep enough"') \
+        + 'at = "scenario.lazy:3"\n'
     t = load_target("t", make_root(tmp_path, text))
-    assert (t.reach, t.bounded, t.expect_at) == (("window",), "deep enough", "scenario.lazy:3")
+    assert (t.reach, t.bounded, t.expect.at) == (("window",), "deep enough", "scenario.lazy:3")
+
+
+def test_bounded_lives_under_check_and_at_under_expect(tmp_path: Path) -> None:
+    for i, (text, msg) in enumerate((
+            (GOOD + 'bounded = "deep enough"\n', "unknown key 'bounded' in [expect]"),
+            (GOOD.replace("bound = 10", 'bound = 10\nbounded = ""'), "non-empty reason"),
+            (GOOD + 'at = "scenario"\n', "file.lazy:LINE"),
+            (GOOD.replace('verdict = "fail"\nproperty = "no-bug"', 'verdict = "pass"')
+             + 'at = "scenario.lazy:3"\n', "belongs to a \"fail\""))):
+        with pytest.raises(ModelError) as exc:
+            load_target("t", make_root(tmp_path / str(i), text))
+        assert msg in exc.value.diagnostics[0].message
 
 
 def test_toml_positions_of_keys_values_and_items() -> None:

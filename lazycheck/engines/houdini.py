@@ -1,0 +1,293 @@
+"""``--engine houdini``: a proof from invariants mined on the reachable states.
+
+1. **Explore.**  Breadth-first search collects every reachable state of the
+   configuration (the explicit engine's space).  A reachable violation, or
+   a space too large for the limits, is handed to the explicit engine,
+   whose result (shortest trace, or UNKNOWN) is returned unchanged.
+2. **Mine** (Daikon style).  Candidate clauses that hold on every
+   reachable state: each variable's set of values (``x in {..}``), and
+   for every pair of variables and every value ``a`` of the first,
+   ``x == a -> y in S`` where ``S`` is the set of values ``y`` takes in
+   the reachable states with ``x == a`` (kept only when ``S`` is smaller
+   than ``y``'s own set).  Per-task counters against pcs, per-CPU modes
+   against ``curr``, flags against queue contents are all such pairs.
+3. **Houdini.**  z3 looks for a counterexample to induction of the
+   conjunction of the live clauses (:mod:`lazycheck.smt.induction`); the
+   clauses false in the CTI's successor (computed by the concrete
+   semantics) are dropped, until the rest is inductive.  Every step only
+   weakens, so the result is the strongest inductive subset.
+4. **Strengthen** (when the property clause did not survive).  Houdini
+   runs again from all candidates, but a CTI whose state is not reachable
+   is first *blocked*: its cube of literals is generalised against the
+   reachable states (drop literals while no reachable state matches the
+   rest) and the negated cube joins the candidates.  Such clauses are true
+   on every reachable state, so they are never dropped; this converges
+   (at worst to the reachable set itself) but may take many z3 calls.
+5. **Verdict.**  If the clause ``violation in {0}`` survives, the invariant
+   holds initially, is inductive, and implies every property: PASS,
+   *proved* (for every depth of this configuration), with the invariant
+   as the result's certificate.  Otherwise the space is still exhausted:
+   PASS exhausted, not proved.
+
+The invariant is a statement about this configuration (CPUs, tasks,
+preemption model, bounds); :mod:`lazycheck.views.proof` prints it in kernel
+terms and ``lazycheck check-proof`` re-checks it with z3 from scratch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.errors import ReplayError
+from lazycheck.outcome import Limits, Result, Stats, Verdict
+from lazycheck.semantics import Semantics, State, compile_expr
+from lazycheck.smt.induction import InductionQuery, Recheck, check_invariant
+from lazycheck.smt.solver import Status
+from lazycheck.system import FALSE, Clause, System, VarKind
+
+_ONE_HOT = tuple(bytes(int(i == k) for i in range(256)) for k in range(256))
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """Every reachable state of a system, and what the exploration exercised."""
+
+    states: tuple[State, ...]
+    transitions: int
+    depth: int
+    fired: frozenset[int]
+    witnessed: frozenset[str]
+
+
+def explore(system: System, limits: Limits) -> Space | None:
+    """All reachable states, or None on a violation or when a limit is hit."""
+    sem = Semantics(system)
+    witnesses = [(i, compile_expr(a.witness), a.witness_label)
+                 for i, a in enumerate(system.actions) if a.witness != FALSE]
+    seen = {system.init: None}
+    frontier, depth, transitions = [system.init], 0, 0
+    fired: set[int] = set()
+    witnessed: set[str] = set()
+    start = time.monotonic()
+    if sem.violation(system.init):
+        return None
+    while frontier:
+        nxt = []
+        for state in frontier:
+            for w_idx, w_fn, label in witnesses:
+                if label not in witnessed and w_fn(state) and sem.enabled(state, w_idx):
+                    witnessed.add(label)
+            for idx, succ in sem.successors(state):
+                transitions += 1
+                fired.add(idx)
+                if succ not in seen:
+                    if sem.violation(succ):
+                        return None
+                    seen[succ] = None
+                    nxt.append(succ)
+        if (len(seen) > limits.max_states or depth >= limits.bound
+                or time.monotonic() - start > limits.timeout_s):
+            return None
+        frontier = nxt
+        depth += 1 if frontier else 0
+    return Space(tuple(seen), transitions, depth, frozenset(fired), frozenset(witnessed))
+
+
+def mine(system: System, states: Sequence[State], relational: bool = False) -> list[Clause]:
+    """Candidate clauses true on every state of ``states`` (see the module docstring).
+
+    ``relational`` adds clauses with two-literal antecedents over the control
+    variables (pcs, ``curr``, ``cpu_of``): ``x == a && y == b -> z in S``,
+    kept only where ``S`` is smaller than what the two pairwise clauses give.
+    """
+    cols = list(zip(*states, strict=True))
+    values = [tuple(sorted(set(c))) for c in cols]
+    out = [Clause(j, vs) for j, vs in enumerate(values)
+           if len(vs) < system.vars[j].hi - system.vars[j].lo + 1
+           or j == system.violation_var]
+    varying = [j for j, vs in enumerate(values) if 1 < len(vs) <= 256]
+    masks = {j: dict(zip(values[j], _masks(cols[j], values[j]), strict=True))
+             for j in varying}
+    pair: dict[tuple[int, int, int], tuple[int, ...]] = {}
+    for x in varying:
+        for a, mx in masks[x].items():
+            for y in varying:
+                if y != x:
+                    pair[x, a, y] = sub = _seen(mx, masks[y])
+                    if len(sub) < len(values[y]):
+                        out.append(Clause(y, sub, ((x, a),)))
+    if relational:
+        ctl = [j for j in varying if _is_control(system, j)]
+        for i, x in enumerate(ctl):
+            for y in ctl[i + 1:]:
+                out.extend(_relational(x, y, varying, masks, pair))
+    return out
+
+
+def _seen(mask: int, of: dict[int, int]) -> tuple[int, ...]:
+    """The values (keys of ``of``) taken in some state of ``mask``."""
+    return tuple(b for b, m in of.items() if mask & m)
+
+
+def _is_control(system: System, j: int) -> bool:
+    """Pcs, ``curr`` and ``cpu_of``: the variables that say who runs where, at which statement."""
+    v = system.vars[j]
+    return v.kind is VarKind.PC or v.name.startswith(("curr[", "cpu_of["))
+
+
+def _relational(x: int, y: int, varying: list[int], masks: dict[int, dict[int, int]],
+                pair: dict[tuple[int, int, int], tuple[int, ...]]) -> list[Clause]:
+    out = []
+    for a, mx in masks[x].items():
+        for b, my in masks[y].items():
+            both = mx & my
+            if not both:
+                continue
+            for z in varying:
+                if z in (x, y):
+                    continue
+                sub = _seen(both, masks[z])
+                base = set(pair[x, a, z]) & set(pair[y, b, z])
+                if len(sub) < len(base):
+                    out.append(Clause(z, sub, ((x, a), (y, b))))
+    return out
+
+
+def _masks(col: Sequence[int], vals: tuple[int, ...]) -> list[int]:
+    """Per value of ``vals``: an int with byte ``i`` set to 1 iff ``col[i]`` is that value."""
+    ordinal = {v: k for k, v in enumerate(vals)}
+    packed = bytes(map(ordinal.__getitem__, col))
+    return [int.from_bytes(packed.translate(_ONE_HOT[k]), "little") for k in range(len(vals))]
+
+
+@dataclass(frozen=True, slots=True)
+class Weakened:
+    """Houdini's answer: the surviving clauses, or UNKNOWN with a reason."""
+
+    alive: tuple[Clause, ...]
+    status: Status
+    rounds: int
+    reason: str = ""
+
+
+class Reach:
+    """The reachable states indexed for cube queries: per variable and value, a state mask."""
+
+    def __init__(self, states: Sequence[State]) -> None:
+        cols = list(zip(*states, strict=True))
+        self.values = [tuple(sorted(set(c))) for c in cols]
+        self.masks = [dict(zip(vs, _masks(c, vs), strict=True)) if len(vs) <= 256 else {}
+                      for c, vs in zip(cols, self.values, strict=True)]
+
+    def block(self, state: State) -> Clause | None:
+        """A clause true on every reachable state and false on ``state``, or None.
+
+        The cube of ``state``'s literals is generalised greedily: a literal is
+        dropped while the rest still matches no reachable state.  Literals
+        satisfied by the most reachable states are tried first.
+        """
+        lits = [(j, v, self.masks[j].get(v, 0)) for j, v in enumerate(state) if self.masks[j]]
+        lits.sort(key=lambda x: -x[2].bit_count())
+        if _meet([m for _, _, m in lits]):
+            return None
+        keep = list(lits)
+        for lit in lits:
+            rest = [x for x in keep if x is not lit]
+            if rest and not _meet([m for _, _, m in rest]):
+                keep = rest
+        *when, (var, value, _) = sorted(keep, key=lambda x: x[0])
+        others = tuple(v for v in self.values[var] if v != value)
+        if not others:
+            return None
+        return Clause(var, others, tuple((j, v) for j, v, _ in when))
+
+
+def _meet(masks: list[int]) -> bool:
+    """Some state lies in every mask."""
+    acc = -1
+    for m in masks:
+        acc &= m
+        if not acc:
+            return False
+    return True
+
+
+def houdini(system: System, clauses: Sequence[Clause], timeout_s: float,
+            reach: Reach | None = None) -> Weakened:
+    """The largest inductive subset of ``clauses`` (all of which hold initially).
+
+    Sweeps the actions until one whole sweep changes nothing.  Each CTI's
+    successor is computed by the concrete semantics and the clauses it
+    breaks are dropped (a CTI that breaks none means the encoding and the
+    semantics disagree: an internal error, never a proof).  With ``reach``
+    (strengthening), an unreachable CTI is first excluded by a new clause
+    from :meth:`Reach.block` instead, so nothing true is dropped for it.
+    """
+    start = time.monotonic()
+    sem = Semantics(system)
+    query = InductionQuery(system, clauses)
+    alive = frozenset(range(len(clauses)))
+    rounds, changed = 0, True
+    while changed:
+        changed = False
+        for n in range(len(system.actions)):
+            while True:
+                rounds += 1
+                ans = query.counterexample(n, alive, timeout_s - (time.monotonic() - start))
+                if ans.status is Status.UNSAT:
+                    break
+                if ans.cti is None:
+                    return Weakened((), Status.UNKNOWN, rounds, ans.reason or "timeout")
+                changed = True
+                new = reach.block(ans.cti.pre) if reach is not None else None
+                if new is not None:
+                    alive = alive | {query.add(new)}
+                    continue
+                post = sem.step(ans.cti.pre, n)
+                keep = frozenset(i for i in alive if query.clauses[i].holds(post))
+                if len(keep) == len(alive):
+                    raise ReplayError("z3's counterexample to induction breaks no clause "
+                                      "when replayed: the encoding and the semantics disagree")
+                alive = keep
+    return Weakened(tuple(query.clauses[i] for i in sorted(alive)), Status.UNSAT, rounds)
+
+
+class HoudiniEngine:
+    """Explore, mine candidate invariants, keep the inductive subset: proved, or exhausted."""
+
+    name = "houdini"
+
+    def check(self, system: System, limits: Limits) -> Result:
+        """PASS proved with an invariant; PASS exhausted; or the explicit engine's FAIL/UNKNOWN."""
+        start = time.monotonic()
+        space = explore(system, limits)
+        if space is None:
+            return ExplicitEngine().check(system, limits)
+        candidates = mine(system, space.states, relational=True)
+        left = limits.timeout_s - (time.monotonic() - start)
+        got = houdini(system, candidates, left)
+        safe = Clause(system.violation_var, (0,))
+        proved = got.status is Status.UNSAT and safe in got.alive
+        if not proved and got.status is Status.UNSAT:  # strengthen with blocking clauses
+            left = limits.timeout_s - (time.monotonic() - start)
+            got = houdini(system, candidates, left, Reach(space.states))
+            proved = got.status is Status.UNSAT and safe in got.alive
+        stats = Stats(engine=self.name, states=len(space.states),
+                      transitions=space.transitions, depth=space.depth, bound=limits.bound,
+                      exhausted=True, proved=proved, elapsed_s=time.monotonic() - start)
+        return Result(Verdict.PASS, stats, fired=space.fired, witnessed=space.witnessed,
+                      coverage_known=True, invariant=got.alive if proved else ())
+
+
+def recheck(system: System, clauses: Sequence[Clause], timeout_s: float) -> Recheck:
+    """Initiation, consecution and safety of a certificate's invariant, from scratch."""
+    got = check_invariant(system, clauses, timeout_s)
+    if got.cti is None:
+        return got
+    post = Semantics(system).step(got.cti.pre, got.cti.action)
+    return dataclasses.replace(got, broken=tuple(i for i, c in enumerate(clauses)
+                                                 if not c.holds(post)))

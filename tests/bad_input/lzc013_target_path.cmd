@@ -1,0 +1,1 @@
+verify ../../../../etc/passwd --no-timings

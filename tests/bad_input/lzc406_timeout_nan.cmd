@@ -1,0 +1,1 @@
+verify xen-nesting-counter --timeout nan

@@ -1,0 +1,1 @@
+ci xen-nesting-counter --junit no-such-dir/report.xml

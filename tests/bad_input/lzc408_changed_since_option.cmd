@@ -1,0 +1,1 @@
+ci --changed-since=--output=/tmp/x

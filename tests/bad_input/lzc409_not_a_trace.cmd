@@ -1,0 +1,1 @@
+replay tests/bad_input/lzc409_not_a_trace.json

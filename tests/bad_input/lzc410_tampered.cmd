@@ -1,0 +1,1 @@
+replay tests/bad_input/lzc410_tampered.itf.json

@@ -1,0 +1,1 @@
+lazycheck verify arm64-nested --format mail --no-timings

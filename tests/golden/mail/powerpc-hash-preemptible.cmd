@@ -1,0 +1,1 @@
+lazycheck verify powerpc-hash-preemptible --format mail --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify sparc64-preemptible --format mail --no-timings

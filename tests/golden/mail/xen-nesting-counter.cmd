@@ -1,0 +1,1 @@
+lazycheck verify xen-nesting-counter --format mail --no-timings

@@ -1,0 +1,300 @@
+"""Mutation testing of the arch and API models: does some target notice each change?
+
+``make mutants`` (``python tools/mutants.py``) makes small, kernel-meaningful
+changes to ``models/arch/*.lazy`` and ``models/api/*.lazy`` one at a time --
+delete a ``preempt_disable()``, a flush, a ``BUG_ON``/``WARN``, any other
+statement; swap two adjacent statements; invert an ``if``; drop a line of a
+context-switch hook; delete a ``preempt_disable()``/``preempt_enable()`` pair
+(a per-CPU access made preemptible) -- and runs, for each mutant, the targets
+that depend on the file (:mod:`lazycheck.run.depgraph`) exactly as ``ci``
+does.  A mutant is *killed* when some dependent target no longer has its
+expected verdict (a mismatch, or UNKNOWN: either way the gate is not green),
+*stillborn* when the models no longer load (the gate reports ERROR), and
+*survives* otherwise.  Score = killed / (killed + survived).  Survivors are
+listed; each must be killed by a new target or property or justified as
+equivalent in docs/mutants.md.
+
+Each mutant runs in a scratch copy of models/ and specs/; the repository is
+never modified.  Options: ``--files`` (globs under models/), ``--limit N``
+(first N mutants), ``--json PATH`` (write every result), ``--timeout S``
+(per target run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.outcome import Verdict  # noqa: E402
+from lazycheck.run import depgraph  # noqa: E402
+from lazycheck.run.verify import run  # noqa: E402
+from lazycheck.targets import Target, load_target, target_names  # noqa: E402
+from lazycheck.views.ci_rows import gate_problem  # noqa: E402
+
+_CALL = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*\(.*\)\s*;\s*(/\*.*\*/|//.*)?$")
+_STMT = re.compile(r"^\s+[^\s{}#/*].*;\s*(/\*.*\*/|//.*)?$")
+_IF = re.compile(r"^(\s*(?:\}\s*else\s+)?if\s*)\((.*)\)(\s*\{?\s*)$")
+_TABLE = re.compile(r"^\s*\w+\s*=\s*\w+\s*;")  # a lazy_mmu_api entry: order is irrelevant
+_FUNC = re.compile(r"^(?:[\w<>.*]+\s+)+\**(\w+)\s*\(")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    file: str  # relative to the repository
+    line: int  # 1-based line of the (first) change
+    kind: str
+    what: str  # the original line(s), stripped
+    text: str  # the whole mutated file
+    deleted: tuple[int, ...] = ()  # 1-based lines of the original that are gone
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: str
+    kind: str
+    status: str  # killed | survived | stillborn
+    by: str  # the target that killed it, or why it is stillborn
+    seconds: float
+
+
+def _kind_of_call(name: str, func: str) -> str:
+    if "context_switch" in func or func.endswith("switch_to"):
+        return "drop-hook-line"
+    if name == "preempt_disable":
+        return "delete-preempt_disable"
+    if "flush" in name:
+        return "delete-flush"
+    if name.startswith(("BUG", "WARN", "VM_WARN", "VM_BUG")):
+        return "delete-check"
+    return "delete-statement"
+
+
+def _functions(lines: list[str]) -> list[str]:
+    """The enclosing function name of every line ("" outside functions)."""
+    out, current, depth = [], "", 0
+    for line in lines:
+        if depth == 0:
+            m = _FUNC.match(line)
+            if m:
+                current = m.group(1)
+        depth += line.count("{") - line.count("}")
+        out.append(current if depth > 0 or "}" in line else "")
+        if depth <= 0:
+            depth = 0
+    return out
+
+
+def mutants_of(rel: str, text: str) -> list[Mutant]:
+    """Every mutant of one model file, in line order."""
+    lines = text.split("\n")
+    funcs = _functions(lines)
+    out: list[Mutant] = []
+
+    def make(i: int, kind: str, new: list[str], what: str, gone: tuple[int, ...] = ()) -> None:
+        out.append(Mutant(rel, i + 1, kind, what.strip(), "\n".join(new), gone))
+
+    for i, line in enumerate(lines):
+        if not funcs[i]:
+            continue
+        m = _CALL.match(line)
+        if m or _STMT.match(line):
+            kind = _kind_of_call(m.group(2), funcs[i]) if m else (
+                "drop-hook-line" if "context_switch" in funcs[i] else "delete-statement")
+            if not line.strip().startswith(("return", "enum ", "int", "bool", "cpu_t", "u8")):
+                make(i, kind, lines[:i] + lines[i + 1:], line, (i + 1,))
+        mi = _IF.match(line)
+        if mi:
+            make(i, "invert-condition",
+                 [*lines[:i], f"{mi.group(1)}(!({mi.group(2)})){mi.group(3)}", *lines[i + 1:]],
+                 line)
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if (_STMT.match(line) and _STMT.match(nxt) and funcs[i + 1] == funcs[i]
+                and _indent(line) == _indent(nxt) and line.strip() != nxt.strip()
+                and not _declares(line) and not _declares(nxt)
+                and not (_TABLE.match(line) and _TABLE.match(nxt))):
+            make(i, "swap-statements", [*lines[:i], nxt, line, *lines[i + 2:]],
+                 f"{line.strip()} <-> {nxt.strip()}")
+        if m and m.group(2) == "preempt_disable":
+            j = _matching_enable(lines, funcs, i)
+            if j is not None:
+                new = [x for k, x in enumerate(lines) if k not in (i, j)]
+                make(i, "make-preemptible", new, f"{line.strip()} ... {lines[j].strip()}",
+                     (i + 1, j + 1))
+    return out
+
+
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
+def _declares(line: str) -> bool:
+    return bool(re.match(r"^\s*(enum\s+\w+|int(<[^>]*>)?|bool|cpu_t|u8|pte_t|task_t)\s+\w+",
+                         line))
+
+
+def _matching_enable(lines: list[str], funcs: list[str], i: int) -> int | None:
+    """The preempt_enable() that closes the preempt_disable() on line ``i`` (same function)."""
+    depth = 0
+    for j in range(i, len(lines)):
+        if funcs[j] != funcs[i]:
+            return None
+        s = lines[j].strip()
+        if s.startswith("preempt_disable("):
+            depth += 1
+        elif s.startswith("preempt_enable("):
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def dependents(root: Path) -> dict[str, list[str]]:
+    """Model file (relative) -> the targets that depend on it, fastest first."""
+    g, _ = depgraph.build(root)
+    out: dict[str, list[str]] = {}
+    for f in g.nodes:
+        if str(f).startswith("models/"):
+            out[str(f)] = depgraph.affected(g, {str(f)})
+    return out
+
+
+def baseline(root: Path, names: list[str], timeout: float) -> dict[str, float]:
+    """Every target's run time, checking that each has its expected verdict today."""
+    times = {}
+    for n in names:
+        t0 = time.monotonic()
+        o = run(load_target(n, root), root, max_states=500_000, timeout_s=timeout)
+        if not o.as_expected or gate_problem(o) or o.verdict is Verdict.UNKNOWN:
+            print(f"mutants: target {n} is not green before mutation ({o.status}); "
+                  "it cannot judge mutants and is left out", flush=True)
+            continue
+        times[n] = time.monotonic() - t0
+    return times
+
+
+def shifted(t: Target, m: Mutant) -> Target:
+    """``t`` with its expected location moved as the mutant's deleted lines move it.
+
+    Deleting an unrelated line above a BUG_ON moves the BUG_ON up: the same
+    check, not a kill.  A deleted check keeps its old location, so a violation
+    caught elsewhere is one.
+    """
+    at = t.expect.at
+    if not at or at.rsplit(":", 1)[0] != Path(m.file).name:
+        return t
+    line = int(at.rsplit(":", 1)[1])
+    if line in m.deleted:
+        return t
+    moved = line - sum(1 for d in m.deleted if d < line)
+    return dataclasses.replace(t, expect=dataclasses.replace(
+        t.expect, at=f"{Path(m.file).name}:{moved}"))
+
+
+def judge(m: Mutant, scratch: Path, targets: list[str], timeout: float) -> Outcome:
+    """Run ``targets`` on the mutant in ``scratch``; restore the file afterwards."""
+    path = scratch / m.file
+    original = path.read_text(encoding="utf-8")
+    path.write_text(m.text, encoding="utf-8")
+    label = f"{m.file}:{m.line} {m.kind}: {m.what}"
+    t0 = time.monotonic()
+    try:
+        for name in targets:
+            try:
+                o = run(shifted(load_target(name, scratch), m), scratch,
+                        max_states=500_000, timeout_s=timeout)
+            except LazycheckError as err:
+                return Outcome(label, m.kind, "stillborn", f"{name}: {type(err).__name__}",
+                               time.monotonic() - t0)
+            if o.verdict is Verdict.UNKNOWN or not o.as_expected or gate_problem(o):
+                return Outcome(label, m.kind, "killed", name, time.monotonic() - t0)
+        return Outcome(label, m.kind, "survived", "", time.monotonic() - t0)
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate, run and report; exit 1 when the score is below ``--goal``."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", nargs="*", default=["arch/*.lazy", "api/*.lazy"])
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--sample", type=int, default=0,
+                    help="judge a uniform random sample of this many mutants (--seed)")
+    ap.add_argument("--seed", type=int, default=9)
+    ap.add_argument("--rerun", type=Path, default=None,
+                    help="judge again only the survivors recorded in this --json file")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--goal", type=float, default=95.0)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip checking (and timing) every target before mutating")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lazycheck-mutants-") as tmp:
+        scratch = Path(tmp)
+        shutil.copytree(REPO / "models", scratch / "models")
+        shutil.copytree(REPO / "specs", scratch / "specs")
+        deps = dependents(scratch)
+        cost = {} if args.no_baseline else baseline(scratch, target_names(scratch),
+                                                        args.timeout)
+        files = sorted({p for g in args.files for p in (scratch / "models").glob(g)})
+        todo = [m for p in files for m in mutants_of(p.relative_to(scratch).as_posix(),
+                                                      p.read_text(encoding="utf-8"))]
+        todo = todo[:args.limit] if args.limit else todo
+        if args.rerun is not None:
+            old = json.loads(args.rerun.read_text(encoding="utf-8"))
+            again = {r["mutant"] for r in old if r["status"] == "survived"}
+            todo = [m for m in todo if f"{m.file}:{m.line} {m.kind}: {m.what}" in again]
+        elif args.sample and args.sample < len(todo):
+            keep = set(random.Random(args.seed).sample(range(len(todo)), args.sample))
+            todo = [m for k, m in enumerate(todo) if k in keep]
+        print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
+        results = []
+        for k, m in enumerate(todo, 1):
+            targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
+                             key=lambda n: cost.get(n, 1e9))
+            r = judge(m, scratch, targets, args.timeout) if targets else Outcome(
+                f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "survived",
+                "no target uses the file", 0.0)
+            results.append(r)
+            print(f"[{k}/{len(todo)}] {r.status:9} {r.mutant[:110]}"
+                  f"{' (' + r.by + ')' if r.by else ''}", flush=True)
+    return report(results, args.goal, args.json)
+
+
+def report(results: list[Outcome], goal: float, out: Path | None) -> int:
+    """The summary table by kind, the score, and every survivor."""
+    kinds = sorted({r.kind for r in results})
+    print(f"\n{'kind':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'stillborn':>10}")
+    for k in [*kinds, "total"]:
+        rs = [r for r in results if k in (r.kind, "total")]
+        n = {s: sum(1 for r in rs if r.status == s) for s in ("killed", "survived",
+                                                               "stillborn")}
+        print(f"{k:<24} {len(rs):>8} {n['killed']:>7} {n['survived']:>9} {n['stillborn']:>10}")
+    killed = sum(1 for r in results if r.status == "killed")
+    survived = [r for r in results if r.status == "survived"]
+    score = 100.0 * killed / max(1, killed + len(survived))
+    print(f"\nmutation score: {score:.1f} % ({killed} killed of {killed + len(survived)} "
+          f"viable mutants; goal {goal:g} %)")
+    if survived:
+        print("\nsurvivors:")
+        for r in survived:
+            print(f"  {r.mutant}{'  [' + r.by + ']' if r.by else ''}")
+    if out is not None:
+        out.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
+    return 0 if score >= goal else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
