@@ -492,7 +492,7 @@ def _unknown_target(name: str, root: Path) -> ModelError:
 def confined_target_path(name: str, root: Path) -> Path:
     """Where target ``name`` lives, confined: a plain name in specs/targets/ (the root's,
     then the zoo's), or a path to a ``.toml`` that stays inside the root (LZC013)."""
-    if name.endswith(".toml") and not name.startswith("."):
+    if name.endswith(".toml"):
         return _confined_toml(name, root)
     if "/" in name or "\\" in name or name.startswith(".") or not name:
         raise ModelError([Diagnostic("LZC013", f"target name '{excerpt(name, 0, 80)}' is "

@@ -194,6 +194,13 @@ def test_a_target_by_path(tmp_path: Path) -> None:
     assert t.name == "t" and t.models[0] == root / "models" / "arch.lazy"
 
 
+def test_a_relative_target_path_inside_the_root(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_root(tmp_path / "r", GOOD)
+    monkeypatch.chdir(root / "models")
+    assert load_target("../specs/targets/t.toml", root).name == "t"
+
+
 def test_a_target_path_is_confined_to_the_root(tmp_path: Path) -> None:
     root = make_root(tmp_path / "r", GOOD)
     (tmp_path / "elsewhere").mkdir()
