@@ -151,7 +151,7 @@ class Outcome:
     @property
     def as_expected(self) -> bool:
         """The verdict is the one the target expects (a vacuous PASS never is)."""
-        exp = self.target.expect
+        exp = self.target.expect_for(self.config)
         if exp.verdict == "pass":
             return self.verdict is Verdict.PASS and not self.vacuous
         return self.verdict is Verdict.FAIL and self.property_id == exp.property

@@ -27,6 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "sarif-2.1.0-rtm.5.json"
 SMALL = ["vmap-pages-error-path-xen", "vmap-pages-error-path-xen-fea18c686320",
          "sparc64-preemptible"]
+# one case per target x claimed configuration (x86 Xen PV: every preemption model;
+# sparc64: no PREEMPT_RT, docs/targets.md)
+CASES = [f"{n}[{m}]" for n in SMALL[:2] for m in ("none", "voluntary", "full", "rt")] + \
+    [f"{SMALL[2]}[{m}]" for m in ("none", "voluntary", "full")]
 
 
 def _copy_repo(tmp: Path) -> Path:
@@ -68,7 +72,7 @@ def wrong(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, dic
 def test_wrong_expectation_fails_ci(wrong: tuple[Path, int, str, dict[str, Path]]) -> None:
     _, code, stdout, _ = wrong
     assert code == 1
-    assert "1 of 3 targets have their expected verdict" in stdout
+    assert "3 of 11 target configurations have their expected verdict" in stdout
     # what was found, not only what was expected
     flat = " ".join(stdout.split())  # the report wraps at 100 columns
     assert ("expect fail:no-bug (UNEXPECTED: expected fail:no-bug, got FAIL "
@@ -82,9 +86,9 @@ def test_sarif_is_valid_and_points_at_the_violation(
     doc = json.loads(out["sarif"].read_text())
     _validate(doc)
     results = doc["runs"][0]["results"]
-    assert len(results) == 2
-    by_target = {r["partialFingerprints"]["lazycheckTarget/v1"].split(":")[0]: r
-                 for r in results}
+    assert len(results) == 8  # every configuration of the two wrong targets
+    by_target = {r["partialFingerprints"]["lazycheckTarget/v1"].split(":")[0]
+                 .removesuffix("[full]"): r for r in results}
     # unexpected FAIL (wrong property): on the arch/API line a pull request changes (the
     # statement that fired, or the last arch/API statement the trace ran), the call-site
     # line as a related location
@@ -122,12 +126,12 @@ def test_sarif_without_mismatches_is_valid_and_empty() -> None:
 def test_junit_parses(wrong: tuple[Path, int, str, dict[str, Path]]) -> None:
     _, _, _, out = wrong
     suite = ET.parse(out["junit"]).getroot()
-    assert suite.tag == "testsuite" and suite.get("tests") == "3"
-    assert suite.get("failures") == "2"
+    assert suite.tag == "testsuite" and suite.get("tests") == "11"
+    assert suite.get("failures") == "8"
     cases = {c.get("name"): c for c in suite.iter("testcase")}
-    assert set(cases) == set(SMALL)
-    assert cases["sparc64-preemptible"].find("failure") is None
-    f = cases["vmap-pages-error-path-xen"].find("failure")
+    assert set(cases) == set(CASES)
+    assert cases["sparc64-preemptible[full]"].find("failure") is None
+    f = cases["vmap-pages-error-path-xen[full]"].find("failure")
     assert f is not None and "expected fail:no-bug" in (f.get("message") or "")
 
 
@@ -136,7 +140,7 @@ def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, 
     _, _, _, out = wrong
     lines = out["ktap"].read_text().splitlines()
     assert lines[0] == "KTAP version 1"
-    assert lines[1] == "1..3"
+    assert lines[1] == "1..11"
     results = []
     for line in lines[2:]:
         m = re.fullmatch(r"(ok|not ok) (\d+) (\S+)( # (SKIP |TODO |ERROR |expected ).*)?", line)
@@ -144,10 +148,10 @@ def test_ktap_follows_kernel_conventions(wrong: tuple[Path, int, str, dict[str, 
             results.append((m.group(1), int(m.group(2)), m.group(3)))
         else:
             assert line.startswith("# ") and line == line.rstrip(), repr(line)
-    assert [n for _, n, _ in results] == [1, 2, 3]
-    assert [name for _, _, name in results] == SMALL
-    assert [ok for ok, _, _ in results] == ["not ok", "not ok", "ok"]
-    assert ("# vmap-pages-error-path-xen: expected fail:no-bug, got FAIL "
+    assert [n for _, n, _ in results] == list(range(1, 12))
+    assert [name for _, _, name in results] == CASES
+    assert [ok for ok, _, _ in results] == ["not ok"] * 8 + ["ok"] * 3
+    assert ("# vmap-pages-error-path-xen[full]: expected fail:no-bug, got FAIL "
             "mode-off-after-outermost") in lines
 
 
@@ -161,7 +165,7 @@ def test_output_does_not_depend_on_jobs() -> None:
 def test_plain_progress_lines_in_name_order() -> None:
     _, _, err = _ci(REPO, "-j", "3", *SMALL)
     lines = [x for x in err.splitlines() if x.startswith("[")]
-    assert lines == [f"[{i}/3] {n}: ok" for i, n in enumerate(SMALL, 1)]
+    assert lines == [f"[{i}/11] {n}: ok" for i, n in enumerate(CASES, 1)]
 
 
 # ---------------------------------------------------------------- --changed-since
@@ -228,6 +232,6 @@ def test_changed_since_on_the_command_line(gitrepo: Path) -> None:
     (scen / used).write_text((scen / used).read_text() + "\n")
     code, out, _ = _ci(gitrepo, "--changed-since", "HEAD", "--no-progress")
     assert code == 0, out
-    assert "vmap-pages-error-path-xen " in out and "xen-nesting-counter" not in out
+    assert "vmap-pages-error-path-xen[full] " in out and "xen-nesting-counter" not in out
     code, _, err = _ci(gitrepo, "--changed-since", "no-such-rev")
     assert code == 2 and "no-such-rev" in err

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,15 +15,18 @@ from lazycheck.cli.exitcode import ExitCode
 from lazycheck.cli.progress import TargetProgress
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.outcome import Progress
-from lazycheck.targets import target_names
+from lazycheck.targets import own_targets, target_names
 from lazycheck.views.ci_rows import CiRow, budget_row, internal_row
+
+if TYPE_CHECKING:
+    from lazycheck.run.corpus import Unit
 
 
 @click.command()
 @click.option("-j", "--jobs", type=limits.SMALL, default=1, show_default=True,
               help="Run this many targets in parallel (the output does not depend on it).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write JUnit XML: one test case per target.")
+              help="Write JUnit XML: one test case per target x configuration.")
 @click.option("--ktap", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write KTAP (the kernel's test output format).")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -61,25 +65,30 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     if bad_output is not None:
         _bad_input("LZC407", f"cannot write {bad_output}",
                    "check the report paths; nothing was run")
-    names = list(targets) or target_names(root)
+    # the gate checks the root's own targets (never the shipped zoo's in a user's directory)
+    names = list(targets) or (target_names(root) if own_targets(root) else [])
     changed: set[str] = set()
     if changed_since is not None:
         names, changed = _changed(root, changed_since, names)
     if not names and changed_since is None:
         _bad_input("LZC408", f"no targets selected (none in {root.name}/specs/targets/)",
                    "a gate that checks nothing must not pass; check --root")
+    from lazycheck.run.corpus import unit_key, units
+
     deadline = limits.deadline_in(budget)
-    prog = TargetProgress("ci", names, sys.stderr, live=sys.stderr.isatty(),
+    todo = units(names, root)
+    keys = [unit_key(u, root) for u in todo]
+    prog = TargetProgress("ci", keys, sys.stderr, live=sys.stderr.isatty(),
                           enabled=progress)
     with prog:
-        rows = run_budgeted(names, root, jobs, deadline, prog,
+        rows = run_budgeted(todo, keys, root, jobs, deadline, prog,
                             memory_budget(max_memory, 1) // max(1, jobs), scheduler)
     _print_rows(rows)
     touched = frozenset(changed) if changed_since is not None else None
     _write_reports(rows, {"junit": junit, "ktap": ktap, "markdown": markdown,
                           "sarif": sarif}, touched)
     ok = sum(1 for r in rows if r.status == "ok")
-    click.echo(f"\n{ok} of {len(rows)} targets have their expected verdict")
+    click.echo(f"\n{ok} of {len(rows)} target configurations have their expected verdict")
     sys.exit(exit_code(rows))
 
 
@@ -106,10 +115,11 @@ def _changed(root: Path, rev: str, names: list[str]) -> tuple[list[str], set[str
     return picked, changed
 
 
-def check_within(name: str, root: Path, deadline: float | None,
-                 progress: Callable[[Progress], None] | None = None,
+def check_within(unit: Unit, root: Path, deadline: float | None,
+                 progress: Callable[[Progress], None] | None = None, case: str = "",
                  max_memory: int = 0) -> CiRow:
-    """One target's row, within the wall-clock ``deadline``; runs in a worker process too.
+    """One (target, claimed configuration) row, within the wall-clock ``deadline``; runs
+    in a worker process too.  ``case`` names the row (``target[config]``).
 
     Whatever happens, a row comes back: the run goes on after a target that
     does not load (ERROR), outlives the budget (UNKNOWN) or trips a bug in
@@ -118,35 +128,44 @@ def check_within(name: str, root: Path, deadline: float | None,
     from lazycheck.run.corpus import check_one
     from lazycheck.views.ci_rows import ci_row
 
+    name = unit[0]
     left = None if deadline is None else deadline - time.time()
     if left is not None and left <= 0:
-        return budget_row(name, root)
+        return budget_row(name, root, case)
     try:
         if left is None:
-            return check_one(name, root, ci_row, progress, max_memory)
+            return check_one(unit, root, ci_row, progress, max_memory)
         with limits.watchdog(left, grace=0.0):
-            return check_one(name, root, ci_row, progress, max_memory)
+            return check_one(unit, root, ci_row, progress, max_memory)
     except limits.TimeUp:
-        return budget_row(name, root)
+        return budget_row(name, root, case)
     except Exception as exc:
-        return internal_row(name, root, f"{type(exc).__name__}: {str(exc)[:300]}")
+        return internal_row(name, root, f"{type(exc).__name__}: {str(exc)[:300]}", case)
 
 
-def run_budgeted(names: list[str], root: Path, jobs: int, deadline: float | None,
-                 prog: TargetProgress, max_memory: int = 0,
+def check_case(case: tuple[Unit, str], root: Path, deadline: float | None,
+               max_memory: int) -> CiRow:
+    """:func:`check_within` for one named case, as a dask worker runs it."""
+    return check_within(case[0], root, deadline, None, case[1], max_memory)
+
+
+def run_budgeted(todo: list[Unit], keys: list[str], root: Path, jobs: int,
+                 deadline: float | None, prog: TargetProgress, max_memory: int = 0,
                  scheduler: str | None = None) -> list[CiRow]:
-    """Rows in the order of ``names``, ``jobs`` at a time (on dask), each within ``deadline``."""
+    """Rows in the order of ``todo`` (named ``keys``), ``jobs`` at a time (on dask), each
+    within ``deadline``."""
     from lazycheck.run.corpus import map_ordered
 
-    if scheduler is None and (jobs <= 1 or len(names) <= 1):
+    if scheduler is None and (jobs <= 1 or len(todo) <= 1):
         rows = []
-        for n in names:
-            prog.start_target(n)
-            rows.append(check_within(n, root, deadline, prog.on_engine, max_memory))
+        for u, k in zip(todo, keys, strict=True):
+            prog.start_target(k)
+            rows.append(check_within(u, root, deadline, prog.on_engine, k, max_memory))
             prog.finish_row(rows[-1])
         return rows
-    return map_ordered(check_within, names, (root, deadline, None, max_memory), jobs,
-                       scheduler, on_done=prog.finish_row, on_start=prog.start_target)
+    cases = list(zip(todo, keys, strict=True))
+    return map_ordered(check_case, cases, (root, deadline, max_memory), jobs, scheduler,
+                       on_done=prog.finish_row, on_start=lambda c: prog.start_target(c[1]))
 
 
 def _print_rows(rows: list[CiRow]) -> None:

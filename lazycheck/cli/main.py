@@ -16,12 +16,12 @@ from typing import Any
 
 import click
 
-from lazycheck.cli import ci, explain, export, matrix, proof, review, scan, sweep, verify
+from lazycheck.cli import ci, explain, export, init, matrix, proof, review, scan, sweep, verify
 from lazycheck.cli.exitcode import ExitCode
 from lazycheck.cli.limits import TimeUp
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.errors import ModelError
-from lazycheck.targets import find_root
+from lazycheck.targets import find_root, is_root
 
 
 def internal_error(exc: BaseException) -> None:
@@ -60,13 +60,13 @@ class Guarded(click.Group):
 
 
 def _root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
-    """``--root``: an existing directory holding specs/targets and models/."""
+    """``--root``: an existing directory with a lazycheck.toml or specs/targets and models/."""
     if value is None:
         return find_root(None)
-    if not value.is_dir() or not (value / "specs" / "targets").is_dir() \
-            or not (value / "models").is_dir():
+    if not value.is_dir() or not is_root(value):
         raise click.BadParameter(f"error[LZC408]: {str(value)[:200]} is not a directory "
-                                 "with specs/targets/ and models/", ctx, param)
+                                 "with a lazycheck.toml or specs/targets/ and models/ "
+                                 "(`lazycheck init DIR` makes one)", ctx, param)
     return value.resolve()
 
 
@@ -74,12 +74,14 @@ def _root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Pat
 @click.version_option(package_name="lazycheck")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               callback=_root,
-              help="Repository with models/ and specs/ (default: found from the cwd).")
+              help="Directory with models/ and specs/targets/ (default: the nearest one above "
+                   "the cwd with a lazycheck.toml or models/ and specs/, else the shipped "
+                   "zoo).")
 @click.pass_context
 def main(ctx: click.Context, root: Path) -> None:
     """A model checker for the Linux kernel's lazy MMU mode."""
     ctx.obj = root
 
 
-for _module in (verify, ci, review, matrix, scan, explain, proof, export, sweep):
+for _module in (verify, ci, review, matrix, scan, explain, proof, export, sweep, init):
     _module.register(main)

@@ -9,21 +9,23 @@ from pathlib import Path
 
 import click
 
+from lazycheck import ir
 from lazycheck.cli import limits
 from lazycheck.cli.exitcode import ExitCode, for_outcome
 from lazycheck.cli.progress import EngineProgress
 from lazycheck.diagnostics import Diagnostic, render_all
 from lazycheck.engines import DEFAULT_ENGINE, ENGINE_CHOICES, engine_help
 from lazycheck.errors import ModelError, ReplayError
-from lazycheck.kernel.config import Preempt
+from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.lang.check import check_program
 from lazycheck.lang.loader import load, read_models
 from lazycheck.lang.patch import read_patch
 from lazycheck.outcome import DEFAULT_MAX_STATES, DEFAULT_TIMEOUT_S, Limits, Outcome, Progress
 from lazycheck.run import shrink
+from lazycheck.run import verify as verify_run
 from lazycheck.run.verify import EngineDisagreement, run
-from lazycheck.targets import load_target, target_names
-from lazycheck.views.report import verify_report
+from lazycheck.targets import Target, load_target, target_names
+from lazycheck.views.report import config_table, verify_report
 
 
 def memory_budget(text: str | None, workers: int = 1) -> int:
@@ -54,6 +56,8 @@ def fail_input(err: ModelError) -> None:
               help="Override the task count (task programs are reused in order).")
 @click.option("--preempt", type=click.Choice([p.value for p in Preempt]), default=None,
               help="Override the preemption model.")
+@click.option("--irqs", type=click.IntRange(min=0), default=None,
+              help="Override how many interrupts may arrive (0: interrupts off).")
 @click.option("--bound", type=limits.BOUND, default=None, help="Override the depth bound.")
 @click.option("--preemptions", type=click.IntRange(min=0), default=None,
               help="Check only behaviours with at most this many involuntary context "
@@ -88,16 +92,21 @@ def fail_input(err: ModelError) -> None:
 @click.option("--patch", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Apply this unified diff to the target's model files (in memory; "
                    "paths relative to models/) before checking.")
+@click.option("--all-configs", is_flag=True,
+              help="Check every preemption model (and interrupts off/on) beyond the claimed "
+                   "configurations, and print the verdict matrix.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr (engine, depth, states, states/s, elapsed): a live "
                    "line on a terminal, a plain line every 10 s otherwise.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
-           preempt: str | None, bound: int | None, preemptions: int | None,
-           interrupts: int | None, max_states: int, timeout: float, max_memory: str | None,
-           no_timings: bool, graph: Path | None, minimize: bool, full_state: bool,
-           fmt: str, output: Path | None, patch: Path | None, progress: bool) -> None:
-    """Check TARGET and print its verdict, coverage and any counterexample."""
+           preempt: str | None, irqs: int | None, bound: int | None,
+           preemptions: int | None, interrupts: int | None, max_states: int, timeout: float,
+           max_memory: str | None, no_timings: bool, graph: Path | None, minimize: bool,
+           full_state: bool, fmt: str, output: Path | None, patch: Path | None,
+           all_configs: bool, progress: bool) -> None:
+    """Check TARGET (a name or a path to its .toml) in every configuration it claims;
+    print the verdict, coverage and any counterexample, and a verdict per configuration."""
     unwritable = limits.check_writable([output, graph])
     if unwritable is not None:
         fail_input(ModelError([Diagnostic("LZC407", f"cannot write {unwritable}", None,
@@ -107,9 +116,19 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     try:
         memory = memory_budget(max_memory)
         with prog:
-            outcome, minimized_from = _check(root, target, engine, cpus, tasks, preempt,
-                                             bound, max_states, timeout, minimize, prog,
-                                             preemptions, interrupts, memory, patch)
+            t = load_target(target, root)
+            single = _override(t, cpus, tasks, preempt, irqs)
+            configs = (single,) if single is not None else \
+                verify_run.all_configs(t) if all_configs else tuple(c.config for c in t.claims)
+            program = _patched(t, root, patch)
+            outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout,
+                                 program=program, progress=prog, preemptions=preemptions,
+                                 interrupts=interrupts, max_memory=memory) for c in configs)
+            outcome, minimized_from = _shown(outcomes), ""
+            if minimize:
+                outcome, minimized_from = _minimize(outcome, t, root, bound, max_states,
+                                                    timeout, prog, preemptions, interrupts,
+                                                    memory)
     except ModelError as err:
         fail_input(err)
         return
@@ -120,15 +139,7 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     except EngineDisagreement as err:
         click.echo(f"lazycheck: internal error: {err}", err=True)
         sys.exit(ExitCode.ENGINES_DISAGREE)
-    if fmt == "text" and output is None:
-        click.echo(verify_report(outcome, timings=not no_timings,
-                                 full_state=full_state, minimized_from=minimized_from),
-                   nl=False)
-    else:
-        from lazycheck.cli import review
-
-        review.emit(outcome, fmt, output, not no_timings, full_state,
-                        minimized_from)
+    _emit(outcome, outcomes, fmt, output, no_timings, full_state, minimized_from, all_configs)
     if graph is not None:
         from lazycheck.engines.explicit import export_graph
 
@@ -138,14 +149,12 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     sys.exit(for_outcome(outcome))
 
 
-def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
-           preempt: str | None, bound: int | None, max_states: int, timeout: float,
-           minimize: bool, progress: Callable[[Progress], None],
-           preemptions: int | None = None, interrupts: int | None = None,
-           max_memory: int = 0, patch: Path | None = None) -> tuple[Outcome, str]:
-    """Run ``verify``'s check (and ``--minimize``): the outcome and what it was shrunk from."""
-    t = load_target(target, root)
-    cfg = t.config
+def _override(t: Target, cpus: int | None, tasks: int | None, preempt: str | None,
+              irqs: int | None) -> KernelConfig | None:
+    """The one configuration --cpus/--tasks/--preempt/--irqs ask for, if any is given."""
+    if cpus is None and tasks is None and preempt is None and irqs is None:
+        return None
+    cfg = t.config if irqs is None else dataclasses.replace(t.config, irqs=irqs)
     if cpus is not None:
         cfg = dataclasses.replace(cfg, cpus=cpus)
     if tasks is not None:
@@ -154,14 +163,30 @@ def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                                                    for i in range(max(tasks, 0))))
     if preempt is not None:
         cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-    program = None  # --patch: the target's models with the diff applied in memory
-    if patch is not None:
-        program = load(list(t.models), root, read_patch(patch, root / "models")).program
-    outcome = run(t, root, cfg, bound, engine, max_states, timeout, program=program,
-                  progress=progress, preemptions=preemptions, interrupts=interrupts,
-                  max_memory=max_memory)
-    if not minimize:
-        return outcome, ""
+    return cfg
+
+
+def _patched(t: Target, root: Path, patch: Path | None) -> ir.Program | None:
+    """``--patch``: the target's models with the unified diff applied in memory."""
+    if patch is None:
+        return None
+    return load(list(t.models), root, read_patch(patch, root / "models")).program
+
+
+def _shown(outcomes: tuple[Outcome, ...]) -> Outcome:
+    """The outcome the report shows: the first claimed one that is unexpected, else the
+    target's own configuration's, else the first."""
+    t = outcomes[0].target
+    bad = [o for o in outcomes if t.claim_for(o.config) is not None and not o.as_expected]
+    own = [o for o in outcomes if o.config == t.config]
+    return (bad or own or list(outcomes))[0]
+
+
+def _minimize(outcome: Outcome, t: Target, root: Path, bound: int | None, max_states: int,
+              timeout: float, progress: Callable[[Progress], None],
+              preemptions: int | None, interrupts: int | None,
+              max_memory: int = 0) -> tuple[Outcome, str]:
+    """``--minimize``: the shrunk outcome and what it was shrunk from."""
     shrunk = shrink.minimize(outcome, lambda c, p: run(
         t, root, c, bound, "explicit", max_states, timeout, program=p, progress=progress,
         preemptions=preemptions, interrupts=interrupts, max_memory=max_memory))
@@ -173,6 +198,23 @@ def _check(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
     # reproduce: the original flags and --minimize, not the shrunk configuration's
     return dataclasses.replace(shrunk.outcome,
                                args=(*outcome.args, "--minimize")), minimized_from
+
+
+def _emit(outcome: Outcome, outcomes: tuple[Outcome, ...], fmt: str, output: Path | None,
+          no_timings: bool, full_state: bool, minimized_from: str, all_configs: bool) -> None:
+    if fmt == "text" and output is None:
+        click.echo(verify_report(outcome, timings=not no_timings,
+                                 full_state=full_state, minimized_from=minimized_from),
+                   nl=False)
+    else:
+        from lazycheck.cli import review
+
+        review.emit(outcome, fmt, output, not no_timings, full_state,
+                    minimized_from)
+    if (len(outcomes) > 1 or all_configs) and (fmt == "text" or output is not None):
+        # the table follows the text report; a --format on stdout stays machine-readable
+        click.echo("\n" + config_table(outcomes, "all configurations" if all_configs
+                                       else "configurations"), nl=False)
 
 
 @click.command(name="list")

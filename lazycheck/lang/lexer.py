@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ MAX_INT = 1 << 16
 MAX_NAME = 128  # characters in a name
 MAX_DIGITS = 24  # characters in an integer literal (checked before converting it)
 _DIGITS = "0123456789"
+_ZOO_INCLUDE = re.compile(r"[ \t]*<([^>\n]+)>")  # #include <arch/x.lazy>: the shipped zoo
 _HEX = "0123456789abcdefABCDEF"
 
 
@@ -156,6 +158,13 @@ class _Scanner:
         """Tokenize ``#include``; LZC001 for any other directive."""
         if self.text.startswith("#include", self.i):
             self.emit(Tok.INCLUDE, "#include", 8)
+            m = _ZOO_INCLUDE.match(self.text, self.i)
+            if m:  # #include <arch/x.lazy>: a shipped zoo model, by its stable name
+                start = self.col + m.start(1) - 1 - self.i
+                self.toks.append(Token(Tok.STRING, f"<{m.group(1)}>", Span(
+                    self.file, self.line, start, len(m.group(1)) + 2)))
+                self.col += m.end() - self.i
+                self.i = m.end()
             return
         self.diags.append(Diagnostic("LZC001", "unexpected '#': the only directive is #include",
                                      self.span(1), help="models have no preprocessor; use "

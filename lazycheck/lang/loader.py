@@ -24,10 +24,32 @@ from lazycheck.lang.parser import parse
 PRELUDE = Path(__file__).resolve().parent.parent / "kernel" / "prelude.lazy"
 
 
+def zoo_models() -> Path:
+    """The shipped models: lazycheck/zoo/models in a wheel, the checkout's models/ else."""
+    pkg = Path(__file__).resolve().parent.parent
+    zoo = pkg / "zoo" / "models"
+    return zoo if zoo.is_dir() else pkg.parent / "models"
+
+
+def include_path(name: str, here: Path) -> Path:
+    """``#include "x.lazy"`` is relative to the including file; ``#include <arch/x.lazy>``
+    names a shipped model (``arch/``, ``api/``, ``scenarios/``) by its stable name."""
+    if name.startswith("<") and name.endswith(">"):
+        return zoo_models() / name[1:-1]
+    return here / name
+
+
 def display_path(p: Path, root: Path | None) -> str:
     """How a model file's path is shown: relative to ``root``, or ``<prelude>/...``."""
     if p.resolve() == PRELUDE:
         return "<prelude>/prelude.lazy"
+    try:
+        shipped = p.resolve().relative_to(zoo_models().resolve())
+    except ValueError:
+        shipped = None
+    if shipped is not None and (root is None or not p.resolve().is_relative_to(
+            root.resolve())):
+        return f"<zoo>/{shipped.as_posix()}"
     if root is not None:
         try:
             return str(p.resolve().relative_to(root.resolve()))
@@ -41,6 +63,9 @@ def confine_root(p: Path, root: Path | None) -> Path:
     rp = p.resolve()
     if rp == PRELUDE:
         return PRELUDE.parent
+    zoo = zoo_models().resolve()
+    if rp.is_relative_to(zoo) and (root is None or not rp.is_relative_to(root.resolve())):
+        return zoo
     if root is not None and rp.is_relative_to(root.resolve()):
         return root.resolve()
     return rp.parent
@@ -58,8 +83,13 @@ def _limits(active: list[Path], files: int, at: Span | None) -> Diagnostic | Non
 
 
 def _include(inc: ast.Include, here: Path, top: Path) -> Path | Diagnostic:
-    """Where ``#include`` ``inc`` in file ``here`` points, confined to ``top``."""
+    """Where ``#include`` ``inc`` in file ``here`` points, confined to ``top`` (a shipped
+    ``<arch/x.lazy>``: to the zoo's models/)."""
     try:
+        if inc.path.startswith("<") and inc.path.endswith(">"):
+            zoo = zoo_models().resolve()
+            return cf.confine(inc.path[1:-1], zoo, inc.span, what="include path",
+                              inside="the shipped models/")
         return cf.confine(inc.path, top, inc.span, base=here.parent, what="include path")
     except ModelError as err:
         return err.diagnostics[0]
@@ -130,7 +160,8 @@ class _Reader:
                 if isinstance(inc, Diagnostic):
                     self.diags.append(inc)
                 else:
-                    self.visit(inc, d.span, top)
+                    self.visit(inc, d.span, zoo_models().resolve() if d.path.startswith("<")
+                               else top)
         self.active.pop()
         self.files.append(mf)
 

@@ -1,18 +1,20 @@
 """Running many checks: ``ci``, ``matrix``, ``sweep`` and ``swarm`` share this one runner.
 
-Each target (or grid point) is loaded and checked in a worker, and a
-*summarise* function (a view: :func:`lazycheck.views.ci_rows.ci_row`,
-:func:`lazycheck.views.matrix.cell`, :func:`lazycheck.views.sweep.cell`)
-turns its :class:`~lazycheck.outcome.Outcome` -- or the error that stopped
-it -- into a small row, which is all that crosses the process boundary.
+The unit of work is one *(target, configuration)* pair: every configuration
+a target claims (:attr:`lazycheck.targets.Target.claims`) is checked on its
+own.  Each unit is loaded and checked in a worker, and a *summarise*
+function (a view: :func:`lazycheck.views.ci_rows.ci_row`,
+:func:`lazycheck.views.matrix.cell`) turns its
+:class:`~lazycheck.outcome.Outcome` -- or the error that stopped it -- into
+a small row, which is all that crosses the process boundary.  Rows come back
+in the order of the units whatever ``jobs`` is, so output is byte-stable;
+``on_start``/``on_done`` follow progress by unit key (``target[config]``).
 
 Workers are dask.distributed: a ``LocalCluster`` of ``jobs`` single-threaded
 processes by default, or the cluster behind ``scheduler``
-(``tcp://HOST:8786``).  Rows come back in the order asked for whatever
-``jobs`` or the cluster is, and each check is deterministic, so output is
-byte-stable either way; ``on_start``/``on_done`` follow progress.  With
-``jobs <= 1`` and no scheduler everything runs in this process and dask is
-not even imported.
+(``tcp://HOST:8786``); the sweep's grid points and the swarm use the same
+runner (:func:`map_ordered`).  With ``jobs <= 1`` and no scheduler everything
+runs in this process and dask is not even imported.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from lazycheck.targets import load_target
 R = TypeVar("R")
 T = TypeVar("T")
 Summarize = Callable[[str, Path, Outcome | TargetError], R]
+Unit = tuple[str, int]  # (target name, index of the claim); -1: the target did not load
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +62,36 @@ class GridPoint:
         return cfg
 
 
-def check_one(name: str, root: Path, summarize: Summarize[R],
+def units(names: list[str], root: Path) -> list[Unit]:
+    """Every (target, claimed configuration) pair of ``names``, in order."""
+    out: list[Unit] = []
+    for n in names:
+        try:
+            t = load_target(n, root)
+        except LazycheckError:
+            out.append((n, -1))
+            continue
+        out.extend((n, i) for i in range(len(t.claims)))
+    return out
+
+
+def unit_key(unit: Unit, root: Path) -> str:
+    """``target[label]`` for a configuration among several, else the target's name."""
+    name, i = unit
+    if i < 0:
+        return name
+    label = load_target(name, root).claims[i].label
+    return f"{name}[{label}]" if label else name
+
+
+def check_one(unit: Unit, root: Path, summarize: Summarize[R],
               progress: Callable[[Progress], None] | None = None, max_memory: int = 0) -> R:
-    """Load and check target ``name`` with the default engine, then summarise it."""
+    """Load target ``unit[0]``, check its claim ``unit[1]`` (explicit engine), summarise it."""
+    name, i = unit
     try:
-        got: Outcome | TargetError = run(load_target(name, root), root, progress=progress,
-                                         max_memory=max_memory)
+        t = load_target(name, root)
+        got: Outcome | TargetError = run(t, root, t.claims[max(i, 0)].config,
+                                         progress=progress, max_memory=max_memory)
     except LazycheckError as err:
         got = TargetError(name, err)
     return summarize(name, root, got)
@@ -87,15 +114,23 @@ def run_many(names: list[str], root: Path, summarize: Summarize[R], jobs: int = 
              on_start: Callable[[str], None] | None = None,
              on_progress: Callable[[Progress], None] | None = None, max_memory: int = 0,
              scheduler: str | None = None) -> list[R]:
-    """Rows in the order of ``names``; ``summarize`` must be a module-level function.
+    """Rows of every claimed configuration of ``names``, in order; ``summarize`` must be
+    a module-level function.
 
-    ``on_progress`` gets the engine's progress of the running target (in this
+    ``on_progress`` gets the engine's progress of the running unit (in this
     process only); ``max_memory`` is each worker's budget in bytes (0: none)."""
-    if scheduler is None and (jobs <= 1 or len(names) <= 1):
-        return map_ordered(check_one, names, (root, summarize, on_progress, max_memory), 1,
-                           None, on_done, on_start)
-    return map_ordered(check_one, names, (root, summarize, None, max_memory), jobs, scheduler,
-                       on_done, on_start)
+    todo = units(names, root)
+    key = {u: unit_key(u, root) for u in todo}
+
+    def started(u: Unit) -> None:
+        if on_start is not None:
+            on_start(key[u])
+
+    if scheduler is None and (jobs <= 1 or len(todo) <= 1):
+        return map_ordered(check_one, todo, (root, summarize, on_progress, max_memory), 1,
+                           None, on_done, started)
+    return map_ordered(check_one, todo, (root, summarize, None, max_memory), jobs, scheduler,
+                       on_done, started)
 
 
 def map_ordered(fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...], jobs: int,

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lazycheck import ir
+from lazycheck.diagnostics import Diagnostic
 from lazycheck.engines import BOTH, BOTH_PAIR, DEFAULT_ENGINE, ENGINES
 from lazycheck.errors import LazycheckError, ModelError, ReplayError
 from lazycheck.ir import Loaded
-from lazycheck.kernel.config import KernelConfig
+from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.kernel.watch import WATCHED
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
@@ -35,15 +36,18 @@ from lazycheck.targets import REQUIREMENTS, Target, validate_config
 
 
 def coverage_of(target: Target, system: System, result: Result,
-                program: ir.Program | None = None) -> Coverage | None:
+                program: ir.Program | None = None,
+                config: KernelConfig | None = None) -> Coverage | None:
     """Scenario statements reached and claimed events seen, if the engine knows."""
     if not result.coverage_known:
         return None
+    config = config or target.config
     scen = {str(p) for p in target.models[2:]}
     steps: dict[tuple[str, str], bool] = {}
     for i, a in enumerate(system.actions):
-        if a.kind not in (ActionKind.TASK, ActionKind.IRQ):
-            continue
+        if a.kind is not ActionKind.TASK and (a.kind is not ActionKind.IRQ
+                                              or config.irqs == 0):
+            continue  # an interrupt handler is only claimed where interrupts may arrive
         for s in a.steps:
             if not any(s.span.file.endswith(Path(p).name) for p in scen):
                 continue
@@ -53,7 +57,8 @@ def coverage_of(target: Target, system: System, result: Result,
                               if not hit and k[0] not in target.may_skip),
                              key=lambda k: (k[0].rsplit(":", 1)[0],
                                             int(k[0].rsplit(":", 1)[1]))))
-    missing = tuple(r for r in target.requires if REQUIREMENTS[r] not in result.witnessed)
+    missing = tuple(r for r in target.requires_for(config)
+                    if REQUIREMENTS[r] not in result.witnessed)
     if target.reach and program is not None:
         seen = reached_labels(program, system, result)
         missing += tuple(f'__reach("{r}")' for r in target.reach if r not in seen)
@@ -84,7 +89,23 @@ def build(target: Target, root: Path, config: KernelConfig,
     try:
         return loaded, instantiate(loaded.program, config)
     except ModelError as err:  # keep the sources so diagnostics show their lines
-        raise ModelError(err.diagnostics, {**loaded.sources, **err.sources}) from None
+        diags = [_at_toml(d, target) for d in err.diagnostics]
+        toml = {d.span.file: target.path.read_text(encoding="utf-8") for d in diags
+                if d.code == "LZC307" and d.span is not None and d.span.file.endswith(".toml")}
+        raise ModelError(diags, {**loaded.sources, **err.sources, **toml}) from None
+
+
+def _at_toml(d: Diagnostic, target: Target) -> Diagnostic:
+    """An unknown task or irq program is the TOML's mistake: point at its line there."""
+    if d.code != "LZC307" or d.span is not None:
+        return d
+    name = d.message.split("'")[1] if "'" in d.message else ""
+    for key in ("tasks", "irq_handlers"):
+        progs = target.config.tasks if key == "tasks" else target.config.irq_handlers
+        if name in progs:
+            span = target.span_of("kernel", key)
+            return dataclasses.replace(d, span=span) if span else d
+    return d
 
 
 def reproduce_args(target: Target, config: KernelConfig, bound: int, engine: str,
@@ -100,6 +121,8 @@ def reproduce_args(target: Target, config: KernelConfig, bound: int, engine: str
     if config != target.config:
         args += ["--cpus", str(config.cpus), "--tasks", str(config.ntasks),
                  "--preempt", config.preempt.value]
+        if config.irqs != target.config.irqs:
+            args += ["--irqs", str(config.irqs)]
     if bound != target.bound:
         args += ["--bound", str(bound)]
     if limits is not None and result is not None:
@@ -145,7 +168,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     else:
         result = ENGINES[engine].make().check(system, limits)
     result = _settle(system, result)
-    cov = coverage_of(target, system, _with_coverage(system, result, limits), loaded.program)
+    cov = coverage_of(target, system, _with_coverage(system, result, limits), loaded.program,
+                      cfg)
     return Outcome(target, cfg, b, loaded, system, result, others, cov, engine,
                    reproduce_args(target, cfg, b, engine, limits, result,
                                   system.bounded_by))
@@ -171,6 +195,27 @@ def _with_coverage(system: System, result: Result, limits: Limits) -> Result:
         return result
     return dataclasses.replace(result, fired=probe.fired, witnessed=probe.witnessed,
                                coverage_known=True, watched=probe.watched)
+
+
+def run_claims(target: Target, root: Path, engine: str = DEFAULT_ENGINE,
+               max_states: int = DEFAULT_MAX_STATES, timeout_s: float = DEFAULT_TIMEOUT_S,
+               configs: tuple[KernelConfig, ...] = ()) -> tuple[Outcome, ...]:
+    """Check every configuration ``target`` claims (or ``configs``), one outcome each."""
+    todo = configs or tuple(c.config for c in target.claims)
+    return tuple(run(target, root, c, None, engine, max_states, timeout_s) for c in todo)
+
+
+def all_configs(target: Target) -> tuple[KernelConfig, ...]:
+    """``--all-configs``: every preemption model x interrupts off/on x the claimed rest."""
+    out: list[KernelConfig] = []
+    irqs = sorted({0, target.config.irqs}) if target.config.irq_handlers else [0]
+    for c in target.claims:
+        for p in Preempt:
+            for n in irqs:
+                cfg = dataclasses.replace(c.config, preempt=p, irqs=n)
+                if cfg not in out:
+                    out.append(cfg)
+    return tuple(out)
 
 
 def _agree(a: Result, b: Result) -> None:

@@ -21,7 +21,8 @@ from lazycheck.views.trace import build_trace
 
 @dataclass(frozen=True, slots=True)
 class CiRow:
-    """One target in ``lazycheck ci``: expected and actual verdict, where, and the report."""
+    """One target x configuration in ``lazycheck ci``: expected and actual verdict, where,
+    and the report.  ``target`` is the case name: ``name[config]`` for one of several."""
 
     target: str
     expected: str
@@ -43,6 +44,7 @@ class CiRow:
     executed: tuple[tuple[str, int], ...] = ()  # every statement the trace ran, in order
     internal: bool = False  # the ERROR is a bug in lazycheck, not bad input
     why: str = ""  # why a PASS or FAIL does not count as the expected verdict ("" = it does)
+    config: str = ""  # the claimed configuration, when the target claims several ("rt")
 
     @property
     def found(self) -> str:
@@ -86,7 +88,7 @@ def gate_problem(o: Outcome) -> str:
     claim (``[check] bounded = "reason"``); a FAIL with ``[expect] at`` must
     fire there, so deleting a check that another one still catches is noticed.
     """
-    s, exp = o.result.stats, o.target.expect
+    s, exp = o.result.stats, o.target.expect_for(o.config)
     if o.verdict is Verdict.PASS and not (s.exhausted or s.proved) and not o.target.bounded:
         return (f"a bounded PASS (depth {s.depth}, space not exhausted, nothing proved) is "
                 "not a check: raise the bound, or add bounded = \"<reason>\" under [check]")
@@ -104,6 +106,11 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
     if isinstance(got, TargetError):
         return _error_row(name, root, got, toml_rel, exp_line)
     o = got
+    claim = o.target.claim_for(o.config)
+    label = claim.label if claim is not None else ""
+    case = f"{name}[{label}]" if label else name
+    if claim is not None and claim.override:
+        exp_line = expect_line(o.target.path, claim.override)
     s = o.result.stats
     why = gate_problem(o) if o.as_expected else ""
     report = verify_report(o, timings=False)
@@ -119,24 +126,27 @@ def ci_row(name: str, root: Path, got: Outcome | TargetError) -> CiRow:
     if o.result.verdict is Verdict.FAIL:
         steps, executed = _steps(o, root)
     detail = why or " ".join(verdict_line(o).split())  # one complete line (KTAP, JUnit)
-    return CiRow(name, str(o.target.expect), o.status, o.property_id or "",
+    return CiRow(case, str(o.target.expect_for(o.config)), o.status, o.property_id or "",
                  o.as_expected and not why, s.states, s.depth, s.exhausted, s.elapsed_s, detail,
-                 report, vfile, vline, vcol, toml_rel, exp_line, steps, executed, why=why)
+                 report, vfile, vline, vcol, toml_rel, exp_line, steps, executed, why=why,
+                 config=label)
 
 
-def budget_row(name: str, root: Path) -> CiRow:
-    """The row of a target that did not finish within ``ci --budget``: UNKNOWN."""
+def budget_row(name: str, root: Path, case: str = "") -> CiRow:
+    """The row of a target (``case``: one claimed configuration of it, ``name[label]``)
+    that did not finish within ``ci --budget``: UNKNOWN."""
     toml_rel, exp_line = _toml_where(name, root)
     msg = "not finished within the --budget of the run"
-    return CiRow(name, "?", "UNKNOWN", "", False, 0, 0, False, 0.0, msg, msg,
+    return CiRow(case or name, "?", "UNKNOWN", "", False, 0, 0, False, 0.0, msg, msg,
                  toml=toml_rel, expect_line=exp_line)
 
 
-def internal_row(name: str, root: Path, what: str) -> CiRow:
-    """The row of a target that tripped a bug in lazycheck: ERROR, marked internal."""
+def internal_row(name: str, root: Path, what: str, case: str = "") -> CiRow:
+    """The row of a target (or its configuration ``case``) that tripped a bug in
+    lazycheck: ERROR, marked internal."""
     toml_rel, exp_line = _toml_where(name, root)
     msg = f"lazycheck: internal error, please report: {what}"
-    return CiRow(name, "?", "ERROR", "", False, 0, 0, False, 0.0, msg, msg,
+    return CiRow(case or name, "?", "ERROR", "", False, 0, 0, False, 0.0, msg, msg,
                  toml=toml_rel, expect_line=exp_line, internal=True)
 
 

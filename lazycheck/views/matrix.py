@@ -36,6 +36,9 @@ class Cell:
     depth: int
     elapsed_s: float
     matched: bool
+    config: str = ""  # the claimed configuration's label ("rt", "full,irqs=1"), if several
+    primary: bool = True  # the target's own configuration ([kernel])
+    preempt: str = ""  # the configuration's preemption model
 
     @property
     def label(self) -> str:
@@ -57,8 +60,10 @@ def cell(name: str, root: Path, got: Outcome | TargetError) -> Cell:
     s = o.result.stats
     verdict = f"FAIL:{o.property_id}" if o.status == "FAIL" else o.status
     reach = "" if o.verdict is Verdict.FAIL else ("exhausted" if s.exhausted else "bounded")
-    return Cell(name, t.arch, t.generation, t.source, str(t.expect), verdict, reach, s.states,
-                s.depth, s.elapsed_s, o.as_expected)
+    claim = t.claim_for(o.config)
+    return Cell(name, t.arch, t.generation, t.source, str(t.expect_for(o.config)), verdict,
+                reach, s.states, s.depth, s.elapsed_s, o.as_expected,
+                claim.label if claim else "", o.config == t.config, o.config.preempt.value)
 
 
 def _gen_key(g: str) -> tuple[int, str]:
@@ -75,9 +80,45 @@ def grid(cells: list[Cell]) -> tuple[list[str], list[str], dict[tuple[str, str],
     return archs, gens, table
 
 
+def _mismatched(cells: list[Cell]) -> dict[str, list[str]]:
+    """target -> the configurations where its verdict is not the expected one."""
+    out: dict[str, list[str]] = {}
+    for c in cells:
+        if not c.matched:
+            out.setdefault(c.target, []).append(c.config or "own")
+    return out
+
+
+def per_config(cells: list[Cell]) -> list[str]:
+    """One row per target, one column per preemption model: the verdict in each claimed
+    configuration ('–': not claimed; a mark where it is not the expected one)."""
+    models = ("none", "voluntary", "full", "rt")
+    out = ["| target | arch | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+    by_target: dict[str, list[Cell]] = {}
+    for c in cells:
+        by_target.setdefault(c.target, []).append(c)
+    for name, cs in by_target.items():
+        cols = []
+        for m in models:
+            here = [c for c in cs if c.preempt == m or (not c.preempt and m == "full")]
+            cols.append("<br>".join(
+                ("**" if c.primary else "") + c.verdict + ("**" if c.primary else "")
+                + ("" if c.matched else " ✗") + _extra_axes(c) for c in here) or "–")
+        out.append(f"| `{name}` | {cs[0].arch} | " + " | ".join(cols) + " |")
+    return out
+
+
+def _extra_axes(c: Cell) -> str:
+    rest = [p for p in c.config.split(",") if "=" in p]
+    return f" ({', '.join(rest)})" if rest else ""
+
+
 def markdown(cells: list[Cell]) -> str:
-    """The matrix as Markdown: the arch x generation table, then one row per target."""
-    archs, gens, table = grid(cells)
+    """The matrix as Markdown: the arch x generation table of each target's own
+    configuration, the verdict per claimed configuration, then one row per target."""
+    bad = _mismatched(cells)
+    own = [c for c in cells if c.primary]
+    archs, gens, table = grid(own)
     out = ["| arch | " + " | ".join(gens) + " |", "|---|" + "---|" * len(gens)]
     for a in archs:
         row = []
@@ -85,28 +126,35 @@ def markdown(cells: list[Cell]) -> str:
             here = table.get((a, g), [])
             row.append("<br>".join(f"`{c.target}`: {c.verdict}"
                                    + (f" ({c.reach})" if c.reach else "")
-                                   + ("" if c.matched else " **UNEXPECTED**")
+                                   + (f" **UNEXPECTED** ({', '.join(bad[c.target])})"
+                                      if c.target in bad else "")
                                    for c in here) or "–")
         out.append(f"| {a} | " + " | ".join(row) + " |")
+    out += ["", "Verdict in every configuration each target claims (**bold**: the target's "
+            "own; ✗: not the expected verdict; –: not claimed):", "", *per_config(cells)]
     out += ["", "| target | arch | API | expected | verdict | states | depth | source |",
             "|---|---|---|---|---|---:|---:|---|"]
-    for c in cells:
+    for c in own:
         got = c.verdict + (f" ({c.reach})" if c.reach else "")
         out.append(f"| `{c.target}` | {c.arch} | {c.generation} | {c.expected} | {got} | "
                    f"{c.states:,} | {c.depth} | {c.source.replace('|', '/')} |")
-    bad = [c for c in cells if not c.matched]
-    out += ["", f"{len(cells) - len(bad)} of {len(cells)} targets have their expected verdict."]
+    nbad = sum(1 for c in cells if not c.matched)
+    out += ["", f"{len(cells) - nbad} of {len(cells)} target configurations "
+            f"({len(own)} targets) have their expected verdict."]
     return "\n".join(out) + "\n"
 
 
 def text(cells: list[Cell]) -> str:
     """The matrix as plain text: one block per arch, one line per generation."""
-    archs, gens, table = grid(cells)
+    bad = _mismatched(cells)
+    archs, gens, table = grid([c for c in cells if c.primary])
     lines = []
     for a in archs:
         lines.append(a)
         for g in gens:
             for c in table.get((a, g), []):
-                line = f"  {g:<6} {c.label}  [{c.source}]"
+                more = f" (UNEXPECTED in {', '.join(bad[c.target])})" \
+                    if c.target in bad and c.matched else ""
+                line = f"  {g:<6} {c.label}{more}  [{c.source}]"
                 lines.append(line if len(line) <= WIDTH else line[:WIDTH - 4] + "...]")
     return "\n".join(lines) + "\n"

@@ -82,10 +82,33 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
             lines.append(f"         never happened: {m} (the target requires it)")
         for p, what in cv.unwatched:
             lines.append(f"         vacuous: {p} (never in any state: {what})")
-    exp = "as expected" if o.as_expected else \
-        f"UNEXPECTED: expected {t.expect}, got {o.found}"
-    lines.append(f"expect   {t.expect} ({exp})")
+    want = t.expect_for(o.config)
+    exp = "as expected" if o.as_expected else f"UNEXPECTED: expected {want}, got {o.found}"
+    lines.append(f"expect   {want} ({exp})")
+    claim = t.claim_for(o.config)
+    if claim is not None and claim.reason:
+        lines.extend(_fit(f"because  {claim.reason}", 9))
     return lines
+
+
+def config_table(outcomes: tuple[Outcome, ...], title: str = "configurations") -> str:
+    """The verdict in each configuration checked: one line each, the primary marked."""
+    if not outcomes:
+        return ""
+    t = outcomes[0].target
+    rows = []
+    for o in outcomes:
+        got = f"FAIL:{o.property_id}" if o.status == "FAIL" else o.status
+        claim = t.claim_for(o.config)
+        mark = "*" if o.config == t.config else " "
+        ok = ("ok" if o.as_expected else "UNEXPECTED") if claim is not None else "not claimed"
+        rows.append((mark + o.config.describe(), got, str(t.expect_for(o.config))
+                     if claim is not None else "-", ok))
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    out = [f"{title} of {t.name} (* the target's own; {len(rows)} checked):"]
+    for r in rows:
+        out.append(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  expect {r[2]:<{w[2]}}  {r[3]}")
+    return "\n".join(out) + "\n"
 
 
 def lane_width(cpus: int) -> int:

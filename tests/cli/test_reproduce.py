@@ -17,14 +17,18 @@ def _reproduce(*args: str) -> str:
 
 
 def test_a_state_limit_that_was_hit_is_repeated() -> None:
+    # verify checks every claimed configuration and shows the first unexpected one
+    # (preempt=none, UNKNOWN here): its reproduce line names that configuration
     assert _reproduce("xen-nesting-counter", "--max-states", "5") == \
-        "reproduce: lazycheck verify xen-nesting-counter --max-states 5"
+        "reproduce: lazycheck verify xen-nesting-counter --cpus 2 --tasks 2 --preempt none " \
+        "--max-states 5"
 
 
 def test_a_time_limit_that_was_hit_is_repeated() -> None:
     # --timeout 0 is rejected (LZC406, issue 9): the smallest accepted limit is hit at once
     line = _reproduce("xen-nesting-counter", "--timeout", "0.001")
-    assert line == "reproduce: lazycheck verify xen-nesting-counter --timeout 0.001"
+    assert line == "reproduce: lazycheck verify xen-nesting-counter --cpus 2 --tasks 2 " \
+        "--preempt none --timeout 0.001"
 
 
 def test_a_limit_that_did_not_matter_is_not_repeated() -> None:

@@ -96,10 +96,10 @@ def test_ci_survives_an_internal_error_and_writes_reports(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _repo(tmp_path, FAST, "xen-nesting-counter")
 
-    def boom(name: str, root: Path, summarize: object, *rest: object) -> object:
-        if name == FAST:
+    def boom(unit: tuple[str, int], root: Path, summarize: object, *rest: object) -> object:
+        if unit[0] == FAST:  # a (target, claimed configuration) unit
             raise RuntimeError("boom")
-        return real(name, root, summarize)  # type: ignore[arg-type]
+        return real(unit, root, summarize)  # type: ignore[arg-type]
 
     real = corpus.check_one
     monkeypatch.setattr(corpus, "check_one", boom)

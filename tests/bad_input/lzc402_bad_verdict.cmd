@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_bad_verdict verify t --no-timings

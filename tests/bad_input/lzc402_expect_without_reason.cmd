@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_expect_without_reason verify t --no-timings

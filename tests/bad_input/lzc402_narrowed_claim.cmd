@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_narrowed_claim verify t --no-timings

@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_unknown_key_suggestion verify t --no-timings

@@ -1,0 +1,1 @@
+--root tests/bad_input/lzc402_wrong_type verify t --no-timings
