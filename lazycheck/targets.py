@@ -403,11 +403,13 @@ class _Reader:
 
     def error(self, path: tuple[str | int, ...], msg: str, help: str | None = None,
               code: str = "LZC402", at_value: bool = True, length: int = 1) -> ModelError:
+        """A coded diagnostic at the TOML position of key ``path`` (its value, or the key)."""
         line, col = self.pos.value(path) if at_value else self.pos.key(path)
         return ModelError([Diagnostic(code, msg, Span(self.shown, line, col, length),
                                       help=help)], {self.shown: self.text})
 
     def span(self, path: tuple[str | int, ...]) -> Span:
+        """Where the value of key ``path`` is in the TOML."""
         line, col = self.pos.value(path)
         return Span(self.shown, line, col)
 

@@ -12,6 +12,7 @@ from lazycheck.views.ci_rows import CiRow
 
 
 def junit(rows: list[CiRow]) -> str:
+    """JUnit XML: one test case per target configuration, failures and errors marked."""
     suite = ET.Element("testsuite", name="lazycheck", tests=str(len(rows)),
                        failures=str(sum(1 for r in rows if r.status == "MISMATCH")),
                        errors=str(sum(1 for r in rows if r.status in ("error", "unknown"))))
@@ -60,6 +61,7 @@ def _one_line(text: str, width: int = 200) -> str:
 
 
 def markdown(rows: list[CiRow]) -> str:
+    """A Markdown summary to post on a patch or pull request."""
     bad = [r for r in rows if r.status != "ok"]
     head = ("all targets have their expected verdict" if not bad
             else f"{len(bad)} of {len(rows)} targets differ from their expected verdict")

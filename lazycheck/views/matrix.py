@@ -25,6 +25,8 @@ GENERATIONS = ("G0", "G1", "G1'", "G1''", "G2", "G3-v3", "G3-v4", "G3", "G4")
 
 @dataclass(frozen=True, slots=True)
 class Cell:
+    """One target configuration in the arch x API-generation matrix."""
+
     target: str
     arch: str
     generation: str
@@ -42,6 +44,7 @@ class Cell:
 
     @property
     def label(self) -> str:
+        """``target: VERDICT, reach`` as a cell of the text matrix shows it."""
         reach = f", {self.reach}" if self.reach else ""
         mark = "" if self.matched else " (UNEXPECTED)"
         return f"{self.target}: {self.verdict}{reach}{mark}"

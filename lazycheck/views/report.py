@@ -24,6 +24,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def verdict_line(o: Outcome) -> str:
+    """The report's first line: PASS/FAIL/UNKNOWN/VACUOUS and how far the check went."""
     r = o.result
     if r.verdict is Verdict.FAIL:
         v = o.system.violation(r.violation_code)
@@ -49,6 +50,7 @@ def verdict_line(o: Outcome) -> str:
 
 
 def coverage(o: Outcome, timings: bool = True) -> list[str]:
+    """The header lines: target, config, what was covered, the expected verdict."""
     s = o.result.stats
     t = o.target
     lines = [
@@ -133,6 +135,7 @@ class _Timeline:
         self.rows: list[str] = []
 
     def start(self, cpu: int) -> int:
+        """The column where ``cpu``'s lane begins."""
         return _LEAD + min(cpu, self.cpus - 1) * self.lw
 
     def rails(self, cpu: int) -> str:
@@ -140,6 +143,7 @@ class _Timeline:
         return "".join("|".ljust(self.lw) for _ in range(min(cpu, self.cpus - 1)))
 
     def line(self, lead: str, cpu: int, indent: int, text: str, src: str = "") -> None:
+        """One timeline row: the lead, the CPU rails, ``text`` in ``cpu``'s lane, the source."""
         head = f"{lead:<{_LEAD}}{self.rails(cpu)}{' ' * indent}"
         room = WIDTH - len(head) - (len(src) + 1 if src else 0)
         if src and room < 24:  # too narrow: the source goes on a line of its own
@@ -154,6 +158,7 @@ class _Timeline:
         self.rows.append(row.rstrip())
 
     def wrapped(self, cpu: int, indent: int, text: str) -> None:
+        """``text`` in ``cpu``'s lane, wrapped to the report's width."""
         head = f"{'':<{_LEAD}}{self.rails(cpu)}{' ' * indent}"
         for part in textwrap.wrap(text, WIDTH - len(head), break_on_hyphens=False):
             self.rows.append(head + part)
@@ -296,6 +301,7 @@ def _fit(line: str, indent: int) -> list[str]:
 
 def verify_report(o: Outcome, timings: bool = True, full_state: bool = False,
                   minimized_from: str = "") -> str:
+    """The whole text report of ``verify``: header, coverage, trace, reproduce line."""
     lines = [*_fit(verdict_line(o), 6), *(w for c in coverage(o, timings) for w in _fit(c, 9))]
     if minimized_from:
         lines.extend(_fit(f"minimised from {minimized_from} (same property, still shortest)",
