@@ -15,7 +15,9 @@ import click
 
 from lazycheck.cli.exitcode import ExitCode
 from lazycheck.kernel.config import Preempt
+from lazycheck.run.corpus import GridPoint
 from lazycheck.targets import target_names
+from lazycheck.views.sweep import SweepCell
 
 
 def _ints(text: str | None, what: str) -> list[int | None]:
@@ -48,6 +50,27 @@ _SCHEDULER = click.option("--scheduler", default=None, metavar="tcp://HOST:8786"
                                "workers; with -j 1 and no scheduler, in this process).")
 
 
+def _label(g: GridPoint) -> str:
+    """``target[full,2cpu,3t]``: a grid point as the progress line names it."""
+    parts = [x for x in (g.preempt, f"{g.cpus}cpu" if g.cpus else None,
+                         f"{g.tasks}t" if g.tasks else None) if x]
+    return f"{g.target}[{','.join(parts)}]" if parts else g.target
+
+
+def _status(c: SweepCell) -> str:
+    """ok for a verdict (a FAIL is a finding), else UNKNOWN or ERROR."""
+    return c.verdict if c.verdict in ("UNKNOWN", "ERROR") else "ok"
+
+
+def check_labelled(item: tuple[str, GridPoint], root: Path, max_memory: int,
+                   timeout_s: float) -> tuple[str, SweepCell]:
+    """One grid point's cell, with its progress label (a dask worker runs this)."""
+    from lazycheck.run.corpus import check_point
+    from lazycheck.views.sweep import cell
+
+    return item[0], check_point(item[1], root, cell, max_memory, timeout_s)
+
+
 @click.command()
 @click.argument("targets", nargs=-1)
 @click.option("--preempt", "preempts", default=None, metavar="LIST",
@@ -59,25 +82,35 @@ _SCHEDULER = click.option("--scheduler", default=None, metavar="tcp://HOST:8786"
 @click.option("--timeout", type=float, default=600.0, show_default=True,
               help="Seconds per configuration before UNKNOWN.")
 @click.option("--timings", is_flag=True, help="Add a time column (not byte-stable).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr: a live line on a terminal, plain lines otherwise.")
 @click.pass_obj
 def sweep(root: Path, targets: tuple[str, ...], preempts: str | None, cpus: str | None,
           tasks: str | None, jobs: int, scheduler: str | None, timeout: float,
-          timings: bool) -> None:
+          timings: bool, progress: bool) -> None:
     """Check TARGETS (default: all) in every configuration of the grid; print a table.
 
     Exit 0 when no configuration is UNKNOWN or ERROR (a FAIL is a finding,
     not an error), 3 otherwise.
     """
+    from lazycheck.cli.progress import TargetProgress
     from lazycheck.cli.verify import memory_budget
-    from lazycheck.run.corpus import GridPoint, check_point, map_ordered
-    from lazycheck.views.sweep import cell, text
+    from lazycheck.run.corpus import map_ordered
+    from lazycheck.views.sweep import text
 
     names = list(targets) or target_names(root)
     grid = [GridPoint(n, p, c, t) for n, p, c, t in itertools.product(
         names, _preempts(preempts), _ints(cpus, "--cpus"), _ints(tasks, "--tasks"))]
-    cells = map_ordered(check_point, grid,
-                        (root, cell, memory_budget(None, max(jobs, 1)), timeout),
-                        max(jobs, 1), scheduler)
+    items = [(_label(g), g) for g in grid]
+    prog = TargetProgress("sweep", [label for label, _ in items], sys.stderr,
+                          live=sys.stderr.isatty(), enabled=progress)
+    with prog:
+        done = map_ordered(check_labelled, items,
+                           (root, memory_budget(None, max(jobs, 1)), timeout),
+                           max(jobs, 1), scheduler,
+                           on_done=lambda r: prog.finish(r[0], _status(r[1])),
+                           on_start=lambda item: prog.start_target(item[0]))
+    cells = [c for _, c in done]
     click.echo(text(cells, timings), nl=False)
     bad = any(c.verdict in ("UNKNOWN", "ERROR") for c in cells)
     sys.exit(ExitCode.UNKNOWN if bad else ExitCode.PASS)
