@@ -11,7 +11,6 @@ no positions).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import difflib
 import itertools
 import re
@@ -624,11 +623,7 @@ def _axes(r: _Reader, configs: Mapping[str, object], base: KernelConfig,
 
 def _config_of(base: KernelConfig, preempt: object, cpus: object, ntasks: object,
                irqs: object) -> KernelConfig:
-    progs = base.tasks
-    n = int(str(ntasks))
-    return dataclasses.replace(base, preempt=Preempt(str(preempt)), cpus=int(str(cpus)),
-                               tasks=tuple(progs[i % len(progs)] for i in range(n)),
-                               irqs=int(str(irqs)))
+    return base.overridden(int(str(cpus)), int(str(ntasks)), str(preempt), int(str(irqs)))
 
 
 _SELECTOR_PART = re.compile(r"(cpus|tasks|irqs)=(\d+)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -34,15 +33,7 @@ def export(root: Path, target: str, fmt: str, cpus: int | None, tasks: int | Non
 
     try:
         t = load_target(target, root)
-        cfg = t.config
-        if cpus is not None:
-            cfg = dataclasses.replace(cfg, cpus=cpus)
-        if tasks is not None:
-            progs = t.config.tasks
-            cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                       for i in range(max(tasks, 0))))
-        if preempt is not None:
-            cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
+        cfg = t.config.overridden(cpus, tasks, preempt)
         _, system = build(t, root, cfg)
     except ModelError as err:
         fail_input(err)

@@ -9,7 +9,6 @@ docs/proofs.md.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -35,16 +34,7 @@ from lazycheck.views.report import verify_report
 def _config(t: Target, cpus: int | None, tasks: int | None, preempt: str | None
             ) -> KernelConfig:
     """The target's configuration with the command line's overrides (as ``verify`` does)."""
-    cfg = t.config
-    if cpus is not None:
-        cfg = dataclasses.replace(cfg, cpus=cpus)
-    if tasks is not None:
-        progs = t.config.tasks
-        cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                   for i in range(max(tasks, 0))))
-    if preempt is not None:
-        cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-    return cfg
+    return t.config.overridden(cpus, tasks, preempt)
 
 
 @click.command()

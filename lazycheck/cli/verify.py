@@ -154,16 +154,7 @@ def _override(t: Target, cpus: int | None, tasks: int | None, preempt: str | Non
     """The one configuration --cpus/--tasks/--preempt/--irqs ask for, if any is given."""
     if cpus is None and tasks is None and preempt is None and irqs is None:
         return None
-    cfg = t.config if irqs is None else dataclasses.replace(t.config, irqs=irqs)
-    if cpus is not None:
-        cfg = dataclasses.replace(cfg, cpus=cpus)
-    if tasks is not None:
-        progs = t.config.tasks
-        cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                   for i in range(max(tasks, 0))))
-    if preempt is not None:
-        cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
-    return cfg
+    return t.config.overridden(cpus, tasks, preempt, irqs)
 
 
 def _patched(t: Target, root: Path, patch: Path | None) -> ir.Program | None:

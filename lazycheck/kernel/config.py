@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -30,6 +31,25 @@ class KernelConfig:
     def ntasks(self) -> int:
         """How many tasks run (idle tasks not counted)."""
         return len(self.tasks)
+
+    def overridden(self, cpus: int | None = None, tasks: int | None = None,
+                   preempt: str | Preempt | None = None, irqs: int | None = None
+                   ) -> KernelConfig:
+        """This configuration with the command line's overrides (``--cpus`` etc.).
+
+        ``tasks`` is a count: the task programs are reused in order, so ``--tasks 3``
+        over ``(a, b)`` runs ``(a, b, a)``."""
+        cfg = self
+        if cpus is not None:
+            cfg = dataclasses.replace(cfg, cpus=cpus)
+        if tasks is not None:
+            cfg = dataclasses.replace(cfg, tasks=tuple(self.tasks[i % len(self.tasks)]
+                                                       for i in range(max(tasks, 0))))
+        if preempt is not None:
+            cfg = dataclasses.replace(cfg, preempt=Preempt(preempt))
+        if irqs is not None:
+            cfg = dataclasses.replace(cfg, irqs=irqs)
+        return cfg
 
     def describe(self) -> str:
         """The configuration in one line for reports, e.g. ``2 CPUs x 2 tasks, preempt=full``."""

@@ -19,7 +19,6 @@ runs in this process and dask is not even imported.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any, TypeVar
 
 from lazycheck.engines.swarm import SwarmResult
 from lazycheck.errors import LazycheckError, ReplayError
-from lazycheck.kernel.config import KernelConfig, Preempt
+from lazycheck.kernel.config import KernelConfig
 from lazycheck.outcome import Limits, Outcome, Progress, TargetError
 from lazycheck.run.verify import run
 from lazycheck.targets import load_target
@@ -50,16 +49,7 @@ class GridPoint:
 
     def config(self, base: KernelConfig) -> KernelConfig:
         """``base`` with this point's overrides (task programs reused in order)."""
-        cfg = base
-        if self.cpus is not None:
-            cfg = dataclasses.replace(cfg, cpus=self.cpus)
-        if self.tasks is not None:
-            progs = base.tasks
-            cfg = dataclasses.replace(cfg, tasks=tuple(progs[i % len(progs)]
-                                                       for i in range(self.tasks)))
-        if self.preempt is not None:
-            cfg = dataclasses.replace(cfg, preempt=Preempt(self.preempt))
-        return cfg
+        return base.overridden(self.cpus, self.tasks, self.preempt)
 
 
 def units(names: list[str], root: Path) -> list[Unit]:
