@@ -153,7 +153,7 @@ def test_itf_shape(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     meta = doc["#meta"]
     assert meta["format"] == "ITF" and meta["target"] == "xen-nesting-counter"
-    assert meta["bound"] == 40 and meta["config"]["preempt"] == "rt"
+    assert meta["bound"] == 80 and meta["config"]["preempt"] == "rt"
     assert meta["violation"]["property"] == "no-bug"
     assert all(len(h) == 64 for h in meta["models"].values())
     assert any(k.endswith("x86-xen-pv-49147beb0ccb.lazy") for k in meta["models"])

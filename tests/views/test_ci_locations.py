@@ -50,7 +50,8 @@ def test_unknown_sits_where_the_value_left_its_range(tmp_path: Path) -> None:
         'description = "d"\narch_name = "a"\ngeneration = "G0"\nsource = "s"\n'
         'arch = "arch.lazy"\napi = "api.lazy"\nscenario = "scen.lazy"\n'
         '[kernel]\ncpus = 1\ntasks = ["t"]\n[check]\nbound = 10\n[expect]\n'
-        'verdict = "pass"\n')
+        'verdict = "pass"\n[configs]\npreempt = ["full"]\n'
+        'narrowed = "one row: the UNKNOWN does not depend on preemption"\n')
     sarif, ktap = tmp_path / "out.sarif", tmp_path / "out.ktap"
     r = CliRunner().invoke(main, ["--root", str(tmp_path), "ci", "--no-progress",
                                   "--sarif", str(sarif), "--ktap", str(ktap)])
