@@ -76,7 +76,7 @@ def test_sweep_cli_prints_the_grid_in_order() -> None:
     res = CliRunner().invoke(main, ["--root", str(ROOT), "sweep", "xen-nesting-counter",
                                     "arm64-nested", "--cpus", "1", "--tasks", "2"])
     assert res.exit_code == 0, res.output
-    lines = res.output.splitlines()
+    lines = res.stdout.splitlines()  # the table; progress lines go to stderr
     assert lines[2].split()[:5] == ["xen-nesting-counter", "rt", "1", "2", "FAIL:no-bug"]
     assert lines[3].split()[:5] == ["arm64-nested", "rt", "1", "2", "PASS"]
     assert lines[3].rstrip().endswith("exhausted")
