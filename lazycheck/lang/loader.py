@@ -31,14 +31,6 @@ def zoo_models() -> Path:
     return zoo if zoo.is_dir() else pkg.parent / "models"
 
 
-def include_path(name: str, here: Path) -> Path:
-    """``#include "x.lazy"`` is relative to the including file; ``#include <arch/x.lazy>``
-    names a shipped model (``arch/``, ``api/``, ``scenarios/``) by its stable name."""
-    if name.startswith("<") and name.endswith(">"):
-        return zoo_models() / name[1:-1]
-    return here / name
-
-
 def display_path(p: Path, root: Path | None) -> str:
     """How a model file's path is shown: relative to ``root``, or ``<prelude>/...``."""
     if p.resolve() == PRELUDE:
