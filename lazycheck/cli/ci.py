@@ -83,7 +83,9 @@ def ci(root: Path, jobs: int, junit: Path | None, ktap: Path | None, markdown: P
     with prog:
         rows = run_budgeted(todo, keys, root, jobs, deadline, prog,
                             memory_budget(max_memory, 1) // max(1, jobs), scheduler)
-    _print_rows(rows)
+    from lazycheck.views.ci_rows import ci_table
+
+    click.echo(ci_table(rows))
     touched = frozenset(changed) if changed_since is not None else None
     _write_reports(rows, {"junit": junit, "ktap": ktap, "markdown": markdown,
                           "sarif": sarif}, touched)
@@ -166,19 +168,6 @@ def run_budgeted(todo: list[Unit], keys: list[str], root: Path, jobs: int,
     cases = list(zip(todo, keys, strict=True))
     return map_ordered(check_case, cases, (root, deadline, max_memory), jobs, scheduler,
                        on_done=prog.finish_row, on_start=lambda c: prog.start_target(c[1]))
-
-
-def _print_rows(rows: list[CiRow]) -> None:
-    w = max([len("target")] + [len(r.target) for r in rows])
-    we = max([len("expected")] + [len(r.expected) for r in rows])
-    click.echo(f"{'target':<{w}}  {'expected':<{we}}  {'verdict':<34}  {'states':>9}  status")
-    for r in rows:
-        got = r.verdict + (f":{r.property_id}" if r.property_id else "")
-        click.echo(f"{r.target:<{w}}  {r.expected:<{we}}  {got:<34}  {r.states:>9,}  "
-                   f"{r.status}")
-    for r in rows:
-        if r.status != "ok":
-            click.echo(f"\n--- {r.target}: {r.status}\n{r.report.rstrip()}")
 
 
 def _write_reports(rows: list[CiRow], paths: dict[str, Path | None],

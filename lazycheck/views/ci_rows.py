@@ -191,3 +191,38 @@ def _steps(o: Outcome, root: Path) -> tuple[tuple[tuple[str, int, str], ...],
         else:
             out.append(("", 0, what))
     return tuple(out), tuple(ran)
+
+
+def _base(row: CiRow) -> str:
+    """The target's name without its ``[config]`` suffix."""
+    return row.target[: -len(row.config) - 2] if row.config else row.target
+
+
+def _cell(row: CiRow) -> str:
+    """One configuration in the summary: ``full 19`` when it is as expected, else what was found."""
+    name = row.config or "default"
+    if row.status == "ok":
+        return f"{name} {row.states:,}"
+    return f"{name} {row.status}: got {row.found}"
+
+
+def ci_table(rows: list[CiRow], width: int = 100) -> str:
+    """``lazycheck ci``'s summary within ``width`` columns: per target, its expected verdict,
+    then each claimed configuration with its state count (or what went wrong), wrapped."""
+    import textwrap
+
+    groups: dict[tuple[str, str], list[CiRow]] = {}
+    for r in rows:
+        groups.setdefault((_base(r), r.expected), []).append(r)
+    out = ["per target: its expected verdict, then each claimed configuration and its states"]
+    for (name, expected), rs in groups.items():
+        bad = sum(1 for r in rs if r.status != "ok")
+        mark = "ok" if bad == 0 else f"{bad} of {len(rs)} NOT OK"
+        out.extend(textwrap.wrap(f"{name}: expect {expected} [{mark}]", width,
+                                 subsequent_indent="  ", break_on_hyphens=False))
+        cells = ", ".join(_cell(r) for r in rs)
+        out.extend(textwrap.wrap(cells, width, initial_indent="    ",
+                                 subsequent_indent="    ", break_on_hyphens=False))
+    out += [f"\n--- {r.target}: {r.status}\n{r.report.rstrip()}" for r in rows
+            if r.status != "ok"]
+    return "\n".join(out)
