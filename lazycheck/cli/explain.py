@@ -49,7 +49,7 @@ def explain(root: Path, target: str, against: str, fmt: str, output: Path | None
                                                    patch.suffix != ".toml"):
             e = ex.explain_patch(failing, t, root, patch)
         else:
-            e = ex.explain(failing, load_target(Path(against).stem, root), root)
+            e = ex.explain(failing, load_target(against, root), root)
     except ModelError as err:
         click.echo(render_all(err.diagnostics, err.sources), err=True)
         sys.exit(ExitCode.BAD_INPUT)

@@ -116,3 +116,13 @@ def test_explain_patch_that_does_not_apply_is_bad_input(tmp_path: Path) -> None:
                      "-x\n+y\n", encoding="utf-8")
     r = ug.run_cli(["explain", "sparc64-preemptible", "--against", str(patch)])
     assert r.exit_code == 2 and "does not apply" in r.stderr
+
+
+def test_explain_against_a_toml_path_reads_that_file(tmp_path: Path) -> None:
+    ok = ug.run_cli(["explain", "sparc64-preemptible", "--against",
+                     "specs/targets/sparc64-a1d416bf9faf.toml"])
+    assert ok.exit_code == 0, ok.stderr
+    outside = tmp_path / "sparc64-a1d416bf9faf.toml"  # same name, outside the root
+    outside.write_text("secret = 1\n")
+    r = ug.run_cli(["explain", "sparc64-preemptible", "--against", str(outside)])
+    assert r.exit_code == 2 and "LZC" in r.stderr and "secret" not in r.stdout + r.stderr
