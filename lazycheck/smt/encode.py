@@ -77,6 +77,7 @@ from lazycheck.system import (
     System,
     Var,
     Wrap,
+    free_vars,
 )
 
 
@@ -113,16 +114,20 @@ class Term:
 class StepVars:
     """The z3 constants of one step of an unrolling.
 
-    ``values[j]`` is state variable ``j`` at this step; ``acts[n]`` is the
-    indicator ``act_<step>_<n>`` of action ``n`` firing on the transition
-    that *leaves* this step.  ``prefix`` keeps unrollings apart when one
-    context holds several (base case and inductive step).
+    ``values[j]`` is the stored constant of state variable ``j`` at this
+    step (a bit-vector as narrow as the variable's range allows), and
+    ``views[j]`` the same value widened to the encoder's computation width;
+    ``acts`` holds the step's single action selector (a bit-vector whose
+    value is the index of the action fired on the transition that *leaves*
+    this step).  ``prefix`` keeps unrollings apart when one context holds
+    several (base case and inductive step).
     """
 
     step: int
     prefix: str
     values: tuple[Any, ...]
     acts: tuple[Any, ...]
+    views: tuple[Any, ...] = ()
 
 
 # --------------------------------------------------------------------------
@@ -225,6 +230,71 @@ class _Ranges:
 
 
 # --------------------------------------------------------------------------
+# Static independence, for the peephole partial-order reduction of BMC.
+
+
+def independent_pairs(system: System) -> tuple[tuple[int, int], ...]:
+    """Pairs ``(a, b)``, ``a > b``, of actions that commute in every state.
+
+    Neither writes a variable the other reads (guard or assigned values)
+    or writes, so firing ``a`` then ``b`` is possible exactly when ``b``
+    then ``a`` is, and both reach the same state.  The violation variable
+    counts like any other: monitors that may fire in both make a pair
+    dependent.
+    """
+    reads: list[frozenset[int]] = []
+    writes: list[frozenset[int]] = []
+    for action in system.actions:
+        r = free_vars(action.guard)
+        for u in action.updates:
+            free_vars(u.value, r)
+        w = frozenset(u.var for u in action.updates)
+        reads.append(frozenset(r) | w)
+        writes.append(w)
+    return tuple((a, b) for a in range(len(writes)) for b in range(a)
+                 if not (writes[a] & reads[b] or writes[b] & reads[a]))
+
+
+# --------------------------------------------------------------------------
+# Storage: each variable as narrow a bit-vector as its declared range allows.
+
+
+@dataclass(frozen=True, slots=True)
+class _Storage:
+    """How one state variable is stored: ``bits`` wide, unsigned or two's complement."""
+
+    bits: int
+    unsigned: bool
+
+    def widen(self, x: Any, width: int) -> Any:
+        """``x`` extended to the computation ``width``."""
+        if self.bits == width:
+            return x
+        ext = z3.ZeroExt if self.unsigned else z3.SignExt
+        return ext(width - self.bits, x)
+
+    def full(self, lo: int, hi: int) -> bool:
+        """Every bit pattern of the storage is a value in ``lo..hi``."""
+        span = 1 << self.bits
+        if self.unsigned:
+            return lo == 0 and hi == span - 1
+        return lo == -(span >> 1) and hi == (span >> 1) - 1
+
+
+def _storage(lo: int, hi: int, width: int) -> _Storage:
+    """The narrowest storage for ``lo..hi`` (never wider than ``width``)."""
+    if lo >= 0:
+        bits = max(hi.bit_length(), 1)
+        if bits < width:
+            return _Storage(bits, True)
+    else:
+        bits = max(hi.bit_length(), (-lo - 1).bit_length()) + 1
+        if bits <= width:
+            return _Storage(bits, False)
+    return _Storage(max(width, 1), False)
+
+
+# --------------------------------------------------------------------------
 # The encoder.
 
 
@@ -232,10 +302,10 @@ class Encoder:
     """Builds z3 terms for one system in a private z3 context.
 
     A private context per encoder means no z3 state is shared between
-    runs (z3's default context is process-global).  Per-action templates
-    over placeholder constants are built once; each unrolling step is a
-    single native ``substitute`` of the template, not a Python re-walk of
-    every expression.
+    runs (z3's default context is process-global).  The transition
+    relation is built once over placeholder constants; each unrolling step
+    is a single native ``substitute`` of that template, not a Python
+    re-walk of every expression.
     """
 
     def __init__(self, system: System, sort: SortKind = DEFAULT_SORT,
@@ -245,19 +315,36 @@ class Encoder:
         self.ctx: Any = z3.Context()
         self.width = bit_width(system, extra) if sort is SortKind.BV else 0
         self._ranges = _Ranges(system)
-        n_vars, n_acts = len(system.vars), len(system.actions)
-        self._cur = tuple(self._const(f"cur!{j}") for j in range(n_vars))
-        self._nxt = tuple(self._const(f"nxt!{j}") for j in range(n_vars))
-        self._act = tuple(z3.Bool(f"act!{n}", self.ctx) for n in range(n_acts))
+        self._store = tuple(_storage(v.lo, v.hi, self.width) for v in system.vars)
+        self.selector_width = max((len(system.actions) - 1).bit_length(), 1)
+        self._cur = self._raw("cur!", "")
+        self._nxt = self._raw("nxt!", "")
+        self._sel = z3.BitVec("sel!", self.selector_width, self.ctx)
         self._template: Any = None  # built on the first transition(): not every user needs it
+        self._order: tuple[Any, Any] | None = None  # built on the first ordered()
         self._vals: dict[int, Any] = {}
 
     # --- primitives ------------------------------------------------------
 
-    def _const(self, name: str) -> Any:
-        if self.sort is SortKind.BV:
-            return z3.BitVec(name, self.width, self.ctx)
-        return z3.Int(name, self.ctx)
+    def _raw(self, prefix: str, suffix: str) -> tuple[Any, ...]:
+        """One stored constant per state variable, named ``<prefix><j><suffix>``."""
+        if self.sort is SortKind.INT:
+            return tuple(z3.Int(f"{prefix}{j}{suffix}", self.ctx)
+                         for j in range(len(self.system.vars)))
+        return tuple(z3.BitVec(f"{prefix}{j}{suffix}", st.bits, self.ctx)
+                     for j, st in enumerate(self._store))
+
+    def _views(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        """The stored constants widened to the computation width."""
+        if self.sort is SortKind.INT:
+            return tuple(raw)
+        return tuple(st.widen(x, self.width) for x, st in zip(raw, self._store, strict=True))
+
+    def _narrow(self, j: int, value: Any) -> Any:
+        """A computation-width ``value`` as variable ``j`` stores it (exact when in range)."""
+        if self.sort is SortKind.INT or self._store[j].bits == self.width:
+            return value
+        return z3.Extract(self._store[j].bits - 1, 0, value)
 
     def _val(self, v: int) -> Any:
         hit = self._vals.get(v)
@@ -286,20 +373,20 @@ class Encoder:
 
     def term(self, e: Expr, at: StepVars) -> Term:
         """``e`` as an integer-valued term over the variables of ``at``."""
-        return Term(_Translate(self, at.values).int_(e))
+        return Term(_Translate(self, at.views).int_(e))
 
     def cond(self, e: Expr, at: StepVars) -> Formula:
         """``e != 0`` as a Boolean over the variables of ``at``."""
-        return Formula(_Translate(self, at.values).bool_(e))
+        return Formula(_Translate(self, at.views).bool_(e))
 
     def terms(self, exprs: Sequence[Expr], at: StepVars) -> list[Term]:
         """Each of ``exprs`` as an integer term, sharing one translation of common subterms."""
-        tr = _Translate(self, at.values)
+        tr = _Translate(self, at.views)
         return [Term(tr.int_(e)) for e in exprs]
 
     def conds(self, exprs: Sequence[Expr], at: StepVars) -> list[Formula]:
         """``e != 0`` for each of ``exprs``, sharing one translation of common subterms."""
-        tr = _Translate(self, at.values)
+        tr = _Translate(self, at.views)
         return [Formula(tr.bool_(e)) for e in exprs]
 
     def evaluate(self, e: Expr, state: Sequence[int]) -> int:
@@ -323,19 +410,30 @@ class Encoder:
     # --- unrolling -------------------------------------------------------
 
     def step_vars(self, step: int, prefix: str = "") -> StepVars:
-        """Fresh constants for state ``step`` and its outgoing action indicators."""
-        values = tuple(self._const(f"{prefix}s{step}_{v.name}#{j}")
-                       for j, v in enumerate(self.system.vars))
-        acts = tuple(z3.Bool(f"{prefix}act_{step}_{n}", self.ctx)
-                     for n in range(len(self.system.actions)))
-        return StepVars(step, prefix, values, acts)
+        """Fresh constants for state ``step`` and its outgoing action selector."""
+        raw = tuple(self._const_named(f"{prefix}s{step}_{v.name}#{j}", j)
+                    for j, v in enumerate(self.system.vars))
+        sel = z3.BitVec(f"{prefix}sel_{step}", self.selector_width, self.ctx)
+        return StepVars(step, prefix, raw, (sel,), self._views(raw))
+
+    def _const_named(self, name: str, j: int) -> Any:
+        if self.sort is SortKind.BV:
+            return z3.BitVec(name, self._store[j].bits, self.ctx)
+        return z3.Int(name, self.ctx)
 
     def domain(self, at: StepVars) -> Formula:
         """Every variable of ``at`` lies in its declared range."""
         parts = []
-        for x, v in zip(at.values, self.system.vars, strict=True):
+        for x, raw, v, st in zip(at.views, at.values, self.system.vars, self._store,
+                                 strict=True):
             if v.lo == v.hi:
                 parts.append(x == self._val(v.lo))
+            elif self.sort is SortKind.BV and st.full(v.lo, v.hi):
+                continue  # every stored bit pattern is in range
+            elif self.sort is SortKind.BV and st.unsigned:
+                if v.lo > 0:
+                    parts.append(z3.UGE(raw, z3.BitVecVal(v.lo, st.bits, self.ctx)))
+                parts.append(z3.ULE(raw, z3.BitVecVal(v.hi, st.bits, self.ctx)))
             else:
                 parts.append(x >= self._val(v.lo))
                 parts.append(x <= self._val(v.hi))
@@ -344,61 +442,121 @@ class Encoder:
     def initial(self, at: StepVars) -> Formula:
         """``at`` is the system's initial state."""
         return Formula(self._and([x == self._val(v)
-                                  for x, v in zip(at.values, self.system.init, strict=True)]))
+                                  for x, v in zip(at.views, self.system.init, strict=True)]))
 
     def transition(self, pre: StepVars, post: StepVars) -> Formula:
-        """One step ``pre -> post``: exactly one action fires, no stuttering.
+        """One step ``pre -> post``: the selected action fires, no stuttering.
 
-        A fired action implies its guard on ``pre`` and that ``post``
-        equals its parallel assignment (variables it does not assign keep
-        their value).  With no actions the relation is false.
+        The selector of ``pre`` names exactly one action; its guard holds on
+        ``pre`` and ``post`` is its parallel assignment (variables it does
+        not assign keep their value).  With no actions the relation is false.
         """
-        pairs = [*zip(self._cur, pre.values, strict=True),
-                 *zip(self._nxt, post.values, strict=True),
-                 *zip(self._act, pre.acts, strict=True)]
         if self._template is None:
             self._template = self._transition_template()
-        if not pairs:
-            return Formula(self._template)
+        pairs = [*zip(self._cur, pre.values, strict=True),
+                 *zip(self._nxt, post.values, strict=True), (self._sel, pre.acts[0])]
         return Formula(z3.substitute(self._template, *pairs))
 
     def _transition_template(self) -> Any:
-        acts = self._act
-        if not acts:
+        """The step relation over the placeholders: one selector, shared frame conditions.
+
+        Each next-state variable is one ``If`` chain over the actions that
+        write it (the frame condition is its default, the current value),
+        so a variable no action writes costs one equality, and the guards
+        are one implication per action from the selector's value.
+        """
+        actions = self.system.actions
+        if not actions:
             return self._bool(False)
-        exactly_one = acts[0] if len(acts) == 1 else z3.PbEq([(a, 1) for a in acts], 1)
-        parts = [exactly_one]
-        tr = _Translate(self, self._cur)
-        for lit, action in zip(acts, self.system.actions, strict=True):
-            assigned: dict[int, Any] = {}
-            for u in action.updates:  # later assignments win, as in semantics.step
-                assigned[u.var] = tr.int_(u.value)
+        tr = _Translate(self, self._views(self._cur))
+        parts = []
+        if len(actions) < 2 ** self.selector_width:
+            parts.append(z3.ULE(self._sel, self._sel_val(len(actions) - 1)))
+        picks = [self._sel == self._sel_val(n) for n in range(len(actions))]
+        writers: dict[int, list[tuple[int, Any]]] = {}
+        for n, action in enumerate(actions):
             body = [tr.bool_(action.guard)]
-            body.extend(self._nxt[j] == assigned.get(j, self._cur[j])
-                        for j in range(len(self.system.vars)))
-            parts.append(z3.Implies(lit, self._and(body)))
+            assigned: dict[int, Expr] = {}
+            for u in action.updates:  # later assignments win, as in semantics.step
+                assigned[u.var] = u.value
+            for j, value in assigned.items():
+                term = tr.int_(value)
+                body.extend(self._fits(j, value, term))
+                writers.setdefault(j, []).append((n, self._narrow(j, term)))
+            parts.append(z3.Implies(picks[n], self._and(body)))
+        for j, (cur, nxt) in enumerate(zip(self._cur, self._nxt, strict=True)):
+            acc = cur
+            for n, term in reversed(writers.get(j, [])):
+                acc = z3.If(picks[n], term, acc)
+            parts.append(nxt == acc)
         return self._and(parts)
+
+    def _fits(self, j: int, value: Expr, term: Any) -> list[Any]:
+        """The range constraint of an assignment to ``j`` whose value may leave the range."""
+        v = self.system.vars[j]
+        lo, hi = self._ranges.of(value)
+        out = []
+        if lo < v.lo:
+            out.append(term >= self._val(v.lo))
+        if hi > v.hi:
+            out.append(term <= self._val(v.hi))
+        return out
+
+    def ordered(self, first: StepVars, second: StepVars) -> Formula:
+        """The actions leaving ``first`` and then ``second`` are not a swappable inversion.
+
+        Peephole partial-order reduction: when two adjacent actions are
+        :func:`independent_pairs`, only the order with the lower index
+        first is kept.  The lexicographically least word of every class of
+        equivalent runs has no such inversion, and it has the same length
+        and the same final state, so a path from the initial state to a
+        state exists at depth ``k`` with the constraint iff it exists
+        without (not so from an arbitrary state: not for induction steps).
+        """
+        if self._order is None:
+            later = z3.BitVec("sel2!", self.selector_width, self.ctx)
+            banned: dict[int, list[int]] = {}
+            for a, b in independent_pairs(self.system):
+                banned.setdefault(a, []).append(b)
+            parts = [z3.Implies(self._sel == self._sel_val(a),
+                                self._and([later != self._sel_val(b) for b in bs]))
+                     for a, bs in sorted(banned.items())]
+            self._order = (later, self._and(parts))
+        later, template = self._order
+        return Formula(z3.substitute(template, (self._sel, first.acts[0]),
+                                     (later, second.acts[0])))
+
+    def _sel_val(self, n: int) -> Any:
+        return z3.BitVecVal(n, self.selector_width, self.ctx)
 
     def fired(self, at: StepVars, action: int) -> Formula:
         """Action ``action`` fires on the transition leaving ``at``."""
-        return Formula(at.acts[action])
+        return Formula(at.acts[0] == self._sel_val(action))
+
+    def selected(self, at: StepVars) -> Term:
+        """The index of the action fired on the transition leaving ``at``, as a term."""
+        return Term(z3.ZeroExt(1, at.acts[0]))
 
     def within(self, at: StepVars, var: int, values: Iterable[int]) -> Formula:
         """Variable ``var`` of ``at`` takes one of ``values``."""
-        x = at.values[var]
+        x = at.views[var]
         return Formula(self._or([x == self._val(v) for v in sorted(values)]))
 
     def violated(self, at: StepVars) -> Formula:
         """The violation variable is non-zero at ``at``."""
-        return Formula(at.values[self.system.violation_var] != self._val(0))
+        return Formula(at.views[self.system.violation_var] != self._val(0))
 
     def distinct(self, a: StepVars, b: StepVars) -> Formula:
         """The two steps hold different states (for simple-path constraints)."""
         return Formula(self._or([x != y for x, y in zip(a.values, b.values, strict=True)]))
 
     def value(self, at: StepVars, var: int) -> Term:
-        """The z3 term of state variable ``var`` at step ``at``."""
-        return Term(at.values[var])
+        """The z3 term of state variable ``var`` at step ``at`` (computation width)."""
+        return Term(at.views[var])
+
+    def same(self, a: StepVars, b: StepVars, var: int) -> Formula:
+        """Variable ``var`` holds the same value at ``a`` and ``b``."""
+        return Formula(a.values[var] == b.values[var])
 
     # --- Boolean combinators for engines ---------------------------------
 
