@@ -132,7 +132,7 @@ def test_engines_agree(capsys: pytest.CaptureFixture[str]) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(bounded_systems())
 def test_engines_agree_under_preemption_bounds(system: System) -> None:
-    """The same agreement on systems with switches and interrupts under ``--preemptions``/``--interrupts``.
+    """The same agreement on systems with switches and interrupts under random bounds.
 
     The bound is a transform (lazycheck.run.bounding), so both engines see
     the same ghost counters; this checks that BMC's encoding (selector,
