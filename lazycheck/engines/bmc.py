@@ -69,6 +69,7 @@ class _Unrolling:
         self.path: list[StepVars] = [first]
         self.simple = enc.literal("simple_path")
         self.probing = True  # exhausted() still probes for simple paths
+        self.probe_s = 0.0  # time spent in those probes
         self.solver.add(enc.domain(first), enc.initial(first))
         self.sets = ValueSets(enc.system)
 
@@ -91,8 +92,9 @@ class _Unrolling:
                           if vs is not None and len(vs) < _span(enc.system, j)))
         if self.reduce and len(self.path) >= 2:
             self.solver.add(enc.ordered(self.path[-2], pre))
-        for earlier in self.path:
-            self.solver.add(enc.implies(self.simple, enc.distinct(earlier, post)))
+        if self.probing:  # a probe that gave up for good needs no more of these
+            for earlier in self.path:
+                self.solver.add(enc.implies(self.simple, enc.distinct(earlier, post)))
         self.path.append(post)
 
     def path_exists(self, timeout_s: float) -> Check:
@@ -102,16 +104,22 @@ class _Unrolling:
     def exhausted(self, clock: _Clock) -> bool | None:
         """Whether no simple path of length ``depth`` exists (the space is exhausted).
 
-        The probe only ever adds a PASS*, so it gets a share of the budget
-        (:data:`_PROBE_SHARE` of the time spent so far, at least
-        :data:`_PROBE_MIN_S`); once it runs out of that share, or z3 gives
-        up on it, later depths skip it and the run goes on looking for a
-        violation.  None: the whole budget is spent.
+        The probe only ever adds a PASS*, so it gets a share of the budget:
+        it runs only while the probes so far took at most
+        :data:`_PROBE_SHARE` of the time spent (or under
+        :data:`_PROBE_MIN_S` in all: small systems exhaust at the first
+        depth they can), each under a cap of that
+        share (at least :data:`_PROBE_MIN_S`).  Skipping a probe only
+        delays the exhaustion claim to a later depth.  Once a probe runs
+        out of its cap, or z3 gives up on it, later depths skip it for good.
+        None: the whole budget is spent.
         """
-        if not self.probing:
+        if not self.probing or self.probe_s > max(_PROBE_MIN_S, _PROBE_SHARE * clock.elapsed()):
             return False
+        start = time.monotonic()
         cap = max(_PROBE_MIN_S, _PROBE_SHARE * clock.elapsed())
         reach = self.path_exists(min(clock.remaining(), cap))
+        self.probe_s += time.monotonic() - start
         if reach.status is Status.UNKNOWN:
             if clock.remaining() <= 0:
                 return None
@@ -131,8 +139,8 @@ class _Unrolling:
         return _trace(self.enc, model, self.path[:-1])
 
 
-# the simple-path probe's share of the time spent so far, and its minimum (seconds)
-_PROBE_SHARE = 0.25
+# the simple-path probes' share of the time spent so far, and a probe's minimum cap (s)
+_PROBE_SHARE = 0.2
 _PROBE_MIN_S = 1.0
 
 
