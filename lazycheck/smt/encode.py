@@ -38,9 +38,38 @@ or up to ~30% faster; on the largest model, where the UNSAT violation
 queries over many interleavings dominate and time grows ~2x per depth,
 bit-vectors are 16-23% faster (presumably because bit-blasting lets the
 SAT core learn clauses over the few bits of each small domain).  The time
-that matters is spent in the large models, so BV is the default.  The
-exactly-one encoding (``PbEq`` vs ``Or`` + ``AtMost`` vs pairwise) made no
-difference beyond noise (+-15%) on the 3-task model.
+that matters is spent in the large models, so BV is the default.  (Those
+measurements predate the selector encoding below and the ``QF_BV`` solver
+of :mod:`lazycheck.smt.solver`, which only bit-vectors can use.)
+
+Storage.  The width above is the *computation* width; each variable is
+stored in the narrowest bit-vector its declared range needs (unsigned when
+``lo >= 0``: a flag is one bit, a u8 counter eight), and widened with
+``ZeroExt``/``SignExt`` where an expression reads it.  An assignment stores
+the low bits of its value; when the interval analysis cannot show that the
+value stays in the variable's range, the step also requires it (exactly
+what the range constraint on the successor did before).
+
+Transition relation
+-------------------
+One step is one action, named by a single bit-vector *selector* per step
+(``ceil(log2(#actions))`` bits; no one-hot indicators, no exactly-one
+constraint).  The relation, built once over placeholders and instantiated
+per step by ``substitute``, is
+
+* ``sel <= #actions - 1``;
+* per action ``n``: ``sel == n -> guard_n`` (and the range constraints of
+  its assignments where needed);
+* per variable ``j``: ``next_j == If(sel == a, v_a, If(sel == b, v_b, ...,
+  cur_j))`` over only the actions that assign ``j`` -- the shared frame
+  condition: a variable no action writes costs one equality per step, not
+  one per action.
+
+Each action is already a fused, straight-line block of the task's
+statements between scheduling points (lazycheck/kernel/world.py), so a
+step of the unrolling is one such block, a switch, or an interrupt step.
+:meth:`Encoder.ordered` adds a peephole partial-order reduction between
+adjacent steps (:func:`independent_pairs`).
 
 Boolean structure
 -----------------
