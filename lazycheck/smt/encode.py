@@ -143,12 +143,13 @@ class Term:
 class StepVars:
     """The z3 constants of one step of an unrolling.
 
-    ``values[j]`` is the stored constant of state variable ``j`` at this
-    step (a bit-vector as narrow as the variable's range allows), and
-    ``views[j]`` the same value widened to the encoder's computation width;
-    ``acts`` holds the step's single action selector (a bit-vector whose
-    value is the index of the action fired on the transition that *leaves*
-    this step).  ``prefix`` keeps unrollings apart when one context holds
+    ``values[j]`` is state variable ``j`` at this step as a term of the
+    encoder's computation width, and ``raw[j]`` the constant it is stored
+    in (a bit-vector as narrow as the variable's range allows; the same
+    term as ``values[j]`` for Int, or when no narrowing applies).  ``acts``
+    holds the step's single action selector, a bit-vector whose value is
+    the index of the action fired on the transition that *leaves* this
+    step.  ``prefix`` keeps unrollings apart when one context holds
     several (base case and inductive step).
     """
 
@@ -156,7 +157,7 @@ class StepVars:
     prefix: str
     values: tuple[Any, ...]
     acts: tuple[Any, ...]
-    views: tuple[Any, ...] = ()
+    raw: tuple[Any, ...] = ()
 
 
 # --------------------------------------------------------------------------
@@ -402,20 +403,20 @@ class Encoder:
 
     def term(self, e: Expr, at: StepVars) -> Term:
         """``e`` as an integer-valued term over the variables of ``at``."""
-        return Term(_Translate(self, at.views).int_(e))
+        return Term(_Translate(self, at.values).int_(e))
 
     def cond(self, e: Expr, at: StepVars) -> Formula:
         """``e != 0`` as a Boolean over the variables of ``at``."""
-        return Formula(_Translate(self, at.views).bool_(e))
+        return Formula(_Translate(self, at.values).bool_(e))
 
     def terms(self, exprs: Sequence[Expr], at: StepVars) -> list[Term]:
         """Each of ``exprs`` as an integer term, sharing one translation of common subterms."""
-        tr = _Translate(self, at.views)
+        tr = _Translate(self, at.values)
         return [Term(tr.int_(e)) for e in exprs]
 
     def conds(self, exprs: Sequence[Expr], at: StepVars) -> list[Formula]:
         """``e != 0`` for each of ``exprs``, sharing one translation of common subterms."""
-        tr = _Translate(self, at.views)
+        tr = _Translate(self, at.values)
         return [Formula(tr.bool_(e)) for e in exprs]
 
     def evaluate(self, e: Expr, state: Sequence[int]) -> int:
@@ -443,7 +444,7 @@ class Encoder:
         raw = tuple(self._const_named(f"{prefix}s{step}_{v.name}#{j}", j)
                     for j, v in enumerate(self.system.vars))
         sel = z3.BitVec(f"{prefix}sel_{step}", self.selector_width, self.ctx)
-        return StepVars(step, prefix, raw, (sel,), self._views(raw))
+        return StepVars(step, prefix, self._views(raw), (sel,), raw)
 
     def _const_named(self, name: str, j: int) -> Any:
         if self.sort is SortKind.BV:
@@ -453,7 +454,7 @@ class Encoder:
     def domain(self, at: StepVars) -> Formula:
         """Every variable of ``at`` lies in its declared range."""
         parts = []
-        for x, raw, v, st in zip(at.views, at.values, self.system.vars, self._store,
+        for x, raw, v, st in zip(at.values, at.raw, self.system.vars, self._store,
                                  strict=True):
             if v.lo == v.hi:
                 parts.append(x == self._val(v.lo))
@@ -471,7 +472,7 @@ class Encoder:
     def initial(self, at: StepVars) -> Formula:
         """``at`` is the system's initial state."""
         return Formula(self._and([x == self._val(v)
-                                  for x, v in zip(at.views, self.system.init, strict=True)]))
+                                  for x, v in zip(at.values, self.system.init, strict=True)]))
 
     def transition(self, pre: StepVars, post: StepVars) -> Formula:
         """One step ``pre -> post``: the selected action fires, no stuttering.
@@ -482,8 +483,8 @@ class Encoder:
         """
         if self._template is None:
             self._template = self._transition_template()
-        pairs = [*zip(self._cur, pre.values, strict=True),
-                 *zip(self._nxt, post.values, strict=True), (self._sel, pre.acts[0])]
+        pairs = [*zip(self._cur, pre.raw, strict=True),
+                 *zip(self._nxt, post.raw, strict=True), (self._sel, pre.acts[0])]
         return Formula(z3.substitute(self._template, *pairs))
 
     def _transition_template(self) -> Any:
@@ -568,24 +569,20 @@ class Encoder:
 
     def within(self, at: StepVars, var: int, values: Iterable[int]) -> Formula:
         """Variable ``var`` of ``at`` takes one of ``values``."""
-        x = at.views[var]
+        x = at.values[var]
         return Formula(self._or([x == self._val(v) for v in sorted(values)]))
 
     def violated(self, at: StepVars) -> Formula:
         """The violation variable is non-zero at ``at``."""
-        return Formula(at.views[self.system.violation_var] != self._val(0))
+        return Formula(at.values[self.system.violation_var] != self._val(0))
 
     def distinct(self, a: StepVars, b: StepVars) -> Formula:
         """The two steps hold different states (for simple-path constraints)."""
-        return Formula(self._or([x != y for x, y in zip(a.values, b.values, strict=True)]))
+        return Formula(self._or([x != y for x, y in zip(a.raw, b.raw, strict=True)]))
 
     def value(self, at: StepVars, var: int) -> Term:
         """The z3 term of state variable ``var`` at step ``at`` (computation width)."""
-        return Term(at.views[var])
-
-    def same(self, a: StepVars, b: StepVars, var: int) -> Formula:
-        """Variable ``var`` holds the same value at ``a`` and ``b``."""
-        return Formula(a.values[var] == b.values[var])
+        return Term(at.values[var])
 
     # --- Boolean combinators for engines ---------------------------------
 
