@@ -59,6 +59,8 @@ scan-golden-update: install
 
 # issue 12: bmc on FAIL targets, bmc --preemptions 2 and houdini proofs on PASS targets
 bench-smt: install
+	$(BIN)/python bench/smt.py --per-depth kasan-populate-no-pause-xen g3v4-xen-disable-while-paused \
+	  xen-nesting-counter sparc64-g2-v2-2of7
 	$(BIN)/python bench/smt.py
 
 fuzz-engines: install

@@ -18,7 +18,7 @@ target (where z3 spends its time).  Nothing here is a timed test; the
 numbers depend on the machine and its load.
 
 Usage: ``python bench/smt.py [--fail-budget S] [--pass-budget S] [--prove-budget S]
-[--no-bmc-pass] [TARGET ...]``.
+[--no-bmc-pass] [--no-prove] [TARGET ...]``, or ``--per-depth TARGET ...``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class Row:
 
 def _show(r: Result) -> str:
     if r.verdict is Verdict.UNKNOWN:
-        return "timeout" if "time limit" in r.reason or "canceled" in r.reason else "unknown"
+        what = "timeout" if "time limit" in r.reason or "canceled" in r.reason else "unknown"
+        return f"{what}@{r.stats.depth}" if r.stats.engine == "bmc" else what
     if r.verdict is Verdict.FAIL:
         return f"FAIL@{len(r.trace)}"
     return "PASS*" if r.stats.exhausted else "PASS"
@@ -89,6 +90,8 @@ def bench_target(name: str, root: Path, args: argparse.Namespace) -> Row:
         bmc = _show(b)
         if b.verdict is not Verdict.UNKNOWN:
             agree = "yes" if b.verdict is e2.verdict else "NO"
+    if args.no_prove:
+        return Row(name, str(t.expect), _show(ex), ex_s, bmc, bmc_s, agree, "skip", 0, 0.0, 0.0)
     start = time.perf_counter()
     h = HoudiniEngine().check(system, Limits(t.bound, timeout_s=args.prove_budget))
     prove_s = time.perf_counter() - start
@@ -127,6 +130,8 @@ def print_table(rows: list[Row], args: argparse.Namespace) -> None:
                                         sum(r.bmc.startswith("PASS") and r.bmc_s <= 60
                                             for r in passes),
                                         sum(r.agree == "NO" for r in passes)))
+    if args.no_prove:
+        return
     print("houdini on PASS targets (budget {:g} s): {} of {} proved, {} within 10 s, every "
           "certificate re-checked".format(args.prove_budget,
                                           sum(r.proved == "yes" for r in passes), len(passes),
@@ -136,14 +141,13 @@ def print_table(rows: list[Row], args: argparse.Namespace) -> None:
 
 
 def per_depth(name: str, root: Path, budget: float) -> None:
-    """BMC's time per depth on one target: where z3 spends its time."""
+    """BMC's time per depth on one target (where z3 spends its time), one line."""
     t = load_target(name, root)
     system = build(t, root, t.config)[1]
     r = BmcEngine().check(system, Limits(t.bound, timeout_s=budget))
-    print(f"{name}: bmc {_show(r)}, {len(system.vars)} variables, "
-          f"{len(system.actions)} actions")
-    for k, s in enumerate(r.stats.per_depth_s):
-        print(f"  depth {k:>3}: {s:8.3f} s")
+    times = " ".join(f"{s:.2f}" for s in r.stats.per_depth_s)
+    print(f"{name}: {len(system.vars)} vars, {len(system.actions)} actions, bmc {_show(r)} "
+          f"in {r.stats.elapsed_s:.1f} s; s per depth 0..: {times}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,12 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prove-budget", type=float, default=60.0)
     ap.add_argument("--no-bmc-pass", action="store_true",
                     help="skip bmc --preemptions 2 on PASS targets (the slow column)")
-    ap.add_argument("--per-depth", metavar="TARGET", default=None)
+    ap.add_argument("--no-prove", action="store_true",
+                    help="skip houdini on PASS targets (the proof columns)")
+    ap.add_argument("--per-depth", metavar="TARGET", nargs="+", default=None,
+                    help="print BMC's solver time per depth for these targets, then stop")
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args(argv)
     root = find_root(Path(__file__).resolve().parent.parent)
     if args.per_depth:
-        per_depth(args.per_depth, root, args.pass_budget)
+        for name in args.per_depth:
+            per_depth(name, root, args.fail_budget)
         return 0
     rows = []
     for name in args.targets or target_names(root):

@@ -61,12 +61,15 @@ class _Unrolling:
     :meth:`BmcEngine.prove`, so both get identical depth semantics.
     """
 
-    def __init__(self, enc: Encoder) -> None:
+    def __init__(self, enc: Encoder, reduce: bool = True) -> None:
         self.enc = enc
-        self.solver = SmtSolver(enc)
+        self.reduce = reduce  # peephole partial-order reduction (Encoder.ordered)
+        self.solver = SmtSolver(enc, bit_blast=True)
         first = enc.step_vars(0)
         self.path: list[StepVars] = [first]
         self.simple = enc.literal("simple_path")
+        self.probing = True  # exhausted() still probes for simple paths
+        self.probe_s = 0.0  # time spent in those probes
         self.solver.add(enc.domain(first), enc.initial(first))
         self.sets = ValueSets(enc.system)
 
@@ -87,13 +90,41 @@ class _Unrolling:
                           for n, may in enumerate(self.sets.enabled) if not may))
         self.solver.add(*(enc.within(post, j, vs) for j, vs in enumerate(self.sets.state)
                           if vs is not None and len(vs) < _span(enc.system, j)))
-        for earlier in self.path:
-            self.solver.add(enc.implies(self.simple, enc.distinct(earlier, post)))
+        if self.reduce and len(self.path) >= 2:
+            self.solver.add(enc.ordered(self.path[-2], pre))
+        if self.probing:  # a probe that gave up for good needs no more of these
+            for earlier in self.path:
+                self.solver.add(enc.implies(self.simple, enc.distinct(earlier, post)))
         self.path.append(post)
 
     def path_exists(self, timeout_s: float) -> Check:
         """Is there a simple path of length ``depth`` from the initial state?"""
         return self.solver.check(self.simple, timeout_s=timeout_s)
+
+    def exhausted(self, clock: _Clock) -> bool | None:
+        """Whether no simple path of length ``depth`` exists (the space is exhausted).
+
+        The probe only ever adds a PASS*, so it gets a share of the budget:
+        it runs only while the probes so far took at most
+        :data:`_PROBE_SHARE` of the time spent (or under
+        :data:`_PROBE_MIN_S` in all: small systems exhaust at the first
+        depth they can), each under a cap of that
+        share (at least :data:`_PROBE_MIN_S`).  Skipping a probe only
+        delays the exhaustion claim to a later depth.  Once a probe runs
+        out of its cap, or z3 gives up on it, later depths skip it for good.
+        None: the whole budget is spent.
+        """
+        if not self.probing or self.probe_s > max(_PROBE_MIN_S, _PROBE_SHARE * clock.elapsed()):
+            return False
+        start = time.monotonic()
+        cap = max(_PROBE_MIN_S, _PROBE_SHARE * clock.elapsed())
+        reach = self.path_exists(min(clock.remaining(), cap))
+        self.probe_s += time.monotonic() - start
+        if reach.status is Status.UNKNOWN:
+            if clock.remaining() <= 0:
+                return None
+            self.probing = False
+        return reach.status is Status.UNSAT
 
     def violation(self, timeout_s: float) -> Check:
         """Can the last state of the unrolling be violating?"""
@@ -108,6 +139,11 @@ class _Unrolling:
         return _trace(self.enc, model, self.path[:-1])
 
 
+# the simple-path probes' share of the time spent so far, and a probe's minimum cap (s)
+_PROBE_SHARE = 0.2
+_PROBE_MIN_S = 1.0
+
+
 def _span(system: System, var: int) -> int:
     """How many values ``var``'s declared range holds."""
     return system.vars[var].hi - system.vars[var].lo + 1
@@ -117,10 +153,10 @@ def _trace(enc: Encoder, model: Model, steps: list[StepVars]) -> tuple[int, ...]
     out: list[int] = []
     n_actions = len(enc.system.actions)
     for at in steps:
-        fired = [n for n in range(n_actions) if model.is_true(enc.fired(at, n))]
-        if len(fired) != 1:
-            raise ReplayError(f"step {at.step + 1}: model fires actions {fired}, not one")
-        out.append(fired[0])
+        n = model.value(enc.selected(at))
+        if not 0 <= n < n_actions:
+            raise ReplayError(f"step {at.step + 1}: model selects action {n} of {n_actions}")
+        out.append(n)
     return tuple(out)
 
 
@@ -195,11 +231,11 @@ class BmcEngine:
                 limits.progress(Progress(self.name, k, 0, clock.elapsed()))
             if k > 0:
                 unrolling.extend()
-                reach = unrolling.path_exists(clock.remaining())
-                if reach.status is Status.UNKNOWN:
-                    return Result(Verdict.UNKNOWN, stats(k - 1), reason=_unknown_reason(
-                        reach, clock, "path-existence check", k))
-                if reach.status is Status.UNSAT:
+                done = unrolling.exhausted(clock)
+                if done is None:
+                    return Result(Verdict.UNKNOWN, stats(k - 1),
+                                  reason=f"time limit of {clock.limit_s:g} s reached at depth {k}")
+                if done:
                     per_depth.append(time.monotonic() - t0)
                     return Result(Verdict.PASS, stats(k - 1, exhausted=True))
             found = unrolling.violation(clock.remaining())
@@ -239,7 +275,7 @@ class _KInduction:
         self.clock = _Clock.begin(limits.timeout_s)
         self.per_depth: list[float] = []
         self.base = _Unrolling(enc)
-        self.step = SmtSolver(enc)
+        self.step = SmtSolver(enc, bit_blast=True)
         self.window: list[StepVars] = [enc.step_vars(0, prefix="ind_")]
         self.step.add(enc.domain(self.window[0]))
 
@@ -269,11 +305,11 @@ class _KInduction:
         base, clock = self.base, self.clock
         if k > 0:
             base.extend()
-            reach = base.path_exists(clock.remaining())
-            if reach.status is Status.UNKNOWN:
-                return Result(Verdict.UNKNOWN, self.stats(k - 1), reason=_unknown_reason(
-                    reach, clock, "path-existence check", k))
-            if reach.status is Status.UNSAT:
+            done = base.exhausted(clock)
+            if done is None:
+                return Result(Verdict.UNKNOWN, self.stats(k - 1),
+                              reason=f"time limit of {clock.limit_s:g} s reached at depth {k}")
+            if done:
                 self.per_depth.append(time.monotonic() - t0)
                 return Result(Verdict.PASS, self.stats(k - 1, proved=True, exhausted=True))
         found = base.violation(clock.remaining())

@@ -6,6 +6,7 @@ Nothing here prints; the CLI and the views in :mod:`lazycheck.views` do.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,9 +161,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     limits = Limits(b, max_states, timeout_s, progress, max_memory)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
-        first, second = BOTH_PAIR
-        result = ENGINES[first].make().check(system, limits)
-        other = ENGINES[second].make().check(system, limits)
+        result, other = _both(system, limits)
         _agree(result, other)
         others = (_settle(system, other),)
     else:
@@ -216,6 +215,31 @@ def all_configs(target: Target) -> tuple[KernelConfig, ...]:
                 if cfg not in out:
                     out.append(cfg)
     return tuple(out)
+
+
+def _both(system: System, limits: Limits) -> tuple[Result, Result]:
+    """``--engine both``: explicit, then BMC on what is left of the same time budget.
+
+    BMC only has to confirm or refute explicit's answer, so its depth is
+    what decides that answer: the length of explicit's (shortest)
+    counterexample on FAIL, the depth at which explicit exhausted the space
+    on an exhausted PASS, else the bound.  Any ``--preemptions`` or
+    ``--interrupts`` bound is already part of ``system``.  A BMC that runs
+    out of the budget is UNKNOWN, which is reported and never a
+    disagreement.
+    """
+    first, second = BOTH_PAIR
+    start = time.monotonic()
+    result = ENGINES[first].make().check(system, limits)
+    depth = limits.bound
+    if result.verdict is Verdict.FAIL:
+        depth = len(result.trace)
+    elif result.verdict is Verdict.PASS and result.stats.exhausted:
+        depth = min(depth, result.stats.depth)
+    left = max(limits.timeout_s - (time.monotonic() - start), 0.0)
+    other = ENGINES[second].make().check(
+        system, dataclasses.replace(limits, bound=depth, timeout_s=left))
+    return result, other
 
 
 def _agree(a: Result, b: Result) -> None:

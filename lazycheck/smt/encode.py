@@ -38,9 +38,38 @@ or up to ~30% faster; on the largest model, where the UNSAT violation
 queries over many interleavings dominate and time grows ~2x per depth,
 bit-vectors are 16-23% faster (presumably because bit-blasting lets the
 SAT core learn clauses over the few bits of each small domain).  The time
-that matters is spent in the large models, so BV is the default.  The
-exactly-one encoding (``PbEq`` vs ``Or`` + ``AtMost`` vs pairwise) made no
-difference beyond noise (+-15%) on the 3-task model.
+that matters is spent in the large models, so BV is the default.  (Those
+measurements predate the selector encoding below and the ``QF_BV`` solver
+of :mod:`lazycheck.smt.solver`, which only bit-vectors can use.)
+
+Storage.  The width above is the *computation* width; each variable is
+stored in the narrowest bit-vector its declared range needs (unsigned when
+``lo >= 0``: a flag is one bit, a u8 counter eight), and widened with
+``ZeroExt``/``SignExt`` where an expression reads it.  An assignment stores
+the low bits of its value; when the interval analysis cannot show that the
+value stays in the variable's range, the step also requires it (exactly
+what the range constraint on the successor did before).
+
+Transition relation
+-------------------
+One step is one action, named by a single bit-vector *selector* per step
+(``ceil(log2(#actions))`` bits; no one-hot indicators, no exactly-one
+constraint).  The relation, built once over placeholders and instantiated
+per step by ``substitute``, is
+
+* ``sel <= #actions - 1``;
+* per action ``n``: ``sel == n -> guard_n`` (and the range constraints of
+  its assignments where needed);
+* per variable ``j``: ``next_j == If(sel == a, v_a, If(sel == b, v_b, ...,
+  cur_j))`` over only the actions that assign ``j`` -- the shared frame
+  condition: a variable no action writes costs one equality per step, not
+  one per action.
+
+Each action is already a fused, straight-line block of the task's
+statements between scheduling points (lazycheck/kernel/world.py), so a
+step of the unrolling is one such block, a switch, or an interrupt step.
+:meth:`Encoder.ordered` adds a peephole partial-order reduction between
+adjacent steps (:func:`independent_pairs`).
 
 Boolean structure
 -----------------
@@ -65,6 +94,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import z3  # type: ignore[import-untyped, unused-ignore]
+from z3.z3 import _to_expr_ref  # type: ignore[import-untyped, unused-ignore]
 
 from lazycheck.system import (
     Binary,
@@ -77,6 +107,7 @@ from lazycheck.system import (
     System,
     Var,
     Wrap,
+    free_vars,
 )
 
 
@@ -113,16 +144,21 @@ class Term:
 class StepVars:
     """The z3 constants of one step of an unrolling.
 
-    ``values[j]`` is state variable ``j`` at this step; ``acts[n]`` is the
-    indicator ``act_<step>_<n>`` of action ``n`` firing on the transition
-    that *leaves* this step.  ``prefix`` keeps unrollings apart when one
-    context holds several (base case and inductive step).
+    ``values[j]`` is state variable ``j`` at this step as a term of the
+    encoder's computation width, and ``raw[j]`` the constant it is stored
+    in (a bit-vector as narrow as the variable's range allows; the same
+    term as ``values[j]`` for Int, or when no narrowing applies).  ``acts``
+    holds the step's single action selector, a bit-vector whose value is
+    the index of the action fired on the transition that *leaves* this
+    step.  ``prefix`` keeps unrollings apart when one context holds
+    several (base case and inductive step).
     """
 
     step: int
     prefix: str
     values: tuple[Any, ...]
     acts: tuple[Any, ...]
+    raw: tuple[Any, ...] = ()
 
 
 # --------------------------------------------------------------------------
@@ -225,6 +261,71 @@ class _Ranges:
 
 
 # --------------------------------------------------------------------------
+# Static independence, for the peephole partial-order reduction of BMC.
+
+
+def independent_pairs(system: System) -> tuple[tuple[int, int], ...]:
+    """Pairs ``(a, b)``, ``a > b``, of actions that commute in every state.
+
+    Neither writes a variable the other reads (guard or assigned values)
+    or writes, so firing ``a`` then ``b`` is possible exactly when ``b``
+    then ``a`` is, and both reach the same state.  The violation variable
+    counts like any other: monitors that may fire in both make a pair
+    dependent.
+    """
+    reads: list[frozenset[int]] = []
+    writes: list[frozenset[int]] = []
+    for action in system.actions:
+        r = free_vars(action.guard)
+        for u in action.updates:
+            free_vars(u.value, r)
+        w = frozenset(u.var for u in action.updates)
+        reads.append(frozenset(r) | w)
+        writes.append(w)
+    return tuple((a, b) for a in range(len(writes)) for b in range(a)
+                 if not (writes[a] & reads[b] or writes[b] & reads[a]))
+
+
+# --------------------------------------------------------------------------
+# Storage: each variable as narrow a bit-vector as its declared range allows.
+
+
+@dataclass(frozen=True, slots=True)
+class _Storage:
+    """How one state variable is stored: ``bits`` wide, unsigned or two's complement."""
+
+    bits: int
+    unsigned: bool
+
+    def widen(self, x: Any, width: int) -> Any:
+        """``x`` extended to the computation ``width``."""
+        if self.bits == width:
+            return x
+        ext = z3.ZeroExt if self.unsigned else z3.SignExt
+        return ext(width - self.bits, x)
+
+    def full(self, lo: int, hi: int) -> bool:
+        """Every bit pattern of the storage is a value in ``lo..hi``."""
+        span = 1 << self.bits
+        if self.unsigned:
+            return lo == 0 and hi == span - 1
+        return lo == -(span >> 1) and hi == (span >> 1) - 1
+
+
+def _storage(lo: int, hi: int, width: int) -> _Storage:
+    """The narrowest storage for ``lo..hi`` (never wider than ``width``)."""
+    if lo >= 0:
+        bits = max(hi.bit_length(), 1)
+        if bits < width:
+            return _Storage(bits, True)
+    else:
+        bits = max(hi.bit_length(), (-lo - 1).bit_length()) + 1
+        if bits <= width:
+            return _Storage(bits, False)
+    return _Storage(max(width, 1), False)
+
+
+# --------------------------------------------------------------------------
 # The encoder.
 
 
@@ -232,10 +333,10 @@ class Encoder:
     """Builds z3 terms for one system in a private z3 context.
 
     A private context per encoder means no z3 state is shared between
-    runs (z3's default context is process-global).  Per-action templates
-    over placeholder constants are built once; each unrolling step is a
-    single native ``substitute`` of the template, not a Python re-walk of
-    every expression.
+    runs (z3's default context is process-global).  The transition
+    relation is built once over placeholder constants; each unrolling step
+    is a single native ``substitute`` of that template, not a Python
+    re-walk of every expression.
     """
 
     def __init__(self, system: System, sort: SortKind = DEFAULT_SORT,
@@ -245,19 +346,36 @@ class Encoder:
         self.ctx: Any = z3.Context()
         self.width = bit_width(system, extra) if sort is SortKind.BV else 0
         self._ranges = _Ranges(system)
-        n_vars, n_acts = len(system.vars), len(system.actions)
-        self._cur = tuple(self._const(f"cur!{j}") for j in range(n_vars))
-        self._nxt = tuple(self._const(f"nxt!{j}") for j in range(n_vars))
-        self._act = tuple(z3.Bool(f"act!{n}", self.ctx) for n in range(n_acts))
+        self._store = tuple(_storage(v.lo, v.hi, self.width) for v in system.vars)
+        self.selector_width = max((len(system.actions) - 1).bit_length(), 1)
+        self._cur = self._raw("cur!", "")
+        self._nxt = self._raw("nxt!", "")
+        self._sel = z3.BitVec("sel!", self.selector_width, self.ctx)
         self._template: Any = None  # built on the first transition(): not every user needs it
+        self._order: tuple[Any, Any] | None = None  # built on the first ordered()
         self._vals: dict[int, Any] = {}
 
     # --- primitives ------------------------------------------------------
 
-    def _const(self, name: str) -> Any:
-        if self.sort is SortKind.BV:
-            return z3.BitVec(name, self.width, self.ctx)
-        return z3.Int(name, self.ctx)
+    def _raw(self, prefix: str, suffix: str) -> tuple[Any, ...]:
+        """One stored constant per state variable, named ``<prefix><j><suffix>``."""
+        if self.sort is SortKind.INT:
+            return tuple(z3.Int(f"{prefix}{j}{suffix}", self.ctx)
+                         for j in range(len(self.system.vars)))
+        return tuple(z3.BitVec(f"{prefix}{j}{suffix}", st.bits, self.ctx)
+                     for j, st in enumerate(self._store))
+
+    def _views(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        """The stored constants widened to the computation width."""
+        if self.sort is SortKind.INT:
+            return tuple(raw)
+        return tuple(st.widen(x, self.width) for x, st in zip(raw, self._store, strict=True))
+
+    def _narrow(self, j: int, value: Any) -> Any:
+        """A computation-width ``value`` as variable ``j`` stores it (exact when in range)."""
+        if self.sort is SortKind.INT or self._store[j].bits == self.width:
+            return value
+        return z3.Extract(self._store[j].bits - 1, 0, value)
 
     def _val(self, v: int) -> Any:
         hit = self._vals.get(v)
@@ -275,12 +393,12 @@ class Encoder:
     def _and(self, parts: Sequence[Any]) -> Any:
         if not parts:
             return self._bool(True)
-        return parts[0] if len(parts) == 1 else z3.And(*parts)
+        return parts[0] if len(parts) == 1 else _nary(z3.Z3_mk_and, parts)
 
     def _or(self, parts: Sequence[Any]) -> Any:
         if not parts:
             return self._bool(False)
-        return parts[0] if len(parts) == 1 else z3.Or(*parts)
+        return parts[0] if len(parts) == 1 else _nary(z3.Z3_mk_or, parts)
 
     # --- expressions -----------------------------------------------------
 
@@ -323,19 +441,30 @@ class Encoder:
     # --- unrolling -------------------------------------------------------
 
     def step_vars(self, step: int, prefix: str = "") -> StepVars:
-        """Fresh constants for state ``step`` and its outgoing action indicators."""
-        values = tuple(self._const(f"{prefix}s{step}_{v.name}#{j}")
-                       for j, v in enumerate(self.system.vars))
-        acts = tuple(z3.Bool(f"{prefix}act_{step}_{n}", self.ctx)
-                     for n in range(len(self.system.actions)))
-        return StepVars(step, prefix, values, acts)
+        """Fresh constants for state ``step`` and its outgoing action selector."""
+        raw = tuple(self._const_named(f"{prefix}s{step}_{v.name}#{j}", j)
+                    for j, v in enumerate(self.system.vars))
+        sel = z3.BitVec(f"{prefix}sel_{step}", self.selector_width, self.ctx)
+        return StepVars(step, prefix, self._views(raw), (sel,), raw)
+
+    def _const_named(self, name: str, j: int) -> Any:
+        if self.sort is SortKind.BV:
+            return z3.BitVec(name, self._store[j].bits, self.ctx)
+        return z3.Int(name, self.ctx)
 
     def domain(self, at: StepVars) -> Formula:
         """Every variable of ``at`` lies in its declared range."""
         parts = []
-        for x, v in zip(at.values, self.system.vars, strict=True):
+        for x, raw, v, st in zip(at.values, at.raw, self.system.vars, self._store,
+                                 strict=True):
             if v.lo == v.hi:
-                parts.append(x == self._val(v.lo))
+                parts.append(_eq(x, self._val(v.lo)))
+            elif self.sort is SortKind.BV and st.full(v.lo, v.hi):
+                continue  # every stored bit pattern is in range
+            elif self.sort is SortKind.BV and st.unsigned:
+                if v.lo > 0:
+                    parts.append(z3.UGE(raw, z3.BitVecVal(v.lo, st.bits, self.ctx)))
+                parts.append(z3.ULE(raw, z3.BitVecVal(v.hi, st.bits, self.ctx)))
             else:
                 parts.append(x >= self._val(v.lo))
                 parts.append(x <= self._val(v.hi))
@@ -343,61 +472,117 @@ class Encoder:
 
     def initial(self, at: StepVars) -> Formula:
         """``at`` is the system's initial state."""
-        return Formula(self._and([x == self._val(v)
+        return Formula(self._and([_eq(x, self._val(v))
                                   for x, v in zip(at.values, self.system.init, strict=True)]))
 
     def transition(self, pre: StepVars, post: StepVars) -> Formula:
-        """One step ``pre -> post``: exactly one action fires, no stuttering.
+        """One step ``pre -> post``: the selected action fires, no stuttering.
 
-        A fired action implies its guard on ``pre`` and that ``post``
-        equals its parallel assignment (variables it does not assign keep
-        their value).  With no actions the relation is false.
+        The selector of ``pre`` names exactly one action; its guard holds on
+        ``pre`` and ``post`` is its parallel assignment (variables it does
+        not assign keep their value).  With no actions the relation is false.
         """
-        pairs = [*zip(self._cur, pre.values, strict=True),
-                 *zip(self._nxt, post.values, strict=True),
-                 *zip(self._act, pre.acts, strict=True)]
         if self._template is None:
             self._template = self._transition_template()
-        if not pairs:
-            return Formula(self._template)
+        pairs = [*zip(self._cur, pre.raw, strict=True),
+                 *zip(self._nxt, post.raw, strict=True), (self._sel, pre.acts[0])]
         return Formula(z3.substitute(self._template, *pairs))
 
     def _transition_template(self) -> Any:
-        acts = self._act
-        if not acts:
+        """The step relation over the placeholders: one selector, shared frame conditions.
+
+        Each next-state variable is one ``If`` chain over the actions that
+        write it (the frame condition is its default, the current value),
+        so a variable no action writes costs one equality, and the guards
+        are one implication per action from the selector's value.
+        """
+        actions = self.system.actions
+        if not actions:
             return self._bool(False)
-        exactly_one = acts[0] if len(acts) == 1 else z3.PbEq([(a, 1) for a in acts], 1)
-        parts = [exactly_one]
-        tr = _Translate(self, self._cur)
-        for lit, action in zip(acts, self.system.actions, strict=True):
-            assigned: dict[int, Any] = {}
-            for u in action.updates:  # later assignments win, as in semantics.step
-                assigned[u.var] = tr.int_(u.value)
+        tr = _Translate(self, self._views(self._cur))
+        parts = []
+        if len(actions) < 2 ** self.selector_width:
+            parts.append(z3.ULE(self._sel, self._sel_val(len(actions) - 1)))
+        picks = [_eq(self._sel, self._sel_val(n)) for n in range(len(actions))]
+        writers: dict[int, list[tuple[int, Any]]] = {}
+        for n, action in enumerate(actions):
             body = [tr.bool_(action.guard)]
-            body.extend(self._nxt[j] == assigned.get(j, self._cur[j])
-                        for j in range(len(self.system.vars)))
-            parts.append(z3.Implies(lit, self._and(body)))
+            assigned: dict[int, Expr] = {}
+            for u in action.updates:  # later assignments win, as in semantics.step
+                assigned[u.var] = u.value
+            for j, value in assigned.items():
+                term = tr.int_(value)
+                body.extend(self._fits(j, value, term))
+                writers.setdefault(j, []).append((n, self._narrow(j, term)))
+            parts.append(_implies(picks[n], self._and(body)))
+        for j, (cur, nxt) in enumerate(zip(self._cur, self._nxt, strict=True)):
+            acc = cur
+            for n, term in reversed(writers.get(j, [])):
+                acc = _ite(picks[n], term, acc)
+            parts.append(_eq(nxt, acc))
         return self._and(parts)
+
+    def _fits(self, j: int, value: Expr, term: Any) -> list[Any]:
+        """The range constraint of an assignment to ``j`` whose value may leave the range."""
+        v = self.system.vars[j]
+        lo, hi = self._ranges.of(value)
+        out = []
+        if lo < v.lo:
+            out.append(term >= self._val(v.lo))
+        if hi > v.hi:
+            out.append(term <= self._val(v.hi))
+        return out
+
+    def ordered(self, first: StepVars, second: StepVars) -> Formula:
+        """The actions leaving ``first`` and then ``second`` are not a swappable inversion.
+
+        Peephole partial-order reduction: when two adjacent actions are
+        :func:`independent_pairs`, only the order with the lower index
+        first is kept.  The lexicographically least word of every class of
+        equivalent runs has no such inversion, and it has the same length
+        and the same final state, so a path from the initial state to a
+        state exists at depth ``k`` with the constraint iff it exists
+        without (not so from an arbitrary state: not for induction steps).
+        """
+        if self._order is None:
+            later = z3.BitVec("sel2!", self.selector_width, self.ctx)
+            banned: dict[int, list[int]] = {}
+            for a, b in independent_pairs(self.system):
+                banned.setdefault(a, []).append(b)
+            parts = [_implies(_eq(self._sel, self._sel_val(a)),
+                              self._and([_ne(later, self._sel_val(b)) for b in bs]))
+                     for a, bs in sorted(banned.items())]
+            self._order = (later, self._and(parts))
+        later, template = self._order
+        return Formula(z3.substitute(template, (self._sel, first.acts[0]),
+                                     (later, second.acts[0])))
+
+    def _sel_val(self, n: int) -> Any:
+        return z3.BitVecVal(n, self.selector_width, self.ctx)
 
     def fired(self, at: StepVars, action: int) -> Formula:
         """Action ``action`` fires on the transition leaving ``at``."""
-        return Formula(at.acts[action])
+        return Formula(_eq(at.acts[0], self._sel_val(action)))
+
+    def selected(self, at: StepVars) -> Term:
+        """The index of the action fired on the transition leaving ``at``, as a term."""
+        return Term(z3.ZeroExt(1, at.acts[0]))
 
     def within(self, at: StepVars, var: int, values: Iterable[int]) -> Formula:
         """Variable ``var`` of ``at`` takes one of ``values``."""
         x = at.values[var]
-        return Formula(self._or([x == self._val(v) for v in sorted(values)]))
+        return Formula(self._or([_eq(x, self._val(v)) for v in sorted(values)]))
 
     def violated(self, at: StepVars) -> Formula:
         """The violation variable is non-zero at ``at``."""
-        return Formula(at.values[self.system.violation_var] != self._val(0))
+        return Formula(_ne(at.values[self.system.violation_var], self._val(0)))
 
     def distinct(self, a: StepVars, b: StepVars) -> Formula:
         """The two steps hold different states (for simple-path constraints)."""
-        return Formula(self._or([x != y for x, y in zip(a.values, b.values, strict=True)]))
+        return Formula(self._or([_ne(x, y) for x, y in zip(a.raw, b.raw, strict=True)]))
 
     def value(self, at: StepVars, var: int) -> Term:
-        """The z3 term of state variable ``var`` at step ``at``."""
+        """The z3 term of state variable ``var`` at step ``at`` (computation width)."""
         return Term(at.values[var])
 
     # --- Boolean combinators for engines ---------------------------------
@@ -412,11 +597,11 @@ class Encoder:
 
     def negate(self, f: Formula) -> Formula:
         """The negation of ``f``."""
-        return Formula(z3.Not(f.z))
+        return Formula(_not(f.z))
 
     def implies(self, a: Formula, b: Formula) -> Formula:
         """``a`` implies ``b``."""
-        return Formula(z3.Implies(a.z, b.z))
+        return Formula(_implies(a.z, b.z))
 
     def literal(self, name: str) -> Formula:
         """A fresh Boolean constant, e.g. an assumption literal."""
@@ -468,18 +653,18 @@ class _Translate:
                 idx = self.int_(ix)
                 acc = cells[n - 1]  # the index is in 0..n-1: the last case needs no test
                 for k in range(n - 2, -1, -1):
-                    acc = z3.If(idx == enc._val(k), cells[k], acc)
+                    acc = _ite(_eq(idx, enc._val(k)), cells[k], acc)
                 return acc
             case Binary(op=BinOp.ADD, left=a, right=b):
                 return self.int_(a) + self.int_(b)
             case Binary(op=BinOp.SUB, left=a, right=b):
                 return self.int_(a) - self.int_(b)
             case Ite(cond=c, then=t, other=o):
-                return z3.If(self.bool_(c), self.int_(t), self.int_(o))
+                return _ite(self.bool_(c), self.int_(t), self.int_(o))
             case Wrap(arg=a, lo=lo, hi=hi):
                 return self._wrap(a, lo, hi)
             case Not() | Binary():
-                return z3.If(self.bool_(e), enc._val(1), enc._val(0))
+                return _ite(self.bool_(e), enc._val(1), enc._val(0))
         raise AssertionError(e)
 
     def _wrap(self, a: Expr, lo: int, hi: int) -> Any:
@@ -493,7 +678,7 @@ class _Translate:
         acc = arg - enc._val(qs[-1] * width) if qs[-1] else arg
         for q in reversed(qs[:-1]):
             shifted = arg - enc._val(q * width) if q else arg
-            acc = z3.If(arg <= enc._val(lo + (q + 1) * width - 1), shifted, acc)
+            acc = _ite(arg <= enc._val(lo + (q + 1) * width - 1), shifted, acc)
         return acc
 
     def _bool(self, e: Expr) -> Any:
@@ -502,25 +687,25 @@ class _Translate:
             case Const(value=v):
                 return enc._bool(v != 0)
             case Not(arg=a):
-                return z3.Not(self.bool_(a))
+                return _not(self.bool_(a))
             case Binary(op=BinOp.AND, left=a, right=b):
-                return z3.And(self.bool_(a), self.bool_(b))
+                return _nary(z3.Z3_mk_and, [self.bool_(a), self.bool_(b)])
             case Binary(op=BinOp.OR, left=a, right=b):
-                return z3.Or(self.bool_(a), self.bool_(b))
+                return _nary(z3.Z3_mk_or, [self.bool_(a), self.bool_(b)])
             case Binary(op=op, left=a, right=b) if op in _COMPARISONS:
                 return _compare(op, self.int_(a), self.int_(b))
             case Ite(cond=c, then=t, other=o):
-                return z3.If(self.bool_(c), self.bool_(t), self.bool_(o))
-        return self.int_(e) != enc._val(0)
+                return _ite(self.bool_(c), self.bool_(t), self.bool_(o))
+        return _ne(self.int_(e), enc._val(0))
 
 
 def _compare(op: BinOp, a: Any, b: Any) -> Any:
     """Signed comparison (z3py's ``<`` on bit-vectors is the signed one)."""
     match op:
         case BinOp.EQ:
-            return a == b
+            return _eq(a, b)
         case BinOp.NE:
-            return a != b
+            return _ne(a, b)
         case BinOp.LT:
             return a < b
         case BinOp.LE:
@@ -530,3 +715,43 @@ def _compare(op: BinOp, a: Any, b: Any) -> Any:
         case BinOp.GE:
             return a >= b
     raise AssertionError(op)
+
+
+# The z3 Python API checks and coerces the sorts of every argument of If, ==,
+# And, Or, Not and Implies; building the step relation of a 70-action model
+# spent most of its time there (measured: If alone 2.1 s of 8.6 s under the
+# profiler).  These build the same terms through the C API (the arguments
+# share a sort by construction), as lazycheck/smt/induction.py does.
+
+
+def _ite(c: Any, a: Any, b: Any) -> Any:
+    """``If(c, a, b)``."""
+    ctx = a.ctx
+    return _to_expr_ref(z3.Z3_mk_ite(ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast()), ctx)
+
+
+def _eq(a: Any, b: Any) -> Any:
+    """``a == b``."""
+    return z3.BoolRef(z3.Z3_mk_eq(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
+
+
+def _ne(a: Any, b: Any) -> Any:
+    """``a != b``."""
+    return _not(_eq(a, b))
+
+
+def _not(a: Any) -> Any:
+    """``Not(a)``."""
+    return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
+
+
+def _implies(a: Any, b: Any) -> Any:
+    """``Implies(a, b)``."""
+    return z3.BoolRef(z3.Z3_mk_implies(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
+
+
+def _nary(mk: Any, parts: Sequence[Any]) -> Any:
+    """``And``/``Or`` (``mk``) of two or more Booleans."""
+    ctx = parts[0].ctx
+    arr = (z3.Ast * len(parts))(*(p.as_ast() for p in parts))
+    return z3.BoolRef(mk(ctx.ref(), len(parts), arr), ctx)

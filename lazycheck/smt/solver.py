@@ -21,7 +21,7 @@ from typing import Any
 
 import z3  # type: ignore[import-untyped, unused-ignore]
 
-from lazycheck.smt.encode import Encoder, Formula, Term
+from lazycheck.smt.encode import Encoder, Formula, SortKind, Term
 
 # z3 takes the timeout as an unsigned 32-bit number of milliseconds.
 _MAX_TIMEOUT_MS = 2**32 - 1
@@ -67,10 +67,22 @@ class Check:
 
 
 class SmtSolver:
-    """An incremental solver in the encoder's z3 context."""
+    """An incremental solver in the encoder's z3 context.
 
-    def __init__(self, encoder: Encoder) -> None:
-        self._solver = z3.Solver(ctx=encoder.ctx)
+    ``bit_blast`` (bit-vector encoders only) selects z3's ``QF_BV`` solver,
+    which bit-blasts every query into its incremental SAT core instead of
+    the general SMT core.  Measured on the BMC unrolling of
+    ``kasan-populate-no-pause-xen`` (z3 5.4.1, shared 2-core machine): the
+    UNSAT violation query at depth 12 takes 1.0 s instead of 18.4 s, and
+    the run reaches its counterexample at depth 19 in 59 s instead of
+    running past depth 12 in the same time (lazycheck/engines/bmc.py).
+    """
+
+    def __init__(self, encoder: Encoder, bit_blast: bool = False) -> None:
+        if bit_blast and encoder.sort is SortKind.BV:
+            self._solver = z3.SolverFor("QF_BV", ctx=encoder.ctx)
+        else:
+            self._solver = z3.Solver(ctx=encoder.ctx)
 
     def add(self, *formulas: Formula) -> None:
         """Assert ``formulas`` at the current scope."""

@@ -70,7 +70,10 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
                 f"{', trace of ' + str(len(other.trace)) + ' steps' if other.trace else ''}")
         if timings:
             line += f", {so.elapsed_s:.2f} s"
-        lines.append(line + " (agrees)")
+        if other.verdict is Verdict.UNKNOWN:  # --engine both: ran out of the shared budget
+            lines.append(line + f" (no verdict: {other.reason})")
+        else:
+            lines.append(line + " (agrees)")
     cv = o.coverage
     if cv is not None:
         hit = cv.statements - len(cv.unreached)

@@ -16,12 +16,15 @@ violation variable, so both verdicts occur.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from lazycheck.properties import PropertyId
+from lazycheck.run.bounding import bound_system
 from lazycheck.system import (
+    FALSE,
     Action,
     ActionKind,
     Assign,
@@ -204,3 +207,25 @@ def systems(draw: st.DrawFn) -> System:
         checked=(PropertyId.NO_BUG, PropertyId.NO_WARN),
         var_index={v.name: j for j, v in enumerate(shape.vars)},
     )
+
+
+@st.composite
+def bounded_systems(draw: st.DrawFn) -> System:
+    """A random system with context switches and interrupt arrivals, under random bounds.
+
+    Each action of :func:`systems` becomes a task step, a ``SWITCH`` whose
+    :attr:`~lazycheck.system.Action.preemption` condition is a random guard,
+    or an ``IRQ_ENTRY``; then :func:`~lazycheck.run.bounding.bound_system`
+    bounds preemptions and interrupts (each 0-2, or unbounded).
+    """
+    system = draw(systems())
+    shape = Shape(system.vars, 0, 1)  # var 0 is never the violation variable
+    acts = []
+    for a in system.actions:
+        kind = draw(st.sampled_from((ActionKind.TASK, ActionKind.SWITCH, ActionKind.IRQ_ENTRY)))
+        preemption = draw(guards(shape)) if kind is ActionKind.SWITCH else FALSE
+        acts.append(dataclasses.replace(a, kind=kind, preemption=preemption))
+    preemptions = draw(st.none() | st.integers(0, 2))
+    interrupts = draw(st.none() | st.integers(0, 2))
+    return bound_system(dataclasses.replace(system, actions=tuple(acts)), preemptions,
+                        interrupts)
