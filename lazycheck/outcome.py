@@ -52,6 +52,7 @@ class Limits:
     timeout_s: float = DEFAULT_TIMEOUT_S
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
     max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
+    workers: int = 1  # explicit engine: processes of one parallel BFS (-j/--workers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,9 @@ def fail_input(err: ModelError) -> None:
 @click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
               help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
                    "of physical memory).")
+@click.option("-j", "--workers", type=limits.SMALL, default=1, show_default=True,
+              help="Processes for one explicit search (a parallel BFS; same verdict, state "
+                   "count and trace as one).")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -102,7 +105,8 @@ def fail_input(err: ModelError) -> None:
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, irqs: int | None, bound: int | None,
            preemptions: int | None, interrupts: int | None, max_states: int, timeout: float,
-           max_memory: str | None, no_timings: bool, graph: Path | None, minimize: bool,
+           max_memory: str | None, workers: int, no_timings: bool, graph: Path | None,
+           minimize: bool,
            full_state: bool, fmt: str, output: Path | None, patch: Path | None,
            all_configs: bool, progress: bool) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
@@ -123,7 +127,8 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
             program = _patched(t, root, patch)
             outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout,
                                  program=program, progress=prog, preemptions=preemptions,
-                                 interrupts=interrupts, max_memory=memory) for c in configs)
+                                 interrupts=interrupts, max_memory=memory, workers=workers)
+                             for c in configs)
             outcome, minimized_from = _shown(outcomes), ""
             if minimize:
                 outcome, minimized_from = _minimize(outcome, t, root, bound, max_states,

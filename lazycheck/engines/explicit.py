@@ -33,6 +33,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
+from lazycheck.engines import parallel
 from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, Fn, OutOfRange, Packing, Semantics, compile_expr
@@ -50,7 +51,11 @@ class ExplicitEngine:
     def check(self, system: System, limits: Limits) -> Result:
         """Search from ``system.init`` up to ``limits``; FAIL with the chosen trace."""
         try:
-            return _Search(system, limits, Packing.of(system)).run()
+            packing = Packing.of(system)
+            if limits.workers > 1 and parallel.available():
+                sem = Semantics(system, packing)
+                return parallel.ParallelSearch(system, limits, sem, limits.workers).run()
+            return _Search(system, limits, packing).run()
         except OutOfRange:  # a value outgrew its field: the same search on tuples
             return _Search(system, limits, None).run()
 
