@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,8 +131,16 @@ class _Codegen:
         self.uses = use_counts(roots)
         self.var_uses: dict[int, int] = {}
         self.var_names: dict[int, str] = {}
+        self.size = 0  # DAG nodes below the roots (packed mode)
+        self.reads: set[int] = set()  # variables the roots may read (packed mode)
         if packing is not None:
-            for e in _nodes(roots):
+            nodes = _nodes(roots)
+            self.size = len(nodes)
+            for e in nodes:
+                if isinstance(e, Var):
+                    self.reads.add(e.index)
+                elif isinstance(e, Select):
+                    self.reads.update(range(e.base, e.base + e.size))
                 for c in _children(e):
                     if isinstance(c, Var):
                         self.var_uses[c.index] = self.var_uses.get(c.index, 0) + 1
@@ -224,8 +232,9 @@ class _Codegen:
         raise AssertionError(e)
 
 
-def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...],
-                    packing: Packing | None = None) -> Callable[[AnyState], AnyState | None]:
+def _compile_action_sized(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...],
+                          packing: Packing | None) -> tuple[Step, int, set[int]]:
+    """The step function, its DAG's node count and the variables it reads (packed mode)."""
     g = _Codegen((guard, *values), packing)
     gv = g.test(guard)
     g.lines.append(f"    if not {gv}:\n        return None")
@@ -242,7 +251,7 @@ def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, .
     exec(compile(src, "<lazycheck action>", "exec"), ns)
     fn = ns["step"]
     assert callable(fn)
-    return fn
+    return fn, g.size, g.reads
 
 
 def conjuncts(e: Expr) -> list[Expr]:
@@ -381,6 +390,13 @@ class Packing:
             at += w
         return Packing(los, widths, tuple(offs), at)
 
+    def mask(self, variables: Iterable[int]) -> int:
+        """The bits of the fields of ``variables``."""
+        out = 0
+        for i in variables:
+            out |= ((1 << self.width[i]) - 1) << self.off[i]
+        return out
+
     def pack(self, state: State) -> int:
         """The packed int of a tuple state (whose values fit their fields)."""
         out = 0
@@ -489,6 +505,53 @@ def _select_ranges(system: System) -> set[tuple[int, int]]:
 
 
 Step = Callable[[AnyState], AnyState | None]
+
+# actions whose guard and updates have more DAG nodes than this are memoized
+MEMO_NODES = 30
+# entries one action's memo may hold (about 200 bytes each)
+MEMO_CAP = 1 << 16
+
+
+def memoized_steps(system: System, compiled: Sequence[tuple[Step, int, set[int]]],
+                   packing: Packing) -> tuple[Step, ...]:
+    """The packed steps, the large ones memoized on the bit fields they read.
+
+    A step is a function of the variables its guard and updates read (an
+    array read reads the whole array), so ``s & reads`` determines whether it
+    is enabled and what it writes: the memo maps that projection to the
+    written fields (or -1: disabled), and a hit costs two masks and a dict
+    lookup instead of a few hundred generated lines.  At most
+    :data:`MEMO_CAP` entries per action; past that, misses just run the step.
+    ``compiled`` holds (step, DAG nodes, variables read) per action.
+    """
+    out: list[Step] = []
+    for a, (f, size, reads) in zip(system.actions, compiled, strict=True):
+        if size <= MEMO_NODES:
+            out.append(f)
+        else:
+            out.append(_memo(f, packing.mask(reads), packing.mask(u.var for u in a.updates)))
+    return tuple(out)
+
+
+def _memo(f: Step, reads: int, writes: int) -> Step:
+    """``f`` memoized on ``s & reads``; the memo holds ``f(s) & writes`` or -1."""
+    cache: dict[int, int] = {}
+    get = cache.get
+    keep = ~writes
+
+    def step(s: int) -> int | None:
+        k = s & reads
+        r = get(k)
+        if r is None:
+            n = f(s)
+            r = -1 if n is None else n & writes
+            if len(cache) < MEMO_CAP:
+                cache[k] = r
+        return None if r < 0 else (s & keep) | r
+
+    return step
+
+
 Successors = Callable[[AnyState], list[tuple[int, AnyState]]]
 
 
@@ -543,18 +606,28 @@ class Semantics:
     def __init__(self, system: System, packing: Packing | None = None) -> None:
         self.system = system
         self.packing = packing
-        self._steps = tuple(
-            _compile_action(a.guard, tuple(u.var for u in a.updates),
-                            tuple(u.value for u in a.updates), packing)
-            for a in system.actions
-        )
+        compiled = [_compile_action_sized(a.guard, tuple(u.var for u in a.updates),
+                                          tuple(u.value for u in a.updates), packing)
+                    for a in system.actions]
+        self._steps = tuple(c[0] for c in compiled)
         self._violation = compile_expr(Var(system.violation_var), packing)
-        self._successors = _compile_successors(system, self._steps, packing)
+        fast = self._steps if packing is None else memoized_steps(system, compiled, packing)
+        self._successors = _compile_successors(system, fast, packing)
         self.init: AnyState = system.init if packing is None else packing.pack(system.init)
 
     def violation(self, state: AnyState) -> int:
         """The violation code of ``state`` (0: no property failed)."""
         return self._violation(state)
+
+    @property
+    def violation_fn(self) -> Fn:
+        """:meth:`violation` itself, without the method call (for the search loop)."""
+        return self._violation
+
+    @property
+    def successor_fn(self) -> Successors:
+        """:meth:`successors` itself, without the method call (for the search loop)."""
+        return self._successors
 
     def frame_locals(self) -> tuple[int, ...]:
         """Locals of each generated action function (``make bench`` reports them)."""

@@ -39,6 +39,9 @@ from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, Fn, OutOfRange, Packing, Semantics, compile_expr
 from lazycheck.system import FALSE, ActionKind, System
 
+# a mask: the search reads the clock (and its resident size) every 256 states
+CLOCK_EVERY = 255
+
 if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
     import networkx as nx
 
@@ -122,18 +125,21 @@ class _Search:
         witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
         nxt: list[AnyState] = []
         watches = [w for w in self.watches if w[0] not in self.watched]
-        for state in self.levels[depth]:
+        successors, violation = sem.successor_fn, sem.violation_fn
+        for count, state in enumerate(self.levels[depth]):
             if watches:
                 self.watched.update(p for p, fn in watches if p not in self.watched and fn(state))
             if witnesses:
                 self.witness(witnesses, state)
-            for idx, succ in sem.successors(state):
-                self.transitions += 1
+            succs = successors(state)
+            self.transitions += len(succs)
+            for idx, succ in succs:
                 fired.add(idx)
                 if succ in seen:
                     continue
                 seen.add(succ)
-                if sem.violation(succ):
+                if violation(succ):  # transitions counted up to this one, as always
+                    self.transitions -= len(succs) - 1 - succs.index((idx, succ))
                     states_seen = len(seen)
                     code, trace = choose_trace(self.system, sem, self.levels)
                     found = dataclasses.replace(self.stats(False, depth + 1),
@@ -144,6 +150,8 @@ class _Search:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"state limit of {limits.max_states:,} reached "
                                      f"at depth {depth + 1}")
+            if count & CLOCK_EVERY:
+                continue  # the clock and the memory are read every CLOCK_EVERY + 1 states
             if time.monotonic() - self.start > limits.timeout_s:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"time limit of {limits.timeout_s:g} s reached "

@@ -109,7 +109,7 @@ class _Shard:
 
     def _expand_into(self, out: list[dict[AnyState, int]], mult: int) -> str:
         """Successors of the last level into ``out[owner]`` (first key kept); a stop reason."""
-        succ, seen, fired, n = self.sem.successors, self.seen, self.fired, self.n
+        succ, seen, fired, n = self.sem.successor_fn, self.seen, self.fired, self.n
         watches = [w for w in self.watch_fns if w[0] not in self.watched]
         witnesses = [w for w in self.witness_fns if w[2] not in self.witnessed]
         for count, (state, key) in enumerate(zip(self.levels[-1], self.keys, strict=True)):
