@@ -508,8 +508,8 @@ Step = Callable[[AnyState], AnyState | None]
 
 # actions whose guard and updates have more DAG nodes than this are memoized
 MEMO_NODES = 30
-# entries one action's memo may hold (about 200 bytes each)
-MEMO_CAP = 1 << 16
+# entries one action's memo may hold (about 150 bytes each): bounds its memory
+MEMO_CAP = 1 << 14
 
 
 def memoized_steps(system: System, compiled: Sequence[tuple[Step, int, set[int]]],
@@ -534,20 +534,22 @@ def memoized_steps(system: System, compiled: Sequence[tuple[Step, int, set[int]]
 
 
 def _memo(f: Step, reads: int, writes: int) -> Step:
-    """``f`` memoized on ``s & reads``; the memo holds ``f(s) & writes`` or -1."""
+    """``f`` memoized on ``s & reads``; the memo holds ``(f(s) & writes) >> low`` or -1
+    (shifted down to the lowest written bit: small ints, a third less memory)."""
     cache: dict[int, int] = {}
     get = cache.get
     keep = ~writes
+    low = (writes & -writes).bit_length() - 1 if writes else 0
 
     def step(s: int) -> int | None:
         k = s & reads
         r = get(k)
         if r is None:
             n = f(s)
-            r = -1 if n is None else n & writes
+            r = -1 if n is None else (n & writes) >> low
             if len(cache) < MEMO_CAP:
                 cache[k] = r
-        return None if r < 0 else (s & keep) | r
+        return None if r < 0 else (s & keep) | (r << low)
 
     return step
 
