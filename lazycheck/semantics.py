@@ -67,20 +67,28 @@ def use_counts(roots: Sequence[Expr]) -> dict[int, int]:
     shared ones get a local, which keeps the generated frames small
     (CPython 3.11 mmaps a fresh frame chunk for a frame that does not fit).
     """
+    return _walk(roots)[0]
+
+
+def _walk(roots: Sequence[Expr]) -> tuple[dict[int, int], list[Expr]]:
+    """:func:`use_counts` and every distinct node (by identity), in one walk."""
     counts: dict[int, int] = {}
-    stack: list[Expr] = list(roots)
+    get = counts.get
     for r in roots:
-        counts[id(r)] = counts.get(id(r), 0) + 1
+        counts[id(r)] = get(id(r), 0) + 1
+    stack: list[Expr] = list(roots)
     seen: set[int] = set()
+    nodes: list[Expr] = []
     while stack:
         e = stack.pop()
         if id(e) in seen:
             continue
         seen.add(id(e))
+        nodes.append(e)
         for c in _children(e):
-            counts[id(c)] = counts.get(id(c), 0) + 1
+            counts[id(c)] = get(id(c), 0) + 1
             stack.append(c)
-    return counts
+    return counts, nodes
 
 
 def _nodes(roots: Sequence[Expr]) -> list[Expr]:
@@ -98,15 +106,16 @@ def _nodes(roots: Sequence[Expr]) -> list[Expr]:
 
 
 def _children(e: Expr) -> tuple[Expr, ...]:
-    match e:
-        case Select(index=ix):
-            return (ix,)
-        case Not(arg=a) | Wrap(arg=a):
-            return (a,)
-        case Binary(left=a, right=b):
-            return (a, b)
-        case Ite(cond=c, then=t, other=o):
-            return (c, t, o)
+    # by exact type, most frequent first: this runs once per node of every action
+    t = type(e)
+    if t is Binary:
+        return (e.left, e.right)  # type: ignore[union-attr]
+    if t is Ite:
+        return (e.cond, e.then, e.other)  # type: ignore[union-attr]
+    if t is Not or t is Wrap:
+        return (e.arg,)  # type: ignore[union-attr]
+    if t is Select:
+        return (e.index,)  # type: ignore[union-attr, return-value]
     return ()
 
 
@@ -128,13 +137,12 @@ class _Codegen:
         self.packing = packing
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
-        self.uses = use_counts(roots)
+        self.uses, nodes = _walk(roots)
         self.var_uses: dict[int, int] = {}
         self.var_names: dict[int, str] = {}
         self.size = 0  # DAG nodes below the roots (packed mode)
         self.reads: set[int] = set()  # variables the roots may read (packed mode)
         if packing is not None:
-            nodes = _nodes(roots)
             self.size = len(nodes)
             for e in nodes:
                 if isinstance(e, Var):
