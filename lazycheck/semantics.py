@@ -16,6 +16,7 @@ from typing import Any
 from lazycheck.errors import ReplayError
 from lazycheck.system import (
     TRUE,
+    Action,
     Binary,
     BinOp,
     Const,
@@ -520,25 +521,21 @@ MEMO_NODES = 30
 MEMO_CAP = 1 << 14
 
 
-def memoized_steps(system: System, compiled: Sequence[tuple[Step, int, set[int]]],
-                   packing: Packing) -> tuple[Step, ...]:
-    """The packed steps, the large ones memoized on the bit fields they read.
+def fast_step(action: Action, step: Step, size: int, reads: set[int],
+              packing: Packing | None) -> Step:
+    """The step the search calls: ``step``, memoized on the bit fields it reads if large.
 
     A step is a function of the variables its guard and updates read (an
     array read reads the whole array), so ``s & reads`` determines whether it
     is enabled and what it writes: the memo maps that projection to the
     written fields (or -1: disabled), and a hit costs two masks and a dict
-    lookup instead of a few hundred generated lines.  At most
-    :data:`MEMO_CAP` entries per action; past that, misses just run the step.
-    ``compiled`` holds (step, DAG nodes, variables read) per action.
+    lookup instead of a few hundred generated lines.  Only packed steps of
+    more than :data:`MEMO_NODES` DAG nodes are memoized, at most
+    :data:`MEMO_CAP` entries each; past that, misses just run the step.
     """
-    out: list[Step] = []
-    for a, (f, size, reads) in zip(system.actions, compiled, strict=True):
-        if size <= MEMO_NODES:
-            out.append(f)
-        else:
-            out.append(_memo(f, packing.mask(reads), packing.mask(u.var for u in a.updates)))
-    return tuple(out)
+    if packing is None or size <= MEMO_NODES:
+        return step
+    return _memo(step, packing.mask(reads), packing.mask(u.var for u in action.updates))
 
 
 def _memo(f: Step, reads: int, writes: int) -> Step:
@@ -565,15 +562,16 @@ def _memo(f: Step, reads: int, writes: int) -> Step:
 Successors = Callable[[AnyState], list[tuple[int, AnyState]]]
 
 
-def _compile_successors(system: System, steps: Sequence[Step],
+def _compile_successors(system: System, steps: list[Step],
                         packing: Packing | None) -> Successors:
     """One generated function dispatching on :func:`action_index`: per group, read
-    the anchor, look up its candidates, test the gate, try them in index order."""
+    the anchor, look up its candidates, test the gate, try them in index order.
+    ``steps`` is read at each call (``F[i]``), so an entry may be replaced later."""
     groups, always = action_index(system)
-    ns: dict[str, object] = {"first": _first}
+    ns: dict[str, object] = {"first": _first, "F": steps}
     lines = ["def successors(s):", "    out = []"]
     for k, (gate, var, table) in enumerate(groups):
-        ns[f"T{k}"] = {c: tuple((i, steps[i]) for i in ix) for c, ix in table.items()}
+        ns[f"T{k}"] = {c: tuple(ix) for c, ix in table.items()}
         g = _Codegen((gate,), packing)
         test = g.test(gate)
         key = f"s[{var}]" if packing is None else packing.read(var)
@@ -581,13 +579,13 @@ def _compile_successors(system: System, steps: Sequence[Step],
         lines.append("    if c is not None:")
         lines.extend("    " + _rename(ln, k) for ln in g.lines)
         lines.append(f"        if {_rename(test, k)}:" if gate != TRUE else "        if 1:")
-        lines.append("            for i, f in c:")
-        lines.append("                n = f(s)")
+        lines.append("            for i in c:")
+        lines.append("                n = F[i](s)")
         lines.append("                if n is not None:")
         lines.append("                    out.append((i, n))")
-    ns["A"] = tuple((i, steps[i]) for i in always)
+    ns["A"] = tuple(always)
     if always:
-        lines += ["    for i, f in A:", "        n = f(s)", "        if n is not None:",
+        lines += ["    for i in A:", "        n = F[i](s)", "        if n is not None:",
                   "            out.append((i, n))"]
     spans = [(min(i for ix in t.values() for i in ix), max(i for ix in t.values() for i in ix))
              for _, _, t in groups] + [(i, i) for i in always]
@@ -616,14 +614,36 @@ class Semantics:
     def __init__(self, system: System, packing: Packing | None = None) -> None:
         self.system = system
         self.packing = packing
-        compiled = [_compile_action_sized(a.guard, tuple(u.var for u in a.updates),
-                                          tuple(u.value for u in a.updates), packing)
-                    for a in system.actions]
-        self._steps = tuple(c[0] for c in compiled)
+        # actions are compiled on first use: a search that never reaches an
+        # action's anchor value (most FAIL targets) never pays for its code
+        self._plain: list[Step | None] = [None] * len(system.actions)
+        self._fast: list[Step] = [self._stub(i) for i in range(len(system.actions))]
         self._violation = compile_expr(Var(system.violation_var), packing)
-        fast = self._steps if packing is None else memoized_steps(system, compiled, packing)
-        self._successors = _compile_successors(system, fast, packing)
+        self._successors = _compile_successors(system, self._fast, packing)
         self.init: AnyState = system.init if packing is None else packing.pack(system.init)
+
+    def _stub(self, index: int) -> Step:
+        """A stand-in for action ``index`` that compiles it, replaces itself, and steps."""
+        def step(s: AnyState) -> AnyState | None:
+            return self._compile(index)[1](s)
+        return step
+
+    def _compile(self, index: int) -> tuple[Step, Step]:
+        """Action ``index``'s (plain, fast) steps, compiled now if not yet."""
+        plain = self._plain[index]
+        if plain is None:
+            a = self.system.actions[index]
+            plain, size, reads = _compile_action_sized(
+                a.guard, tuple(u.var for u in a.updates), tuple(u.value for u in a.updates),
+                self.packing)
+            self._plain[index] = plain
+            self._fast[index] = fast_step(a, plain, size, reads, self.packing)
+        return plain, self._fast[index]
+
+    def _step_fn(self, index: int) -> Step:
+        """The plain (unmemoized) step of action ``index``."""
+        plain = self._plain[index]
+        return plain if plain is not None else self._compile(index)[0]
 
     def violation(self, state: AnyState) -> int:
         """The violation code of ``state`` (0: no property failed)."""
@@ -641,15 +661,15 @@ class Semantics:
 
     def frame_locals(self) -> tuple[int, ...]:
         """Locals of each generated action function (``make bench`` reports them)."""
-        return tuple(f.__code__.co_nlocals for f in self._steps)
+        return tuple(self._step_fn(i).__code__.co_nlocals for i in range(len(self._plain)))
 
     def enabled(self, state: AnyState, index: int) -> bool:
         """Whether action ``index`` is enabled in ``state``."""
-        return self._steps[index](state) is not None
+        return self._step_fn(index)(state) is not None
 
     def step(self, state: AnyState, index: int) -> AnyState:
         """The successor of ``state`` under action ``index``, which must be enabled."""
-        nxt = self._steps[index](state)
+        nxt = self._step_fn(index)(state)
         if nxt is None:
             raise ReplayError(f"action {self.system.actions[index].name} is not enabled")
         return nxt
@@ -675,10 +695,10 @@ class Semantics:
         cur: AnyState = self.init
         states = [self.system.init]
         for k, idx in enumerate(actions):
-            if not 0 <= idx < len(self._steps):
+            if not 0 <= idx < len(self._plain):
                 raise ReplayError(f"step {k + 1}: no action #{idx}")
             try:
-                nxt = self._steps[idx](cur)
+                nxt = self._step_fn(idx)(cur)
             except OutOfRange:
                 raise ReplayError(f"step {k + 1}: a value leaves its variable's field"
                                   ) from None
