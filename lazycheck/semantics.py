@@ -640,6 +640,11 @@ class Semantics:
             self._fast[index] = fast_step(a, plain, size, reads, self.packing)
         return plain, self._fast[index]
 
+    def compile_all(self) -> None:
+        """Compile every action now (before forking workers, so they share the code)."""
+        for i in range(len(self._plain)):
+            self._compile(i)
+
     def _step_fn(self, index: int) -> Step:
         """The plain (unmemoized) step of action ``index``."""
         plain = self._plain[index]

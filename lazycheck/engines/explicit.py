@@ -57,7 +57,12 @@ class ExplicitEngine:
             packing = Packing.of(system)
             if limits.workers > 1 and parallel.available():
                 sem = Semantics(system, packing)
-                return parallel.ParallelSearch(system, limits, sem, limits.workers).run()
+                sem.compile_all()  # once, in the parent: the forked workers inherit it
+                found = parallel.ParallelSearch(system, limits, sem, limits.workers).run()
+                if found is not None:
+                    return found
+                # a violation: the sequential search gives its counts and chosen trace
+                return _Search(system, limits, packing, sem).run()
             return _Search(system, limits, packing).run()
         except OutOfRange:  # a value outgrew its field: the same search on tuples
             return _Search(system, limits, None).run()
@@ -68,10 +73,11 @@ class _Search:
     states (references into the set) for :func:`choose_trace`, so no parent map is
     stored: a trace is rebuilt by re-expanding the levels."""
 
-    def __init__(self, system: System, limits: Limits, packing: Packing | None) -> None:
+    def __init__(self, system: System, limits: Limits, packing: Packing | None,
+                 sem: Semantics | None = None) -> None:
         self.system = system
         self.limits = limits
-        self.sem = Semantics(system, packing)
+        self.sem = sem if sem is not None else Semantics(system, packing)
         self.fired: set[int] = set()
         self.witnessed: set[str] = set()
         self.start = time.monotonic()

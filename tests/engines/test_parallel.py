@@ -32,8 +32,8 @@ def _both(name: str, workers: int, bound: int | None = None,
     return _untimed(one), _untimed(many)
 
 
-# FAIL targets whose violation is met mid-level (the state and transition counts at
-# FAIL depend on the sequential order) and PASS targets that exhaust
+# FAIL targets (the parallel search stops at the violating level and the sequential
+# one gives the counts and trace) and PASS targets that exhaust
 @pytest.mark.parametrize("name,verdict", [
     ("xen-nesting-counter", Verdict.FAIL),
     ("kasan-depopulate-no-pause-xen", Verdict.FAIL),
