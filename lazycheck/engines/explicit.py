@@ -87,7 +87,8 @@ class ExplicitEngine:
         reduced = _Search(system, limits, packing, group).run()
         if reduced.verdict is not Verdict.FAIL:
             return reduced
-        return _Search(system, limits, packing).run()
+        plain = _Search(system, limits, packing).run()
+        return plain if plain.verdict is Verdict.FAIL else reduced
 
 
 class _Search:
@@ -102,13 +103,12 @@ class _Search:
         self.sem = Semantics(system, packing)
         self.group = group  # states are canonical under it (engines/symmetry.py)
         self.canon = symmetry.canonicalizer(group, packing) if group is not None else None
-        if self.canon is not None:
-            self.sem.init = self.canon(self.sem.init)
+        self.init = self.canon(self.sem.init) if self.canon is not None else self.sem.init
         self.fired: set[int] = set()
         self.witnessed: set[str] = set()
         self.start = time.monotonic()
-        self.seen: set[AnyState] = {self.sem.init}
-        self.levels: list[list[AnyState]] = [[self.sem.init]]
+        self.seen: set[AnyState] = {self.init}
+        self.levels: list[list[AnyState]] = [[self.init]]
         self.transitions = 0
         self.memory = MemoryWatch(limits.max_memory)
         self.witnesses = [(i, compile_expr(a.witness, packing), a.witness_label)
@@ -174,9 +174,9 @@ class _Search:
                     continue
                 seen.add(succ)
                 if sem.violation(succ):
-                    if canon is not None:  # _searched reruns unreduced for the trace
-                        return Result(Verdict.FAIL, self.stats(False, depth + 1),
-                                      sem.violation(succ))
+                    if canon is not None:  # a concrete run to the canonical violation
+                        code, trace = self.concrete_trace(succ)
+                        return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
                     states_seen = len(seen)
                     code, trace = choose_trace(self.system, sem, self.levels)
                     found = dataclasses.replace(self.stats(False, depth + 1),
@@ -197,6 +197,28 @@ class _Search:
                                      f"at depth {depth + 1}")
         self.levels.append(nxt)
         return None
+
+    def concrete_trace(self, bad: AnyState) -> tuple[int, tuple[int, ...]]:
+        """A shortest concrete run from the real initial state to a state in ``bad``'s orbit.
+
+        Backwards through the canonical levels to a canonical path, then forwards
+        from ``system.init``: at each step the least action whose concrete
+        successor has the path's next canonical state (one exists: the group maps
+        the canonical path onto a concrete one).  Returns (violation code, trace).
+        """
+        canon, sem = self.canon, self.sem
+        assert canon is not None
+        path = [bad]
+        for level in reversed(self.levels):
+            path.append(next(p for p in level
+                             if any(canon(t) == path[-1] for _, t in sem.successors(p))))
+        path.reverse()
+        state = sem.init  # the real one; the search started from its canonical form
+        trace = []
+        for want in path[1:]:
+            idx, state = min((i, t) for i, t in sem.successors(state) if canon(t) == want)
+            trace.append(idx)
+        return sem.violation(state), tuple(trace)
 
     def witness(self, witnesses: list[tuple[int, Fn, str]], state: AnyState) -> None:
         """Record the coverage events whose condition holds in ``state``."""

@@ -85,6 +85,8 @@ def assert_same(system: System, bound: int, max_states: int = 400_000) -> int:
     assert reduced.fired == plain.fired
     assert reduced.witnessed == plain.witnessed
     assert reduced.watched == plain.watched
+    if plain.verdict is Verdict.FAIL:
+        assert_concrete_trace(system, group, limits, plain)
     if plain.verdict is Verdict.PASS:
         assert reduced.stats.symmetry == group.order
         assert reduced.stats.exhausted == plain.stats.exhausted
@@ -94,6 +96,19 @@ def assert_same(system: System, bound: int, max_states: int = 400_000) -> int:
         assert expanded == unreduced_count(system, group, bound)
         assert reduced.stats.states <= plain.stats.states
     return group.order
+
+
+def assert_concrete_trace(system: System, group: symmetry.Group, limits: Limits,
+                          plain: Result) -> None:
+    """The reduced search's own trace (de-canonicalised) is a shortest concrete run."""
+    packing = Packing.of(system)
+    own = _Search(system, limits, packing, group).run()
+    assert own.verdict is Verdict.FAIL
+    assert len(own.trace) == len(plain.trace)
+    final = Semantics(system).replay(own.trace)[-1]
+    code = final[system.violation_var]
+    assert code == own.violation_code
+    assert system.violation(code).property_id == system.violation(plain.violation_code).property_id
 
 
 @pytest.mark.parametrize(("name", "k"), _cases())
