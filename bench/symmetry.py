@@ -55,7 +55,8 @@ def row(name: str, cpus: int, tasks: int, timeout_s: float) -> str:
     ratio = fs.states / rs.states if rs.states else 0.0
     speed = full.cpu_s / red.cpu_s if red.cpu_s else 0.0
     return (f"{name:<14} {cpus}x{tasks}  {rs.symmetry:>5}  "
-            f"{red.result.verdict.value:<7} {rs.states:>10,} {red.wall_s:>8.1f} {red.cpu_s:>8.1f} | "
+            f"{red.result.verdict.value:<7} {rs.states:>10,} {red.wall_s:>8.1f} "
+            f"{red.cpu_s:>8.1f} | "
             f"{full.result.verdict.value:<7} {fs.states:>10,} {full.wall_s:>8.1f} "
             f"{full.cpu_s:>8.1f} | {ratio:>5.2f}x {speed:>5.2f}x")
 
