@@ -433,8 +433,19 @@ class _Image:
         parts = _flatten(cond, BinOp.AND)
         for n, c in enumerate(parts):
             if _case_subject(c, self.sorts) is not None:
-                return tuple(sorted({self.walk(x, Sort.PLAIN) for x in parts[:n] + parts[n + 1:]}))
+                true = self.table.setdefault(("c", 1), len(self.table))
+                return tuple(sorted({self.walk(x, Sort.PLAIN) for x in parts[:n] + parts[n + 1:]}
+                                    - {true}))
         raise AssertionError("not a case entry")
+
+    def _fixed(self, e: Binary) -> int | None:
+        """``x == k`` / ``x != k`` with ``x`` a variable whose domain is one value: 0 or 1."""
+        for x, k in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(x, Var) and isinstance(k, Const):
+                v = self.system.vars[x.index]
+                if v.lo == v.hi:
+                    return int((v.lo == k.value) == (e.op is BinOp.EQ))
+        return None
 
     def _plain(self, sort: Sort) -> None:
         if sort is not Sort.PLAIN:
@@ -443,13 +454,18 @@ class _Image:
     def _binary(self, e: Binary, sort: Sort) -> tuple[object, ...]:
         self._plain(sort)
         if e.op in _CMP:
+            fixed = self._fixed(e)
+            if fixed is not None:  # a variable with one value compared with a constant
+                return ("c", fixed)
             s = self.synth(e.left) or self.synth(e.right) or Sort.PLAIN
             if s is Sort.VIOLATION and Const(0) not in (e.left, e.right):
                 raise NotSymmetric("a violation code compared with something but 0")
             return (e.op, self.walk(e.left, s), self.walk(e.right, s))
         if e.op in _BOOL:  # commutative and idempotent on truth values: a set of operands
             ops = _flatten(e, e.op)
-            return (e.op, tuple(sorted({self.walk(x, Sort.PLAIN) for x in ops})))
+            unit = self.table.setdefault(("c", 1 if e.op is BinOp.AND else 0), len(self.table))
+            ids = {self.walk(x, Sort.PLAIN) for x in ops} - {unit}
+            return (e.op, tuple(sorted(ids)))
         for x in (e.left, e.right):
             if self.synth(x) not in (None, Sort.PLAIN):
                 raise NotSymmetric(f"{e.op.value} on a {self.synth(x)} value")
