@@ -44,9 +44,10 @@ if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
 
 
 # with --symmetry, a search first runs unreduced up to this many states: a small space is
-# done before the group would be derived (~0.1-0.5 s on the Xen targets), and its output
-# stays that of the unreduced search
-SYMMETRY_AFTER = 20_000
+# done before the group would be derived (0.05-0.6 s on the Xen targets), and its output
+# stays that of the unreduced search (every zoo target at its own configuration: the
+# largest, arm64-g3, has 69,664 states); a larger one restarts reduced, losing <= 3 s
+SYMMETRY_AFTER = 100_000
 
 
 class ExplicitEngine:
