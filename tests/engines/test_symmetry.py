@@ -160,3 +160,24 @@ def test_hand_made_system_has_no_group() -> None:
 @given(models())
 def test_symmetry_agrees_on_generated_models(model: GeneratedModel) -> None:
     assert_same(model.system(), 8, max_states=50_000)
+
+
+def test_canonical_form_is_an_orbit_invariant_in_both_encodings() -> None:
+    t = load_target("xen-nesting-counter", ROOT)
+    _, system = build(t, ROOT, t.config)
+    group = symmetry.derive(system)
+    assert group is not None and group.order == 4
+    packing = Packing.of(system)
+    canon_t, orbit_t = symmetry.canonicalizer(group, None), symmetry.orbit_of(group, None)
+    canon_p, orbit_p = symmetry.canonicalizer(group, packing), symmetry.orbit_of(group, packing)
+    sem = Semantics(system)
+    level, states = [system.init], [system.init]
+    for _ in range(6):
+        level = [s for x in level for _, s in sem.successors(x)][:300]
+        states += level
+    for s in states:
+        orbit = orbit_t(s)
+        assert {packing.pack(x) for x in orbit} == orbit_p(packing.pack(s))
+        assert {canon_t(x) for x in orbit} == {canon_t(s)}
+        assert {canon_p(packing.pack(x)) for x in orbit} == {canon_p(packing.pack(s))}
+        assert orbit == {group.apply(e, s) for e in range(group.order)}
