@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test check pytest golden-update bench bench-scan fuzz-engines fuzz-scan \
-	scan-golden-update ci clean mutants fuzz bench-smt
+	scan-golden-update ci clean mutants fuzz bench-smt symmetry-check
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/speed.py
 	-$(BIN)/python bench/scan.py --jobs 2
+	$(BIN)/python bench/symmetry.py
+
+# symmetry reduction against the unreduced search on every claimed configuration of
+# every target (the suite checks each target's own configuration)
+symmetry-check: install
+	LAZYCHECK_SYMMETRY_ALL=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/engines/test_symmetry.py
 
 # lines of C per second of `lazycheck scan` on a synthetic >= 1M-line tree, 2 processes
 bench-scan: install

@@ -52,6 +52,7 @@ class Limits:
     timeout_s: float = DEFAULT_TIMEOUT_S
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
     max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
+    symmetry: bool = True  # explicit engine: reduce by the checked symmetry group, if any
     workers: int = 1  # explicit engine: processes of one parallel BFS (-j/--workers)
 
 
@@ -68,6 +69,7 @@ class Stats:
     proved: bool = False  # an unbounded proof went through
     elapsed_s: float = 0.0
     per_depth_s: tuple[float, ...] = field(default_factory=tuple)
+    symmetry: int = 1  # order of the symmetry group the search reduced by (1: none)
 
 
 @dataclass(frozen=True, slots=True)

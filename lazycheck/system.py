@@ -279,6 +279,37 @@ class Violation:
             raise TypeError(f"not a PropertyId: {self.property_id!r}")
 
 
+class Sort(enum.IntEnum):
+    """What the values of a state variable name, for symmetry reduction."""
+
+    UNKNOWN = 0  # a local: inferred from the expressions it meets
+    PLAIN = 1  # a number, a flag, an enumerator: never renamed
+    CPU = 2  # a CPU number
+    TASK = 3  # a task id (idle tasks: one per CPU; -1 for none)
+    IRQPC = 4  # an interrupt program counter (each CPU's handlers have their own range)
+    VIOLATION = 5  # the violation code
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """Which CPU and which task each state variable belongs to, and what its values name.
+
+    The kernel world fills this in (lazycheck.kernel.symroles); the symmetry
+    reduction of the explicit engine derives and checks its group from it and
+    from the actions.  ``slots[i]`` is ``(cpu, task, key)``: variable ``i`` is
+    the ``key`` cell of that CPU (-1: none) and that task (-1: none; idle task
+    of CPU ``c`` is ``ntasks + c``).  ``programs[t]`` names task ``t``'s
+    program; ``irq_pcs`` lists ``(cpu, handler, first pc, pcs)``.
+    """
+
+    ncpus: int
+    ntasks: int
+    slots: tuple[tuple[int, int, str], ...]
+    sorts: tuple[Sort, ...]
+    programs: tuple[str, ...]
+    irq_pcs: tuple[tuple[int, int, int, int], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class System:
     """A finite transition system with one initial state.
@@ -301,6 +332,8 @@ class System:
     bounded_by: tuple[tuple[str, int], ...] = ()
     # (property id, the state it watches): a PASS where it never held is vacuous
     watches: tuple[tuple[str, Expr], ...] = field(default=(), compare=False)
+    # who owns each variable (symmetry reduction); None for a hand-made system
+    roles: Roles | None = field(default=None, compare=False)
 
     def bounds_text(self) -> str:
         """``"with <= 2 preemptions"`` for a bounded system, ``""`` otherwise."""

@@ -74,8 +74,11 @@ def fail_input(err: ModelError) -> None:
               help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
                    "of physical memory).")
 @click.option("-j", "--workers", type=limits.SMALL, default=1, show_default=True,
-              help="Processes for one explicit search (a parallel BFS; same verdict, state "
-                   "count and trace as one).")
+              help="Processes for one explicit search (a parallel BFS, not reduced by "
+                   "symmetry; same verdict, state count and trace as --no-symmetry).")
+@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+              help="Explicit engine: search one state per orbit of the CPU/task renamings "
+                   "checked to be symmetries of the model (none found: no reduction).")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -108,7 +111,7 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
            max_memory: str | None, workers: int, no_timings: bool, graph: Path | None,
            minimize: bool,
            full_state: bool, fmt: str, output: Path | None, patch: Path | None,
-           all_configs: bool, progress: bool) -> None:
+           all_configs: bool, progress: bool, symmetry: bool) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
     print the verdict, coverage and any counterexample, and a verdict per configuration."""
     unwritable = limits.check_writable([output, graph])
@@ -127,8 +130,8 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
             program = _patched(t, root, patch)
             outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout,
                                  program=program, progress=prog, preemptions=preemptions,
-                                 interrupts=interrupts, max_memory=memory, workers=workers)
-                             for c in configs)
+                                 interrupts=interrupts, max_memory=memory,
+                                 symmetry=symmetry, workers=workers) for c in configs)
             outcome, minimized_from = _shown(outcomes), ""
             if minimize:
                 outcome, minimized_from = _minimize(outcome, t, root, bound, max_states,

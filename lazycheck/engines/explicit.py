@@ -33,7 +33,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
-from lazycheck.engines import parallel
+from lazycheck.engines import parallel, symmetry
 from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, Fn, OutOfRange, Packing, Semantics, compile_expr
@@ -46,26 +46,66 @@ if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
     import networkx as nx
 
 
+# with --symmetry, a search first runs unreduced up to this many states: a small space is
+# done before the group would be derived (0.05-0.6 s on the Xen targets), and its output
+# stays that of the unreduced search (every zoo target at its own configuration: the
+# largest, arm64-g3, has 69,664 states); a larger one restarts reduced, losing <= 3 s
+SYMMETRY_AFTER = 100_000
+
+
 class ExplicitEngine:
     """Breadth-first search over packed states (see the module docstring)."""
 
     name = "explicit"
 
+    def __init__(self, symmetry_after: int = SYMMETRY_AFTER) -> None:
+        self.symmetry_after = symmetry_after
+
     def check(self, system: System, limits: Limits) -> Result:
         """Search from ``system.init`` up to ``limits``; FAIL with the chosen trace."""
         try:
-            packing = Packing.of(system)
-            if limits.workers > 1 and parallel.available():
-                sem = Semantics(system, packing)
-                sem.compile_all()  # once, in the parent: the forked workers inherit it
-                found = parallel.ParallelSearch(system, limits, sem, limits.workers).run()
-                if found is not None:
-                    return found
-                # a violation: the sequential search gives its counts and chosen trace
-                return _Search(system, limits, packing, sem).run()
-            return _Search(system, limits, packing).run()
+            return self.searched(system, limits, Packing.of(system))
         except OutOfRange:  # a value outgrew its field: the same search on tuples
-            return _Search(system, limits, None).run()
+            return self.searched(system, limits, None)
+
+    def searched(self, system: System, limits: Limits, packing: Packing | None) -> Result:
+        """The search, reduced by the symmetry group when it pays (engines/symmetry.py).
+
+        A small space is searched unreduced.  A reduced search that fails is
+        run again unreduced: its trace is then the one the unreduced search
+        chooses (a concrete run, golden traces unchanged) and so are its
+        counts; a reduced PASS or UNKNOWN stands.  With ``limits.workers > 1``
+        the search is the unreduced parallel one (engines/parallel.py).
+        """
+        if limits.workers > 1 and packing is not None and parallel.available():
+            return self.in_parallel(system, limits, packing)
+        if not limits.symmetry:
+            return _Search(system, limits, packing).run()
+        if 0 < self.symmetry_after < limits.max_states:
+            small = dataclasses.replace(limits, max_states=self.symmetry_after)
+            first = _Search(system, small, packing).run()
+            if first.verdict is not Verdict.UNKNOWN or first.stats.states <= small.max_states:
+                return first
+            limits = dataclasses.replace(limits,
+                                         timeout_s=limits.timeout_s - first.stats.elapsed_s)
+        group = symmetry.derive(system)
+        if group is None:
+            return _Search(system, limits, packing).run()
+        reduced = _Search(system, limits, packing, group).run()
+        if reduced.verdict is not Verdict.FAIL:
+            return reduced
+        plain = _Search(system, limits, packing).run()
+        return plain if plain.verdict is Verdict.FAIL else reduced
+
+    def in_parallel(self, system: System, limits: Limits, packing: Packing) -> Result:
+        """The unreduced search on ``limits.workers`` processes; at a violation, the
+        sequential search on the same compiled actions gives the counts and trace."""
+        sem = Semantics(system, packing)
+        sem.compile_all()  # once, in the parent: the forked workers inherit it
+        found = parallel.ParallelSearch(system, limits, sem, limits.workers).run()
+        if found is not None:
+            return found
+        return _Search(system, limits, packing, sem=sem).run()
 
 
 class _Search:
@@ -74,15 +114,18 @@ class _Search:
     stored: a trace is rebuilt by re-expanding the levels."""
 
     def __init__(self, system: System, limits: Limits, packing: Packing | None,
-                 sem: Semantics | None = None) -> None:
+                 group: symmetry.Group | None = None, sem: Semantics | None = None) -> None:
         self.system = system
         self.limits = limits
         self.sem = sem if sem is not None else Semantics(system, packing)
+        self.group = group  # states are canonical under it (engines/symmetry.py)
+        self.canon = symmetry.canonicalizer(group, packing) if group is not None else None
+        self.init = self.canon(self.sem.init) if self.canon is not None else self.sem.init
         self.fired: set[int] = set()
         self.witnessed: set[str] = set()
         self.start = time.monotonic()
-        self.seen: set[AnyState] = {self.sem.init}
-        self.levels: list[list[AnyState]] = [[self.sem.init]]
+        self.seen: set[AnyState] = {self.init}
+        self.levels: list[list[AnyState]] = [[self.init]]
         self.transitions = 0
         self.memory = MemoryWatch(limits.max_memory)
         self.witnesses = [(i, compile_expr(a.witness, packing), a.witness_label)
@@ -95,11 +138,13 @@ class _Search:
         """How far the search got."""
         return Stats(engine=ExplicitEngine.name, states=len(self.seen),
                      transitions=self.transitions, depth=reached, bound=self.limits.bound,
-                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start)
+                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start,
+                     symmetry=self.group.order if self.group is not None else 1)
 
     def covered(self, r: Result) -> Result:
         """``r`` with the actions fired and the events witnessed."""
-        return dataclasses.replace(r, fired=frozenset(self.fired),
+        fired = self.group.close_fired(self.fired) if self.group is not None else self.fired
+        return dataclasses.replace(r, fired=frozenset(fired),
                                    witnessed=frozenset(self.witnessed), coverage_known=True,
                                    watched=frozenset(self.watched))
 
@@ -127,7 +172,7 @@ class _Search:
 
     def expand(self, depth: int) -> Result | None:
         """Expand level ``depth`` into a new last level; a result if the search ends."""
-        sem, limits, seen, fired = self.sem, self.limits, self.seen, self.fired
+        sem, limits, seen, fired, canon = self.sem, self.limits, self.seen, self.fired, self.canon
         witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
         nxt: list[AnyState] = []
         watches = [w for w in self.watches if w[0] not in self.watched]
@@ -138,6 +183,8 @@ class _Search:
             if witnesses:
                 self.witness(witnesses, state)
             succs = successors(state)
+            if canon is not None:
+                succs = [(i, canon(t)) for i, t in succs]
             self.transitions += len(succs)
             for idx, succ in succs:
                 fired.add(idx)
@@ -146,6 +193,9 @@ class _Search:
                 seen.add(succ)
                 if violation(succ):  # transitions counted up to this one, as always
                     self.transitions -= len(succs) - 1 - succs.index((idx, succ))
+                    if canon is not None:  # a concrete run to the canonical violation
+                        code, trace = self.concrete_trace(succ)
+                        return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
                     states_seen = len(seen)
                     code, trace = choose_trace(self.system, sem, self.levels)
                     found = dataclasses.replace(self.stats(False, depth + 1),
@@ -168,6 +218,28 @@ class _Search:
                                      f"at depth {depth + 1}")
         self.levels.append(nxt)
         return None
+
+    def concrete_trace(self, bad: AnyState) -> tuple[int, tuple[int, ...]]:
+        """A shortest concrete run from the real initial state to a state in ``bad``'s orbit.
+
+        Backwards through the canonical levels to a canonical path, then forwards
+        from ``system.init``: at each step the least action whose concrete
+        successor has the path's next canonical state (one exists: the group maps
+        the canonical path onto a concrete one).  Returns (violation code, trace).
+        """
+        canon, sem = self.canon, self.sem
+        assert canon is not None
+        path = [bad]
+        for level in reversed(self.levels):
+            path.append(next(p for p in level
+                             if any(canon(t) == path[-1] for _, t in sem.successors(p))))
+        path.reverse()
+        state = sem.init  # the real one; the search started from its canonical form
+        trace = []
+        for want in path[1:]:
+            idx, state = min((i, t) for i, t in sem.successors(state) if canon(t) == want)
+            trace.append(idx)
+        return sem.violation(state), tuple(trace)
 
     def witness(self, witnesses: list[tuple[int, Fn, str]], state: AnyState) -> None:
         """Record the coverage events whose condition holds in ``state``."""

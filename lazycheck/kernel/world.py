@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from lazycheck import ir
 from lazycheck.diagnostics import Diagnostic
 from lazycheck.errors import ModelError
-from lazycheck.kernel import monitors
+from lazycheck.kernel import monitors, symroles
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.kernel.layout import (
     NONE,
@@ -402,25 +402,33 @@ class _Builder:
         actions: list[Action] = []
         pcs: list[int] = []
         task_paths: list[tuple[int, ProgramBuilder, list[int], list[Path]]] = []
+        owners: dict[int, tuple[int, int, str]] = {}  # symroles: per-instance variables
         for t, name in enumerate(cfg.tasks):
             fn = prog.function(name)
+            first = len(lay.vars)
             pb = ProgramBuilder(sh, Context(Const(t), Var(world.cpu_of + t), Const(t), False,
                                             owner=lay.task_name(t)), lay.task_name(t), True)
             pb.build_program(fn)
             stable, paths = pb.fuse()
             pcs.append(lay.alloc(f"{lay.task_name(t)}.pc", 0, len(stable) - 1, VarKind.PC, 0))
             task_paths.append((t, pb, stable, paths))
+            owners.update((v, (-1, t, f"prog.{v - first}")) for v in range(first, len(lay.vars)))
         irq_progs: list[tuple[int, int, ProgramBuilder, list[int], list[Path]]] = []
         next_pc = 0
+        irq_pcs: list[tuple[int, int, int, int]] = []
         for c in range(lay.ncpus):
-            for _h, fn in enumerate(irq_fns):
+            for h, fn in enumerate(irq_fns):
                 owner = f"irq@cpu{c}.{fn.name}"
+                first = len(lay.vars)
                 pb = ProgramBuilder(sh, Context(Var(world.curr + c), Const(c),
                                                 Const(lay.ntasks + c), True, owner=owner),
                                     owner, False)
                 pb.build_program(fn)
                 stable, paths = pb.fuse()
                 irq_progs.append((c, next_pc, pb, stable, paths))
+                owners.update((v, (c, -1, f"irq{h}.{v - first}"))
+                              for v in range(first, len(lay.vars)))
+                irq_pcs.append((c, h, next_pc, len(stable)))
                 next_pc += len(stable)
         # widen irq_pc to the real range now that handlers are numbered
         for c in range(lay.ncpus):
@@ -436,7 +444,8 @@ class _Builder:
         sysvars = tuple(lay.vars)
         return System(sysvars, tuple(lay.init), tuple(actions), world.violation, violations,
                       tuple(sorted(checked)), {v.name: i for i, v in enumerate(sysvars)},
-                      watches=watches(sh))
+                      watches=watches(sh),
+                      roles=symroles.roles(lay, world, owners, tuple(irq_pcs)))
 
     def validate(self) -> None:
         """Check the configuration's tasks, irq handlers and properties exist."""

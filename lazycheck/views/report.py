@@ -58,6 +58,9 @@ def coverage(o: Outcome, timings: bool = True) -> list[str]:
         f"config   {o.config.describe()}, bound {o.bound}",
     ]
     counts = f"{s.states:,} states, {s.transitions:,} transitions, " if s.states else ""
+    if s.symmetry > 1:  # engines/symmetry.py: one state per orbit
+        counts = f"{s.states:,} states up to a symmetry group of {s.symmetry}, " \
+                 f"{s.transitions:,} transitions, "
     cov = (f"covered  {counts}depth {s.depth}{', exhausted' if s.exhausted else ''}"
            f"{', proved for every depth' if s.proved else ''}, {s.engine} engine")
     if timings:

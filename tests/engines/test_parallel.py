@@ -26,7 +26,7 @@ def _both(name: str, workers: int, bound: int | None = None,
           max_states: int = 2_000_000) -> tuple[Result, Result]:
     t = load_target(name, ROOT)
     _, system = build(t, ROOT, t.config)
-    lim = Limits(bound or t.bound, max_states)
+    lim = Limits(bound or t.bound, max_states, symmetry=False)
     one = ExplicitEngine().check(system, lim)
     many = ExplicitEngine().check(system, dataclasses.replace(lim, workers=workers))
     return _untimed(one), _untimed(many)
