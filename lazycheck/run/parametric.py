@@ -22,7 +22,7 @@ def instance(target: Target, root: Path, config: KernelConfig) -> Instance:
 
 
 def run_parametric(target: Target, root: Path, config: KernelConfig | None = None,
-                   timeout_s: float = 120.0) -> ParametricResult:
+                   timeout_s: float = 120.0, shortcut: bool = True) -> ParametricResult:
     """The target's programs on 2 CPUs (mined) and 3 CPUs (filter), proved parametrically.
 
     The template runs one task per program, two when the target has one
@@ -33,4 +33,4 @@ def run_parametric(target: Target, root: Path, config: KernelConfig | None = Non
     n = max(progs, 2)
     small = instance(target, root, base.overridden(cpus=TEMPLATE_CPUS, tasks=n))
     big = instance(target, root, base.overridden(cpus=BIG_CPUS, tasks=n + 1))
-    return prove(small, big, timeout_s)
+    return prove(small, big, timeout_s, shortcut=shortcut)
