@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from lazycheck.cli.exitcode import ExitCode
+from lazycheck.engines.parametric import ParametricResult
 from lazycheck.errors import ModelError
 from lazycheck.run.parametric import run_parametric
 from lazycheck.targets import load_target
-from lazycheck.engines.parametric import ParametricResult
 
 
 def verify_parametric(root: Path, target: str, preempt: str | None, timeout: float,

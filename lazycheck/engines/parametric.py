@@ -107,7 +107,7 @@ def instances_of(tpl: Instance, big: Instance, sorts: Sequence[str], tokens: Seq
     out = []
     idx = big.system.var_index
     for assign in _assignments(tokens, tpl, big):
-        def at(j: int) -> int:
+        def at(j: int, assign: dict[Token, int] = assign) -> int:
             return idx[_rename(tpl.system.vars[j].name, assign)]
         when = tuple((at(w), _value(tpl, big, sorts[w], a, assign)) for w, a in c.when)
         vals = tuple(_value(tpl, big, sorts[c.var], k, assign) for k in c.values)

@@ -184,7 +184,7 @@ def _show_value(sort: str, k: int, names: dict[Token, str], tpl: Template) -> st
 
 @dataclass(frozen=True, slots=True)
 class Cti:
-    """A counterexample to induction: the action, the clauses it breaks, the state in kernel terms."""
+    """A counterexample to induction: the action, the clauses it breaks, its pre-state."""
 
     action: str
     broken: tuple[str, ...]

@@ -355,13 +355,14 @@ class Translator:
         raise AssertionError(op)
 
     def sort_of(self, e: Expr) -> str | None:
-        """The sort of ``e`` when it is a task or CPU, without translating constants."""
-        if isinstance(e, Const):
-            return None
-        if isinstance(e, Ite):
-            return self.sort_of(e.then) or self.sort_of(e.other)
-        s, _ = self.expr(e)
-        return s if s in ("thr", "cpu") else None
+        """The sort of ``e`` when it is a task or CPU, read off the variables (no translation)."""
+        match e:
+            case Var(index=j) | Select(base=j):
+                v = self.tpl.families[self.tpl.cells[j].family].value
+                return v if v in ("thr", "cpu") else None
+            case Ite(then=a, other=b):
+                return self.sort_of(a) or self.sort_of(b)
+        return None
 
     def ite(self, e: Ite) -> Typed:
         """An if-then-else; an enumeration ``k == 0 ? x[0] : k == 1 ? x[1] : ...`` is folded."""
