@@ -155,6 +155,13 @@ class Template:
             return None
         return ("task", k) if k < self.ntasks else ("idle", k - self.ntasks)
 
+    def full_tokens(self, kind: str) -> list[Token]:
+        """Every template index of a sort in the numbering arrays use (tasks, then idle)."""
+        if kind == "cpu":
+            return [("cpu", c) for c in range(self.ncpus)]
+        return [("task", k) for k in range(self.ntasks)] + [("idle", c)
+                                                           for c in range(self.ncpus)]
+
     def tokens_at(self, fam: str, i: int) -> set[Token]:
         """The template indices family ``fam`` has cells at, in position ``i``."""
         return {c.tokens[i] for c in self.cells if c.family == fam}
@@ -381,8 +388,11 @@ class Translator:
 
     def select(self, e: Select) -> Typed:
         """``x[i]`` over an array of one family: the family applied at ``i``."""
-        first, second = self.tpl.cells[e.base], self.tpl.cells[e.base + 1]
-        if first.family != second.family:
+        if e.size == 1:  # the world keeps the index in range: it is 0
+            return self.cell(e.base)
+        cells = self.tpl.cells[e.base:e.base + e.size]
+        first, second = cells[0], cells[1]
+        if any(c.family != first.family for c in cells):  # e.g. tasks, then irq contexts
             raise Unsupported("an array mixing tasks and interrupt contexts is indexed")
         pos = [i for i, (a, b) in enumerate(zip(first.tokens, second.tokens, strict=True))
                if a != b]
@@ -390,6 +400,9 @@ class Translator:
             raise Unsupported("an array indexed in more than one place")
         f = self.tpl.families[first.family]
         kind = f.args[pos[0]]
+        every = self.tpl.full_tokens(kind)
+        if [c.tokens[pos[0]] for c in cells] != every:  # index k must be the k-th element
+            raise Unsupported(f"an array of {first.family} that is not over every {kind}")
         idx = self.typed(e.index, kind)
         args = tuple(idx if i == pos[0] else self.token_term(t)
                      for i, t in enumerate(first.tokens))
