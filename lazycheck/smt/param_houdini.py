@@ -213,6 +213,8 @@ class Prover:
         self.ctx = z3.Context()
         self.sig = Sig(tpl, self.ctx)
         self.actions = [generalise(tpl, self.sig, n) for n in range(len(tpl.system.actions))]
+        self._opened: dict[str, tuple[list[Any], Any]] = {}
+        self._posts: dict[str, list[tuple[Any, Any]]] = {}
 
     def domain(self) -> list[Any]:
         """Every integer family stays in its template range (true in every instance)."""
@@ -315,9 +317,9 @@ class Prover:
                     touched = [i for i in sorted(live) if fams[i] & act.writes.keys()]
                     if not touched:
                         break
-                    solver = solvers.get(act.name)
-                    if solver is None:
-                        solver = solvers[act.name] = self._solver(act, cands, lits)
+                    solver = solvers.get("all")
+                    if solver is None:  # the action constants are shared: one universe
+                        solver = solvers["all"] = self._solver(self.actions, cands, lits)
                     negs = {i: self._post_neg(cands[i], act, self._skolems(cands[i]))
                             for i in touched}
                     got = self._query(solver, act, negs, [lits[i] for i in sorted(live)], left)
@@ -333,8 +335,19 @@ class Prover:
         return self._answer(cands, live, "proved", "", None, rounds)
 
     def _post_neg(self, q: Quantified, act: ParamAction, sk: list[Any]) -> Any:
-        """``q`` false after ``act`` at the skolem indices ``sk``."""
-        return z3.Not(q.formula(self.tpl, self.sig, act.post(self.sig), sk))
+        """``q`` false after ``act`` at the skolem indices ``sk``.
+
+        The clause at the skolems in the pre-state, with each written family
+        replaced by its post-state function (one z3 call, no rebuilding)."""
+        holes, body = self._open(q)
+        at = z3.substitute(body, *zip(holes, sk, strict=True)) if sk else body
+        consts = [(f, v) for f, v in self._post_map(act) if z3.is_const(f)]
+        funs = [(f, v) for f, v in self._post_map(act) if not z3.is_const(f)]
+        if consts:
+            at = z3.substitute(at, *consts)
+        if funs:
+            at = z3.substitute_funs(at, *funs)
+        return z3.Not(at)
 
     def _skolems(self, q: Quantified) -> list[Any]:
         """Shared skolem constants: the j-th thread (CPU) index of any clause is k<j> (e<j>)."""
@@ -348,11 +361,12 @@ class Prover:
                 nt += 1
         return out
 
-    def _universe(self, act: ParamAction, cands: Sequence[Quantified]) -> tuple[list[Any],
-                                                                                list[Any]]:
-        """The ground terms each quantified hypothesis is instantiated at, for ``act``."""
-        thr = [c for c in act.consts if c.sort() == self.sig.thr]
-        cpu = [c for c in act.consts if c.sort() == self.sig.cpu]
+    def _universe(self, acts: Sequence[ParamAction], cands: Sequence[Quantified]
+                  ) -> tuple[list[Any], list[Any]]:
+        """The ground terms each quantified hypothesis is instantiated at, for ``acts``."""
+        consts = list({c.get_id(): c for act in acts for c in act.consts}.values())
+        thr = [c for c in consts if c.sort() == self.sig.thr]
+        cpu = [c for c in consts if c.sort() == self.sig.cpu]
         nt = max((sum(1 for t in q.tokens if t[0] != "cpu") for q in cands), default=0)
         nc = max((sum(1 for t in q.tokens if t[0] == "cpu") for q in cands), default=0)
         cpus = [*cpu, *(self.sig.funcs["cpu_of[{t}]"](t) for t in thr
@@ -363,24 +377,51 @@ class Prover:
         thrs += [z3.Const(f"sk_k{j}", self.sig.thr) for j in range(nt)]
         return thrs, cpus
 
-    def _solver(self, act: ParamAction, cands: Sequence[Quantified], lits: list[Any]) -> Any:
-        """A solver holding every hypothesis instantiated at ``act``'s ground terms.
+    def _solver(self, acts: Sequence[ParamAction], cands: Sequence[Quantified],
+                lits: list[Any]) -> Any:
+        """A solver holding every hypothesis instantiated at the actions' ground terms.
 
         Instantiating a universally quantified hypothesis at some terms only
         weakens it: an UNSAT answer over the instances is a proof for the
         quantified invariant.  A SAT answer may be spurious; Houdini then
         drops a clause it need not have dropped (incomplete, never unsound)."""
-        thrs, cpus = self._universe(act, cands)
+        thrs, cpus = self._universe(acts, cands)
         solver = z3.Solver(ctx=self.ctx)
         solver.add(*self.domain_at(thrs, cpus), *self.sig.background_at(thrs, cpus))
-        pre = pre_state(self.sig)
         for i, q in enumerate(cands):
+            holes, body = self._open(q)
             pools = [cpus if t[0] == "cpu" else thrs for t in q.tokens]
             for xs in itertools.product(*pools):
                 if len({x.get_id() for x in xs}) < len(xs):
                     continue
-                solver.add(z3.Implies(lits[i], q.formula(self.tpl, self.sig, pre, list(xs))))
+                inst = z3.substitute(body, *zip(holes, xs, strict=True)) if xs else body
+                solver.add(z3.Implies(lits[i], inst))
         return solver
+
+    def _open(self, q: Quantified) -> tuple[list[Any], Any]:
+        """``q`` in the pre-state over placeholder constants (built once, then substituted)."""
+        hit = self._opened.get(q.text)
+        if hit is None:
+            holes = q.fresh(self.sig, "h!")
+            hit = self._opened[q.text] = (holes, q.formula(self.tpl, self.sig,
+                                                           pre_state(self.sig), holes))
+        return hit
+
+    def _post_map(self, act: ParamAction) -> list[tuple[Any, Any]]:
+        """Each family ``act`` writes, with its post-state value as a function body."""
+        hit = self._posts.get(act.name)
+        if hit is None:
+            hit = []
+            for fam, write in act.writes.items():
+                f = self.tpl.families[fam]
+                fn = self.sig.funcs[fam]
+                if not f.args:
+                    hit.append((fn, write((), fn)))
+                    continue
+                xs = tuple(z3.Var(k, self.sig.sort(a)) for k, a in enumerate(f.args))
+                hit.append((fn.__call__(*xs).decl(), write(xs, fn(*xs))))
+            self._posts[act.name] = hit
+        return hit
 
     def domain_at(self, thrs: list[Any], cpus: list[Any]) -> list[Any]:
         """The integer families' ranges at the given terms."""

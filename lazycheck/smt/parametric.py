@@ -506,7 +506,7 @@ def generalise(tpl: Template, sig: Sig, n: int) -> ParamAction:
     bind: dict[Token, Any] = {}
     for tok, role in roles.items():
         s = sig.cpu if tok[0] == "cpu" else sig.thr
-        bind[tok] = z3.Const(f"{role}!{n}", s)
+        bind[tok] = z3.Const(f"{role}!", s)  # shared by every action: one ground universe
     where = [c for tok in roles for c in _role_constraint(tpl, sig, tok, bind[tok], bind)]
     if a.kind is ActionKind.SWITCH:
         where.append(bind[_thr(tpl, a.task)] != bind[_thr(tpl, a.other)])
