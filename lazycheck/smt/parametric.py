@@ -392,8 +392,8 @@ class Translator:
             return self.cell(e.base)
         cells = self.tpl.cells[e.base:e.base + e.size]
         first, second = cells[0], cells[1]
-        if any(c.family != first.family for c in cells):  # e.g. tasks, then irq contexts
-            raise Unsupported("an array mixing tasks and interrupt contexts is indexed")
+        if any(c.family != first.family for c in cells):  # PTEs, or tasks then irq contexts
+            return self.fixed_select(e)
         pos = [i for i, (a, b) in enumerate(zip(first.tokens, second.tokens, strict=True))
                if a != b]
         if len(pos) != 1:
@@ -408,8 +408,31 @@ class Translator:
                      for i, t in enumerate(first.tokens))
         return f.value, self.state(first.family, args)
 
+    def fixed_select(self, e: Select) -> Typed:
+        """``x[i]`` over a fixed dimension (the model's PTEs): a case split on the number ``i``.
+
+        Every cell must be one the action owns (a writer array of tasks and
+        interrupt contexts indexed at run time is rejected)."""
+        if self.sort_of(e.index) is not None:
+            raise Unsupported("an array mixing tasks and interrupt contexts is indexed")
+        idx = self.as_int(e.index)
+        got = [self.cell(e.base + k) for k in range(e.size)]
+        sort = got[0][0]
+        if any(g[0] != sort for g in got):
+            raise Unsupported("an array whose cells differ in sort is indexed")
+        acc = got[-1][1]  # the world keeps the index in range
+        for k in range(e.size - 2, -1, -1):
+            acc = z3.If(idx == k, got[k][1], acc)
+        return sort, acc
+
     def enumeration(self, e: Ite) -> Typed | None:
-        """A case split over every template index of one sort, the same case for each."""
+        """A case split over every template index of one sort, the same case for each.
+
+        None: not such a split, read it as a plain if-then-else.  That is
+        allowed for a split that is not the same for each index only when at
+        most one index of the sort is bound: then the else-branch can name no
+        other index (it would be unbound and rejected), so it cannot stand for
+        "the other CPU" of the template."""
         arms: list[tuple[int, Expr]] = []
         idx: Expr | None = None
         cur: Expr = e
@@ -438,6 +461,8 @@ class Translator:
             assert tok is not None
             got.append(self.with_bind({tok: at}).expr(arm))
         if any(g[0] != got[0][0] or not g[1].eq(got[0][1]) for g in got[1:]):
+            if sum(1 for t in self.bind if (t[0] == "cpu") == (sort == "cpu")) <= 1:
+                return None  # a plain test ``i == k`` (e.g. a write through x[i] at cell k)
             raise Unsupported("a case split over every task or CPU is not uniform")
         return got[0]
 
