@@ -4,15 +4,17 @@ The report is built here from the structured result (views read outcomes only)."
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from lazycheck.cli.exitcode import ExitCode
 from lazycheck.engines.parametric import ParametricResult
 from lazycheck.errors import ModelError
-from lazycheck.run.parametric import run_parametric
+from lazycheck.run.parametric import recheck_parametric, run_parametric
 from lazycheck.targets import load_target
 
 
@@ -62,3 +64,60 @@ def parametric_report(name: str, r: ParametricResult, timings: bool = True) -> s
         lines.append(f"UNKNOWN {name}: not proved for every number of CPUs and tasks{took}")
         lines.append(f"  {r.reason}")
     return "\n".join(lines) + "\n"
+
+
+PARAM_FORMAT = "lazycheck-parametric-proof/1"
+
+
+def prove_parametric(root: Path, target: str, preempt: str | None, timeout: float,
+                     cert: Path | None, no_timings: bool) -> None:
+    """``prove TARGET --parametric``: the parametric proof, and its certificate."""
+    from lazycheck.cli.verify import fail_input
+
+    try:
+        t = load_target(target, root)
+        config = t.config.overridden(preempt=preempt) if preempt else t.config
+        res = run_parametric(t, root, config, timeout_s=min(timeout, 120.0))
+    except ModelError as err:
+        fail_input(err)
+        return
+    click.echo(parametric_report(t.name, res, timings=not no_timings), nl=False)
+    if res.status == "proved" and cert is not None:
+        progs = ", ".join(dict.fromkeys(config.tasks))
+        data = {"format": PARAM_FORMAT, "target": t.name, "preempt": config.preempt.value,
+                "claim": f"for every number of CPUs and tasks running {progs} "
+                         f"(preempt={config.preempt.value}), no reachable state violates "
+                         "a checked property",
+                "clauses": [{"var": v, "in": list(vals), "when": [list(w) for w in when],
+                             "text": text}
+                            for (v, vals, when), text in zip(res.clauses, res.invariant,
+                                                             strict=True)]}
+        cert.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        click.echo(f"certificate -> {cert} (re-check: lazycheck check-proof {cert})")
+    sys.exit({"proved": ExitCode.PASS, "fail": ExitCode.FAIL}.get(res.status,
+                                                                   ExitCode.UNKNOWN))
+
+
+def check_parametric(root: Path, cert: Path, data: dict[str, Any], timeout: float) -> None:
+    """``check-proof`` of a parametric certificate: every clause re-checked, none dropped."""
+    from lazycheck.cli.verify import fail_input
+
+    try:
+        t = load_target(data["target"], root)
+        config = t.config.overridden(preempt=data["preempt"])
+        clauses = [(str(c["var"]), tuple(int(v) for v in c["in"]),
+                    tuple((str(w[0]), int(w[1])) for w in c["when"])) for c in data["clauses"]]
+        res = recheck_parametric(t, root, config, clauses, min(timeout, 120.0))
+    except ModelError as err:
+        fail_input(err)
+        return
+    except (ValueError, KeyError, TypeError, IndexError) as err:
+        click.echo(f"lazycheck: error: {cert}: malformed certificate (or a variable the "
+                   f"model no longer has): {err}", err=True)
+        sys.exit(ExitCode.BAD_INPUT)
+    click.echo(f"certificate {cert}: {data['claim']}")
+    if res.status == "proved":
+        click.echo(f"PROVED  {len(clauses)} universally quantified clauses re-checked")
+        sys.exit(ExitCode.PASS)
+    click.echo(parametric_report(t.name, res, timings=False), nl=False)
+    sys.exit(ExitCode.UNKNOWN if res.status == "unknown" else ExitCode.FAIL)

@@ -148,6 +148,21 @@ def survivors(tpl: Instance, big: Instance, states: Sequence[State],
     return keep
 
 
+Named = tuple[str, tuple[int, ...], tuple[tuple[str, int], ...]]  # var, values, when
+
+
+def named(system: System, c: Clause) -> Named:
+    """A template clause by variable names (what a certificate stores)."""
+    return (system.vars[c.var].name, c.values,
+            tuple((system.vars[w].name, a) for w, a in c.when))
+
+
+def unnamed(system: System, n: Named) -> Clause:
+    """A certificate's clause on ``system`` (KeyError: a variable the model does not have)."""
+    idx = system.var_index
+    return Clause(idx[n[0]], tuple(n[1]), tuple((idx[w], a) for w, a in n[2]))
+
+
 @dataclass(frozen=True, slots=True)
 class ParametricResult:
     """The answer of ``--parametric``: PROVED for every number of CPUs and tasks, or why not.
@@ -165,13 +180,14 @@ class ParametricResult:
     cti_broken: tuple[str, ...] = ()
     cti_state: tuple[str, ...] = ()
     template: str = ""
+    clauses: tuple[Named, ...] = ()  # the invariant as template clauses, by variable name
     candidates: int = 0
     actions: int = 0
     elapsed_s: float = 0.0
 
 
 def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30_000,
-          shortcut: bool = True) -> ParametricResult:
+          shortcut: bool = True, relational: bool = False) -> ParametricResult:
     """Mine on ``small``, filter on ``big``, Houdini in the parametric encoding.
 
     ``shortcut=False`` skips the two quick FAIL answers (a violation among
@@ -192,7 +208,7 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
     try:
         tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
         prover = Prover(tpl)
-        qs, safety = quantified(tpl, mine(small.system, states, relational=False))
+        qs, safety = quantified(tpl, mine(small.system, states, relational=relational))
     except Unsupported as err:
         return ParametricResult("unknown", f"outside the parametric fragment: {err}",
                                 template=where, elapsed_s=time.monotonic() - start)
@@ -209,8 +225,40 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
     left = timeout_s - (time.monotonic() - start)
     ans = prover.prove(qs, 0, left)
     cti = ans.cti
-    return ParametricResult(ans.status, ans.reason,
-                            tuple(q.text for q in ans.invariant) if ans.proved else (),
+    inv = ans.invariant if ans.proved else ()
+    return ParametricResult(ans.status, ans.reason, tuple(q.text for q in inv),
                             cti.action if cti else "", cti.broken if cti else (),
-                            cti.state if cti else (), where, len(qs), ans.actions,
-                            time.monotonic() - start)
+                            cti.state if cti else (), where,
+                            tuple(named(small.system, q.clause) for q in inv), len(qs),
+                            ans.actions, time.monotonic() - start)
+
+
+def recheck(small: Instance, clauses: Sequence[Named], timeout_s: float) -> ParametricResult:
+    """A certificate's clauses re-checked from the current models: PROVED only if every one
+    holds initially in every instance and no action breaks any (nothing is dropped)."""
+    from lazycheck.smt.param_houdini import Prover, quantify
+    from lazycheck.smt.parametric import Template, Unsupported
+
+    start = time.monotonic()
+    where = f"template {small.ncpus} CPUs x {small.ntasks} tasks"
+    try:
+        tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
+        qs = [quantify(tpl, unnamed(small.system, n)) for n in clauses]
+        prover = Prover(tpl)
+    except Unsupported as err:
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where)
+    safe = [i for i, q in enumerate(qs) if q.clause == Clause(small.system.violation_var, (0,))]
+    if not safe:
+        return ParametricResult("not-inductive", "the certificate has no clause "
+                                "'violation == 0'", template=where)
+    ans = prover.prove(qs, safe[0], timeout_s)
+    if ans.status == "proved" and len(ans.invariant) < len(qs):
+        dropped = [q.text for q in qs if q not in ans.invariant]
+        return ParametricResult("not-inductive", "clauses do not hold: " + "; ".join(
+            dropped[:3]), template=where, elapsed_s=time.monotonic() - start)
+    cti = ans.cti
+    return ParametricResult(ans.status, ans.reason, tuple(q.text for q in ans.invariant),
+                            cti.action if cti else "", cti.broken if cti else (),
+                            cti.state if cti else (), where, tuple(clauses), len(qs),
+                            ans.actions, time.monotonic() - start)

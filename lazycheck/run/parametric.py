@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from lazycheck.engines.parametric import Instance, ParametricResult, prove
+from lazycheck.engines.parametric import Instance, Named, ParametricResult, prove, recheck
 from lazycheck.kernel.config import KernelConfig
 from lazycheck.run.verify import build
 from lazycheck.targets import Target
@@ -29,8 +30,20 @@ def run_parametric(target: Target, root: Path, config: KernelConfig | None = Non
     program (so that clauses relating two tasks are mined); the larger
     instance runs one more task."""
     base = config or target.config
-    progs = len(dict.fromkeys(base.tasks))
-    n = max(progs, 2)
+    n = template_tasks(base)
     small = instance(target, root, base.overridden(cpus=TEMPLATE_CPUS, tasks=n))
     big = instance(target, root, base.overridden(cpus=BIG_CPUS, tasks=n + 1))
     return prove(small, big, timeout_s, shortcut=shortcut)
+
+
+def template_tasks(config: KernelConfig) -> int:
+    """One task per program, two when there is one program."""
+    return max(len(dict.fromkeys(config.tasks)), 2)
+
+
+def recheck_parametric(target: Target, root: Path, config: KernelConfig,
+                       clauses: Sequence[Named], timeout_s: float) -> ParametricResult:
+    """A parametric certificate's clauses re-checked on the template rebuilt from the models."""
+    small = instance(target, root, config.overridden(cpus=TEMPLATE_CPUS,
+                                                     tasks=template_tasks(config)))
+    return recheck(small, clauses, timeout_s)

@@ -369,12 +369,11 @@ class Prover:
         cpu = [c for c in consts if c.sort() == self.sig.cpu]
         nt = max((sum(1 for t in q.tokens if t[0] != "cpu") for q in cands), default=0)
         nc = max((sum(1 for t in q.tokens if t[0] == "cpu") for q in cands), default=0)
-        cpus = [*cpu, *(self.sig.funcs["cpu_of[{t}]"](t) for t in thr
-                        if "cpu_of[{t}]" in self.sig.funcs)]
-        cpus += [z3.Const(f"sk_e{j}", self.sig.cpu) for j in range(nc)]
-        thrs = [*thr, *(self.sig.funcs["curr[{c}]"](c) for c in cpu
-                        if "curr[{c}]" in self.sig.funcs)]
-        thrs += [z3.Const(f"sk_k{j}", self.sig.thr) for j in range(nt)]
+        base_t = [*thr, *(z3.Const(f"sk_k{j}", self.sig.thr) for j in range(nt))]
+        base_c = [*cpu, *(z3.Const(f"sk_e{j}", self.sig.cpu) for j in range(nc))]
+        cpu_of, curr = self.sig.funcs.get("cpu_of[{t}]"), self.sig.funcs.get("curr[{c}]")
+        cpus = base_c + ([cpu_of(t) for t in base_t] if cpu_of is not None else [])
+        thrs = base_t + ([curr(c) for c in cpus] if curr is not None else [])
         return thrs, cpus
 
     def _solver(self, acts: Sequence[ParamAction], cands: Sequence[Quantified],
@@ -489,18 +488,23 @@ class Prover:
         return live
 
     def _cti(self, act: ParamAction, broken: set[int], m: Any) -> Cti:
-        """The pre-state of a CTI at the action's indices, in kernel terms."""
+        """The pre-state of a CTI at the action's task/CPU (and the acting task's CPU)."""
         names = {str(c.decl().name()).split("!")[0]: c for c in act.consts}
+        cpu_of = self.sig.funcs.get("cpu_of[{t}]")
+        if cpu_of is not None and "c" not in names:
+            names.update({f"cpu_of({r})": cpu_of(c) for r, c in list(names.items())
+                          if c.sort() == self.sig.thr})
         lines = []
         for f in self.tpl.families.values():
-            if len(f.args) != 1:
+            if len(f.args) > 1:
                 continue
-            for role, c in names.items():
-                if (f.args[0] == "cpu") != (c.sort() == self.sig.cpu):
-                    continue
-                v = m.eval(pre_state(self.sig)(f.name, (c,)), model_completion=True)
-                shown = f.name.replace("{t}", role).replace("{c}", role).replace("{irq}",
-                                                                                 "irq@" + role)
+            at = [("", ())] if not f.args else [
+                (r, (c,)) for r, c in names.items()
+                if (f.args[0] == "cpu") == (c.sort() == self.sig.cpu)]
+            for role, args in at:
+                v = m.eval(pre_state(self.sig)(f.name, args), model_completion=True)
+                shown = f.name.replace("{t}", role).replace("{c}", role).replace(
+                    "{irq}", "irq@" + role)
                 lines.append(f"{shown} = {_shown(self.sig, m, v, names)}")
         return Cti(act.name, tuple(sorted(str(i) for i in broken)), tuple(lines))
 
