@@ -41,6 +41,8 @@ from lazycheck.smt.parametric import (
 )
 from lazycheck.system import Clause
 
+MAX_INDICES = 3  # quantified tasks and CPUs in one candidate clause
+
 
 @dataclass(frozen=True, slots=True)
 class Quantified:
@@ -319,7 +321,10 @@ class Prover:
                         break
                     solver = solvers.get("all")
                     if solver is None:  # the action constants are shared: one universe
-                        solver = solvers["all"] = self._solver(self.actions, cands, lits)
+                        solver = solvers["all"] = self._solver(self.actions, cands, lits,
+                                                               start + timeout_s)
+                    if solver is None:
+                        return self._answer(cands, live, "unknown", "timeout", None, rounds)
                     negs = {i: self._post_neg(cands[i], act, self._skolems(cands[i]))
                             for i in touched}
                     got = self._query(solver, act, negs, [lits[i] for i in sorted(live)], left)
@@ -377,7 +382,7 @@ class Prover:
         return thrs, cpus
 
     def _solver(self, acts: Sequence[ParamAction], cands: Sequence[Quantified],
-                lits: list[Any]) -> Any:
+                lits: list[Any], deadline: float) -> Any:
         """A solver holding every hypothesis instantiated at the actions' ground terms.
 
         Instantiating a universally quantified hypothesis at some terms only
@@ -388,6 +393,8 @@ class Prover:
         solver = z3.Solver(ctx=self.ctx)
         solver.add(*self.domain_at(thrs, cpus), *self.sig.background_at(thrs, cpus))
         for i, q in enumerate(cands):
+            if time.monotonic() > deadline:
+                return None
             holes, body = self._open(q)
             pools = [cpus if t[0] == "cpu" else thrs for t in q.tokens]
             for xs in itertools.product(*pools):
@@ -471,7 +478,12 @@ class Prover:
         negs = {i: z3.Not(q.formula(self.tpl, self.sig, init,
                                     q.fresh(self.sig, f"n{i}_")))
                 for i, q in enumerate(cands)}
+        start = time.monotonic()
         while live:
+            left = timeout_s - (time.monotonic() - start)
+            if left <= 0:
+                return None
+            solver.set("timeout", max(1, int(left * 1000)))
             solver.push()
             solver.add(z3.Or(*(negs[i] for i in sorted(live))))
             res = solver.check()
@@ -539,5 +551,61 @@ def candidates(tpl: Template, clauses: Sequence[Clause]) -> tuple[list[Quantifie
             q = quantify(tpl, c)
         except Unsupported:
             continue
+        if len(q.tokens) > MAX_INDICES:  # its instances would swamp the ground universe
+            continue
         out.setdefault(q.text, q)
     return list(out.values()), 0
+
+
+def disagreement(tpl: Template, prover: Prover, state: Sequence[int], n: int,
+                 post: Sequence[int] | None) -> str:
+    """Where the generalised action ``n`` and the template's own action differ on ``state``.
+
+    The template is itself an instance: its tasks, idle tasks and CPUs are
+    bound to distinct elements and the pre-state to ``state``; the action's
+    constants to the template indices it owns.  ``post`` is the concrete
+    successor (None: the action is disabled).  Returns "" when the encoding
+    agrees with the semantics (a test runs this on reachable states)."""
+    sig = prover.sig
+    act = prover.actions[n]
+    elems: dict[Token, Any] = {}
+    for k in range(tpl.ntasks):
+        elems[("task", k)] = z3.Const(f"T{k}", sig.thr)
+    for c in range(tpl.ncpus):
+        elems[("cpu", c)] = z3.Const(f"cpu{c}", sig.cpu)
+        elems[("idle", c)] = z3.Const(f"idle{c}", sig.thr)
+    s = z3.Solver(ctx=sig.ctx)
+    thr = [v for t, v in elems.items() if t[0] != "cpu"] + [sig.nobody]
+    s.add(z3.Distinct(*thr), z3.Distinct(*[v for t, v in elems.items() if t[0] == "cpu"]))
+    s.add(*[sig.prog(elems[("task", k)]) == tpl.progs[k] for k in range(tpl.ntasks)])
+    for c in range(tpl.ncpus):
+        s.add(sig.is_idle(elems[("idle", c)]), sig.home(elems[("idle", c)]) == elems[("cpu", c)],
+              sig.idle_of(elems[("cpu", c)]) == elems[("idle", c)], sig.cpu0 == elems[("cpu", 0)])
+    pre, after = pre_state(sig), act.post(sig)
+    cells = [(tpl.families[cell.family], tuple(elems[t] for t in cell.tokens), cell.family)
+             for cell in tpl.cells]
+    for (f, args, fam), v in zip(cells, state, strict=True):
+        s.add(value_is(tpl, sig, f.value, pre(fam, args), v, elems))
+    a = tpl.system.actions[n]
+    roles = {"a": a.task, "p": a.task, "n": a.other}
+    for c in act.consts:
+        role = str(c.decl().name()).rstrip("!")
+        if role == "c":
+            assert a.cpu is not None
+            s.add(c == elems[("cpu", a.cpu)])
+        else:
+            who = roles[role]
+            assert who is not None
+            tok = tpl.thread_token(who)
+            assert tok is not None
+            s.add(c == elems[tok])
+    s.add(*act.where)
+    if post is None:
+        return "" if s.check(act.guard) == z3.unsat else "enabled in the encoding only"
+    if s.check(z3.Not(act.guard)) != z3.unsat:
+        return "disabled in the encoding only"
+    s.add(act.guard)
+    for (f, args, fam), v, j in zip(cells, post, range(len(post)), strict=True):
+        if s.check(z3.Not(value_is(tpl, sig, f.value, after(fam, args), v, elems))) != z3.unsat:
+            return f"{tpl.system.vars[j].name} differs after {a.name}"
+    return ""
