@@ -220,7 +220,8 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
                                 template=where, elapsed_s=time.monotonic() - start)
     more = reachable(big.system, big_states, timeout_s / 4)
     if not shortcut:  # a test of Houdini alone: the filter must not drop violation == 0
-        more = [s for s in more if not Semantics(big.system).violation(s)]
+        big_sem = Semantics(big.system)
+        more = [s for s in more if not big_sem.violation(s)]
     sorts = tuple(tpl.families[c.family].value for c in tpl.cells)
     keep = set(survivors(small, big, more, [(sorts, q.tokens, q.clause) for q in qs],
                          start + timeout_s / 2))

@@ -79,3 +79,26 @@ def test_template_families_are_uniform_in_the_task_index() -> None:
     assert tpl.families["{t}.pc"].args == ("thr",)
     assert tpl.families["curr[{c}]"].value == "thr"
     assert tpl.families["cpu_of[{t}]"].value == "cpu"
+
+
+@pytest.mark.parametrize("name", ["x86-native-g3", "sparc64-g3"])
+def test_generalised_actions_agree_with_the_semantics_on_the_template(name: str) -> None:
+    """The template is an instance: on its reachable states, every generalised action
+    is enabled exactly when the compiled one is and yields the same successor."""
+    import random
+
+    from lazycheck.engines.parametric import reachable
+    from lazycheck.run.parametric import instance
+    from lazycheck.semantics import Semantics
+    from lazycheck.smt.param_houdini import Prover, disagreement
+
+    t = load_target(name, ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    tpl = Template.of(inst.system, inst.ntasks, inst.ncpus, inst.progs)
+    prover = Prover(tpl)
+    sem = Semantics(inst.system)
+    states = reachable(inst.system, 100_000, 30.0)
+    for st in random.Random(7).sample(states, 4):
+        for n in range(len(inst.system.actions)):
+            post = sem.step(st, n) if sem.enabled(st, n) else None
+            assert disagreement(tpl, prover, st, n, post) == ""
