@@ -49,11 +49,16 @@ def _config(t: Target, cpus: int | None, tasks: int | None, preempt: str | None
 @click.option("--certificate", "cert", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the proof certificate (JSON) to this file.")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
+@click.option("--parametric", is_flag=True,
+              help="Prove for every number of CPUs and tasks (docs/proofs.md).")
 @click.pass_obj
 def prove(root: Path, target: str, cpus: int | None, tasks: int | None,
           preempt: str | None, preemptions: int | None, interrupts: int | None,
-          timeout: float, cert: Path | None, no_timings: bool) -> None:
+          timeout: float, cert: Path | None, no_timings: bool, parametric: bool = False) -> None:
     """Prove TARGET in its configuration with a mined inductive invariant (exit 3: no proof)."""
+    if parametric:
+        from lazycheck.cli.parametric import prove_parametric
+        prove_parametric(root, target, preempt, timeout, cert, no_timings)
     try:
         t = load_target(target, root)
         outcome = run(t, root, _config(t, cpus, tasks, preempt), None, "houdini",
@@ -105,6 +110,9 @@ def check_proof(root: Path, cert: Path, timeout: float) -> None:
     """Re-check the certificate CERT with z3 against the current models (exit 0: it holds)."""
     try:
         data = json.loads(cert.read_text(encoding="utf-8"))
+        if data.get("format") == "lazycheck-parametric-proof/1":
+            from lazycheck.cli.parametric import check_parametric
+            check_parametric(root, cert, data, timeout)
         if data.get("format") != FORMAT:
             _bad(f"{cert}: not a {FORMAT} certificate; write one with `lazycheck prove "
                  "TARGET --certificate FILE`")

@@ -104,6 +104,9 @@ def fail_input(err: ModelError) -> None:
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress on stderr (engine, depth, states, states/s, elapsed): a live "
                    "line on a terminal, a plain line every 10 s otherwise.")
+@click.option("--parametric", is_flag=True,
+              help="Prove the target for every number of CPUs and tasks (a universally "
+                   "quantified invariant; docs/proofs.md), or show why not.")
 @click.pass_obj
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, irqs: int | None, bound: int | None,
@@ -111,9 +114,13 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
            max_memory: str | None, workers: int, no_timings: bool, graph: Path | None,
            minimize: bool,
            full_state: bool, fmt: str, output: Path | None, patch: Path | None,
-           all_configs: bool, progress: bool, symmetry: bool) -> None:
+           all_configs: bool, progress: bool, symmetry: bool,
+           parametric: bool = False) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
     print the verdict, coverage and any counterexample, and a verdict per configuration."""
+    if parametric:
+        from lazycheck.cli.parametric import verify_parametric
+        verify_parametric(root, target, preempt, timeout, no_timings)
     unwritable = limits.check_writable([output, graph])
     if unwritable is not None:
         fail_input(ModelError([Diagnostic("LZC407", f"cannot write {unwritable}", None,

@@ -1,0 +1,272 @@
+"""``verify --parametric``: a proof for every number of CPUs and tasks.
+
+1. **Template.**  The target's programs on 2 CPUs x one task per program
+   (two when there is one program) are compiled by the kernel world as
+   usual; :mod:`lazycheck.smt.parametric` reads the compiled actions back
+   over two uninterpreted sorts (tasks, CPUs).  A template outside that
+   fragment is UNKNOWN, never PASS.
+2. **Mine** clauses on the template's reachable states
+   (:func:`lazycheck.engines.houdini.mine`) and quantify them over their
+   task and CPU indices.
+3. **Filter** the quantified clauses on the reachable states of a larger
+   instance (3 CPUs x more tasks, explored up to a state limit; any
+   reachable state will do): every instance of a clause that is false
+   there is not an invariant, so it is dropped before z3 sees it.
+4. **Houdini** over the quantified clauses in the parametric encoding
+   (:mod:`lazycheck.smt.param_houdini`): initiation in every instance,
+   then consecution action by action.  PROVED when ``violation == 0``
+   survives; otherwise the counterexample to induction that broke it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from lazycheck.engines.houdini import mine
+from lazycheck.semantics import Semantics, State
+from lazycheck.system import Clause, System
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """A compiled instance: its system, sizes, and each task's program number."""
+
+    system: System
+    ncpus: int
+    ntasks: int
+    progs: tuple[int, ...]
+
+
+def reachable(system: System, max_states: int, timeout_s: float) -> list[State]:
+    """Up to ``max_states`` reachable states, breadth first (a prefix of the space)."""
+    sem = Semantics(system)
+    seen = {system.init: None}
+    frontier = [system.init]
+    start = time.monotonic()
+    while frontier and len(seen) < max_states and time.monotonic() - start < timeout_s:
+        nxt = []
+        for s in frontier:
+            for _, succ in sem.successors(s):
+                if succ not in seen:
+                    seen[succ] = None
+                    nxt.append(succ)
+        frontier = nxt
+    return list(seen)
+
+
+_TOK = re.compile(r"(?<![A-Za-z0-9_])(irq@cpu\d+|idle\d+|cpu\d+|T\d+)(?![A-Za-z0-9_])")
+Token = tuple[str, int]
+
+
+def _rename(name: str, assign: dict[Token, int]) -> str:
+    """A template variable's name in another instance, indices mapped by ``assign``."""
+    def sub(m: re.Match[str]) -> str:
+        s = m.group(1)
+        if s.startswith("irq@cpu"):
+            return f"irq@cpu{assign[('cpu', int(s[7:]))]}"
+        if s.startswith("idle"):
+            return f"idle{assign[('cpu', int(s[4:]))]}"
+        if s.startswith("cpu"):
+            return f"cpu{assign[('cpu', int(s[3:]))]}"
+        return f"T{assign[('task', int(s[1:]))]}"
+    return _TOK.sub(sub, name)
+
+
+def _assignments(tokens: Sequence[Token], tpl: Instance, big: Instance
+                 ) -> Iterator[dict[Token, int]]:
+    """Every injective mapping of a clause's indices into ``big`` that keeps programs."""
+    tasks = [t for t in tokens if t[0] == "task"]
+    cpus = sorted({t[1] for t in tokens if t[0] != "task"})
+    for cs in itertools.permutations(range(big.ncpus), len(cpus)):
+        for ts in itertools.permutations(range(big.ntasks), len(tasks)):
+            if any(big.progs[b] != tpl.progs[a[1]] for a, b in zip(tasks, ts, strict=True)):
+                continue
+            out: dict[Token, int] = {("cpu", c): b for c, b in zip(cpus, cs, strict=True)}
+            out.update({t: b for t, b in zip(tasks, ts, strict=True)})
+            yield out
+
+
+def _value(tpl: Instance, big: Instance, sort: str, k: int, assign: dict[Token, int]) -> int:
+    """A template value (a number, a task or a CPU) in ``big``'s numbering."""
+    if sort == "cpu":
+        return assign[("cpu", k)]
+    if sort == "thr" and k >= 0:
+        if k < tpl.ntasks:
+            return assign[("task", k)]
+        return big.ntasks + assign[("cpu", k - tpl.ntasks)]
+    return k
+
+
+def instances_of(tpl: Instance, big: Instance, sorts: Sequence[str], tokens: Sequence[Token],
+                 c: Clause) -> list[Clause]:
+    """Every instance of a quantified clause in ``big`` (``sorts``: each variable's value sort)."""
+    out = []
+    idx = big.system.var_index
+    for assign in _assignments(tokens, tpl, big):
+        def at(j: int, assign: dict[Token, int] = assign) -> int:
+            return idx[_rename(tpl.system.vars[j].name, assign)]
+        when = tuple((at(w), _value(tpl, big, sorts[w], a, assign)) for w, a in c.when)
+        vals = tuple(_value(tpl, big, sorts[c.var], k, assign) for k in c.values)
+        out.append(Clause(at(c.var), vals, when))
+    return out
+
+
+def candidates(tpl: Instance, relational: bool) -> list[Clause]:
+    """Clauses true on every reachable state of the template (mined)."""
+    states = reachable(tpl.system, 10**9, 1e9)
+    return mine(tpl.system, states, relational=relational)
+
+
+def survivors(tpl: Instance, big: Instance, states: Sequence[State],
+              quantified: Sequence[tuple[tuple[str, ...], tuple[Token, ...], Clause]],
+              deadline: float = float("inf")) -> list[int]:
+    """Indices of the quantified clauses every instance of which holds on ``states``.
+
+    Past ``deadline`` the rest are kept unfiltered (keeping a clause is
+    always sound: Houdini still has to show it inductive)."""
+    from lazycheck.engines.houdini import Reach
+    reach = Reach(states)
+    full = int.from_bytes(b"\x01" * len(states), "little")  # Reach: a byte per state
+    keep = []
+    for n, (sorts, tokens, c) in enumerate(quantified):
+        ok = True
+        if time.monotonic() > deadline:
+            keep.append(n)
+            continue
+        for inst in instances_of(tpl, big, sorts, tokens, c):
+            m = full
+            for w, a in inst.when:
+                m &= reach.masks[w].get(a, 0) if reach.masks[w] else full
+            if not reach.masks[inst.var]:
+                continue
+            hit = 0
+            for v in inst.values:
+                hit |= reach.masks[inst.var].get(v, 0)
+            if m & ~hit & full:
+                ok = False
+                break
+        if ok:
+            keep.append(n)
+    return keep
+
+
+Named = tuple[str, tuple[int, ...], tuple[tuple[str, int], ...]]  # var, values, when
+
+
+def named(system: System, c: Clause) -> Named:
+    """A template clause by variable names (what a certificate stores)."""
+    return (system.vars[c.var].name, c.values,
+            tuple((system.vars[w].name, a) for w, a in c.when))
+
+
+def unnamed(system: System, n: Named) -> Clause:
+    """A certificate's clause on ``system`` (KeyError: a variable the model does not have)."""
+    idx = system.var_index
+    return Clause(idx[n[0]], tuple(n[1]), tuple((idx[w], a) for w, a in n[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class ParametricResult:
+    """The answer of ``--parametric``: PROVED for every number of CPUs and tasks, or why not.
+
+    ``status`` is ``proved``, ``not-inductive`` (``cti`` shows the step that
+    breaks ``violation == 0`` from a state satisfying the other clauses),
+    ``fail`` (a violation is reachable in the template instance itself) or
+    ``unknown`` (outside the parametric fragment, or z3 gave up: ``reason``).
+    """
+
+    status: str
+    reason: str = ""
+    invariant: tuple[str, ...] = ()
+    cti_action: str = ""
+    cti_broken: tuple[str, ...] = ()
+    cti_state: tuple[str, ...] = ()
+    template: str = ""
+    clauses: tuple[Named, ...] = ()  # the invariant as template clauses, by variable name
+    candidates: int = 0
+    actions: int = 0
+    elapsed_s: float = 0.0
+
+
+def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30_000,
+          shortcut: bool = True, relational: bool = False) -> ParametricResult:
+    """Mine on ``small``, filter on ``big``, Houdini in the parametric encoding.
+
+    ``shortcut=False`` skips the two quick FAIL answers (a violation among
+    the explored states), so that a test can check that Houdini itself never
+    proves a FAIL model."""
+    from lazycheck.smt.param_houdini import Prover
+    from lazycheck.smt.param_houdini import candidates as quantified
+    from lazycheck.smt.parametric import Template, Unsupported
+
+    start = time.monotonic()
+    where = f"template {small.ncpus} CPUs x {small.ntasks} tasks"
+    states = reachable(small.system, 2_000_000, timeout_s / 4)
+    sem = Semantics(small.system)
+    if shortcut and any(sem.violation(s) for s in states):
+        return ParametricResult("fail", "a violation is reachable in the template instance "
+                                "(run verify without --parametric for the trace)",
+                                template=where, elapsed_s=time.monotonic() - start)
+    try:
+        tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
+        prover = Prover(tpl)
+        qs, safety = quantified(tpl, mine(small.system, states, relational=relational))
+    except Unsupported as err:
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where, elapsed_s=time.monotonic() - start)
+    more = reachable(big.system, big_states, timeout_s / 4)
+    if not shortcut:  # a test of Houdini alone: the filter must not drop violation == 0
+        big_sem = Semantics(big.system)
+        more = [s for s in more if not big_sem.violation(s)]
+    sorts = tuple(tpl.families[c.family].value for c in tpl.cells)
+    keep = set(survivors(small, big, more, [(sorts, q.tokens, q.clause) for q in qs],
+                         start + timeout_s / 2))
+    if shortcut and safety not in keep:
+        return ParametricResult("fail", f"a violation is reachable with {big.ncpus} CPUs x "
+                                f"{big.ntasks} tasks", template=where,
+                                elapsed_s=time.monotonic() - start)
+    qs = [qs[safety]] + [q for i, q in enumerate(qs) if i in keep and i != safety]
+    left = timeout_s - (time.monotonic() - start)
+    ans = prover.prove(qs, 0, left)
+    cti = ans.cti
+    inv = ans.invariant if ans.proved else ()
+    return ParametricResult(ans.status, ans.reason, tuple(q.text for q in inv),
+                            cti.action if cti else "", cti.broken if cti else (),
+                            cti.state if cti else (), where,
+                            tuple(named(small.system, q.clause) for q in inv), len(qs),
+                            ans.actions, time.monotonic() - start)
+
+
+def recheck(small: Instance, clauses: Sequence[Named], timeout_s: float) -> ParametricResult:
+    """A certificate's clauses re-checked from the current models: PROVED only if every one
+    holds initially in every instance and no action breaks any (nothing is dropped)."""
+    from lazycheck.smt.param_houdini import Prover, quantify
+    from lazycheck.smt.parametric import Template, Unsupported
+
+    start = time.monotonic()
+    where = f"template {small.ncpus} CPUs x {small.ntasks} tasks"
+    try:
+        tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
+        qs = [quantify(tpl, unnamed(small.system, n)) for n in clauses]
+        prover = Prover(tpl)
+    except Unsupported as err:
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where)
+    safe = [i for i, q in enumerate(qs) if q.clause == Clause(small.system.violation_var, (0,))]
+    if not safe:
+        return ParametricResult("not-inductive", "the certificate has no clause "
+                                "'violation == 0'", template=where)
+    ans = prover.prove(qs, safe[0], timeout_s)
+    if ans.status == "proved" and len(ans.invariant) < len(qs):
+        dropped = [q.text for q in qs if q not in ans.invariant]
+        return ParametricResult("not-inductive", "clauses do not hold: " + "; ".join(
+            dropped[:3]), template=where, elapsed_s=time.monotonic() - start)
+    cti = ans.cti
+    return ParametricResult(ans.status, ans.reason, tuple(q.text for q in ans.invariant),
+                            cti.action if cti else "", cti.broken if cti else (),
+                            cti.state if cti else (), where, tuple(clauses), len(qs),
+                            ans.actions, time.monotonic() - start)

@@ -1,0 +1,104 @@
+"""Parametric proofs (``verify --parametric``): soundness first.
+
+Every FAIL target is run through the parametric prover with its quick FAIL
+answers switched off, so that only Houdini over the quantified encoding
+could claim PROVED; none may.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lazycheck.cli.main import main
+from lazycheck.run.parametric import run_parametric
+from lazycheck.smt.parametric import Template, _classify
+from lazycheck.targets import load_target, target_names
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fail_targets() -> list[str]:
+    return [n for n in target_names(ROOT) if load_target(n, ROOT).expect.verdict == "fail"]
+
+
+def test_families_take_the_indices_out() -> None:
+    assert _classify("stored[cpu1][vmap_pte0]") == ("stored[{c}][vmap_pte0]", (("cpu", 1),))
+    assert _classify("pending(irq@cpu0,p)") == ("pending({irq},p)", (("cpu", 0),))
+    assert _classify("preempt_count[idle1]") == ("preempt_count[{t}]", (("idle", 1),))
+    assert _classify("T3.set_pte.pte") == ("{t}.set_pte.pte", (("task", 3),))
+
+
+@pytest.mark.parametrize("name", _fail_targets())
+def test_a_fail_target_never_proves_parametrically(name: str) -> None:
+    t = load_target(name, ROOT)
+    res = run_parametric(t, ROOT, timeout_s=8.0, shortcut=False)
+    assert res.status != "proved", res
+
+
+def test_the_quick_fail_answer_names_the_template() -> None:
+    t = load_target("xen-g3-enable-preempt", ROOT)
+    res = run_parametric(t, ROOT, timeout_s=30.0)
+    assert res.status == "fail" and "template" in res.reason
+
+
+def test_outside_the_fragment_is_unknown_never_pass() -> None:
+    res = run_parametric(load_target("arm64-g3", ROOT), ROOT, timeout_s=30.0)
+    assert res.status == "unknown" and "fragment" in res.reason
+
+
+def test_x86_native_g3_proves_and_its_certificate_rechecks(tmp_path: Path) -> None:
+    cert = tmp_path / "x86.json"
+    out = CliRunner().invoke(main, ["--root", str(ROOT), "prove", "x86-native-g3",
+                                    "--parametric", "--no-timings", "--certificate", str(cert)])
+    assert out.exit_code == 0, out.output
+    assert "PROVED  x86-native-g3: for every number of CPUs and tasks" in out.output
+    assert "forall: violation == 0" in out.output
+    ok = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
+    assert ok.exit_code == 0 and "universally quantified clauses re-checked" in ok.output
+    data = json.loads(cert.read_text())
+    # tampering: a clause that is false (the first PTE is never 7 in any state)
+    data["clauses"].append({"var": "pte[vmap_pte0]", "in": [7], "when": [], "text": "x"})
+    cert.write_text(json.dumps(data))
+    bad = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
+    assert bad.exit_code == 1, bad.output
+    data["clauses"][-1]["var"] = "no_such_variable"
+    cert.write_text(json.dumps(data))
+    gone = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
+    assert gone.exit_code == 2, gone.output
+
+
+def test_template_families_are_uniform_in_the_task_index() -> None:
+    t = load_target("x86-native-g3", ROOT)
+    from lazycheck.run.parametric import instance
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    tpl = Template.of(inst.system, inst.ntasks, inst.ncpus, inst.progs)
+    assert tpl.families["{t}.pc"].args == ("thr",)
+    assert tpl.families["curr[{c}]"].value == "thr"
+    assert tpl.families["cpu_of[{t}]"].value == "cpu"
+
+
+@pytest.mark.parametrize("name", ["x86-native-g3", "sparc64-g3"])
+def test_generalised_actions_agree_with_the_semantics_on_the_template(name: str) -> None:
+    """The template is an instance: on its reachable states, every generalised action
+    is enabled exactly when the compiled one is and yields the same successor."""
+    import random
+
+    from lazycheck.engines.parametric import reachable
+    from lazycheck.run.parametric import instance
+    from lazycheck.semantics import Semantics
+    from lazycheck.smt.param_houdini import Prover, disagreement
+
+    t = load_target(name, ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    tpl = Template.of(inst.system, inst.ntasks, inst.ncpus, inst.progs)
+    prover = Prover(tpl)
+    sem = Semantics(inst.system)
+    states = reachable(inst.system, 100_000, 30.0)
+    for st in random.Random(7).sample(states, 4):
+        for n in range(len(inst.system.actions)):
+            post = sem.step(st, n) if sem.enabled(st, n) else None
+            assert disagreement(tpl, prover, st, n, post) == ""
