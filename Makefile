@@ -44,6 +44,7 @@ bench: install
 	@command -v spin >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y spin >/dev/null 2>&1; } \
 	  || echo "bench: SPIN not installed and not installable here; the SPIN columns stay empty"
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/speed.py
 	-$(BIN)/python bench/scan.py --jobs 2
 	$(BIN)/python bench/symmetry.py
 

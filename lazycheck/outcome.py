@@ -53,6 +53,7 @@ class Limits:
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
     max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
     symmetry: bool = True  # explicit engine: reduce by the checked symmetry group, if any
+    workers: int = 1  # explicit engine: processes of one parallel BFS (-j/--workers)
 
 
 @dataclass(frozen=True, slots=True)

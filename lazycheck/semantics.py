@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lazycheck.errors import ReplayError
 from lazycheck.system import (
     TRUE,
+    Action,
     Binary,
     BinOp,
     Const,
@@ -67,20 +68,28 @@ def use_counts(roots: Sequence[Expr]) -> dict[int, int]:
     shared ones get a local, which keeps the generated frames small
     (CPython 3.11 mmaps a fresh frame chunk for a frame that does not fit).
     """
+    return _walk(roots)[0]
+
+
+def _walk(roots: Sequence[Expr]) -> tuple[dict[int, int], list[Expr]]:
+    """:func:`use_counts` and every distinct node (by identity), in one walk."""
     counts: dict[int, int] = {}
-    stack: list[Expr] = list(roots)
+    get = counts.get
     for r in roots:
-        counts[id(r)] = counts.get(id(r), 0) + 1
+        counts[id(r)] = get(id(r), 0) + 1
+    stack: list[Expr] = list(roots)
     seen: set[int] = set()
+    nodes: list[Expr] = []
     while stack:
         e = stack.pop()
         if id(e) in seen:
             continue
         seen.add(id(e))
+        nodes.append(e)
         for c in _children(e):
-            counts[id(c)] = counts.get(id(c), 0) + 1
+            counts[id(c)] = get(id(c), 0) + 1
             stack.append(c)
-    return counts
+    return counts, nodes
 
 
 def _nodes(roots: Sequence[Expr]) -> list[Expr]:
@@ -98,15 +107,16 @@ def _nodes(roots: Sequence[Expr]) -> list[Expr]:
 
 
 def _children(e: Expr) -> tuple[Expr, ...]:
-    match e:
-        case Select(index=ix):
-            return (ix,)
-        case Not(arg=a) | Wrap(arg=a):
-            return (a,)
-        case Binary(left=a, right=b):
-            return (a, b)
-        case Ite(cond=c, then=t, other=o):
-            return (c, t, o)
+    # by exact type, most frequent first: this runs once per node of every action
+    t = type(e)
+    if t is Binary:
+        return (e.left, e.right)  # type: ignore[union-attr]
+    if t is Ite:
+        return (e.cond, e.then, e.other)  # type: ignore[union-attr]
+    if t is Not or t is Wrap:
+        return (e.arg,)  # type: ignore[union-attr]
+    if t is Select:
+        return (e.index,)  # type: ignore[union-attr, return-value]
     return ()
 
 
@@ -128,11 +138,18 @@ class _Codegen:
         self.packing = packing
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
-        self.uses = use_counts(roots)
+        self.uses, nodes = _walk(roots)
         self.var_uses: dict[int, int] = {}
         self.var_names: dict[int, str] = {}
+        self.size = 0  # DAG nodes below the roots (packed mode)
+        self.reads: set[int] = set()  # variables the roots may read (packed mode)
         if packing is not None:
-            for e in _nodes(roots):
+            self.size = len(nodes)
+            for e in nodes:
+                if isinstance(e, Var):
+                    self.reads.add(e.index)
+                elif isinstance(e, Select):
+                    self.reads.update(range(e.base, e.base + e.size))
                 for c in _children(e):
                     if isinstance(c, Var):
                         self.var_uses[c.index] = self.var_uses.get(c.index, 0) + 1
@@ -224,8 +241,9 @@ class _Codegen:
         raise AssertionError(e)
 
 
-def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...],
-                    packing: Packing | None = None) -> Callable[[AnyState], AnyState | None]:
+def _compile_action_sized(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, ...],
+                          packing: Packing | None) -> tuple[Step, int, set[int]]:
+    """The step function, its DAG's node count and the variables it reads (packed mode)."""
     g = _Codegen((guard, *values), packing)
     gv = g.test(guard)
     g.lines.append(f"    if not {gv}:\n        return None")
@@ -242,7 +260,7 @@ def _compile_action(guard: Expr, targets: tuple[int, ...], values: tuple[Expr, .
     exec(compile(src, "<lazycheck action>", "exec"), ns)
     fn = ns["step"]
     assert callable(fn)
-    return fn
+    return fn, g.size, g.reads
 
 
 def conjuncts(e: Expr) -> list[Expr]:
@@ -381,6 +399,13 @@ class Packing:
             at += w
         return Packing(los, widths, tuple(offs), at)
 
+    def mask(self, variables: Iterable[int]) -> int:
+        """The bits of the fields of ``variables``."""
+        out = 0
+        for i in variables:
+            out |= ((1 << self.width[i]) - 1) << self.off[i]
+        return out
+
     def pack(self, state: State) -> int:
         """The packed int of a tuple state (whose values fit their fields)."""
         out = 0
@@ -489,18 +514,64 @@ def _select_ranges(system: System) -> set[tuple[int, int]]:
 
 
 Step = Callable[[AnyState], AnyState | None]
+
+# actions whose guard and updates have more DAG nodes than this are memoized
+MEMO_NODES = 30
+# entries one action's memo may hold (about 150 bytes each): bounds its memory
+MEMO_CAP = 1 << 14
+
+
+def fast_step(action: Action, step: Step, size: int, reads: set[int],
+              packing: Packing | None) -> Step:
+    """The step the search calls: ``step``, memoized on the bit fields it reads if large.
+
+    A step is a function of the variables its guard and updates read (an
+    array read reads the whole array), so ``s & reads`` determines whether it
+    is enabled and what it writes: the memo maps that projection to the
+    written fields (or -1: disabled), and a hit costs two masks and a dict
+    lookup instead of a few hundred generated lines.  Only packed steps of
+    more than :data:`MEMO_NODES` DAG nodes are memoized, at most
+    :data:`MEMO_CAP` entries each; past that, misses just run the step.
+    """
+    if packing is None or size <= MEMO_NODES:
+        return step
+    return _memo(step, packing.mask(reads), packing.mask(u.var for u in action.updates))
+
+
+def _memo(f: Step, reads: int, writes: int) -> Step:
+    """``f`` memoized on ``s & reads``; the memo holds ``(f(s) & writes) >> low`` or -1
+    (shifted down to the lowest written bit: small ints, a third less memory)."""
+    cache: dict[int, int] = {}
+    get = cache.get
+    keep = ~writes
+    low = (writes & -writes).bit_length() - 1 if writes else 0
+
+    def step(s: int) -> int | None:
+        k = s & reads
+        r = get(k)
+        if r is None:
+            n = f(s)
+            r = -1 if n is None else (n & writes) >> low
+            if len(cache) < MEMO_CAP:
+                cache[k] = r
+        return None if r < 0 else (s & keep) | (r << low)
+
+    return step
+
+
 Successors = Callable[[AnyState], list[tuple[int, AnyState]]]
 
 
-def _compile_successors(system: System, steps: Sequence[Step],
+def _compile_successors(system: System, steps: list[Step],
                         packing: Packing | None) -> Successors:
     """One generated function dispatching on :func:`action_index`: per group, read
-    the anchor, look up its candidates, test the gate, try them in index order."""
+    the anchor, look up its candidates, test the gate, try them in index order.
+    ``steps`` is read at each call (``F[i]``), so an entry may be replaced later."""
     groups, always = action_index(system)
-    ns: dict[str, object] = {"first": _first}
+    ns: dict[str, object] = {"first": _first, "F": steps}
     lines = ["def successors(s):", "    out = []"]
     for k, (gate, var, table) in enumerate(groups):
-        ns[f"T{k}"] = {c: tuple((i, steps[i]) for i in ix) for c, ix in table.items()}
+        ns[f"T{k}"] = {c: tuple(ix) for c, ix in table.items()}
         g = _Codegen((gate,), packing)
         test = g.test(gate)
         key = f"s[{var}]" if packing is None else packing.read(var)
@@ -508,13 +579,13 @@ def _compile_successors(system: System, steps: Sequence[Step],
         lines.append("    if c is not None:")
         lines.extend("    " + _rename(ln, k) for ln in g.lines)
         lines.append(f"        if {_rename(test, k)}:" if gate != TRUE else "        if 1:")
-        lines.append("            for i, f in c:")
-        lines.append("                n = f(s)")
+        lines.append("            for i in c:")
+        lines.append("                n = F[i](s)")
         lines.append("                if n is not None:")
         lines.append("                    out.append((i, n))")
-    ns["A"] = tuple((i, steps[i]) for i in always)
+    ns["A"] = tuple(always)
     if always:
-        lines += ["    for i, f in A:", "        n = f(s)", "        if n is not None:",
+        lines += ["    for i in A:", "        n = F[i](s)", "        if n is not None:",
                   "            out.append((i, n))"]
     spans = [(min(i for ix in t.values() for i in ix), max(i for ix in t.values() for i in ix))
              for _, _, t in groups] + [(i, i) for i in always]
@@ -543,30 +614,67 @@ class Semantics:
     def __init__(self, system: System, packing: Packing | None = None) -> None:
         self.system = system
         self.packing = packing
-        self._steps = tuple(
-            _compile_action(a.guard, tuple(u.var for u in a.updates),
-                            tuple(u.value for u in a.updates), packing)
-            for a in system.actions
-        )
+        # actions are compiled on first use: a search that never reaches an
+        # action's anchor value (most FAIL targets) never pays for its code
+        self._plain: list[Step | None] = [None] * len(system.actions)
+        self._fast: list[Step] = [self._stub(i) for i in range(len(system.actions))]
         self._violation = compile_expr(Var(system.violation_var), packing)
-        self._successors = _compile_successors(system, self._steps, packing)
+        self._successors = _compile_successors(system, self._fast, packing)
         self.init: AnyState = system.init if packing is None else packing.pack(system.init)
+
+    def _stub(self, index: int) -> Step:
+        """A stand-in for action ``index`` that compiles it, replaces itself, and steps."""
+        def step(s: AnyState) -> AnyState | None:
+            return self._compile(index)[1](s)
+        return step
+
+    def _compile(self, index: int) -> tuple[Step, Step]:
+        """Action ``index``'s (plain, fast) steps, compiled now if not yet."""
+        plain = self._plain[index]
+        if plain is None:
+            a = self.system.actions[index]
+            plain, size, reads = _compile_action_sized(
+                a.guard, tuple(u.var for u in a.updates), tuple(u.value for u in a.updates),
+                self.packing)
+            self._plain[index] = plain
+            self._fast[index] = fast_step(a, plain, size, reads, self.packing)
+        return plain, self._fast[index]
+
+    def compile_all(self) -> None:
+        """Compile every action now (before forking workers, so they share the code)."""
+        for i in range(len(self._plain)):
+            self._compile(i)
+
+    def _step_fn(self, index: int) -> Step:
+        """The plain (unmemoized) step of action ``index``."""
+        plain = self._plain[index]
+        return plain if plain is not None else self._compile(index)[0]
 
     def violation(self, state: AnyState) -> int:
         """The violation code of ``state`` (0: no property failed)."""
         return self._violation(state)
 
+    @property
+    def violation_fn(self) -> Fn:
+        """:meth:`violation` itself, without the method call (for the search loop)."""
+        return self._violation
+
+    @property
+    def successor_fn(self) -> Successors:
+        """:meth:`successors` itself, without the method call (for the search loop)."""
+        return self._successors
+
     def frame_locals(self) -> tuple[int, ...]:
         """Locals of each generated action function (``make bench`` reports them)."""
-        return tuple(f.__code__.co_nlocals for f in self._steps)
+        return tuple(self._step_fn(i).__code__.co_nlocals for i in range(len(self._plain)))
 
     def enabled(self, state: AnyState, index: int) -> bool:
         """Whether action ``index`` is enabled in ``state``."""
-        return self._steps[index](state) is not None
+        return self._step_fn(index)(state) is not None
 
     def step(self, state: AnyState, index: int) -> AnyState:
         """The successor of ``state`` under action ``index``, which must be enabled."""
-        nxt = self._steps[index](state)
+        nxt = self._step_fn(index)(state)
         if nxt is None:
             raise ReplayError(f"action {self.system.actions[index].name} is not enabled")
         return nxt
@@ -592,10 +700,10 @@ class Semantics:
         cur: AnyState = self.init
         states = [self.system.init]
         for k, idx in enumerate(actions):
-            if not 0 <= idx < len(self._steps):
+            if not 0 <= idx < len(self._plain):
                 raise ReplayError(f"step {k + 1}: no action #{idx}")
             try:
-                nxt = self._steps[idx](cur)
+                nxt = self._step_fn(idx)(cur)
             except OutOfRange:
                 raise ReplayError(f"step {k + 1}: a value leaves its variable's field"
                                   ) from None

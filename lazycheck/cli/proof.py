@@ -18,13 +18,11 @@ import click
 
 from lazycheck.cli.exitcode import ExitCode
 from lazycheck.cli.verify import fail_input
-from lazycheck.engines.houdini import recheck
 from lazycheck.errors import ModelError
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.outcome import Verdict
 from lazycheck.run.bounding import bound_system
 from lazycheck.run.verify import build, run
-from lazycheck.smt import Status
 from lazycheck.system import Clause, System
 from lazycheck.targets import Target, load_target
 from lazycheck.views.proof import FORMAT, certificate, invariant_lines
@@ -130,6 +128,9 @@ def check_proof(root: Path, cert: Path, timeout: float) -> None:
     except (ValueError, KeyError, TypeError, IndexError) as err:
         _bad(f"{cert}: malformed certificate: {err}")
         return
+    from lazycheck.engines.houdini import recheck  # imports z3: only when re-checking
+    from lazycheck.smt import Status
+
     got = recheck(system, clauses, timeout)
     click.echo(f"certificate {cert}: {data['claim']}")
     for what, status in got.results:

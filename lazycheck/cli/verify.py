@@ -73,6 +73,9 @@ def fail_input(err: ModelError) -> None:
 @click.option("--max-memory", "max_memory", metavar="SIZE", default=None,
               help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
                    "of physical memory).")
+@click.option("-j", "--workers", type=limits.SMALL, default=1, show_default=True,
+              help="Processes for one explicit search (a parallel BFS, not reduced by "
+                   "symmetry; same verdict, state count and trace as --no-symmetry).")
 @click.option("--symmetry/--no-symmetry", default=True, show_default=True,
               help="Explicit engine: search one state per orbit of the CPU/task renamings "
                    "checked to be symmetries of the model (none found: no reduction).")
@@ -108,7 +111,8 @@ def fail_input(err: ModelError) -> None:
 def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
            preempt: str | None, irqs: int | None, bound: int | None,
            preemptions: int | None, interrupts: int | None, max_states: int, timeout: float,
-           max_memory: str | None, no_timings: bool, graph: Path | None, minimize: bool,
+           max_memory: str | None, workers: int, no_timings: bool, graph: Path | None,
+           minimize: bool,
            full_state: bool, fmt: str, output: Path | None, patch: Path | None,
            all_configs: bool, progress: bool, symmetry: bool,
            parametric: bool = False) -> None:
@@ -134,7 +138,7 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
             outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout,
                                  program=program, progress=prog, preemptions=preemptions,
                                  interrupts=interrupts, max_memory=memory,
-                                 symmetry=symmetry) for c in configs)
+                                 symmetry=symmetry, workers=workers) for c in configs)
             outcome, minimized_from = _shown(outcomes), ""
             if minimize:
                 outcome, minimized_from = _minimize(outcome, t, root, bound, max_states,

@@ -33,11 +33,14 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
-from lazycheck.engines import symmetry
+from lazycheck.engines import parallel, symmetry
 from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, Fn, OutOfRange, Packing, Semantics, compile_expr
 from lazycheck.system import FALSE, ActionKind, System
+
+# a mask: the search reads the clock (and its resident size) every 256 states
+CLOCK_EVERY = 255
 
 if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
     import networkx as nx
@@ -71,8 +74,11 @@ class ExplicitEngine:
         A small space is searched unreduced.  A reduced search that fails is
         run again unreduced: its trace is then the one the unreduced search
         chooses (a concrete run, golden traces unchanged) and so are its
-        counts; a reduced PASS or UNKNOWN stands.
+        counts; a reduced PASS or UNKNOWN stands.  With ``limits.workers > 1``
+        the search is the unreduced parallel one (engines/parallel.py).
         """
+        if limits.workers > 1 and packing is not None and parallel.available():
+            return self.in_parallel(system, limits, packing)
         if not limits.symmetry:
             return _Search(system, limits, packing).run()
         if 0 < self.symmetry_after < limits.max_states:
@@ -91,6 +97,16 @@ class ExplicitEngine:
         plain = _Search(system, limits, packing).run()
         return plain if plain.verdict is Verdict.FAIL else reduced
 
+    def in_parallel(self, system: System, limits: Limits, packing: Packing) -> Result:
+        """The unreduced search on ``limits.workers`` processes; at a violation, the
+        sequential search on the same compiled actions gives the counts and trace."""
+        sem = Semantics(system, packing)
+        sem.compile_all()  # once, in the parent: the forked workers inherit it
+        found = parallel.ParallelSearch(system, limits, sem, limits.workers).run()
+        if found is not None:
+            return found
+        return _Search(system, limits, packing, sem=sem).run()
+
 
 class _Search:
     """One BFS.  The visited set holds packed states; ``levels`` keeps each depth's
@@ -98,10 +114,10 @@ class _Search:
     stored: a trace is rebuilt by re-expanding the levels."""
 
     def __init__(self, system: System, limits: Limits, packing: Packing | None,
-                 group: symmetry.Group | None = None) -> None:
+                 group: symmetry.Group | None = None, sem: Semantics | None = None) -> None:
         self.system = system
         self.limits = limits
-        self.sem = Semantics(system, packing)
+        self.sem = sem if sem is not None else Semantics(system, packing)
         self.group = group  # states are canonical under it (engines/symmetry.py)
         self.canon = symmetry.canonicalizer(group, packing) if group is not None else None
         self.init = self.canon(self.sem.init) if self.canon is not None else self.sem.init
@@ -160,21 +176,23 @@ class _Search:
         witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
         nxt: list[AnyState] = []
         watches = [w for w in self.watches if w[0] not in self.watched]
-        for state in self.levels[depth]:
+        successors, violation = sem.successor_fn, sem.violation_fn
+        for count, state in enumerate(self.levels[depth]):
             if watches:
                 self.watched.update(p for p, fn in watches if p not in self.watched and fn(state))
             if witnesses:
                 self.witness(witnesses, state)
-            succs = sem.successors(state)
+            succs = successors(state)
             if canon is not None:
                 succs = [(i, canon(t)) for i, t in succs]
+            self.transitions += len(succs)
             for idx, succ in succs:
-                self.transitions += 1
                 fired.add(idx)
                 if succ in seen:
                     continue
                 seen.add(succ)
-                if sem.violation(succ):
+                if violation(succ):  # transitions counted up to this one, as always
+                    self.transitions -= len(succs) - 1 - succs.index((idx, succ))
                     if canon is not None:  # a concrete run to the canonical violation
                         code, trace = self.concrete_trace(succ)
                         return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
@@ -188,6 +206,8 @@ class _Search:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"state limit of {limits.max_states:,} reached "
                                      f"at depth {depth + 1}")
+            if count & CLOCK_EVERY:
+                continue  # the clock and the memory are read every CLOCK_EVERY + 1 states
             if time.monotonic() - self.start > limits.timeout_s:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"time limit of {limits.timeout_s:g} s reached "

@@ -146,7 +146,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         program: ir.Program | None = None,
         progress: Callable[[Progress], None] | None = None,
         preemptions: int | None = None, interrupts: int | None = None,
-        max_memory: int = 0, symmetry: bool = True) -> Outcome:
+        max_memory: int = 0, symmetry: bool = True, workers: int = 1) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
@@ -158,7 +158,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
     system = bound_system(system, preemptions, interrupts)
-    limits = Limits(b, max_states, timeout_s, progress, max_memory, symmetry)
+    limits = Limits(b, max_states, timeout_s, progress, max_memory, symmetry, workers)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         result, other = _both(system, limits)

@@ -189,24 +189,29 @@ def test_replay_rejects_a_state_outside_the_declared_range() -> None:
         Semantics(_counter()).replay([2])
 
 
-def test_action_index_keeps_exactly_the_enabled_actions() -> None:
-    """Indexed successors equal trying every action, on every reachable state of a target."""
+@pytest.mark.parametrize("packed", [False, True])
+def test_action_index_keeps_exactly_the_enabled_actions(packed: bool) -> None:
+    """Indexed successors equal trying every action, on every reachable state of a target.
+
+    Packed, the search's steps are memoized (the large ones) and the plain ones
+    are not, so this also checks that the memo answers as the step would."""
     from pathlib import Path
 
     from lazycheck.run.verify import build
+    from lazycheck.semantics import Packing
     from lazycheck.targets import find_root, load_target
 
     root = find_root(Path(__file__).resolve().parent)
     t = load_target("arm64-nested", root)
     _, system = build(t, root, t.config)
-    sem = Semantics(system)
-    seen = {system.init}
-    frontier = [system.init]
+    sem = Semantics(system, Packing.of(system) if packed else None)
+    seen = {sem.init}
+    frontier = [sem.init]
     while frontier and len(seen) < 3000:
         nxt = []
         for s in frontier:
-            every = [(i, n) for i in range(len(system.actions))
-                     if (n := sem._steps[i](s)) is not None]
+            every = [(i, sem.step(s, i)) for i in range(len(system.actions))
+                     if sem.enabled(s, i)]
             assert sem.successors(s) == every
             for _, n in every:
                 if n not in seen:

@@ -24,3 +24,23 @@ def test_explicit_verify_imports_neither_networkx_nor_z3() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE, str(ROOT)], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+CLI_PROBE = """
+import sys
+from lazycheck.cli.main import main
+try:
+    main(["verify", "xen-nesting-counter", "--no-timings"])
+except SystemExit:
+    pass
+sys.stdout = sys.__stdout__
+print("HEAVY", sorted(m for m in ("networkx", "z3", "dask", "distributed", "rich")
+                      if m in sys.modules))
+"""
+
+
+def test_cli_verify_imports_no_heavy_module() -> None:
+    """``lazycheck verify`` on the explicit engine imports none of z3, networkx, dask, rich."""
+    out = subprocess.run([sys.executable, "-c", CLI_PROBE], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY []"

@@ -1,0 +1,99 @@
+"""``make bench``: the explicit engine's raw speed (issue 10), one fresh process per row.
+
+For each (target, tasks x CPUs, workers): the state count, the search's CPU
+time and wall time (the system's construction and code generation are
+reported apart as ``setup``), states per CPU second and per wall second,
+and the bytes per stored state (resident-size growth during the search
+over the states; sequential rows only: the workers' memory is split).  The
+CPU columns are what to compare on a loaded machine; the wall column of a
+``-j 2`` row only means something on an otherwise idle one.
+
+Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS]``.
+``--quick`` skips the 3 x 3 rows (the goal there: <= 30 s each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.engines.memory import resident_bytes
+from lazycheck.outcome import Limits
+from lazycheck.run.verify import build
+from lazycheck.targets import find_root, load_target
+
+# (target, tasks, cpus); 0 keeps the target's own value
+# symmetry reduction off: these rows measure the raw search (-j is unreduced anyway)
+ROWS = [("arm64-nested", 0, 0), ("xen-nested", 0, 0), ("arm64-nested", 3, 2),
+        ("xen-nested", 3, 2)]
+BIG = [("arm64-nested", 3, 3), ("xen-nested", 3, 3)]
+
+
+def one(name: str, tasks: int, cpus: int, workers: int) -> dict[str, object]:
+    """Measure one search in this process; the numbers as a dict."""
+    root = find_root(Path(__file__).resolve().parent.parent)
+    t = load_target(name, root)
+    cfg = t.config.overridden(cpus=cpus or None, tasks=tasks or None)
+    c0 = time.process_time()
+    _, system = build(t, root, cfg)
+    c1 = time.process_time()
+    rss0 = resident_bytes()
+    w0 = time.perf_counter()
+    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=False, workers=workers)
+    r = ExplicitEngine().check(system, limits)
+    wall = time.perf_counter() - w0
+    c2 = time.process_time()
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"target": name, "config": f"{cfg.ntasks}x{cfg.cpus}", "workers": workers,
+            "verdict": r.verdict.value, "states": r.stats.states, "setup": c1 - c0,
+            "cpu": c2 - c1 + kids.ru_utime + kids.ru_stime, "wall": wall,
+            "bytes": (peak - rss0) / r.stats.states if workers == 1 else 0.0}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every row in a subprocess and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--quick", action="store_true", help="skip the 3 x 3 rows")
+    ap.add_argument("--one", nargs=4, metavar=("TARGET", "TASKS", "CPUS", "WORKERS"))
+    args = ap.parse_args(argv)
+    if args.one:
+        name, tasks, cpus, workers = args.one
+        print(json.dumps(one(name, int(tasks), int(cpus), int(workers))))
+        return 0
+    head = (f"{'target':<14} {'config':>6} {'-j':>2} {'verdict':<7} {'states':>10} "
+            f"{'setup s':>7} {'cpu s':>7} {'wall s':>7} {'st/cpu-s':>9} {'st/wall-s':>9} "
+            f"{'B/state':>7}")
+    print(head)
+    print("-" * len(head))
+    for name, tasks, cpus in ROWS + ([] if args.quick else BIG):
+        for workers in (1, 2):
+            out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
+                                  str(cpus), str(workers)], capture_output=True, text=True,
+                                 check=True)
+            d = json.loads(out.stdout)
+            print(_line(d), flush=True)
+    print("\ncpu s: the search's CPU time, the workers' included (-j 2); B/state: "
+          "resident growth during the search / states (-j 1 only)")
+    return 0
+
+
+def _line(d: dict[str, object]) -> str:
+    r = dataclasses.make_dataclass("R", list(d))(**d)
+    per_cpu = r.states / r.cpu if r.cpu > 0 else 0.0
+    per_wall = r.states / r.wall if r.wall > 0 else 0.0
+    size = f"{r.bytes:>7.0f}" if r.bytes else f"{'-':>7}"
+    return (f"{r.target:<14} {r.config:>6} {r.workers:>2} {r.verdict:<7} {r.states:>10,} "
+            f"{r.setup:>7.2f} {r.cpu:>7.2f} {r.wall:>7.2f} {per_cpu:>9,.0f} {per_wall:>9,.0f} "
+            f"{size}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
