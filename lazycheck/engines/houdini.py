@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,11 +46,11 @@ from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.errors import ReplayError
 from lazycheck.outcome import Limits, Result, Stats, Verdict
 from lazycheck.semantics import Semantics, State, compile_expr
-from lazycheck.smt.induction import InductionQuery, Recheck, check_invariant
+from lazycheck.smt.induction import GrowingQuery, InductionQuery, Recheck, check_invariant
 from lazycheck.smt.solver import Status
 from lazycheck.system import FALSE, Clause, System, VarKind
 
-_ONE_HOT = tuple(bytes(int(i == k) for i in range(256)) for k in range(256))
+_DIGIT = tuple(bytes(0x31 if i == k else 0x30 for i in range(256)) for k in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +98,22 @@ def explore(system: System, limits: Limits) -> Space | None:
     return Space(tuple(seen), transitions, depth, frozenset(fired), frozenset(witnessed))
 
 
-def mine(system: System, states: Sequence[State], relational: bool = False) -> list[Clause]:
+def mine(system: System, states: Sequence[State], relational: bool = False,
+         reach: Reach | None = None) -> list[Clause]:
     """Candidate clauses true on every state of ``states`` (see the module docstring).
 
     ``relational`` adds clauses with two-literal antecedents over the control
     variables (pcs, ``curr``, ``cpu_of``): ``x == a && y == b -> z in S``,
     kept only where ``S`` is smaller than what the two pairwise clauses give.
+    ``reach``, if given, must index ``states`` (it saves building the masks twice).
     """
-    cols = list(zip(*states, strict=True))
-    values = [tuple(sorted(set(c))) for c in cols]
+    index = Reach(states) if reach is None else reach
+    values = index.values
     out = [Clause(j, vs) for j, vs in enumerate(values)
            if len(vs) < system.vars[j].hi - system.vars[j].lo + 1
            or j == system.violation_var]
     varying = [j for j, vs in enumerate(values) if 1 < len(vs) <= 256]
-    masks = {j: dict(zip(values[j], _masks(cols[j], values[j]), strict=True))
-             for j in varying}
+    masks = {j: index.masks[j] for j in varying}
     pair: dict[tuple[int, int, int], tuple[int, ...]] = {}
     for x in varying:
         for a, mx in masks[x].items():
@@ -158,10 +160,15 @@ def _relational(x: int, y: int, varying: list[int], masks: dict[int, dict[int, i
 
 
 def _masks(col: Sequence[int], vals: tuple[int, ...]) -> list[int]:
-    """Per value of ``vals``: an int with byte ``i`` set to 1 iff ``col[i]`` is that value."""
+    """Per value of ``vals``: an int with bit ``i`` set iff ``col[i]`` is that value.
+
+    One bit per state (not one byte): cube queries AND these masks many
+    times, so their size is the cost.  Built in C: the column's ordinals as
+    bytes, translated to ``"0"``/``"1"`` digits, read as a binary number.
+    """
     ordinal = {v: k for k, v in enumerate(vals)}
-    packed = bytes(map(ordinal.__getitem__, col))
-    return [int.from_bytes(packed.translate(_ONE_HOT[k]), "little") for k in range(len(vals))]
+    packed = bytes(map(ordinal.__getitem__, reversed(col)))
+    return [int(packed.translate(_DIGIT[k]), 2) for k in range(len(vals))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +195,11 @@ class Reach:
 
         The cube of ``state``'s literals is generalised greedily: a literal is
         dropped while the rest still matches no reachable state.  Literals
-        satisfied by the most reachable states are tried first.
+        satisfied by the most reachable states are tried first.  The clause
+        then says which values one literal's variable takes in the reachable
+        states matching the others; the variable is the one for which that
+        excludes the most values (measured: with the last variable always,
+        Houdini needed one clause per pc of the other task where this gets one).
         """
         lits = [(j, v, self.masks[j].get(v, 0)) for j, v in enumerate(state) if self.masks[j]]
         lits.sort(key=lambda x: -x[2].bit_count())
@@ -199,11 +210,23 @@ class Reach:
             rest = [x for x in keep if x is not lit]
             if rest and not _meet([m for _, _, m in rest]):
                 keep = rest
-        *when, (var, value, _) = sorted(keep, key=lambda x: x[0])
-        others = tuple(v for v in self.values[var] if v != value)
-        if not others:
-            return None
-        return Clause(var, others, tuple((j, v) for j, v, _ in when))
+        return max((self._clause(keep, k) for k in range(len(keep))),
+                   key=lambda c: self._excluded(c))
+
+    def _clause(self, cube: list[tuple[int, int, int]], k: int) -> Clause:
+        """The clause ``other literals -> var_k in (its values where they hold)``."""
+        var = cube[k][0]
+        acc = -1
+        for i, (_, _, m) in enumerate(cube):
+            if i != k:
+                acc &= m
+        vals = tuple(v for v, m in self.masks[var].items() if m & acc)
+        return Clause(var, vals, tuple(sorted((j, v) for i, (j, v, _) in enumerate(cube)
+                                              if i != k)))
+
+    def _excluded(self, c: Clause) -> int:
+        """How many of its variable's reachable values ``c`` excludes (under its condition)."""
+        return len(self.values[c.var]) - len(c.values)
 
 
 def _meet(masks: list[int]) -> bool:
@@ -256,6 +279,47 @@ def houdini(system: System, clauses: Sequence[Clause], timeout_s: float,
     return Weakened(tuple(query.clauses[i] for i in sorted(alive)), Status.UNSAT, rounds)
 
 
+def strengthen(system: System, clauses: Sequence[Clause], reach: Reach,
+               timeout_s: float) -> Weakened:
+    """``clauses`` (all true on ``reach``'s states) plus blocking clauses, made inductive.
+
+    Nothing is dropped: every counterexample to induction is unreachable
+    (its successor would otherwise break a clause true on every reachable
+    state) and is excluded by a clause from :meth:`Reach.block`.  Because
+    the clause set only grows, the pre-state only gets stronger, and an
+    action once shown to keep a clause keeps it for good: a worklist asks
+    each action only about the clauses it has not yet been shown to keep
+    (those reading a variable it writes).  UNKNOWN when the time runs out
+    or a CTI cannot be blocked (it agrees with a reachable state on every
+    variable the miner indexes).
+    """
+    start = time.monotonic()
+    query = GrowingQuery(system, clauses)
+    todo = {n: list(range(len(clauses))) for n in range(len(system.actions))}
+    queue, rounds = deque(todo), 0
+    while queue:
+        n = queue.popleft()
+        among = todo.pop(n)
+        while True:
+            rounds += 1
+            ans = query.breaks(n, among, timeout_s - (time.monotonic() - start))
+            if ans.status is Status.UNSAT:
+                break
+            new = reach.block(ans.cti.pre) if ans.cti is not None else None
+            if new is None:
+                why = ans.reason or "a counterexample to induction could not be blocked"
+                return Weakened((), Status.UNKNOWN, rounds, why)
+            i = query.add(new)
+            among.append(i)
+            for m in range(len(system.actions)):
+                if m != n and query.touches(m, i):
+                    if m not in todo:
+                        todo[m] = []
+                        queue.append(m)
+                    todo[m].append(i)
+    return Weakened(query.clauses, Status.UNSAT, rounds)
+
+
 class HoudiniEngine:
     """Explore, mine candidate invariants, keep the inductive subset: proved, or exhausted."""
 
@@ -267,15 +331,11 @@ class HoudiniEngine:
         space = explore(system, limits)
         if space is None:
             return ExplicitEngine().check(system, limits)
-        candidates = mine(system, space.states, relational=True)
-        left = limits.timeout_s - (time.monotonic() - start)
-        got = houdini(system, candidates, left)
-        safe = Clause(system.violation_var, (0,))
-        proved = got.status is Status.UNSAT and safe in got.alive
-        if not proved and got.status is Status.UNSAT:  # strengthen with blocking clauses
-            left = limits.timeout_s - (time.monotonic() - start)
-            got = houdini(system, candidates, left, Reach(space.states))
-            proved = got.status is Status.UNSAT and safe in got.alive
+        reach = Reach(space.states)
+        candidates = mine(system, space.states, relational=True, reach=reach)
+        got = strengthen(system, candidates, reach, limits.timeout_s - (time.monotonic() - start))
+        proved = (got.status is Status.UNSAT
+                  and Clause(system.violation_var, (0,)) in got.alive)
         stats = Stats(engine=self.name, states=len(space.states),
                       transitions=space.transitions, depth=space.depth, bound=limits.bound,
                       exhausted=True, proved=proved, elapsed_s=time.monotonic() - start)
