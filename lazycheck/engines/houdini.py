@@ -6,28 +6,47 @@
    whose result (shortest trace, or UNKNOWN) is returned unchanged.
 2. **Mine** (Daikon style).  Candidate clauses that hold on every
    reachable state: each variable's set of values (``x in {..}``), and
-   for every pair of variables and every value ``a`` of the first,
+   for every control variable ``x`` (a pc, ``curr[cpu]``, ``cpu_of[task]``:
+   who runs where, at which statement) and every value ``a`` of it,
    ``x == a -> y in S`` where ``S`` is the set of values ``y`` takes in
    the reachable states with ``x == a`` (kept only when ``S`` is smaller
-   than ``y``'s own set).  Per-task counters against pcs, per-CPU modes
-   against ``curr``, flags against queue contents are all such pairs.
-3. **Houdini.**  z3 looks for a counterexample to induction of the
-   conjunction of the live clauses (:mod:`lazycheck.smt.induction`); the
-   clauses false in the CTI's successor (computed by the concrete
-   semantics) are dropped, until the rest is inductive.  Every step only
-   weakens, so the result is the strongest inductive subset.
-4. **Strengthen** (when the property clause did not survive).  Houdini
-   runs again from all candidates, but a CTI whose state is not reachable
-   is first *blocked*: its cube of literals is generalised against the
-   reachable states (drop literals while no reachable state matches the
-   rest) and the negated cube joins the candidates.  Such clauses are true
-   on every reachable state, so they are never dropped; this converges
-   (at worst to the reachable set itself) but may take many z3 calls.
-5. **Verdict.**  If the clause ``violation in {0}`` survives, the invariant
-   holds initially, is inductive, and implies every property: PASS,
-   *proved* (for every depth of this configuration), with the invariant
-   as the result's certificate.  Otherwise the space is still exhausted:
-   PASS exhausted, not proved.
+   than ``y``'s own set).  A task's counters and flags against its pc, a
+   CPU's lazy mode against who is current, queue contents against pcs
+   are all such pairs.  (Antecedents over every variable, and pairs of
+   control antecedents, are available: ``mine(antecedents=None,
+   relational=True)``; measured, they made 2-4x more candidates and the
+   proofs slower, not stronger, since step 3 adds what is missing.)
+3. **Strengthen** (:func:`strengthen`).  Every candidate is true on every
+   reachable state, so a counterexample to induction (CTI) of their
+   conjunction -- a state satisfying all of them whose successor breaks
+   one -- is unreachable.  It is *blocked*, not answered by dropping
+   clauses: its cube of literals is generalised against the reachable
+   states (drop literals while no reachable state matches the rest) and
+   turned into the clause "the other literals -> this variable takes the
+   values it takes in the reachable states matching them", for the
+   variable that excludes the most values (:meth:`Reach.block`).  Such a
+   clause is true on every reachable state too, so the set only grows and
+   converges (at worst to the reachable set itself).  z3 is asked per
+   action, only about clauses the action writes a variable of and has not
+   yet been shown to keep (:class:`~lazycheck.smt.induction.GrowingQuery`).
+4. **Verdict.**  The clause ``violation in {0}`` is a candidate; when the
+   set is inductive it holds initially, is kept by every step, and implies
+   every property: PASS, *proved* (for every depth of this configuration),
+   with the invariant as the result's certificate.  Otherwise (time out)
+   the space is still exhausted: PASS exhausted, not proved, and the
+   result's ``reason`` says why.
+
+Plain Houdini (:func:`houdini`: drop the clauses a CTI breaks until the
+rest is inductive, the strongest inductive subset) is kept for callers
+that want a subset of their own candidates, e.g. generalised clauses
+whose truth on the reachable states is not known.
+
+For other engines (e.g. parametric proofs) the miner's API is:
+:func:`explore` (the reachable states), :class:`Reach` (them indexed
+per variable and value), :func:`mine` (candidates true on them),
+:func:`control_vars`, :func:`strengthen` and :func:`houdini`; a
+:class:`~lazycheck.system.Clause` is ``when (conjunction of var == value)
+-> var in values`` over the flattened system's variable indices.
 
 The invariant is a statement about this configuration (CPUs, tasks,
 preemption model, bounds); :mod:`lazycheck.views.proof` prints it in kernel
@@ -39,7 +58,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lazycheck.engines.explicit import ExplicitEngine
@@ -99,13 +118,16 @@ def explore(system: System, limits: Limits) -> Space | None:
 
 
 def mine(system: System, states: Sequence[State], relational: bool = False,
-         reach: Reach | None = None) -> list[Clause]:
+         reach: Reach | None = None, antecedents: Collection[int] | None = None
+         ) -> list[Clause]:
     """Candidate clauses true on every state of ``states`` (see the module docstring).
 
     ``relational`` adds clauses with two-literal antecedents over the control
     variables (pcs, ``curr``, ``cpu_of``): ``x == a && y == b -> z in S``,
     kept only where ``S`` is smaller than what the two pairwise clauses give.
     ``reach``, if given, must index ``states`` (it saves building the masks twice).
+    ``antecedents`` restricts the variables that may appear left of ``->``
+    (default: every variable); :func:`control_vars` is the engine's choice.
     """
     index = Reach(states) if reach is None else reach
     values = index.values
@@ -115,7 +137,7 @@ def mine(system: System, states: Sequence[State], relational: bool = False,
     varying = [j for j, vs in enumerate(values) if 1 < len(vs) <= 256]
     masks = {j: index.masks[j] for j in varying}
     pair: dict[tuple[int, int, int], tuple[int, ...]] = {}
-    for x in varying:
+    for x in varying if antecedents is None else [j for j in varying if j in antecedents]:
         for a, mx in masks[x].items():
             for y in varying:
                 if y != x:
@@ -133,6 +155,11 @@ def mine(system: System, states: Sequence[State], relational: bool = False,
 def _seen(mask: int, of: dict[int, int]) -> tuple[int, ...]:
     """The values (keys of ``of``) taken in some state of ``mask``."""
     return tuple(b for b, m in of.items() if mask & m)
+
+
+def control_vars(system: System) -> frozenset[int]:
+    """Pcs, ``curr`` and ``cpu_of``: who runs where, at which statement."""
+    return frozenset(j for j in range(len(system.vars)) if _is_control(system, j))
 
 
 def _is_control(system: System, j: int) -> bool:
@@ -307,8 +334,12 @@ def strengthen(system: System, clauses: Sequence[Clause], reach: Reach,
                 break
             new = reach.block(ans.cti.pre) if ans.cti is not None else None
             if new is None:
-                why = ans.reason or "a counterexample to induction could not be blocked"
-                return Weakened((), Status.UNKNOWN, rounds, why)
+                why = (f"z3: {ans.reason}" if ans.cti is None else "a counterexample to "
+                       "induction matches a reachable state on every variable with at most "
+                       "256 values, so no clause over them excludes it")
+                return Weakened(query.clauses, Status.UNKNOWN, rounds,
+                                f"{why} ({rounds} queries, "
+                                f"{len(query.clauses) - len(clauses)} blocking clauses)")
             i = query.add(new)
             among.append(i)
             for m in range(len(system.actions)):
@@ -332,15 +363,16 @@ class HoudiniEngine:
         if space is None:
             return ExplicitEngine().check(system, limits)
         reach = Reach(space.states)
-        candidates = mine(system, space.states, relational=True, reach=reach)
+        candidates = mine(system, space.states, reach=reach, antecedents=control_vars(system))
         got = strengthen(system, candidates, reach, limits.timeout_s - (time.monotonic() - start))
         proved = (got.status is Status.UNSAT
                   and Clause(system.violation_var, (0,)) in got.alive)
+        why = "" if proved else f"not proved: {got.reason}"
         stats = Stats(engine=self.name, states=len(space.states),
                       transitions=space.transitions, depth=space.depth, bound=limits.bound,
                       exhausted=True, proved=proved, elapsed_s=time.monotonic() - start)
         return Result(Verdict.PASS, stats, fired=space.fired, witnessed=space.witnessed,
-                      coverage_known=True, invariant=got.alive if proved else ())
+                      coverage_known=True, invariant=got.alive if proved else (), reason=why)
 
 
 def recheck(system: System, clauses: Sequence[Clause], timeout_s: float) -> Recheck:
