@@ -65,7 +65,13 @@ from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.errors import ReplayError
 from lazycheck.outcome import Limits, Result, Stats, Verdict
 from lazycheck.semantics import Semantics, State, compile_expr
-from lazycheck.smt.induction import GrowingQuery, InductionQuery, Recheck, check_invariant
+from lazycheck.smt.induction import (
+    Cti,
+    GrowingQuery,
+    InductionQuery,
+    Recheck,
+    check_invariant,
+)
 from lazycheck.smt.solver import Status
 from lazycheck.system import FALSE, Clause, System, VarKind
 
@@ -333,6 +339,8 @@ def strengthen(system: System, clauses: Sequence[Clause], reach: Reach,
             if ans.status is Status.UNSAT:
                 break
             new = reach.block(ans.cti.pre) if ans.cti is not None else None
+            if new is None and ans.cti is not None:
+                _replay(system, query.clauses, ans.cti)
             if new is None:
                 why = (f"z3: {ans.reason}" if ans.cti is None else "a counterexample to "
                        "induction matches a reachable state on every variable with at most "
@@ -349,6 +357,14 @@ def strengthen(system: System, clauses: Sequence[Clause], reach: Reach,
                         queue.append(m)
                     todo[m].append(i)
     return Weakened(query.clauses, Status.UNSAT, rounds)
+
+
+def _replay(system: System, clauses: Sequence[Clause], cti: Cti) -> None:
+    """Raise if z3's CTI breaks no clause when stepped by the concrete semantics."""
+    post = Semantics(system).step(cti.pre, cti.action)
+    if all(c.holds(post) for c in clauses):
+        raise ReplayError("z3's counterexample to induction breaks no clause when "
+                          "replayed: the encoding and the semantics disagree")
 
 
 class HoudiniEngine:
