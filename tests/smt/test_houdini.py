@@ -73,6 +73,25 @@ def test_a_fail_target_never_proves(name: str) -> None:
     assert not r.stats.proved and not r.invariant
 
 
+def _fail_claims() -> list[tuple[str, str]]:
+    """Every (target, claim label) expected to FAIL outside the target's primary configuration."""
+    out = []
+    for n in target_names(ROOT):
+        t = load_target(n, ROOT)
+        out += [(n, c.label) for c in t.claims
+                if c.config != t.config and t.expect_for(c.config).verdict == "fail"]
+    return out
+
+
+@pytest.mark.parametrize("name,label", _fail_claims())
+def test_a_fail_claim_never_proves(name: str, label: str) -> None:
+    t = load_target(name, ROOT)
+    config = next(c.config for c in t.claims if c.label == label)
+    r = HoudiniEngine().check(build(t, ROOT, config)[1], LIMITS)
+    assert r.verdict is not Verdict.PASS
+    assert not r.stats.proved and not r.invariant
+
+
 def test_certificate_round_trip_and_tampering(tmp_path: Path) -> None:
     cert = tmp_path / "sparc.json"
     cli = CliRunner()
