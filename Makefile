@@ -69,6 +69,7 @@ bench-smt: install
 	$(BIN)/python bench/smt.py --per-depth kasan-populate-no-pause-xen g3v4-xen-disable-while-paused \
 	  xen-nesting-counter sparc64-g2-v2-2of7
 	$(BIN)/python bench/smt.py
+	$(BIN)/python bench/proofs.py
 
 fuzz-engines: install
 	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property

@@ -71,8 +71,8 @@ def prove(root: Path, target: str, cpus: int | None, tasks: int | None,
     if r.verdict is Verdict.FAIL:
         sys.exit(ExitCode.FAIL)
     if not r.invariant:
-        click.echo("not proved: the mined invariant is not inductive enough to exclude "
-                   "every violation")
+        click.echo(r.reason or "not proved: the mined invariant is not inductive enough to "
+                   "exclude every violation")
         sys.exit(ExitCode.UNKNOWN)
     click.echo(f"invariant ({len(r.invariant)} clauses, inductive, implies every property):")
     for line in invariant_lines(outcome.system, r.invariant, limit=12):
