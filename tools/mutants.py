@@ -37,7 +37,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from lazycheck import ir  # noqa: E402
 from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
 from lazycheck.run import depgraph  # noqa: E402
 from lazycheck.run.verify import run  # noqa: E402
@@ -65,7 +67,7 @@ class Mutant:
 class Outcome:
     mutant: str
     kind: str
-    status: str  # killed | survived | stillborn
+    status: str  # killed | survived | stillborn | equivalent
     by: str  # the target that killed it, or why it is stillborn
     seconds: float
 
@@ -203,6 +205,125 @@ def shifted(t: Target, m: Mutant) -> Target:
         t.expect, at=f"{Path(m.file).name}:{moved}"))
 
 
+# ---------------------------------------------------------------- equivalent mutants
+# A mutant is classified *equivalent* only by one of these two rules, each a proof
+# that no target can tell it from the original (docs/mutants.md, "Equivalent
+# mutants").  Never because no target happened to kill it.
+#
+# Rule TCE (trivial compiler equivalence): every dependent target's program,
+# compiled by lazycheck's own checker from the mutated file, is equal to the
+# original's as IR (source positions and statement texts are not part of IR
+# equality).  The system a target checks is built from that IR alone, so the
+# behaviours are the same; a deleted no-op line only moves the lines below it,
+# and `[expect] at` is moved with them (shifted()).
+#
+# Rule COMMUTE: a swap of two statements that lie inside one `atomic { }` block
+# (one step: no other CPU, task or interrupt runs between them) and whose
+# footprints are disjoint (neither writes what the other reads or writes), where
+# each is an assignment or a PTE built-in from a fixed table and neither calls a
+# model function, a check (BUG/WARN) or a scheduling/preemption built-in.  Two
+# such state updates in one step commute: the step's result is the same.
+
+_PTE_FOOT = {  # built-in -> (state it reads, state it writes), from kernel/symexec.py
+    "__pte_sync": ({"pte_mem", "pte_stored"}, {"pte_hw", "pte_stored", "ghost_settle"}),
+    "__pte_write": (set(), {"pte_mem", "pte_hw", "pte_stored", "ghost_settle"}),
+    "__pte_store": (set(), {"pte_mem", "pte_stored"}),
+}
+_PURE_READS = frozenset({"per_cpu", "this_cpu_read", "__pte_read", "true", "false"})
+_IDENT = re.compile(r"[A-Za-z_][\w.]*")
+_ASSIGN = re.compile(r"^\s*(.+?)\s*(?:[-+]?=)\s*(.+?);")
+
+
+def _reads(text: str) -> set[str] | None:
+    """Identifiers an expression reads; None if it calls anything not known pure."""
+    for call in re.findall(r"([A-Za-z_]\w*)\s*\(", text):
+        if call not in _PURE_READS:
+            return None
+    return {x for x in _IDENT.findall(text) if x not in _PURE_READS}
+
+
+def footprint(stmt: str) -> tuple[set[str], set[str]] | None:
+    """(reads, writes) of one simple statement, or None when it is not classifiable."""
+    s = re.sub(r"/\*.*?\*/|//.*$", "", stmt).strip()
+    call = re.match(r"^([A-Za-z_]\w*)\s*\((.*)\)\s*;$", s)
+    if call and call.group(1) in _PTE_FOOT:
+        args = _reads(call.group(2))
+        if args is None:
+            return None
+        r, w = _PTE_FOOT[call.group(1)]
+        return r | args, set(w)
+    if call and call.group(1) in ("this_cpu_write", "__this_cpu_write"):
+        var, _, value = call.group(2).partition(",")
+        s = f"{var} = {value};"
+    m = _ASSIGN.match(s)
+    if not m or "==" in s.split(";")[0].split("=", 1)[0]:
+        return None
+    lhs, rhs = m.group(1), m.group(2)
+    pc = re.match(r"^per_cpu\((.*),\s*(\w+)\)$", lhs)
+    base = pc.group(1) if pc else lhs
+    name = re.match(r"^[A-Za-z_][\w.]*", base.replace("->", "."))
+    reads_l = _reads(lhs.replace("per_cpu(", "(")) if pc else _reads(lhs)
+    reads_r = _reads(rhs)
+    if name is None or reads_l is None or reads_r is None:
+        return None
+    written = name.group(0)
+    return (reads_r | (reads_l - {written})) | ({written} if "+=" in s or "-=" in s else set()), \
+        {written}
+
+
+def inside_atomic(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is (at any depth) inside an ``atomic { }`` block."""
+    stack: list[bool] = []
+    for k in range(i):
+        line = re.sub(r"/\*.*?\*/|//.*$", "", lines[k])
+        for ch in line:
+            if ch == "{":
+                stack.append(bool(re.match(r"^\s*atomic\s*\{", line)))
+            elif ch == "}" and stack:
+                stack.pop()
+    return any(stack)
+
+
+def commuting_swap(m: Mutant, original: str) -> str:
+    """Rule COMMUTE: why this swap provably changes nothing, or ""."""
+    if m.kind != "swap-statements":
+        return ""
+    lines = original.split("\n")
+    i = m.line - 1
+    if not (inside_atomic(lines, i) and inside_atomic(lines, i + 1)):
+        return ""
+    a, b = footprint(lines[i]), footprint(lines[i + 1])
+    if a is None or b is None:
+        return ""
+    (ra, wa), (rb, wb) = a, b
+    if wa & (rb | wb) or wb & ra:
+        return ""
+    return "commute: one atomic step, disjoint footprints"
+
+
+def _ir_key(p: ir.Program) -> tuple[object, ...]:
+    return (p.vars, p.flags, p.locks, p.ptes, p.functions, p.roles, p.enums)
+
+
+def same_ir(m: Mutant, scratch: Path, targets: list[str],
+            cache: dict[str, tuple[object, ...]]) -> str:
+    """Rule TCE: "identical IR" when every dependent target compiles to the same program."""
+    if not targets:
+        return ""
+    for name in targets:
+        t = load_target(name, scratch)
+        if name not in cache:
+            cache[name] = _ir_key(load(list(t.models), scratch).program)
+        try:
+            mutated = load(list(t.models), scratch,
+                           overrides={(scratch / m.file).resolve(): m.text}).program
+        except LazycheckError:
+            return ""
+        if _ir_key(mutated) != cache[name]:
+            return ""
+    return "identical IR (trivial compiler equivalence)"
+
+
 def judge(m: Mutant, scratch: Path, targets: list[str], timeout: float) -> Outcome:
     """Run ``targets`` on the mutant in ``scratch``; restore the file afterwards."""
     path = scratch / m.file
@@ -261,12 +382,20 @@ def main(argv: list[str] | None = None) -> int:
             todo = [m for k, m in enumerate(todo) if k in keep]
         print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
         results = []
+        ir_cache: dict[str, tuple[object, ...]] = {}
         for k, m in enumerate(todo, 1):
             targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
                              key=lambda n: cost.get(n, 1e9))
-            r = judge(m, scratch, targets, args.timeout) if targets else Outcome(
-                f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "survived",
-                "no target uses the file", 0.0)
+            why = commuting_swap(m, (scratch / m.file).read_text(encoding="utf-8")) or \
+                same_ir(m, scratch, targets, ir_cache)
+            if why:
+                r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "equivalent",
+                            why, 0.0)
+            elif targets:
+                r = judge(m, scratch, targets, args.timeout)
+            else:
+                r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "survived",
+                            "no target uses the file", 0.0)
             results.append(r)
             print(f"[{k}/{len(todo)}] {r.status:9} {r.mutant[:110]}"
                   f"{' (' + r.by + ')' if r.by else ''}", flush=True)
@@ -276,12 +405,14 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: list[Outcome], goal: float, out: Path | None) -> int:
     """The summary table by kind, the score, and every survivor."""
     kinds = sorted({r.kind for r in results})
-    print(f"\n{'kind':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'stillborn':>10}")
+    print(f"\n{'kind':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'stillborn':>10} "
+          f"{'equivalent':>11}")
     for k in [*kinds, "total"]:
         rs = [r for r in results if k in (r.kind, "total")]
         n = {s: sum(1 for r in rs if r.status == s) for s in ("killed", "survived",
-                                                               "stillborn")}
-        print(f"{k:<24} {len(rs):>8} {n['killed']:>7} {n['survived']:>9} {n['stillborn']:>10}")
+                                                               "stillborn", "equivalent")}
+        print(f"{k:<24} {len(rs):>8} {n['killed']:>7} {n['survived']:>9} {n['stillborn']:>10} "
+              f"{n['equivalent']:>11}")
     killed = sum(1 for r in results if r.status == "killed")
     survived = [r for r in results if r.status == "survived"]
     score = 100.0 * killed / max(1, killed + len(survived))
