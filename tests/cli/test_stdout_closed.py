@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
 from lazycheck.cli import main as cli_main
@@ -27,17 +29,13 @@ def test_verify_into_a_closed_pipe_ends_quietly() -> None:
     assert code == cli_main.STDOUT_CLOSED
 
 
-def test_broken_pipe_in_a_command_is_not_an_internal_error(monkeypatch: object) -> None:
+def test_broken_pipe_in_a_command_is_not_an_internal_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process: a BrokenPipeError escaping a command exits 141, with nothing printed."""
     def broken(*args: object, **kwargs: object) -> None:
         raise BrokenPipeError(32, "Broken pipe")
 
-    import pytest
-    mp = pytest.MonkeyPatch()
-    try:
-        mp.setattr(cli_main.click, "echo", broken)
-        r = CliRunner().invoke(cli_main.main, ["list"])
-    finally:
-        mp.undo()
+    monkeypatch.setattr(click, "echo", broken)
+    r = CliRunner().invoke(cli_main.main, ["list"])
     assert r.exit_code == cli_main.STDOUT_CLOSED
     assert "internal error" not in r.output
