@@ -43,7 +43,7 @@ from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
 from lazycheck.run import depgraph  # noqa: E402
 from lazycheck.run.verify import run  # noqa: E402
-from lazycheck.targets import Target, load_target, target_names  # noqa: E402
+from lazycheck.targets import Expectation, Target, load_target, target_names  # noqa: E402
 from lazycheck.views.ci_rows import gate_problem  # noqa: E402
 
 _CALL = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*\(.*\)\s*;\s*(/\*.*\*/|//.*)?$")
@@ -194,15 +194,19 @@ def shifted(t: Target, m: Mutant) -> Target:
     check, not a kill.  A deleted check keeps its old location, so a violation
     caught elsewhere is one.
     """
-    at = t.expect.at
+    claims = tuple(dataclasses.replace(c, expect=_moved(c.expect, m)) for c in t.claims)
+    return dataclasses.replace(t, expect=_moved(t.expect, m), claims=claims)
+
+
+def _moved(exp: Expectation, m: Mutant) -> Expectation:
+    at = exp.at
     if not at or at.rsplit(":", 1)[0] != Path(m.file).name:
-        return t
+        return exp
     line = int(at.rsplit(":", 1)[1])
     if line in m.deleted:
-        return t
+        return exp
     moved = line - sum(1 for d in m.deleted if d < line)
-    return dataclasses.replace(t, expect=dataclasses.replace(
-        t.expect, at=f"{Path(m.file).name}:{moved}"))
+    return dataclasses.replace(exp, at=f"{Path(m.file).name}:{moved}")
 
 
 # ---------------------------------------------------------------- equivalent mutants
@@ -332,15 +336,22 @@ def judge(m: Mutant, scratch: Path, targets: list[str], timeout: float) -> Outco
     label = f"{m.file}:{m.line} {m.kind}: {m.what}"
     t0 = time.monotonic()
     try:
-        for name in targets:
-            try:
-                o = run(shifted(load_target(name, scratch), m), scratch,
-                        max_states=500_000, timeout_s=timeout)
-            except LazycheckError as err:
-                return Outcome(label, m.kind, "stillborn", f"{name}: {type(err).__name__}",
-                               time.monotonic() - t0)
-            if o.verdict is Verdict.UNKNOWN or not o.as_expected or gate_problem(o):
-                return Outcome(label, m.kind, "killed", name, time.monotonic() - t0)
+        # the primary configuration of every target first (cheap kills), then the other
+        # configurations each target claims, as `lazycheck ci` checks them all
+        for rest in (False, True):
+            for name in targets:
+                t = shifted(load_target(name, scratch), m)
+                configs = [c.config for c in t.claims if c.config != t.config] if rest \
+                    else [t.config]
+                for cfg in configs:
+                    try:
+                        o = run(t, scratch, cfg, max_states=500_000, timeout_s=timeout)
+                    except LazycheckError as err:
+                        return Outcome(label, m.kind, "stillborn",
+                                       f"{name}: {type(err).__name__}", time.monotonic() - t0)
+                    if o.verdict is Verdict.UNKNOWN or not o.as_expected or gate_problem(o):
+                        where = f"{name}[{cfg.preempt.value},irqs={cfg.irqs}]" if rest else name
+                        return Outcome(label, m.kind, "killed", where, time.monotonic() - t0)
         return Outcome(label, m.kind, "survived", "", time.monotonic() - t0)
     finally:
         path.write_text(original, encoding="utf-8")
@@ -361,7 +372,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip checking (and timing) every target before mutating")
+    ap.add_argument("--merge", type=Path, nargs="*", default=None,
+                    help="only report: the union of these --json files, a later file's "
+                         "result for a mutant replacing an earlier one")
     args = ap.parse_args(argv)
+    if args.merge:
+        merged: dict[str, Outcome] = {}
+        for path in args.merge:
+            for r in json.loads(path.read_text(encoding="utf-8")):
+                merged[r["mutant"]] = Outcome(**r)
+        return report(list(merged.values()), args.goal, args.json)
     with tempfile.TemporaryDirectory(prefix="lazycheck-mutants-") as tmp:
         scratch = Path(tmp)
         shutil.copytree(REPO / "models", scratch / "models")
