@@ -663,6 +663,8 @@ class Checker:
                     amount = self.expr(e.args[1], ctx, pre)
                 value = ir.EBinary("+" if what in ("inc", "add") else "-", cur, amount, ty)
             # this_cpu_* operations are single steps, like the kernel's
+            if cpu is ir.World.CHECKED_CPU:  # __this_cpu_*(): not an atomic block, it is checked
+                return [ir.SAssign(lv, value, e.span, text)]
             return [ir.SAtomic((ir.SAssign(lv, value, e.span, text),), e.span, text)]
         return h
 
