@@ -419,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                 r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "survived",
                             "no target uses the file", 0.0)
             results.append(r)
+            if args.json is not None:  # every result so far: a run stopped early still counts
+                args.json.write_text(json.dumps([asdict(x) for x in results], indent=1) + "\n")
             print(f"[{k}/{len(todo)}] {r.status:9} {r.mutant[:110]}"
                   f"{' (' + r.by + ')' if r.by else ''}", flush=True)
     return report(results, args.goal, args.json)
