@@ -243,7 +243,8 @@ _PTE_FOOT = {  # built-in -> (state it reads, state it writes), from kernel/syme
     "__pte_write": (set(), {"pte_mem", "pte_hw", "pte_stored", "ghost_settle"}),
     "__pte_store": (set(), {"pte_mem", "pte_stored"}),
 }
-_PURE_READS = frozenset({"per_cpu", "this_cpu_read", "__pte_read", "true", "false"})
+_PURE_READS = frozenset({"per_cpu", "this_cpu_read", "__pte_read", "test_thread_flag",
+                         "test_ti_thread_flag", "task_thread_info", "true", "false"})
 _IDENT = re.compile(r"[A-Za-z_][\w.]*")
 _ASSIGN = re.compile(r"^\s*(.+?)\s*(?:[-+]?=)\s*(.+?);")
 
@@ -275,7 +276,9 @@ def footprint(stmt: str) -> tuple[set[str], set[str]] | None:
     lhs, rhs = m.group(1), m.group(2)
     pc = re.match(r"^per_cpu\((.*),\s*(\w+)\)$", lhs)
     base = pc.group(1) if pc else lhs
-    name = re.match(r"^[A-Za-z_][\w.]*", base.replace("->", "."))
+    # a task field is one variable whatever task expression names it (current->f, tsk->f):
+    # keep only the field path, as _IDENT reads it on the other side
+    name = re.match(r"^[A-Za-z_][\w.]*", base.rsplit("->", 1)[-1].strip())
     reads_l = _reads(lhs.replace("per_cpu(", "(")) if pc else _reads(lhs)
     reads_r = _reads(rhs)
     if name is None or reads_l is None or reads_r is None:
@@ -393,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.merge:
             for r in json.loads(path.read_text(encoding="utf-8")):
                 merged[r["mutant"]] = Outcome(**r)
-        return report(list(merged.values()), args.goal, args.json)
+        return report(reclassified(list(merged.values())), args.goal, args.json)
     with tempfile.TemporaryDirectory(prefix="lazycheck-mutants-") as tmp:
         scratch = Path(tmp)
         shutil.copytree(REPO / "models", scratch / "models")
@@ -435,6 +438,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{k}/{len(todo)}] {r.status:9} {r.mutant[:110]}"
                   f"{' (' + r.by + ')' if r.by else ''}", flush=True)
     return report(results, args.goal, args.json)
+
+
+def reclassified(results: list[Outcome]) -> list[Outcome]:
+    """Recorded survivors that the equivalence rules (as they are now) prove equivalent.
+
+    The rules are proofs about the mutant and the repository's models, not about
+    a run, so applying them to an older run's survivors is sound as long as the
+    mutated file is unchanged (a mutant is matched by file, line, kind and text).
+    """
+    deps = dependents(REPO)
+    by_label: dict[str, Mutant] = {}
+    for p in sorted((REPO / "models").glob("*/*.lazy")):
+        rel = p.relative_to(REPO).as_posix()
+        for m in mutants_of(rel, p.read_text(encoding="utf-8")):
+            by_label[f"{m.file}:{m.line} {m.kind}: {m.what}"] = m
+    cache: dict[str, tuple[object, ...]] = {}
+    out = []
+    for r in results:
+        m = by_label.get(r.mutant)
+        why = "" if r.status != "survived" or m is None else (
+            commuting_swap(m, (REPO / m.file).read_text(encoding="utf-8"))
+            or same_ir(m, REPO, deps.get(m.file, []), cache))
+        out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
+    return out
 
 
 def report(results: list[Outcome], goal: float, out: Path | None) -> int:

@@ -61,6 +61,14 @@ def test_statements_with_calls_have_no_footprint() -> None:
     assert M.footprint("\tthis_cpu_write(mc_val[ptep], pte);") == ({"ptep", "pte"}, {"mc_val"})
 
 
+def test_a_task_field_is_one_variable_whatever_names_the_task() -> None:
+    """current->f and tsk->f may be the same cell: a write of one conflicts with a read of the
+    other."""
+    r, w = M.footprint("\tcurrent->lazy_mmu_state.active = true;")
+    r2, _ = M.footprint("\tx = tsk->lazy_mmu_state.active;")
+    assert w & r2
+
+
 def test_deleting_a_no_op_compiles_to_the_same_ir_but_deleting_a_barrier_does_not() -> None:
     """isb() is accepted and has no effect; dsb() publishes the stored PTEs."""
     rel = "models/arch/arm64-g3-v4.lazy"
