@@ -64,7 +64,7 @@ def test_statements_with_calls_have_no_footprint() -> None:
 def test_a_task_field_is_one_variable_whatever_names_the_task() -> None:
     """current->f and tsk->f may be the same cell: a write of one conflicts with a read of the
     other."""
-    r, w = M.footprint("\tcurrent->lazy_mmu_state.active = true;")
+    _, w = M.footprint("\tcurrent->lazy_mmu_state.active = true;")
     r2, _ = M.footprint("\tx = tsk->lazy_mmu_state.active;")
     assert w & r2
 
