@@ -456,10 +456,10 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
     cache: dict[str, tuple[object, ...]] = {}
     out = []
     for r in results:
-        m = by_label.get(r.mutant)
-        why = "" if r.status != "survived" or m is None else (
-            commuting_swap(m, (REPO / m.file).read_text(encoding="utf-8"))
-            or same_ir(m, REPO, deps.get(m.file, []), cache))
+        found = by_label.get(r.mutant)
+        why = "" if r.status != "survived" or found is None else (
+            commuting_swap(found, (REPO / found.file).read_text(encoding="utf-8"))
+            or same_ir(found, REPO, deps.get(found.file, []), cache))
         out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
     return out
 
