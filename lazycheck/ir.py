@@ -118,7 +118,10 @@ class PteSym:
 class World(enum.Enum):
     """Reads of the kernel world's state."""
 
-    THIS_CPU = "smp_processor_id()"
+    THIS_CPU = "raw_smp_processor_id()"  # also this_cpu_*(): preempt-safe, never checked
+    # smp_processor_id(), this_cpu_ptr(), __this_cpu_*(): CONFIG_DEBUG_PREEMPT checks the caller
+    # is not preemptible (check_preemption_disabled(), property debug-preempt)
+    CHECKED_CPU = "smp_processor_id()"
     CURRENT = "current"
     IN_INTERRUPT = "in_interrupt()"
     PREEMPTIBLE = "preemptible()"

@@ -26,6 +26,7 @@ class PropertyId(enum.StrEnum):
     MAPPED_BEFORE_USE = "mapped-before-use"
     NO_SLEEP_IN_ATOMIC = "no-sleep-in-atomic"
     LOCK_BALANCED = "lock-balanced"
+    DEBUG_PREEMPT = "debug-preempt"
     # A model exceeded its own finite abstraction (an int<lo..hi> overflowed): the
     # verdict is UNKNOWN, never PASS or FAIL.  Always monitored, never in a target.
     MODEL_BOUNDS = "model-bounds"
@@ -84,6 +85,11 @@ PROPERTIES: tuple[Property, ...] = (
              "no spinlock is taken again by the task or CPU that holds it (a self-deadlock), "
              "and none is still held when a task ends",
              ("H9",)),
+    Property(PropertyId.DEBUG_PREEMPT,
+             "CONFIG_DEBUG_PREEMPT: smp_processor_id(), this_cpu_ptr() and __this_cpu_*() are "
+             "used only where the task cannot migrate (preemption or interrupts off, or "
+             "migration disabled), as check_preemption_disabled() reports",
+             ("H1", "H2")),
 )
 
 DEFAULT_PROPERTIES: tuple[PropertyId, ...] = (

@@ -37,11 +37,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from lazycheck import ir  # noqa: E402
 from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
 from lazycheck.run import depgraph  # noqa: E402
 from lazycheck.run.verify import run  # noqa: E402
-from lazycheck.targets import Target, load_target, target_names  # noqa: E402
+from lazycheck.targets import Expectation, Target, load_target, target_names  # noqa: E402
 from lazycheck.views.ci_rows import gate_problem  # noqa: E402
 
 _CALL = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*\(.*\)\s*;\s*(/\*.*\*/|//.*)?$")
@@ -65,7 +67,7 @@ class Mutant:
 class Outcome:
     mutant: str
     kind: str
-    status: str  # killed | survived | stillborn
+    status: str  # killed | survived | stillborn | equivalent
     by: str  # the target that killed it, or why it is stillborn
     seconds: float
 
@@ -161,6 +163,16 @@ def _matching_enable(lines: list[str], funcs: list[str], i: int) -> int | None:
     return None
 
 
+def is_fixture(path: Path) -> bool:
+    """A model that is itself a hand-made mutant of a kernel model ("A MUTATION, not a kernel").
+
+    Its text is a copy of kernel models that are mutated on their own; mutating
+    the copy would count every mutant twice, once against a target that exists
+    to FAIL because of the one change the fixture makes.
+    """
+    return "A MUTATION, not a kernel" in path.read_text(encoding="utf-8")[:2000]
+
+
 def dependents(root: Path) -> dict[str, list[str]]:
     """Model file (relative) -> the targets that depend on it, fastest first."""
     g, _ = depgraph.build(root)
@@ -192,15 +204,141 @@ def shifted(t: Target, m: Mutant) -> Target:
     check, not a kill.  A deleted check keeps its old location, so a violation
     caught elsewhere is one.
     """
-    at = t.expect.at
+    claims = tuple(dataclasses.replace(c, expect=_moved(c.expect, m)) for c in t.claims)
+    return dataclasses.replace(t, expect=_moved(t.expect, m), claims=claims)
+
+
+def _moved(exp: Expectation, m: Mutant) -> Expectation:
+    at = exp.at
     if not at or at.rsplit(":", 1)[0] != Path(m.file).name:
-        return t
+        return exp
     line = int(at.rsplit(":", 1)[1])
     if line in m.deleted:
-        return t
+        return exp
     moved = line - sum(1 for d in m.deleted if d < line)
-    return dataclasses.replace(t, expect=dataclasses.replace(
-        t.expect, at=f"{Path(m.file).name}:{moved}"))
+    return dataclasses.replace(exp, at=f"{Path(m.file).name}:{moved}")
+
+
+# ---------------------------------------------------------------- equivalent mutants
+# A mutant is classified *equivalent* only by one of these two rules, each a proof
+# that no target can tell it from the original (docs/mutants.md, "Equivalent
+# mutants").  Never because no target happened to kill it.
+#
+# Rule TCE (trivial compiler equivalence): every dependent target's program,
+# compiled by lazycheck's own checker from the mutated file, is equal to the
+# original's as IR (source positions and statement texts are not part of IR
+# equality).  The system a target checks is built from that IR alone, so the
+# behaviours are the same; a deleted no-op line only moves the lines below it,
+# and `[expect] at` is moved with them (shifted()).
+#
+# Rule COMMUTE: a swap of two statements that lie inside one `atomic { }` block
+# (one step: no other CPU, task or interrupt runs between them) and whose
+# footprints are disjoint (neither writes what the other reads or writes), where
+# each is an assignment or a PTE built-in from a fixed table and neither calls a
+# model function, a check (BUG/WARN) or a scheduling/preemption built-in.  Two
+# such state updates in one step commute: the step's result is the same.
+
+_PTE_FOOT = {  # built-in -> (state it reads, state it writes), from kernel/symexec.py
+    "__pte_sync": ({"pte_mem", "pte_stored"}, {"pte_hw", "pte_stored", "ghost_settle"}),
+    "__pte_write": (set(), {"pte_mem", "pte_hw", "pte_stored", "ghost_settle"}),
+    "__pte_store": (set(), {"pte_mem", "pte_stored"}),
+}
+_PURE_READS = frozenset({"per_cpu", "this_cpu_read", "__pte_read", "test_thread_flag",
+                         "test_ti_thread_flag", "task_thread_info", "true", "false"})
+_IDENT = re.compile(r"[A-Za-z_][\w.]*")
+_ASSIGN = re.compile(r"^\s*(.+?)\s*(?:[-+]?=)\s*(.+?);")
+
+
+def _reads(text: str) -> set[str] | None:
+    """Identifiers an expression reads; None if it calls anything not known pure."""
+    for call in re.findall(r"([A-Za-z_]\w*)\s*\(", text):
+        if call not in _PURE_READS:
+            return None
+    return {x for x in _IDENT.findall(text) if x not in _PURE_READS}
+
+
+def footprint(stmt: str) -> tuple[set[str], set[str]] | None:
+    """(reads, writes) of one simple statement, or None when it is not classifiable."""
+    s = re.sub(r"/\*.*?\*/|//.*$", "", stmt).strip()
+    call = re.match(r"^([A-Za-z_]\w*)\s*\((.*)\)\s*;$", s)
+    if call and call.group(1) in _PTE_FOOT:
+        args = _reads(call.group(2))
+        if args is None:
+            return None
+        r, w = _PTE_FOOT[call.group(1)]
+        return r | args, set(w)
+    if call and call.group(1) in ("this_cpu_write", "__this_cpu_write"):
+        var, _, value = call.group(2).partition(",")
+        s = f"{var} = {value};"
+    m = _ASSIGN.match(s)
+    if not m or "==" in s.split(";")[0].split("=", 1)[0]:
+        return None
+    lhs, rhs = m.group(1), m.group(2)
+    pc = re.match(r"^per_cpu\((.*),\s*(\w+)\)$", lhs)
+    base = pc.group(1) if pc else lhs
+    # a task field is one variable whatever task expression names it (current->f, tsk->f):
+    # keep only the field path, as _IDENT reads it on the other side
+    name = re.match(r"^[A-Za-z_][\w.]*", base.rsplit("->", 1)[-1].strip())
+    reads_l = _reads(lhs.replace("per_cpu(", "(")) if pc else _reads(lhs)
+    reads_r = _reads(rhs)
+    if name is None or reads_l is None or reads_r is None:
+        return None
+    written = name.group(0)
+    return (reads_r | (reads_l - {written})) | ({written} if "+=" in s or "-=" in s else set()), \
+        {written}
+
+
+def inside_atomic(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is (at any depth) inside an ``atomic { }`` block."""
+    stack: list[bool] = []
+    for k in range(i):
+        line = re.sub(r"/\*.*?\*/|//.*$", "", lines[k])
+        for ch in line:
+            if ch == "{":
+                stack.append(bool(re.match(r"^\s*atomic\s*\{", line)))
+            elif ch == "}" and stack:
+                stack.pop()
+    return any(stack)
+
+
+def commuting_swap(m: Mutant, original: str) -> str:
+    """Rule COMMUTE: why this swap provably changes nothing, or ""."""
+    if m.kind != "swap-statements":
+        return ""
+    lines = original.split("\n")
+    i = m.line - 1
+    if not (inside_atomic(lines, i) and inside_atomic(lines, i + 1)):
+        return ""
+    a, b = footprint(lines[i]), footprint(lines[i + 1])
+    if a is None or b is None:
+        return ""
+    (ra, wa), (rb, wb) = a, b
+    if wa & (rb | wb) or wb & ra:
+        return ""
+    return "commute: one atomic step, disjoint footprints"
+
+
+def _ir_key(p: ir.Program) -> tuple[object, ...]:
+    return (p.vars, p.flags, p.locks, p.ptes, p.functions, p.roles, p.enums)
+
+
+def same_ir(m: Mutant, scratch: Path, targets: list[str],
+            cache: dict[str, tuple[object, ...]]) -> str:
+    """Rule TCE: "identical IR" when every dependent target compiles to the same program."""
+    if not targets:
+        return ""
+    for name in targets:
+        t = load_target(name, scratch)
+        if name not in cache:
+            cache[name] = _ir_key(load(list(t.models), scratch).program)
+        try:
+            mutated = load(list(t.models), scratch,
+                           overrides={(scratch / m.file).resolve(): m.text}).program
+        except LazycheckError:
+            return ""
+        if _ir_key(mutated) != cache[name]:
+            return ""
+    return "identical IR (trivial compiler equivalence)"
 
 
 def judge(m: Mutant, scratch: Path, targets: list[str], timeout: float) -> Outcome:
@@ -211,15 +349,24 @@ def judge(m: Mutant, scratch: Path, targets: list[str], timeout: float) -> Outco
     label = f"{m.file}:{m.line} {m.kind}: {m.what}"
     t0 = time.monotonic()
     try:
-        for name in targets:
-            try:
-                o = run(shifted(load_target(name, scratch), m), scratch,
-                        max_states=500_000, timeout_s=timeout)
-            except LazycheckError as err:
-                return Outcome(label, m.kind, "stillborn", f"{name}: {type(err).__name__}",
-                               time.monotonic() - t0)
-            if o.verdict is Verdict.UNKNOWN or not o.as_expected or gate_problem(o):
-                return Outcome(label, m.kind, "killed", name, time.monotonic() - t0)
+        # the primary configuration of every target first (cheap kills), then the other
+        # configurations a FAIL target claims (`lazycheck ci` checks them all): there a
+        # claimed PASS is the only check of the model beyond its failure path.  The other
+        # configurations of a PASS target are left out to keep the run within hours.
+        for rest in (False, True):
+            for name in targets:
+                t = shifted(load_target(name, scratch), m)
+                configs = [c.config for c in t.claims if c.config != t.config
+                           and t.expect.verdict == "fail"] if rest else [t.config]
+                for cfg in configs:
+                    try:
+                        o = run(t, scratch, cfg, max_states=500_000, timeout_s=timeout)
+                    except LazycheckError as err:
+                        return Outcome(label, m.kind, "stillborn",
+                                       f"{name}: {type(err).__name__}", time.monotonic() - t0)
+                    if o.verdict is Verdict.UNKNOWN or not o.as_expected or gate_problem(o):
+                        where = f"{name}[{cfg.preempt.value},irqs={cfg.irqs}]" if rest else name
+                        return Outcome(label, m.kind, "killed", where, time.monotonic() - t0)
         return Outcome(label, m.kind, "survived", "", time.monotonic() - t0)
     finally:
         path.write_text(original, encoding="utf-8")
@@ -240,7 +387,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip checking (and timing) every target before mutating")
+    ap.add_argument("--merge", type=Path, nargs="*", default=None,
+                    help="only report: the union of these --json files, a later file's "
+                         "result for a mutant replacing an earlier one")
     args = ap.parse_args(argv)
+    if args.merge:
+        merged: dict[str, Outcome] = {}
+        for path in args.merge:
+            for r in json.loads(path.read_text(encoding="utf-8")):
+                merged[r["mutant"]] = Outcome(**r)
+        return report(reclassified(list(merged.values())), args.goal, args.json)
     with tempfile.TemporaryDirectory(prefix="lazycheck-mutants-") as tmp:
         scratch = Path(tmp)
         shutil.copytree(REPO / "models", scratch / "models")
@@ -248,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         deps = dependents(scratch)
         cost = {} if args.no_baseline else baseline(scratch, target_names(scratch),
                                                         args.timeout)
-        files = sorted({p for g in args.files for p in (scratch / "models").glob(g)})
+        files = sorted({p for g in args.files for p in (scratch / "models").glob(g)
+                        if not is_fixture(p)})
         todo = [m for p in files for m in mutants_of(p.relative_to(scratch).as_posix(),
                                                       p.read_text(encoding="utf-8"))]
         todo = todo[:args.limit] if args.limit else todo
@@ -261,27 +418,63 @@ def main(argv: list[str] | None = None) -> int:
             todo = [m for k, m in enumerate(todo) if k in keep]
         print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
         results = []
+        ir_cache: dict[str, tuple[object, ...]] = {}
         for k, m in enumerate(todo, 1):
             targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
                              key=lambda n: cost.get(n, 1e9))
-            r = judge(m, scratch, targets, args.timeout) if targets else Outcome(
-                f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "survived",
-                "no target uses the file", 0.0)
+            why = commuting_swap(m, (scratch / m.file).read_text(encoding="utf-8")) or \
+                same_ir(m, scratch, targets, ir_cache)
+            if why:
+                r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "equivalent",
+                            why, 0.0)
+            elif targets:
+                r = judge(m, scratch, targets, args.timeout)
+            else:
+                r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "survived",
+                            "no target uses the file", 0.0)
             results.append(r)
+            if args.json is not None:  # every result so far: a run stopped early still counts
+                args.json.write_text(json.dumps([asdict(x) for x in results], indent=1) + "\n")
             print(f"[{k}/{len(todo)}] {r.status:9} {r.mutant[:110]}"
                   f"{' (' + r.by + ')' if r.by else ''}", flush=True)
     return report(results, args.goal, args.json)
 
 
+def reclassified(results: list[Outcome]) -> list[Outcome]:
+    """Recorded survivors that the equivalence rules (as they are now) prove equivalent.
+
+    The rules are proofs about the mutant and the repository's models, not about
+    a run, so applying them to an older run's survivors is sound as long as the
+    mutated file is unchanged (a mutant is matched by file, line, kind and text).
+    """
+    deps = dependents(REPO)
+    by_label: dict[str, Mutant] = {}
+    for p in sorted((REPO / "models").glob("*/*.lazy")):
+        rel = p.relative_to(REPO).as_posix()
+        for m in mutants_of(rel, p.read_text(encoding="utf-8")):
+            by_label[f"{m.file}:{m.line} {m.kind}: {m.what}"] = m
+    cache: dict[str, tuple[object, ...]] = {}
+    out = []
+    for r in results:
+        found = by_label.get(r.mutant)
+        why = "" if r.status != "survived" or found is None else (
+            commuting_swap(found, (REPO / found.file).read_text(encoding="utf-8"))
+            or same_ir(found, REPO, deps.get(found.file, []), cache))
+        out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
+    return out
+
+
 def report(results: list[Outcome], goal: float, out: Path | None) -> int:
     """The summary table by kind, the score, and every survivor."""
     kinds = sorted({r.kind for r in results})
-    print(f"\n{'kind':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'stillborn':>10}")
+    print(f"\n{'kind':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'stillborn':>10} "
+          f"{'equivalent':>11}")
     for k in [*kinds, "total"]:
         rs = [r for r in results if k in (r.kind, "total")]
         n = {s: sum(1 for r in rs if r.status == s) for s in ("killed", "survived",
-                                                               "stillborn")}
-        print(f"{k:<24} {len(rs):>8} {n['killed']:>7} {n['survived']:>9} {n['stillborn']:>10}")
+                                                               "stillborn", "equivalent")}
+        print(f"{k:<24} {len(rs):>8} {n['killed']:>7} {n['survived']:>9} {n['stillborn']:>10} "
+              f"{n['equivalent']:>11}")
     killed = sum(1 for r in results if r.status == "killed")
     survived = [r for r in results if r.status == "survived"]
     score = 100.0 * killed / max(1, killed + len(survived))

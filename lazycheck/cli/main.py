@@ -9,6 +9,7 @@ a traceback and never an exit code that reads as a verdict.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -33,6 +34,21 @@ def internal_error(exc: BaseException) -> None:
     sys.exit(ExitCode.INTERNAL_ERROR)
 
 
+STDOUT_CLOSED = 141
+"""Exit status when the reader of stdout went away (``| head``): 128 + SIGPIPE, as a shell
+reports a C tool killed by SIGPIPE.  Not a verdict, and not an internal error."""
+
+
+def stdout_closed() -> None:
+    """The reader of stdout is gone: end quietly, with no traceback and no flush error."""
+    try:  # later flushes (at interpreter exit too) must not raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a file descriptor (tests): nothing is flushed at exit
+    sys.exit(STDOUT_CLOSED)
+
+
 class Guarded(click.Group):
     """A command group whose commands can end only with a documented exit code."""
 
@@ -50,6 +66,8 @@ class Guarded(click.Group):
             click.echo(f"lazycheck: UNKNOWN: {err} for the whole command (--timeout)",
                        err=True)
             sys.exit(ExitCode.UNKNOWN)
+        except BrokenPipeError:
+            stdout_closed()
         except RecursionError:
             click.echo(render_all([Diagnostic(
                 "LZC005", "input nested too deeply", None,

@@ -138,6 +138,28 @@ def lock_again(ex: Exec, s: ir.SBuiltin, fname: str, when: Expr, owner: int) -> 
     return disj(free, mine)
 
 
+def debug_preempt(ex: Exec) -> None:
+    """smp_processor_id()/this_cpu_ptr()/__this_cpu_*() while the task may migrate.
+
+    CONFIG_DEBUG_PREEMPT's check_preemption_disabled() (lib/smp_processor_id.c)
+    is quiet when preempt_count() != 0, irqs_disabled(), or migration is disabled;
+    interrupt handlers and the context switch run with preemption off.  The
+    statement is the one being executed (the last recorded step) under its path
+    condition.
+    """
+    ctx = ex.ctx
+    if ctx.in_irq or ctx.in_switch or not ex.steps:
+        return
+    step = ex.steps[-1]
+    task = ctx.task
+    migratable = conj(eq(ex.preempt_count(task), Const(0)), neg(ex.irqs_off(task)),
+                      eq(ex.select(ex.w.pinned, ex.lay.nall, task), Const(0)))
+    what = step.text.rstrip(";")
+    ex.violate(site(ctx, P.DEBUG_PREEMPT, f"{what}: BUG: using smp_processor_id() in "
+                    "preemptible code (CONFIG_DEBUG_PREEMPT)", step.span, step.function),
+               conj(step.when, migratable))
+
+
 def bounds(ex: Exec, bad: Expr, message: str, span: Span | None, variable: str = "") -> None:
     """The model left its own finite abstraction: the verdict becomes UNKNOWN."""
     ex.violate(site(ex.ctx, P.MODEL_BOUNDS, message, span, variable=variable), bad)

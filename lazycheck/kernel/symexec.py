@@ -106,6 +106,8 @@ class Exec:
         self.guard: Expr = TRUE
         self.steps: list[SourceStep] = []
         self.halted: Expr = FALSE  # a BUG() fired on this path: the kernel stopped
+        self.quiet = False  # evaluating a monitor's pure helper: no debug-preempt check
+        self.atomic = 0  # inside how many atomic { } blocks (debug-preempt is quiet there)
 
     # ------------------------------------------------------------ state access
     def read(self, var: int) -> Expr:
@@ -218,8 +220,12 @@ class Exec:
         fn = self.lay.program.function(fname)
         body = fn.body[0]
         assert isinstance(body, ir.SReturn) and body.value is not None
-        return self.expr(body.value, None, {p.slot: a for p, a in
-                                            zip(fn.params, args, strict=True)})
+        quiet, self.quiet = self.quiet, True  # a monitor asks; the kernel code does not run
+        try:
+            return self.expr(body.value, None, {p.slot: a for p, a in
+                                                zip(fn.params, args, strict=True)})
+        finally:
+            self.quiet = quiet
 
     def lazy(self, task: Expr, cpu: Expr) -> Expr:
         """The arch's notion of "task on cpu is in lazy MMU mode"."""
@@ -235,6 +241,10 @@ class Exec:
         ctx = self.ctx
         match what:
             case ir.World.THIS_CPU:
+                return ctx.cpu
+            case ir.World.CHECKED_CPU:
+                if not self.quiet and not self.atomic:
+                    monitors.debug_preempt(self)
                 return ctx.cpu
             case ir.World.CURRENT:
                 return ctx.task
@@ -336,9 +346,9 @@ class Exec:
                 self.steps.append(SourceStep(fname, s.text, s.span, when))
                 self.builtin(s, frame, when)
             case ir.SIf(cond=c, then=then, other=other):
-                cv = truth(self.expr(c, frame))
-                if s.text != "{":
+                if s.text != "{":  # recorded first: a check in the condition fires here
                     self.steps.append(SourceStep(fname, s.text, s.span, when))
+                cv = truth(self.expr(c, frame))
                 self.run(then, frame, conj(when, cv), call)
                 self.run(other, frame, conj(when, neg(cv)), call)
             case ir.SReturn(value=v, span=span, text=text):
@@ -347,7 +357,11 @@ class Exec:
                     frame.ret = ite(when, self.expr(v, frame), frame.ret)
                 frame.returned = disj(frame.returned, when)
             case ir.SAtomic(body=body):
-                self.run(body, frame, when, call)
+                self.atomic += 1  # get_cpu_var()/local_irq_save(): the task cannot migrate
+                try:
+                    self.run(body, frame, when, call)
+                finally:
+                    self.atomic -= 1
             case ir.SFor(slot=slot, lo=lo, hi=hi, body=body):
                 saved_b, saved_c = frame.broken, frame.continued
                 for i in range(lo, hi):

@@ -250,6 +250,7 @@ class ProgramBuilder:
             be = self.exec()
             be.guard = cond
             be.steps.append(SourceStep(frame.func.name, s.text, s.span))
+            be.expr(s.cond, frame)  # for its checks (debug-preempt): the value is cond's
             self.add(n, start, be)
             end = self.block(branch, start, frame, ret, loop)
             if end is not None:

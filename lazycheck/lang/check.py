@@ -615,7 +615,7 @@ class Checker:
             "spin_lock": self._lock(ir.Builtin.SPIN_LOCK),
             "spin_unlock": self._lock(ir.Builtin.SPIN_UNLOCK),
             "this_cpu_write": self._this_cpu("write"),
-            "__this_cpu_write": self._this_cpu("write"),
+            "__this_cpu_write": self._this_cpu("write", ir.World.CHECKED_CPU),
             "this_cpu_inc": self._this_cpu("inc"),
             "this_cpu_dec": self._this_cpu("dec"),
             "this_cpu_add": self._this_cpu("add"),
@@ -645,12 +645,11 @@ class Checker:
                            help="declare it with spinlock_t NAME;")
         return self.locks[name]
 
-    def _this_cpu(self, what: str) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
-                                               list[ir.IStmt]]:
+    def _this_cpu(self, what: str, cpu: ir.World = ir.World.THIS_CPU
+                  ) -> Callable[[ast.CallExpr, _FnCtx, Pre, str], list[ir.IStmt]]:
         def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
             self.arity(e, 2 if what in ("write", "add", "sub") else 1)
-            cur = self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(ir.World.THIS_CPU, (),
-                                                                 ir.CPU))
+            cur = self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(cpu, (), ir.CPU))
             assert isinstance(cur, ir.EVar)
             ty = cur.type
             lv = ir.LVar(cur.sym, cur.where, cur.index)
@@ -664,6 +663,8 @@ class Checker:
                     amount = self.expr(e.args[1], ctx, pre)
                 value = ir.EBinary("+" if what in ("inc", "add") else "-", cur, amount, ty)
             # this_cpu_* operations are single steps, like the kernel's
+            if cpu is ir.World.CHECKED_CPU:  # __this_cpu_*(): not an atomic block, it is checked
+                return [ir.SAssign(lv, value, e.span, text)]
             return [ir.SAtomic((ir.SAssign(lv, value, e.span, text),), e.span, text)]
         return h
 
@@ -946,11 +947,11 @@ class Checker:
     def _expr_builtins(self) -> dict[str, ExprHandler]:
         """Built-ins usable as values, by name: the table call_expr dispatches on."""
         table: dict[str, ExprHandler] = {
-            "this_cpu_read": self._this_cpu_read, "__this_cpu_read": self._this_cpu_read,
+            "this_cpu_read": self._this_cpu_read, "__this_cpu_read": self._this_cpu_read_checked,
             "per_cpu": self._per_cpu, "task_thread_info": self._task_thread_info,
             "spin_is_locked": self._spin_is_locked,
         }
-        world = {"smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
+        world = {"smp_processor_id": (ir.World.CHECKED_CPU, ir.CPU),
                  "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "in_interrupt": (ir.World.IN_INTERRUPT, ir.BOOL),
                  "preemptible": (ir.World.PREEMPTIBLE, ir.BOOL),
@@ -977,6 +978,12 @@ class Checker:
     def _this_cpu_read(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         self.arity(e, 1)
         return self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(ir.World.THIS_CPU, (), ir.CPU))
+
+    def _this_cpu_read_checked(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        # __this_cpu_read(): __this_cpu_preempt_check("read") under CONFIG_DEBUG_PREEMPT
+        self.arity(e, 1)
+        return self.percpu_ref(e.args[0], ctx, pre, ir.EWorld(ir.World.CHECKED_CPU, (),
+                                                              ir.CPU))
 
     def _per_cpu(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         self.arity(e, 2)

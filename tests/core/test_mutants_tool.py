@@ -1,0 +1,94 @@
+"""tools/mutants.py: equivalent mutants only by proof (identical IR, commuting swap), never by
+survival; expected locations move with deleted lines."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+
+from lazycheck.targets import load_target  # noqa: E402
+
+M: Any = importlib.import_module("mutants")  # tools/mutants.py is a script, not a package
+
+ATOMIC = """void f(cpu_t batch)
+{
+\tatomic {
+\t\tfor_each_pte(p) {
+\t\t\t__pte_sync(p);
+\t\t\tper_cpu(q[p], batch) = false;
+\t\t\tper_cpu(q[p], batch) = true;
+\t\t\tx = per_cpu(q[p], batch);
+\t\t}
+\t}
+\t__pte_sync(p);
+\tper_cpu(q[p], batch) = false;
+}
+"""
+
+
+def _swap(text: str, line: int) -> M.Mutant:
+    return next(m for m in M.mutants_of("models/arch/x.lazy", text)
+                if m.kind == "swap-statements" and m.line == line)
+
+
+def test_a_swap_of_disjoint_updates_in_one_atomic_step_commutes() -> None:
+    """__pte_sync(p) and a per-CPU flag store: different state, one step."""
+    assert M.commuting_swap(_swap(ATOMIC, 5), ATOMIC).startswith("commute")
+
+
+def test_a_swap_of_two_writes_of_one_variable_does_not_commute() -> None:
+    """q[p] = false then true is not q[p] = true then false."""
+    assert M.commuting_swap(_swap(ATOMIC, 6), ATOMIC) == ""
+    assert M.commuting_swap(_swap(ATOMIC, 7), ATOMIC) == ""  # a write then a read of it
+
+
+def test_a_swap_outside_an_atomic_block_is_never_equivalent() -> None:
+    """Between two statements another CPU may look: the same swap is judged by the targets."""
+    assert M.commuting_swap(_swap(ATOMIC, 11), ATOMIC) == ""
+
+
+def test_statements_with_calls_have_no_footprint() -> None:
+    """A model function or a check may do anything: not classifiable."""
+    assert M.footprint("\tflush_tlb_pending();") is None
+    assert M.footprint("\tBUG_ON(x);") is None
+    assert M.footprint("\tx = xen_get_lazy_mode();") is None
+    assert M.footprint("\tthis_cpu_write(mc_val[ptep], pte);") == ({"ptep", "pte"}, {"mc_val"})
+
+
+def test_a_task_field_is_one_variable_whatever_names_the_task() -> None:
+    """current->f and tsk->f may be the same cell: a write of one conflicts with a read of the
+    other."""
+    _, w = M.footprint("\tcurrent->lazy_mmu_state.active = true;")
+    r2, _ = M.footprint("\tx = tsk->lazy_mmu_state.active;")
+    assert w & r2
+
+
+def test_deleting_a_no_op_compiles_to_the_same_ir_but_deleting_a_barrier_does_not() -> None:
+    """isb() is accepted and has no effect; dsb() publishes the stored PTEs."""
+    rel = "models/arch/arm64-g3-v4.lazy"
+    text = (REPO / rel).read_text(encoding="utf-8")
+    by_line = {(m.kind, m.what.split(";")[0]): m for m in M.mutants_of(rel, text)}
+    deps = M.dependents(REPO)[rel]
+    cache: dict[str, tuple[object, ...]] = {}
+    isb = by_line[("delete-statement", "isb()")]
+    dsb = by_line[("delete-statement", "dsb(ishst)")]
+    assert M.same_ir(isb, REPO, deps, cache).startswith("identical IR")
+    assert M.same_ir(dsb, REPO, deps, cache) == ""
+
+
+def test_an_expected_location_moves_with_deleted_lines_above_it() -> None:
+    """A deleted line above the check moves it up; a deleted check keeps its old line."""
+    t = load_target("xen-nesting-counter", REPO)
+    at = t.expect.at
+    assert at is not None
+    name, line = at.rsplit(":", 1)
+    m = M.Mutant(f"models/arch/{name}", 1, "delete-statement", "", "", (1,))
+    assert M.shifted(t, m).expect.at == f"{name}:{int(line) - 1}"
+    gone = dataclasses.replace(m, deleted=(int(line),))
+    assert M.shifted(t, gone).expect.at == at

@@ -1,0 +1,1 @@
+lazycheck verify powerpc-hash-preemptible-debug-preempt --no-timings
