@@ -843,7 +843,9 @@ class Checker:
         if op in ("&&", "||"):
             sub: Pre = []
             b = self.expr(right, ctx, sub)
-            if sub:
+            if all(isinstance(x, ir.SNondet) for x in sub):
+                pre.extend(sub)  # a choice made when unused changes nothing: make it first
+            else:
                 raise self.err("LZC302", f"call with side effects on the right of '{op}'",
                                _span(right), help="C would skip it when the left side "
                                "decides: assign it to a local first, under an if")

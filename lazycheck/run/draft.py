@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.lang import ast
+from lazycheck.lang.lexer import Tok, tokenize
 from lazycheck.lang.parser import parse
 from lazycheck.outcome import Outcome
 from lazycheck.properties import DEFAULT_PROPERTIES, PropertyId
@@ -44,12 +45,16 @@ class DraftRun:
 
 
 def generation(text: str) -> str:
-    """The API generation a scenario's calls belong to (G0/G1 when it calls no newer API)."""
-    if "lazy_mmu_mode_enable_with_ptes" in text:
+    """The API generation a scenario's calls belong to (G0/G1 when it calls no newer API);
+    read from its identifiers, so comments do not count."""
+    toks, _ = tokenize(text, "scenario")
+    names = {t.text for t in toks if t.kind is Tok.IDENT}
+    if "lazy_mmu_mode_enable_with_ptes" in names:
         return "G4"
-    if "lazy_mmu_mode_" in text:
+    if names & {"lazy_mmu_mode_enable", "lazy_mmu_mode_disable", "lazy_mmu_mode_pause",
+                "lazy_mmu_mode_resume"}:
         return "G3"
-    if "lazy_mmu_state_t" in text:
+    if "lazy_mmu_state_t" in names:
         return "G2"
     return "G0/G1"
 

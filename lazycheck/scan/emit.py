@@ -25,7 +25,7 @@ from lazycheck.scan.cfg import RELEASE
 BOUND = "LOOP_BOUND"
 _MAP_LOCK = frozenset({"pte_offset_map_lock", "pte_alloc_map_lock"})
 _VALUE = {"-": "-1", "0": "0", "+": "1"}
-_RESERVED = frozenset({"pte", "kernel", "user", "task", "irq", "pure", "atomic", "current",
+RESERVED = frozenset({"pte", "kernel", "user", "task", "irq", "pure", "atomic", "current",
                        "global", "percpu", "pertask", "model", "source", "true", "false",
                        "NULL", "enum", "typedef", "thread_flag", "lazy_mmu_api", "int",
                        "bool", "u8", "u16", "u32", "s8", "s16", "s32", "do", "while", "for",
@@ -62,6 +62,7 @@ class Emitter:
     skip: str = ""  # the Assign of a *_map_lock() result already emitted
     depth: int = 0  # statement nesting below the function body (labels need 0)
     passed: set[str] = field(default_factory=set)  # labels already emitted
+    retries: set[str] = field(default_factory=set)  # labels of the retry loops being emitted
 
     # ------------------------------------------------------------ helpers
     def out(self, text: str) -> None:
@@ -86,7 +87,7 @@ class Emitter:
     def var(self, name: str) -> str:
         """The model local of a tracked C local (declared on first use)."""
         if name not in self.names:
-            ident = name if name.isidentifier() and name not in _RESERVED else f"{name}_v"
+            ident = name if name.isidentifier() and name not in RESERVED else f"{name}_v"
             self.names[name] = ident if ident.isidentifier() else self.fresh("v")
             self.locals[self.names[name]] = f"int<-1..1> {self.names[name]} = 0;"
         return self.names[name]
@@ -286,8 +287,30 @@ class Emitter:
         if flag:
             self.jump(sx.SJump("continue", "", s.pos), f"if ({flag}) ")
 
+    def retry(self, label: str, items: tuple[sx.Stmt, ...]) -> None:
+        """``label: ... goto label;``: at most LOOP_BOUND passes; the goto starts the next."""
+        turn = self.fresh("again")
+        self.out(f"for ({turn} = 0; {turn} < {BOUND}; {turn}++) {{\t/* {label}: */")
+        self.frames.append(_Frame("retry", len(self.scopes)))
+        self.retries.add(label)
+
+        def region() -> None:
+            for it in items:
+                self.stmt(it)
+            self.out("break;")
+        self.indented(region)
+        self.retries.discard(label)
+        self.frames.pop()
+        self.out("}")
+
     def jump(self, s: sx.SJump, guard: str = "") -> None:
         """goto/break/continue with the guard releases they cross."""
+        if s.kind == "goto" and s.label in self.retries:
+            if not self.frames or self.frames[-1].kind != "retry":
+                raise EmitError(f"goto {s.label}: a backward goto inside a loop or switch")
+            self.release(1)
+            self.out(f"continue;\t/* goto {s.label}; */")
+            return
         if s.kind == "goto":
             if s.label not in self.labels or s.label in self.passed:
                 raise EmitError(f"goto {s.label}: the label is not at the top of the "
@@ -295,8 +318,8 @@ class Emitter:
             self.release(1)
             self.out(f"goto {s.label};")
             return
-        target = next((f for f in reversed(self.frames)
-                       if s.kind == "break" or f.kind == "loop" or f.cont_flag), None)
+        target = next((f for f in reversed(self.frames) if f.kind != "retry" and (
+            s.kind == "break" or f.kind == "loop" or f.cont_flag)), None)
         if target is None:
             return
         self.release(target.depth)
@@ -341,10 +364,61 @@ def top_labels(fn: sx.Function) -> frozenset[str]:
     return frozenset(i.name for i in fn.body.items if isinstance(i, sx.SLabel))
 
 
+def _gotos(s: sx.Stmt | None, out: set[str]) -> None:
+    """The labels ``goto`` statements in ``s`` name."""
+    match s:
+        case sx.SJump(kind="goto", label=label):
+            out.add(label)
+        case sx.SIf(then=t, other=o):
+            _gotos(t, out)
+            _gotos(o, out)
+        case sx.SLoop(body=b) | sx.SSwitch(body=b) | sx.SScoped(body=b):
+            _gotos(b, out)
+        case sx.SBlock(items=items):
+            for i in items:
+                _gotos(i, out)
+
+
+def retry_regions(items: tuple[sx.Stmt, ...]) -> dict[int, tuple[str, int]]:
+    """Top-level ``label:`` at index i that a later statement (the last at index j) jumps
+    back to: i -> (label, j).  ``goto again`` retry loops, emitted as bounded loops."""
+    out: dict[int, tuple[str, int]] = {}
+    for i, it in enumerate(items):
+        if not isinstance(it, sx.SLabel):
+            continue
+        later: list[int] = []
+        for j in range(i + 1, len(items)):
+            names: set[str] = set()
+            _gotos(items[j], names)
+            if it.name in names:
+                later.append(j)
+        if later:
+            out[i] = (it.name, max(later))
+    return out
+
+
+def _top(em: Emitter, items: tuple[sx.Stmt, ...]) -> None:
+    """The function body: its statements, a retry region as a bounded loop."""
+    regions = retry_regions(items)
+    em.scopes.append([])
+    i = 0
+    while i < len(items):
+        if i not in regions:
+            em.stmt(items[i])
+            i += 1
+            continue
+        label, last = regions[i]
+        em.retry(label, items[i + 1:last + 1])
+        i = last + 1
+    em.release(0)
+    em.scopes.pop()
+
+
 def body(fn: sx.Function, kept: Kept) -> tuple[list[str], list[str]]:
     """The model statements of ``fn`` and the declarations of the locals they use."""
-    em = Emitter(kept, tracked(fn), top_labels(fn))
-    em.block(fn.body.items)
+    retries = {label for label, _ in retry_regions(fn.body.items).values()}
+    em = Emitter(kept, tracked(fn), top_labels(fn) - retries)
+    _top(em, fn.body.items)
     while len(em.lines) > 1 and em.lines[-1] == "return;" and em.lines[-2] == "return;":
         em.lines.pop()  # `return x;` then the closing brace's own return
     if em.lines and em.lines[-1] == "return;":

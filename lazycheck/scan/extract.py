@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lazycheck.lang.check import builtin_names
 from lazycheck.scan import cfg, checks, emit, parser
 from lazycheck.scan import sections as sec
 from lazycheck.scan import syntax as sx
@@ -32,6 +33,15 @@ _CPU = {"preempt_disable": "preempt_disable();", "preempt_enable": "preempt_enab
         "local_irq_disable": "local_irq_disable();", "local_irq_enable": "local_irq_enable();",
         "local_irq_save": "local_irq_disable();", "local_irq_restore": "local_irq_enable();",
         "cond_resched": "cond_resched();", "schedule": "schedule();"}
+
+
+def model_name(name: str) -> str:
+    """The draft's name for a C function: its own, unless the model language, the prelude
+    or an API model already has it (then with ``_fn``)."""
+    if name in emit.RESERVED or name in _PRELUDE or "lazy_mmu" in name \
+            or name in builtin_names() or name.startswith("__"):
+        return f"{name}_fn"
+    return name
 
 
 class ExtractError(Exception):
@@ -56,6 +66,7 @@ class _Names:
         self.ptes: dict[str, str] = {}
         self.locks: dict[str, str] = {}
         self.writes = 0
+        self.gens: set[tuple[str, str]] = set()  # (generation, op) of every section call kept
 
     def pte(self, expr: str) -> str:
         """The PTE symbol of a pointer expression."""
@@ -103,6 +114,7 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
     for m in sec.meaning(c):
         if m.op in (sec.Op.ENTER, sec.Op.LEAVE, sec.Op.PAUSE, sec.Op.RESUME, sec.Op.FLUSH):
             out += _section_stmt(c, m, names, g2)
+            names.gens.add((m.gen, m.op.name))
         elif m.op is sec.Op.LOCK:
             out.append(f"spin_lock(&{names.lock(m.detail)});")
         elif m.op is sec.Op.UNLOCK:
@@ -115,12 +127,14 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
             g3 = helpers[m.detail].opens == ((sx.Pos(0, 0), "G3"),)
             enter, leave = ("lazy_mmu_mode_enable", "lazy_mmu_mode_disable") if g3 else \
                 ("arch_enter_lazy_mmu_mode", "arch_leave_lazy_mmu_mode")
+            names.gens.add(("G3" if g3 else "G0/G1", "APPLY"))
             out += [f"{enter}();\t/* apply_to_pte_range() */",
-                    f"{m.detail}();\t/* the apply_to_page_range() callback */", f"{leave}();"]
+                    f"{model_name(m.detail)}();\t/* the apply_to_page_range() callback */",
+                    f"{leave}();"]
     if out:
         return out
     if c.name in helpers:
-        return [f"{c.name}();"]
+        return [f"{model_name(c.name)}();"]
     if c.name in _CPU:
         return [_CPU[c.name]]
     if c.name in _WRITES:
@@ -181,12 +195,39 @@ def _helpers(fn: sx.Function, by_name: dict[str, sx.Function], names: _Names
             continue
         got, kept = _recorder(names, {})
         try:
-            text = _function(f"void {name}(void)", callee, kept)
+            text = _function(f"void {model_name(name)}(void)", callee, kept)
         except emit.EmitError:
             continue
         if got:
             out[name] = text
     return out
+
+
+_FAMILIES = ("G4", "G3", "G2", "G0/G1")  # a draft's section calls must all fit one API model
+
+
+def _fits(family: str, gen: str, op: str) -> bool:
+    """Whether a kept section call of ``gen`` fits the API model of ``family``."""
+    if family == "G4":
+        return gen in ("G4", "G3")
+    if family == "G2":
+        return gen == "G2" or (gen == "G0/G1" and op in ("ENTER", "FLUSH"))
+    if family == "G0/G1":
+        return gen in ("G0/G1", "G1''")
+    return gen == family
+
+
+def _family(gens: set[tuple[str, str]], first: str) -> str:
+    """The API generation every kept section call fits (G3 calls fit G4 too); an
+    ExtractError when the function mixes generations no API model has together."""
+    for fam in _FAMILIES:
+        if any(g == fam for g, _ in gens) or (not gens and fam == first):
+            if all(_fits(fam, g, op) for g, op in gens):
+                return fam
+            mixed = ", ".join(sorted({g for g, _ in gens}))
+            raise ExtractError(f"the section calls mix API generations ({mixed}): no API "
+                               "model has them all")
+    return first
 
 
 def _generation(fn: sx.Function) -> str:
@@ -253,12 +294,12 @@ def _part(path: str, data: bytes, function: str, names: _Names) -> tuple[
         for n, b in helper_text.items()}
     got, kept = _recorder(names, helpers)
     try:
-        lines = _function(f"void {function}(void)", fn, kept)
+        lines = _function(f"void {model_name(function)}(void)", fn, kept)
     except emit.EmitError as err:
         raise ExtractError(f"{function}() in {path}: {err}") from err
     if not got:
         raise ExtractError(f"{function}() in {path} makes no lazy MMU, PTE or lock call")
-    return _Part(function, lines, _generation(fn)), helper_text
+    return _Part(model_name(function), lines, _generation(fn)), helper_text
 
 
 def extract(path: str, data: bytes, function: str, loop_bound: int = 2,
@@ -294,4 +335,5 @@ def extract(path: str, data: bytes, function: str, loop_bound: int = 2,
     for part in parts:
         out += [*part.lines, *_task(part.name, part.lines)]
     tasks = tuple(f"{p.name}_task" for p in parts)
-    return Draft("\n".join(out) + "\n", tasks, parts[0].generation, False)
+    first = "G0/G1" if parts[0].generation in ("apply", "G1''") else parts[0].generation
+    return Draft("\n".join(out) + "\n", tasks, _family(names.gens, first), False)

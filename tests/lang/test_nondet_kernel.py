@@ -105,6 +105,11 @@ def test_nondet_is_not_allowed_in_one_step() -> None:
     assert "LZC302" in _diag_codes(_scenario("\tif (pick())\n\t\tset_pte_at(p0, 1);", head))
 
 
+def test_nondet_may_stand_right_of_and_or() -> None:
+    body = "\tif (__nondet() && (__nondet() || i == 0))\n\t\tset_pte_at(p0, 1);"
+    _load(_scenario(body))
+
+
 def test_define_must_be_a_number_on_its_line() -> None:
     assert "LZC003" in _diag_codes(_scenario(LEAK).replace("#define LOOP_BOUND 2",
                                                           "#define LOOP_BOUND\n2"))
