@@ -18,7 +18,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lazycheck.scan import checks
 from lazycheck.scan import syntax as sx
 from lazycheck.scan.cfg import RELEASE
 
@@ -88,7 +87,8 @@ class Emitter:
         """The model local of a tracked C local (declared on first use)."""
         if name not in self.names:
             ident = name if name.isidentifier() and name not in RESERVED else f"{name}_v"
-            self.names[name] = ident if ident.isidentifier() else self.fresh("v")
+            self.names[name] = ident if ident.isidentifier() and len(ident) <= 64 \
+                else self.fresh("v")
             self.locals[self.names[name]] = f"int<-1..1> {self.names[name]} = 0;"
         return self.names[name]
 
@@ -185,8 +185,9 @@ class Emitter:
             case sx.SJump():
                 self.jump(s)
             case sx.SLabel(name=name):
-                if self.depth or len(self.scopes) != 1:
-                    raise EmitError(f"label {name}: is not at the top of the function")
+                if self.depth or len(self.scopes) != 1 or name in self.passed:
+                    raise EmitError(f"label {name}: is not at the top of the function, "
+                                    "or is defined twice")
                 self.passed.add(name)
                 self.lines.append(f"{name}:")
             case sx.SGuard(call=call):
@@ -212,14 +213,29 @@ class Emitter:
         items = body.items if isinstance(body, sx.SBlock) else (body,)
         self.indented(lambda: self.block(items))
 
+    def arm(self, body: sx.Stmt | None) -> list[str]:
+        """The lines of an ``if`` arm, emitted aside."""
+        start = len(self.lines)
+        self.branch(body)
+        arm = self.lines[start:]
+        del self.lines[start:]
+        return arm
+
     def if_(self, s: sx.SIf) -> None:
-        """``if (cond) ... else ...`` with the condition's calls first."""
+        """``if (cond) ... else ...`` with the condition's calls first; an arm that keeps
+        nothing is left out (an empty choice only multiplies the paths)."""
         self.effects(s.pre.effects)
-        self.out(f"if ({self.cond(s.cond)}) {{")
-        self.branch(s.then)
-        if s.other is not None:
+        then, other = self.arm(s.then), self.arm(s.other)
+        cond = self.cond(s.cond)
+        if not then and not other:
+            return
+        if not then:
+            cond, then, other = f"!({cond})", other, []
+        self.out(f"if ({cond}) {{")
+        self.lines.extend(then)
+        if other:
             self.out("} else {")
-            self.branch(s.other)
+            self.lines.extend(other)
         self.out("}")
 
     def loop(self, s: sx.SLoop) -> None:
@@ -336,18 +352,30 @@ def _comment(text: str) -> str:
     return " ".join(text.replace("*/", "* /").split())[:60]
 
 
+def _zero_tests(c: sx.Cond | None) -> set[str]:
+    """The locals a condition compares with 0 (the only tests a sign decides)."""
+    match c:
+        case sx.Atom(var=var, value=0):
+            return {var}
+        case sx.Not(arg=a):
+            return _zero_tests(a)
+        case sx.And(left=a, right=b) | sx.Or(left=a, right=b):
+            return _zero_tests(a) | _zero_tests(b)
+    return set()
+
+
 def tracked(fn: sx.Function) -> frozenset[str]:
-    """The locals the function's conditions test."""
+    """The locals the function's conditions compare with 0 (``err``, ``!pte``)."""
     out: set[str] = set()
 
     def visit(s: sx.Stmt | None) -> None:
         match s:
             case sx.SIf(cond=c, then=t, other=o):
-                out.update(checks.cond_vars(c))
+                out.update(_zero_tests(c))
                 visit(t)
                 visit(o)
             case sx.SLoop(cond=c, body=b):
-                out.update(checks.cond_vars(c))
+                out.update(_zero_tests(c))
                 visit(b)
             case sx.SBlock(items=items):
                 for i in items:

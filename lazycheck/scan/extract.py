@@ -38,6 +38,8 @@ _CPU = {"preempt_disable": "preempt_disable();", "preempt_enable": "preempt_enab
 def model_name(name: str) -> str:
     """The draft's name for a C function: its own, unless the model language, the prelude
     or an API model already has it (then with ``_fn``)."""
+    if len(name) > 64:
+        name = name[:56] + f"_{sum(map(ord, name)) % 1000:03d}"
     if name in emit.RESERVED or name in _PRELUDE or "lazy_mmu" in name \
             or name in builtin_names() or name.startswith("__"):
         return f"{name}_fn"
@@ -81,7 +83,9 @@ class _Names:
             self.locks[name] = name
             return name
         if name not in self.locks:
-            self.locks[name] = re.sub(r"\W", "_", name).strip("_") or "lock"
+            ident = re.sub(r"\W", "_", name).strip("_")
+            ok = ident.isidentifier() and len(ident) <= 48 and ident not in emit.RESERVED
+            self.locks[name] = ident if ok else f"lock{len(self.locks)}"
         return self.locks[name]
 
     def value(self) -> int:
