@@ -194,7 +194,7 @@ def _helpers(fn: sx.Function, by_name: dict[str, sx.Function], names: _Names
     out: dict[str, list[str]] = {}
     for name in dict.fromkeys(called):
         callee = by_name.get(name)
-        if callee is None or name == fn.name or name in _PRELUDE \
+        if callee is None or name == fn.name or name in _PRELUDE or not name.isidentifier() \
                 or sec.is_api_implementation(name):
             continue
         got, kept = _recorder(names, {})
@@ -290,7 +290,7 @@ def _part(path: str, data: bytes, function: str, names: _Names) -> tuple[
     source, _ = parser.parse_source(path, data, lambda _t: True)
     by_name = {f.name: f for f in source.functions}
     fn = by_name.get(function)
-    if fn is None:
+    if fn is None or not function.isidentifier():
         raise ExtractError(f"no function {function}() in {path}")
     helper_text = _helpers(fn, by_name, names)
     helpers = {n: checks.Summary(n, path, sx.Pos(0, 0), opens=(

@@ -152,3 +152,9 @@ int f(pte_t *pte)
 """
     d = _draft(c)
     assert "err = -1;" in d.text and "if (err != 0) {" in d.text
+
+
+def test_a_nameless_function_is_an_error_not_a_draft() -> None:
+    c = b"int (void)\n{\n\tarch_enter_lazy_mmu_mode();\n\tarch_leave_lazy_mmu_mode();\n}\n"
+    with pytest.raises(extract.ExtractError):
+        extract.extract("mm/test.c", c, "")
