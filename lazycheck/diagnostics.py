@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "LZC014": "file too large",
     "LZC015": "based_on model replaces a name its base does not have",
     "LZC016": "patch does not apply",
+    "LZC017": "malformed kernel \"FILE:FUNCTION\" declaration",
     # names
     "LZC101": "unknown name",
     "LZC102": "name defined twice",

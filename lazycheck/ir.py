@@ -389,7 +389,17 @@ class SLabel:
     text: str = field(default="", compare=False)
 
 
-IStmt = SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump | SGoto | SLabel
+@dataclass(frozen=True, slots=True)
+class SNondet:
+    """``__nondet()``: the bool local ``slot`` becomes true or false, either may happen."""
+
+    slot: int
+    span: Span = field(compare=False)
+    text: str = field(default="", compare=False)
+
+
+IStmt = (SAssign | SCall | SBuiltin | SIf | SReturn | SAtomic | SFor | SJump | SGoto | SLabel
+         | SNondet)
 
 def walk(body: tuple[IStmt, ...]) -> list[IStmt]:
     """Every statement of ``body``, nested blocks included, in source order."""
@@ -498,6 +508,7 @@ class SourceFile:
     kind: str
     title: str
     source: str
+    kernel: tuple[str, ...] = ()  # kernel "FILE:FUNCTION" declarations: what it models
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,33 +138,40 @@ def register(group: click.Group) -> None:
     group.add_command(extract)
 
 
-@click.command()
-@click.argument("site")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the draft here (default: stdout).")
-@click.option("--loop-bound", type=int, default=1, show_default=True,
-              help="Extra iterations each loop may run on a path (unrolling bound).")
-@click.option("--max-paths", type=int, default=8, show_default=True,
-              help="At most this many distinct paths (one task program each).")
-@click.option("--verify", "verify_all", is_flag=True,
-              help="Also verify every task of the draft on every arch model the targets "
-                   "combine with its API generation (needs -o).")
-@click.pass_obj
-def extract(root: Path, site: str, output: Path | None, loop_bound: int, max_paths: int,
-            verify_all: bool) -> None:
-    """Turn the call site FILE:FUNCTION into a .lazy scenario draft."""
-    from lazycheck.scan import extract as ex
-
+def _read_site(site: str) -> tuple[str, bytes, str]:
+    """FILE:FUNCTION -> (file, its bytes, function); LZS010/LZS011 on bad input."""
     file, _, function = site.rpartition(":")
     if not file or not function.isidentifier():
         _bad("LZS010", site, "expected FILE:FUNCTION", "e.g. mm/vmalloc.c:vmap_pages_pte_range")
     try:
-        data = Path(file).read_bytes()
+        return file, Path(file).read_bytes(), function
     except OSError as err:
         _bad("LZS011", file, f"cannot read: {err.strerror}", "pass an existing C file")
-        return
+        raise
+
+
+@click.command()
+@click.argument("site")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the draft here (default: stdout).")
+@click.option("--loop-bound", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="The draft's LOOP_BOUND: the most turns each loop runs.")
+@click.option("--with", "with_sites", multiple=True, metavar="FILE:FUNCTION",
+              help="Also extract this function as a second task that runs concurrently "
+                   "(e.g. the code a call site races with).  Repeatable.")
+@click.option("--verify", "verify_all", is_flag=True,
+              help="Also verify the draft on every arch model the targets combine with its "
+                   "API generation (needs -o; like verify --scenario FILE --arch all).")
+@click.pass_obj
+def extract(root: Path, site: str, output: Path | None, loop_bound: int,
+            with_sites: tuple[str, ...], verify_all: bool) -> None:
+    """Turn the call site FILE:FUNCTION into a .lazy scenario draft."""
+    from lazycheck.scan import extract as ex
+
+    file, data, function = _read_site(site)
+    others = tuple(_read_site(w) for w in with_sites)
     try:
-        draft = ex.extract(file, data, function, max(0, loop_bound), max(1, max_paths))
+        draft = ex.extract(file, data, function, loop_bound, others)
     except ex.ExtractError as err:
         _bad("LZS012", site, str(err), "name a function that uses the lazy MMU API")
         return
@@ -177,36 +184,33 @@ def extract(root: Path, site: str, output: Path | None, loop_bound: int, max_pat
     click.echo(f"{output}: {len(draft.tasks)} task(s), {draft.generation}: "
                f"{' '.join(draft.tasks)}")
     if verify_all:
-        sys.exit(_verify_draft(root, output, draft.tasks, draft.generation))
+        sys.exit(verify_scenario(root, output, "all"))
 
 
-def _verify_draft(root: Path, draft: Path, tasks: tuple[str, ...], generation: str) -> int:
-    """Verify each task on each arch model of the generation; print one line per run."""
+def verify_scenario(root: Path, draft: Path, arch: str, engine: str = "explicit") -> int:
+    """Verify a scenario file on each arch model (``all``, or one by name) that targets
+    combine with its API generation; one line per run; the exit code of the worst."""
     from lazycheck.errors import ModelError
-    from lazycheck.kernel.config import KernelConfig, Preempt
-    from lazycheck.properties import DEFAULT_PROPERTIES
-    from lazycheck.run.verify import run
-    from lazycheck.scan.inventory import arch_models
-    from lazycheck.targets import Expectation, Target
+    from lazycheck.run.draft import verify_draft
 
+    try:
+        runs = verify_draft(root, draft, arch, engine)
+    except OSError as err:
+        _bad("LZS011", str(draft), f"cannot read: {err.strerror}", "pass an existing .lazy file")
+    except ModelError as err:
+        click.echo(f"{draft}: error[LZS014]: "
+                   f"{err.diagnostics[0].message if err.diagnostics else err}", err=True)
+        return ExitCode.BAD_INPUT
+    if not runs:
+        click.echo(f"{draft}: error[LZS015]: no arch model named {arch!r} is combined with "
+                   "this scenario's API generation\nhelp: --arch all, or an arch model's "
+                   "file name without .lazy", err=True)
+        return ExitCode.BAD_INPUT
     worst = 0
-    for arch, api, preempt in arch_models(root, generation):
-        for task in tasks:
-            t = Target(f"draft-{task}", draft, "extracted draft", Path(arch).stem, generation,
-                       str(draft), (root / "models" / arch, root / "models" / api,
-                                    draft.resolve()),
-                       KernelConfig(1, (task,), Preempt(preempt),
-                                    properties=tuple(DEFAULT_PROPERTIES)),
-                       60, Expectation("pass"))
-            try:
-                out = run(t, root, max_states=200_000, timeout_s=120.0)
-            except ModelError as err:
-                click.echo(f"{draft}: error[LZS014]: {arch} + {api}: "
-                           f"{err.diagnostics[0].message if err.diagnostics else err}",
-                           err=True)
-                return ExitCode.BAD_INPUT
-            verdict = out.verdict.value + (f":{out.property_id}" if out.property_id else "")
-            click.echo(f"{Path(arch).stem:<30} {Path(api).stem:<17} {preempt:<9} {task:<34} "
-                       f"{verdict}")
-            worst = max(worst, for_verdict(out.verdict))  # a draft claims no coverage
+    for r in runs:
+        verdict = r.outcome.verdict.value + (f":{r.outcome.property_id}"
+                                             if r.outcome.property_id else "")
+        click.echo(f"{Path(r.arch).stem:<30} {Path(r.api).stem:<17} {r.preempt:<9} "
+                   f"{'+'.join(r.tasks):<40} {verdict}")
+        worst = max(worst, for_verdict(r.outcome.verdict))  # a draft claims no coverage
     return worst

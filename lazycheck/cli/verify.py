@@ -48,7 +48,13 @@ def fail_input(err: ModelError) -> None:
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", required=False)
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead of a target: verify this scenario file (e.g. an extracted "
+                   "draft, every task at once) on the arch models of --arch.")
+@click.option("--arch", default="all", show_default=True,
+              help="With --scenario: 'all' arch models the targets combine with the "
+                   "scenario's API generation, or one arch model's name.")
 @click.option("--engine", type=click.Choice(ENGINE_CHOICES), default=DEFAULT_ENGINE,
               show_default=True, help=engine_help())
 @click.option("--cpus", type=limits.SMALL, default=None, help="Override the target's CPU count.")
@@ -108,7 +114,8 @@ def fail_input(err: ModelError) -> None:
               help="Prove the target for every number of CPUs and tasks (a universally "
                    "quantified invariant; docs/proofs.md), or show why not.")
 @click.pass_obj
-def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | None,
+def verify(root: Path, target: str | None, scenario: Path | None, arch: str, engine: str,
+           cpus: int | None, tasks: int | None,
            preempt: str | None, irqs: int | None, bound: int | None,
            preemptions: int | None, interrupts: int | None, max_states: int, timeout: float,
            max_memory: str | None, workers: int, no_timings: bool, graph: Path | None,
@@ -117,7 +124,9 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
            all_configs: bool, progress: bool, symmetry: bool,
            parametric: bool = False) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
-    print the verdict, coverage and any counterexample, and a verdict per configuration."""
+    print the verdict, coverage and any counterexample, and a verdict per configuration.
+    With --scenario FILE instead: one verdict per arch model."""
+    target = _scenario_mode(root, target, scenario, arch, engine)
     if parametric:
         from lazycheck.cli.parametric import verify_parametric
         verify_parametric(root, target, preempt, timeout, no_timings)
@@ -162,6 +171,21 @@ def verify(root: Path, target: str, engine: str, cpus: int | None, tasks: int | 
                                     Limits(outcome.bound, max_states, timeout), str(graph))
         click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
     sys.exit(for_outcome(outcome))
+
+
+def _scenario_mode(root: Path, target: str | None, scenario: Path | None, arch: str,
+                   engine: str) -> str:
+    """``verify --scenario FILE``: verify it on the arch models and exit; else the target."""
+    if scenario is None and target is not None:
+        return target
+    from lazycheck.cli.scan import verify_scenario
+
+    if scenario is None:
+        fail_input(ModelError([Diagnostic("LZC401", "verify needs a TARGET or --scenario "
+                                          "FILE", None, help="lazycheck list shows the "
+                                          "targets")]))
+        return ""
+    sys.exit(verify_scenario(root, scenario, arch, engine))
 
 
 def _override(t: Target, cpus: int | None, tasks: int | None, preempt: str | None,

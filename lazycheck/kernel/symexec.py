@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lazycheck import ir
-from lazycheck.diagnostics import Span
+from lazycheck.diagnostics import Diagnostic, Span
+from lazycheck.errors import ModelError
 from lazycheck.kernel import monitors
 from lazycheck.kernel.config import Preempt
 from lazycheck.kernel.layout import BH_MAX, NONE, Layout, World, type_domain
@@ -372,6 +373,11 @@ class Exec:
             case ir.SGoto(label=label):
                 self.steps.append(SourceStep(fname, s.text, s.span, when))
                 frame.jumping[label] = disj(frame.jumping.get(label, FALSE), when)
+            case ir.SNondet(span=span):
+                raise ModelError([Diagnostic(
+                    "LZC302", "__nondet() in code that runs as one step", span,
+                    help="a choice is a step of its own: do not call a function that "
+                         "makes one from an atomic block or a context-switch hook")])
             case ir.SJump(kind=kind):
                 if kind == "break":
                     frame.broken = disj(frame.broken, when)

@@ -225,6 +225,8 @@ class ProgramBuilder:
                 return None
             case ir.SCall():
                 return self.call(s, n, frame)
+            case ir.SNondet():
+                return self.nondet(s, n, frame)
             case _:
                 m = self.cfg.new()
                 ex = self.exec()
@@ -256,6 +258,18 @@ class ProgramBuilder:
             if end is not None:
                 self.add(end, join, self.exec(), shared=False)
         return join
+
+    def nondet(self, s: ir.SNondet, n: int, frame: Frame) -> int:
+        """``__nondet()``: two edges, the local false on one and true on the other.  The
+        choice is a step of its own (not fused with its neighbours: fusing k choices in a
+        row would make 2^k paths)."""
+        m = self.cfg.new()
+        for value in (0, 1):
+            ex = self.exec()
+            ex.steps.append(SourceStep(frame.func.name, s.text, s.span))
+            ex.set_local(frame, s.slot, Const(value), TRUE)
+            self.add(n, m, ex, shared=True)
+        return m
 
     def for_stmt(self, s: ir.SFor, n: int, frame: Frame, ret: int) -> int:
         """A bounded for loop, unrolled: one copy of the body per iteration."""

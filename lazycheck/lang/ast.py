@@ -215,6 +215,7 @@ class WhileStmt:
     body: tuple[AStmt, ...]
     span: Span = field(compare=False)
     text: str = field(default="", compare=False)
+    bound_name: str = ""  # __bound(NAME): a #define'd constant, resolved by the checker
 
 
 AStmt = (LocalDecl | AssignStmt | ExprStmt | IfStmt | ReturnStmt | AtomicStmt | ForStmt
@@ -239,6 +240,23 @@ class Include:
     """An ``#include`` of another model file (a common or api part)."""
 
     path: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelDecl:
+    """``kernel "mm/memory.c:zap_pte_range";``: a kernel function this scenario models."""
+
+    site: str  # "FILE:FUNCTION" as written (checked by the checker, LZC017)
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConstDecl:
+    """``#define NAME 2``: a named integer constant (a loop bound the user can raise)."""
+
+    name: str
+    value: int
     span: Span = field(compare=False)
 
 
@@ -329,13 +347,13 @@ class ApiDecl:
 
 
 ADecl = (Include | EnumDecl | TypedefDecl | VarDecl | FlagDecl | LockDecl | PteDecl
-         | FuncDecl | ApiDecl)
+         | FuncDecl | ApiDecl | KernelDecl | ConstDecl)
 
 
 def decl_names(d: ADecl) -> tuple[str, ...]:
     """The names a top-level declaration defines (what a based_on model replaces)."""
     match d:
-        case Include():
+        case Include() | KernelDecl():
             return ()
         case EnumDecl(name=name):
             return ("enum " + name,)

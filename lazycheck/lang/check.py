@@ -8,6 +8,7 @@ keeps going after an error so one run reports them all.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ _EXPR_BUILTINS = frozenset({"this_cpu_read", "__this_cpu_read", "per_cpu", "smp_
                 "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag",
                 "__pte_read", "__pte_hw", "pte_is_kernel", "pte_none", "pte_present",
                 "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info"})
+_KERNEL_SITE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+/-]*\.[ch]:[A-Za-z_][A-Za-z0-9_]*")
 _DSB_DOMAINS = {"sy", "st", "ld", "ish", "ishst", "ishld", "nsh", "nshst", "osh", "oshst"}
 
 
@@ -88,6 +90,7 @@ class Checker:
         self.roles: dict[tuple[str, str], Span] = {}  # (role, function) -> where
         self.defined: dict[str, Span] = {}
         self.site = 0
+        self.consts: dict[str, int] = {}  # #define NAME N
         self.stmt_builtins = self._stmt_builtins()  # built once: closures over self
         self.expr_builtins = self._expr_builtins()
 
@@ -150,6 +153,8 @@ class Checker:
             v = e.value
         elif isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.arg, ast.Num):
             v = -e.arg.value
+        elif isinstance(e, ast.Name) and e.ident in self.consts:
+            v = self.consts[e.ident]
         elif isinstance(e, ast.Name) and e.ident in self.enum_of:
             en, v = self.enum_of[e.ident]
             if ty.kind is not ir.Kind.ENUM or ty.enum != en:
@@ -171,6 +176,11 @@ class Checker:
         match d:
             case ast.Include():
                 pass
+            case ast.KernelDecl(site=site, span=span):
+                self.kernel_site(site, span)
+            case ast.ConstDecl(name=name, value=value, span=span):
+                if self.define(name, span):
+                    self.consts[name] = value
             case ast.EnumDecl(name=name, members=members, span=span):
                 if self.define("enum " + name, span):
                     self.enums[name] = tuple(m for m, _ in members)
@@ -198,6 +208,14 @@ class Checker:
                 self.collect_function(d, kind)
             case ast.ApiDecl(roles=roles):
                 self.collect_roles(roles)
+
+    def kernel_site(self, site: str, span: Span) -> None:
+        """LZC017 unless ``site`` reads ``path/file.c:function``."""
+        if not _KERNEL_SITE.fullmatch(site) or ".." in site.split("/"):
+            self.diags.append(Diagnostic(
+                "LZC017", f"kernel \"{site}\" is not FILE:FUNCTION", span,
+                help='name the kernel source file (relative to the tree) and the function '
+                     'this scenario models: kernel "mm/memory.c:zap_pte_range";'))
 
     def collect_var(self, d: ast.VarDecl) -> None:
         """Declare a percpu, pertask or global variable with its dimensions and initial value."""
@@ -441,6 +459,10 @@ class Checker:
     def while_stmt(self, s: ast.WhileStmt, ctx: _FnCtx) -> list[ir.IStmt]:
         """Unroll ``while (c) __bound(N)`` into N nested tests; an (N+1)-th turn is a
         model-bounds violation (UNKNOWN), never silently cut off."""
+        bound = s.bound if not s.bound_name else self.consts.get(s.bound_name, 0)
+        if not 1 <= bound <= 64:
+            raise self.err("LZC304", f"__bound({s.bound_name}) is not a constant 1..64",
+                           s.span, help="#define the bound as an integer 1..64")
         ctx.scopes.append({})
         slot = ctx.new_local(f"while{s.span.line}", ir.Type(ir.Kind.INT, 0, 0))
         pre: Pre = []
@@ -457,7 +479,7 @@ class Checker:
             ir.Builtin.CHECK, (ir.EConst(0, ir.BOOL),), s.span,
             s.text, 0, MODEL_BOUNDS),)  # same text as the test: one statement for coverage
         body: tuple[ir.IStmt, ...] = (*pre, ir.SIf(cond, over, (), s.span, s.text))
-        for _ in range(s.bound):
+        for _ in range(bound):
             body = (*pre, ir.SIf(cond, (*inner, *body), (), s.span, s.text))
         # one turn of a for loop: `break` in the body leaves the whole while
         return [ir.SFor(slot, 0, 1, body, s.span, s.text)]
@@ -484,6 +506,8 @@ class Checker:
             return e.value
         if isinstance(e, ast.Name) and e.ident == "__NR_PTES":
             return len(self.ptes)
+        if isinstance(e, ast.Name) and e.ident in self.consts:
+            return self.consts[e.ident]
         raise self.err("LZC304", "loop bounds must be integer constants", _span(e),
                        help="unroll by hand or use a constant bound")
 
@@ -764,7 +788,7 @@ class Checker:
                                      ir.Type(ir.Kind.INT, v, v))
                 return ir.EConst(v, ir.Type(ir.Kind.INT, min(v, 0), max(v, 0)))
             case ast.Name(ident=name, span=span):
-                return self.name(name, span, ctx)
+                return self.name(name, span, ctx, want)
             case ast.Member():
                 return self.member(e, ctx, pre)
             case ast.Index(base=base, index=ix):
@@ -819,7 +843,9 @@ class Checker:
         if op in ("&&", "||"):
             sub: Pre = []
             b = self.expr(right, ctx, sub)
-            if sub:
+            if all(isinstance(x, ir.SNondet) for x in sub):
+                pre.extend(sub)  # a choice made when unused changes nothing: make it first
+            else:
                 raise self.err("LZC302", f"call with side effects on the right of '{op}'",
                                _span(right), help="C would skip it when the left side "
                                "decides: assign it to a local first, under an if")
@@ -855,11 +881,15 @@ class Checker:
             return ir.EConst(c.value, ty)  # task 0, cpu 1: numbered as in the trace
         return c
 
-    def name(self, name: str, span: Span, ctx: _FnCtx) -> ir.IExpr:
-        """Resolve an identifier: a local, ``current``, an enum member, or a variable."""
+    def name(self, name: str, span: Span, ctx: _FnCtx, want: ir.Type | None = None
+             ) -> ir.IExpr:
+        """Resolve an identifier: a local, ``current``, a #define, an enum member, or a
+        variable."""
         slot = ctx.lookup(name)
         if slot is not None:
             return ir.ELocal(slot, ctx.locals[slot].type)
+        if name in self.consts:  # a #define'd constant reads as its number
+            return self.expr(ast.Num(self.consts[name], span), ctx, [], want)
         if name == "current":
             return _current()
         if name in self.enum_of:
@@ -949,7 +979,7 @@ class Checker:
         table: dict[str, ExprHandler] = {
             "this_cpu_read": self._this_cpu_read, "__this_cpu_read": self._this_cpu_read_checked,
             "per_cpu": self._per_cpu, "task_thread_info": self._task_thread_info,
-            "spin_is_locked": self._spin_is_locked,
+            "spin_is_locked": self._spin_is_locked, "__nondet": self._nondet,
         }
         world = {"smp_processor_id": (ir.World.CHECKED_CPU, ir.CPU),
                  "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
@@ -974,6 +1004,17 @@ class Checker:
         for name in _WARNS:
             table[name] = self._warn_value
         return table
+
+    def _nondet(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """``__nondet()``: true or false, either may happen (a condition the model abstracts)."""
+        self.arity(e, 0)
+        if ctx.pure or ctx.atomic_depth:
+            raise self.err("LZC302", "__nondet() inside " + ("a pure function" if ctx.pure
+                           else "an atomic block"), e.span,
+                           help="a choice is a step of its own: make it before the block")
+        tmp = self.temp(ctx, ir.BOOL)
+        pre.append(ir.SNondet(tmp, e.span, "__nondet()"))
+        return ir.ELocal(tmp, ir.BOOL)
 
     def _this_cpu_read(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         self.arity(e, 1)
@@ -1152,7 +1193,9 @@ class Checker:
         if self.diags:
             return None
         files = tuple(ir.SourceFile(mf.path, mf.header.kind, mf.header.title,
-                                    mf.header.source)
+                                    mf.header.source, tuple(
+                                        d.site for d in mf.decls
+                                        if isinstance(d, ast.KernelDecl)))
                       for mf in self.files if mf.header is not None)
         return ir.Program(
             files=files,

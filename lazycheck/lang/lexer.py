@@ -18,6 +18,7 @@ class Tok(enum.Enum):
     STRING = "string"
     PUNCT = "punctuation"
     INCLUDE = "#include"
+    DEFINE = "#define"
     EOF = "end of file"
 
 
@@ -155,7 +156,7 @@ class _Scanner:
         self.i = j + 2
 
     def directive(self) -> None:
-        """Tokenize ``#include``; LZC001 for any other directive."""
+        """Tokenize ``#include`` and ``#define``; LZC001 for any other directive."""
         if self.text.startswith("#include", self.i):
             self.emit(Tok.INCLUDE, "#include", 8)
             m = _ZOO_INCLUDE.match(self.text, self.i)
@@ -166,9 +167,13 @@ class _Scanner:
                 self.col += m.end() - self.i
                 self.i = m.end()
             return
-        self.diags.append(Diagnostic("LZC001", "unexpected '#': the only directive is #include",
-                                     self.span(1), help="models have no preprocessor; use "
-                                     "#include \"file.lazy\" or remove the line"))
+        if self.text.startswith("#define", self.i):  # #define NAME N: a named constant
+            self.emit(Tok.DEFINE, "#define", 7)
+            return
+        self.diags.append(Diagnostic("LZC001", "unexpected '#': the only directives are "
+                                     "#include and #define NAME N", self.span(1),
+                                     help="models have no preprocessor; use #include "
+                                     "\"file.lazy\", #define NAME 2, or remove the line"))
         self.skip_line()
 
     def string(self) -> None:

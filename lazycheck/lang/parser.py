@@ -298,6 +298,13 @@ class Parser:
         if t.kind is Tok.INCLUDE:
             self.advance()
             return ast.Include(self.string("a file name after #include"), t.span)
+        if t.kind is Tok.DEFINE:
+            return self.parse_define()
+        if t.is_("kernel") and self.peek().kind is Tok.STRING:
+            self.advance()
+            site = self.advance()
+            self.expect(";", "after the kernel declaration")
+            return ast.KernelDecl(site.text, site.span)
         if t.is_("enum") and self.peek(2).is_("{"):
             return self.parse_enum()
         if t.is_("spinlock_t") and not self.peek(2).is_("("):
@@ -321,9 +328,23 @@ class Parser:
             name = self.ident("a function name")
             return self.parse_function(tuple(quals), ty, name)
         raise self.error(f"expected a declaration, found {self._describe(self.tok)}",
-                         help="top level holds #include, enum, typedef, percpu/pertask/"
-                              "global variables, thread_flag, spinlock_t, pte, "
-                              "lazy_mmu_api and functions")
+                         help="top level holds #include, #define, kernel, enum, typedef, "
+                              "percpu/pertask/global variables, thread_flag, spinlock_t, "
+                              "pte, lazy_mmu_api and functions")
+
+    def parse_define(self) -> ast.ConstDecl:
+        """Parse ``#define NAME N`` (one line, an integer): a named constant."""
+        t = self.advance()
+        name = self.ident("a constant name after #define")
+        neg = self.tok.is_("-")
+        if neg:
+            self.advance()
+        if self.tok.kind is not Tok.INT or self.tok.span.line != t.span.line \
+                or name.span.line != t.span.line:
+            raise self.error("#define takes a name and an integer on one line",
+                             help="write #define NAME 2; models have no macros")
+        v = int(self.advance().text)
+        return ast.ConstDecl(name.text, -v if neg else v, name.span)
 
     def parse_enum(self) -> ast.EnumDecl:
         """Parse an ``enum NAME { A, B, ... };`` declaration."""
@@ -524,12 +545,13 @@ class Parser:
                                   "iterations the loop may run (more gives UNKNOWN)")
         self.advance()
         self.expect("(", "after __bound")
-        if self.tok.kind is not Tok.INT or not 1 <= int(self.tok.text) <= 64:
+        named = self.tok.text if self.tok.kind is Tok.IDENT else ""  # a #define'd bound
+        if not named and (self.tok.kind is not Tok.INT or not 1 <= int(self.tok.text) <= 64):
             raise self.error(f"expected a loop bound 1..64, found {self._describe(self.tok)}")
-        bound = int(self.advance().text)
+        bound = int(self.advance().text) if not named else (self.advance(), 1)[1]
         self.expect(")", "to close __bound(N)")
         body = self.parse_body()
-        return ast.WhileStmt(cond, bound, body, t.span, text)
+        return ast.WhileStmt(cond, bound, body, t.span, text, named)
 
     def parse_for_each_pte(self) -> ast.ForStmt:
         """Parse ``for_each_pte (p) body``: a loop over every declared PTE."""

@@ -5,15 +5,14 @@ lock, preemption and IRQ calls, sleeping calls (as ``might_sleep()`` /
 ``cond_resched()``) and calls to functions of the same file that open a
 section or may sleep (as small helpers).  Everything else is abstracted.
 
-The model language has no nondeterministic choice and no unbounded loop,
-so the draft enumerates the paths instead: every feasible path through the
-function (path-sensitive on locals like ``err``, loops unrolled up to
-``loop_bound`` iterations) projected on the kept statements becomes its own
-``task`` program, deduplicated, at most ``max_paths`` of them.  Verifying
-every task verifies every extracted behaviour up to that bound.  Each
-distinct pointer expression is one abstract PTE (``pte kernel`` for
-init_mm/vmalloc/kasan code, ``pte user`` otherwise); reads and conditions are
-dropped.
+The function keeps its shape (:mod:`lazycheck.scan.emit`): conditions the
+scanner does not follow become ``__nondet()`` choices, the locals that
+decide paths (``err``) keep their sign, and every loop runs at most
+``LOOP_BOUND`` turns (a ``#define`` the user raises).  The draft has one
+model function per extracted C function and one ``task`` that runs it;
+``--with FILE:FUNCTION`` adds a concurrent task.  Each distinct pointer
+expression is one abstract PTE (``pte kernel`` for init_mm/vmalloc/kasan
+code, ``pte user`` otherwise); PTE reads are dropped.
 """
 
 from __future__ import annotations
@@ -21,9 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import networkx as nx
-
-from lazycheck.scan import cfg, checks, parser
+from lazycheck.lang.check import builtin_names
+from lazycheck.scan import cfg, checks, emit, parser
 from lazycheck.scan import sections as sec
 from lazycheck.scan import syntax as sx
 
@@ -35,6 +33,17 @@ _CPU = {"preempt_disable": "preempt_disable();", "preempt_enable": "preempt_enab
         "local_irq_disable": "local_irq_disable();", "local_irq_enable": "local_irq_enable();",
         "local_irq_save": "local_irq_disable();", "local_irq_restore": "local_irq_enable();",
         "cond_resched": "cond_resched();", "schedule": "schedule();"}
+
+
+def model_name(name: str) -> str:
+    """The draft's name for a C function: its own, unless the model language, the prelude
+    or an API model already has it (then with ``_fn``)."""
+    if len(name) > 64:
+        name = name[:56] + f"_{sum(map(ord, name)) % 1000:03d}"
+    if name in emit.RESERVED or name in _PRELUDE or "lazy_mmu" in name \
+            or name in builtin_names() or name.startswith("__"):
+        return f"{name}_fn"
+    return name
 
 
 class ExtractError(Exception):
@@ -59,6 +68,7 @@ class _Names:
         self.ptes: dict[str, str] = {}
         self.locks: dict[str, str] = {}
         self.writes = 0
+        self.gens: set[tuple[str, str]] = set()  # (generation, op) of every section call kept
 
     def pte(self, expr: str) -> str:
         """The PTE symbol of a pointer expression."""
@@ -73,7 +83,9 @@ class _Names:
             self.locks[name] = name
             return name
         if name not in self.locks:
-            self.locks[name] = re.sub(r"\W", "_", name).strip("_") or "lock"
+            ident = re.sub(r"\W", "_", name).strip("_")
+            ok = ident.isidentifier() and len(ident) <= 48 and ident not in emit.RESERVED
+            self.locks[name] = ident if ok else f"lock{len(self.locks)}"
         return self.locks[name]
 
     def value(self) -> int:
@@ -82,13 +94,14 @@ class _Names:
         return (self.writes - 1) % 7 + 1
 
 
-def _section_stmt(c: sx.Call, m: sec.Meaning, names: _Names, g2: list[str]) -> list[str]:
+def _section_stmt(c: sx.Call, m: sec.Meaning, names: _Names, g2: dict[str, str]
+                  ) -> list[str]:
+    """G2 keeps the state a C local holds: ``s = enter()`` ... ``leave(s)``."""
     if m.gen == "G2" and m.op is sec.Op.ENTER:
-        var = f"lazy_mmu_state_{len(g2)}"
-        g2.append(var)
+        var = g2.setdefault(c.result or f"#{len(g2)}", f"lazy_mmu_state_{len(g2)}")
         return [f"{var} = arch_enter_lazy_mmu_mode();"]
     if m.gen == "G2" and m.op is sec.Op.LEAVE:
-        arg = "LAZY_MMU_DEFAULT" if "DEFAULT" in "".join(c.args) or not g2 else g2.pop()
+        arg = g2.get(c.args[0].strip() if c.args else "", "LAZY_MMU_DEFAULT")
         return [f"arch_leave_lazy_mmu_mode({arg});"]
     if m.gen == "G4" and m.op is sec.Op.ENTER:
         p = names.pte(c.args[3] if len(c.args) > 3 else "pte")
@@ -99,12 +112,13 @@ def _section_stmt(c: sx.Call, m: sec.Meaning, names: _Names, g2: list[str]) -> l
 
 
 def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
-          g2: list[str]) -> list[str]:
+          g2: dict[str, str]) -> list[str]:
     """The .lazy statements one kept call becomes (often none)."""
     out: list[str] = []
     for m in sec.meaning(c):
         if m.op in (sec.Op.ENTER, sec.Op.LEAVE, sec.Op.PAUSE, sec.Op.RESUME, sec.Op.FLUSH):
             out += _section_stmt(c, m, names, g2)
+            names.gens.add((m.gen, m.op.name))
         elif m.op is sec.Op.LOCK:
             out.append(f"spin_lock(&{names.lock(m.detail)});")
         elif m.op is sec.Op.UNLOCK:
@@ -117,12 +131,14 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
             g3 = helpers[m.detail].opens == ((sx.Pos(0, 0), "G3"),)
             enter, leave = ("lazy_mmu_mode_enable", "lazy_mmu_mode_disable") if g3 else \
                 ("arch_enter_lazy_mmu_mode", "arch_leave_lazy_mmu_mode")
+            names.gens.add(("G3" if g3 else "G0/G1", "APPLY"))
             out += [f"{enter}();\t/* apply_to_pte_range() */",
-                    f"{m.detail}();\t/* the apply_to_page_range() callback */", f"{leave}();"]
+                    f"{model_name(m.detail)}();\t/* the apply_to_page_range() callback */",
+                    f"{leave}();"]
     if out:
         return out
     if c.name in helpers:
-        return [f"{c.name}();"]
+        return [f"{model_name(c.name)}();"]
     if c.name in _CPU:
         return [_CPU[c.name]]
     if c.name in _WRITES:
@@ -134,89 +150,40 @@ def _stmt(c: sx.Call, names: _Names, helpers: dict[str, checks.Summary],
     return []
 
 
-_MAP_LOCK = frozenset({"pte_offset_map_lock", "pte_alloc_map_lock"})
 _PRELUDE = frozenset({"set_pte", "set_pte_at", "pte_clear", "ptep_get", "ptep_get_and_clear",
                       "flush_tlb_range"})
-MAX_WALK = 4_000  # path prefixes explored per function (then the draft says "more paths")
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
-    node: int
-    env: tuple[tuple[str, sx.Sign], ...]
-    visits: tuple[tuple[int, int], ...]
-    stmts: tuple[str, ...]
-    g2: tuple[str, ...]
-    cond_locks: tuple[tuple[str, str], ...] = ()  # (result local, lock) of *_map_lock()
+def _recorder(names: _Names, helpers: dict[str, checks.Summary]
+              ) -> tuple[list[str], emit.Kept]:
+    """The emitter's kept-call callback for one function, and what it has kept so far."""
+    got: list[str] = []
+    g2: dict[str, str] = {}
+
+    def kept(c: sx.Call) -> list[str]:
+        r = _stmt(c, names, helpers, g2)
+        got.extend(r)
+        return r
+    return got, kept
 
 
-_VALUE = re.compile(r"^(set_pte_at\(\w+, )\d+(\);.*)$")
+def _with_g2(decls: list[str], lines: list[str]) -> list[str]:
+    """Declare the G2 ``lazy_mmu_state_t`` locals the lines use, then the locals."""
+    g2 = sorted(set(re.findall(r"lazy_mmu_state_\d+", " ".join(lines))))
+    return [f"\tlazy_mmu_state_t {v} = LAZY_MMU_DEFAULT;" for v in g2] + \
+        [f"\t{d}" for d in decls]
 
 
-def _renumber(stmts: list[str]) -> tuple[str, ...]:
-    """PTE values 1, 2, ... in path order, so equal paths compare equal."""
-    out, k = [], 0
-    for s in stmts:
-        m = _VALUE.match(s)
-        if m:
-            out.append(f"{m.group(1)}{k % 7 + 1}{m.group(2)}")
-            k += 1
-        else:
-            out.append(s)
-    return tuple(out)
+def _function(head: str, fn: sx.Function, kept: emit.Kept) -> list[str]:
+    """``head { body }`` for one C function."""
+    decls, lines = emit.body(fn, kept)
+    return ["", head, "{", *_with_g2(decls, lines), *lines, "}"]
 
 
-def paths(g: nx.DiGraph, names: _Names, helpers: dict[str, checks.Summary],
-          loop_bound: int, max_paths: int) -> tuple[list[tuple[str, ...]], bool]:
-    """Distinct kept-statement sequences of the feasible paths; truncated or not."""
-    tracked = frozenset().union(*(checks.cond_vars(cfg.node(g, n).cond) for n in g.nodes))
-    stack = [_Walk(cfg.ENTRY, tuple(sorted((v, sx.ANY) for v in tracked)), (), (), ())]
-    found: dict[tuple[str, ...], None] = {}
-    steps = 0
-    while stack and len(found) < max_paths and steps < MAX_WALK:
-        steps += 1
-        w = stack.pop()
-        node = cfg.node(g, w.node)
-        env, stmts, g2 = dict(w.env), list(w.stmts), list(w.g2)
-        cond_locks = list(w.cond_locks)
-        for e in node.effects:
-            if isinstance(e, sx.Assign):
-                if e.var in tracked:
-                    env[e.var] = e.value
-            else:
-                stmts += _stmt(e, names, helpers, g2)
-                if e.name in _MAP_LOCK and e.result in tracked:
-                    lock = sec.meaning(e)[0].detail
-                    cond_locks.append((e.result, names.lock(lock)))
-        if w.node == cfg.EXIT:
-            found.setdefault(_renumber(stmts), None)
-            continue
-        visits = dict(w.visits)
-        for succ in sorted(g.successors(w.node), reverse=True):
-            if visits.get(succ, 0) > loop_bound:
-                continue
-            data = g.edges[w.node, succ]
-            nenv = env if data["cond"] is None else checks.refine(env, data["cond"],
-                                                                  data["sense"])
-            if nenv is None:
-                continue
-            nv = {**visits, succ: visits.get(succ, 0) + 1}
-            extra = tuple(f"spin_unlock(&{lk});\t/* {v} == NULL: the lock was not taken */"
-                          for v, lk in cond_locks if nenv.get(v) == frozenset({"0"}))
-            keep = tuple((v, lk) for v, lk in cond_locks if nenv.get(v) != frozenset({"0"}))
-            stack.append(_Walk(succ, tuple(sorted(nenv.items())), tuple(sorted(nv.items())),
-                               (*stmts, *extra), tuple(g2), keep))
-    return list(found), bool(stack)
-
-
-def _longest(g: nx.DiGraph, names: _Names, loop_bound: int) -> tuple[str, ...]:
-    found, _ = paths(g, names, {}, loop_bound, 16)
-    return max(found, key=len) if found else ()
-
-
-def _helpers(fn: sx.Function, by_name: dict[str, sx.Function], names: _Names,
-             loop_bound: int) -> dict[str, tuple[str, ...]]:
-    """Same-file callees (and apply_to_page_range callbacks) with kept statements."""
+def _helpers(fn: sx.Function, by_name: dict[str, sx.Function], names: _Names
+             ) -> dict[str, list[str]]:
+    """Same-file callees (and apply_to_page_range callbacks) that keep a statement, as
+    model functions (one level: their own callees are not followed)."""
     called: list[str] = []
     g = cfg.build(fn)
     for n in g.nodes:
@@ -224,16 +191,47 @@ def _helpers(fn: sx.Function, by_name: dict[str, sx.Function], names: _Names,
             if isinstance(e, sx.Call):
                 called.append(e.name)
                 called += [m.detail for m in sec.meaning(e) if m.op is sec.Op.APPLY]
-    out: dict[str, tuple[str, ...]] = {}
+    out: dict[str, list[str]] = {}
     for name in dict.fromkeys(called):
         callee = by_name.get(name)
-        if callee is None or name == fn.name or name in _PRELUDE \
+        if callee is None or name == fn.name or name in _PRELUDE or not name.isidentifier() \
                 or sec.is_api_implementation(name):
             continue
-        body = _longest(cfg.build(callee), names, loop_bound)
-        if body:
-            out[name] = body
+        got, kept = _recorder(names, {})
+        try:
+            text = _function(f"void {model_name(name)}(void)", callee, kept)
+        except emit.EmitError:
+            continue
+        if got:
+            out[name] = text
     return out
+
+
+_FAMILIES = ("G4", "G3", "G2", "G0/G1")  # a draft's section calls must all fit one API model
+
+
+def _fits(family: str, gen: str, op: str) -> bool:
+    """Whether a kept section call of ``gen`` fits the API model of ``family``."""
+    if family == "G4":
+        return gen in ("G4", "G3")
+    if family == "G2":
+        return gen == "G2" or (gen == "G0/G1" and op in ("ENTER", "FLUSH"))
+    if family == "G0/G1":
+        return gen in ("G0/G1", "G1''")
+    return gen == family
+
+
+def _family(gens: set[tuple[str, str]], first: str) -> str:
+    """The API generation every kept section call fits (G3 calls fit G4 too); an
+    ExtractError when the function mixes generations no API model has together."""
+    for fam in _FAMILIES:
+        if any(g == fam for g, _ in gens) or (not gens and fam == first):
+            if all(_fits(fam, g, op) for g, op in gens):
+                return fam
+            mixed = ", ".join(sorted({g for g, _ in gens}))
+            raise ExtractError(f"the section calls mix API generations ({mixed}): no API "
+                               "model has them all")
+    return first
 
 
 def _generation(fn: sx.Function) -> str:
@@ -247,58 +245,99 @@ def _generation(fn: sx.Function) -> str:
     return "G0/G1"
 
 
-def _in_caller_section(stmts: tuple[str, ...]) -> tuple[str, ...]:
-    """A callback that first leaves or pauses runs inside its caller's section: add it."""
-    first = next((s for s in stmts if "lazy_mmu_mode" in s), "")
-    if first.startswith("lazy_mmu_mode_pause("):
-        return ("lazy_mmu_mode_enable();\t/* the caller's section */", *stmts,
-                "lazy_mmu_mode_disable();")
-    if first.startswith("arch_leave_lazy_mmu_mode(LAZY_MMU_DEFAULT"):
-        return ("lazy_mmu_state_9 = arch_enter_lazy_mmu_mode();\t/* the caller's section */",
-                *stmts, "arch_leave_lazy_mmu_mode(lazy_mmu_state_9);")
-    if first.startswith("arch_leave_lazy_mmu_mode("):
-        return ("arch_enter_lazy_mmu_mode();\t/* the caller's section */", *stmts,
-                "arch_leave_lazy_mmu_mode();")
-    return stmts
+_CALLER = {"lazy_mmu_mode_pause(": ("lazy_mmu_mode_enable();", "lazy_mmu_mode_disable();"),
+           "arch_leave_lazy_mmu_mode(LAZY_MMU_DEFAULT": (
+               "lazy_mmu_state_9 = arch_enter_lazy_mmu_mode();",
+               "arch_leave_lazy_mmu_mode(lazy_mmu_state_9);"),
+           "arch_leave_lazy_mmu_mode(": ("arch_enter_lazy_mmu_mode();",
+                                         "arch_leave_lazy_mmu_mode();")}
 
 
-def _body(stmts: tuple[str, ...]) -> list[str]:
-    g2 = sorted(set(re.findall(r"lazy_mmu_state_\d+", " ".join(stmts))))
-    decl = [f"\tlazy_mmu_state_t {v} = LAZY_MMU_DEFAULT;" for v in g2]
-    return decl + [f"\t{s}" for s in stmts]
+def _task(name: str, body: list[str]) -> list[str]:
+    """The task that runs ``name``; a callback whose first section call is a leave or a
+    pause runs inside its caller's section, so the task opens one around it."""
+    first = next((ln.strip() for ln in body if "lazy_mmu_mode" in ln), "")
+    wrap = next((w for k, w in _CALLER.items() if first.startswith(k)), None)
+    lines = [f"\t{name}();"]
+    if wrap is not None:
+        lines = [f"\t{wrap[0]}\t/* the caller's section */", *lines, f"\t{wrap[1]}"]
+    return ["", f"task void {name}_task(void)", "{", *_with_g2([], lines), *lines, "}"]
 
 
-def extract(path: str, data: bytes, function: str, loop_bound: int = 1,
-            max_paths: int = 8) -> Draft:
-    """The scenario draft of ``function`` in ``data`` (the text of ``path``)."""
+def _site_name(path: str, function: str) -> str:
+    """``mm/vmalloc.c:f`` for a path inside a kernel-shaped tree (else the file name)."""
+    parts = path.replace("\\", "/").split("/")
+    tops = [i for i, p in enumerate(parts) if p in _TOPS]
+    rel = "/".join(parts[tops[-1]:]) if tops else parts[-1]
+    return f"{rel}:{function}"
+
+
+_TOPS = frozenset({"mm", "fs", "arch", "include", "kernel", "drivers", "lib", "net", "virt",
+                   "security", "block", "init", "ipc", "sound", "crypto"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One extracted function: its model function, its task, its helpers."""
+
+    name: str
+    lines: list[str]
+    generation: str
+
+
+def _part(path: str, data: bytes, function: str, names: _Names) -> tuple[
+        _Part, dict[str, list[str]]]:
     source, _ = parser.parse_source(path, data, lambda _t: True)
     by_name = {f.name: f for f in source.functions}
     fn = by_name.get(function)
-    if fn is None:
+    if fn is None or not function.isidentifier():
         raise ExtractError(f"no function {function}() in {path}")
-    text = data[:].decode("utf-8", "replace")
-    names = _Names(bool(re.search(r"init_mm|vmalloc|vmap|kasan|kernel", text)))
-    helper_bodies = _helpers(fn, by_name, names, loop_bound)
+    helper_text = _helpers(fn, by_name, names)
     helpers = {n: checks.Summary(n, path, sx.Pos(0, 0), opens=(
         (sx.Pos(0, 0), "G3" if "lazy_mmu_mode_" in " ".join(b) else "G0/G1"),))
-        for n, b in helper_bodies.items()}
-    found, truncated = paths(cfg.build(fn), names, helpers, loop_bound, max_paths)
-    if not any(found):
+        for n, b in helper_text.items()}
+    got, kept = _recorder(names, helpers)
+    try:
+        lines = _function(f"void {model_name(function)}(void)", fn, kept)
+    except emit.EmitError as err:
+        raise ExtractError(f"{function}() in {path}: {err}") from err
+    if not got:
         raise ExtractError(f"{function}() in {path} makes no lazy MMU, PTE or lock call")
-    tasks = tuple(f"{function}__p{i}" for i in range(len(found)))
-    out = [f"/*\n * Draft extracted by `lazycheck extract {path}:{function}` (line {fn.pos.line}).",
-           f" * {len(found)} distinct path(s), loops unrolled up to {loop_bound + 1} times"
-           + ("; more paths exist (raise --max-paths)" if truncated else "") + ".",
-           " * Conditions are dropped: each path is its own task program.  Each pointer",
-           " * expression is one abstract PTE.  Review before committing it as a model.",
+    return _Part(model_name(function), lines, _generation(fn)), helper_text
+
+
+def extract(path: str, data: bytes, function: str, loop_bound: int = 2,
+            others: tuple[tuple[str, bytes, str], ...] = ()) -> Draft:
+    """The scenario draft of ``function`` in ``data`` (the text of ``path``); ``others``
+    (path, text, function) each add a task that runs concurrently with it."""
+    text = data.decode("utf-8", "replace")
+    names = _Names(bool(re.search(r"init_mm|vmalloc|vmap|kasan|kernel", text)))
+    parts: list[_Part] = []
+    helpers: dict[str, list[str]] = {}
+    for p, d, f in ((path, data, function), *others):
+        part, more = _part(p, d, f, names)
+        if any(q.name == part.name for q in parts):
+            raise ExtractError(f"{f}() is extracted twice")
+        parts.append(part)
+        helpers.update({k: v for k, v in more.items() if k not in {q.name for q in parts}})
+    out = [f"/*\n * Draft extracted by `lazycheck extract {path}:{function}`"
+           + "".join(f" --with {p}:{f}" for p, _, f in others) + ".",
+           " * Conditions the draft does not follow are __nondet() choices; the locals",
+           " * that decide paths (err, ret, ...) keep their sign (-1, 0, 1).  Every loop",
+           f" * runs at most {emit.BOUND} turns: raise it to explore longer runs.  Each",
+           " * pointer expression is one abstract PTE.  Review before committing it as a model.",
            " */",
            f'model scenario "draft: {function}() from {path}"',
-           f'\tsource "extracted from {path}:{function}";', ""]
+           f'\tsource "extracted from {path}:{function}";', "",
+           *[f'kernel "{_site_name(p, f)}";' for p, _, f in ((path, data, function), *others)],
+           "", f"#define {emit.BOUND} {max(1, loop_bound)}", ""]
     kind = "kernel" if names.kernel else "user"
     out += [f"pte {kind} {sym} = 0;\t/* {expr} */" for expr, sym in names.ptes.items()]
     out += [f"spinlock_t {sym};" for sym in dict.fromkeys(names.locks.values())]
-    for name, body in helper_bodies.items():
-        out += ["", f"void {name}(void)", "{", *_body(body), "}"]
-    for task, stmts in zip(tasks, found, strict=True):
-        out += ["", f"task void {task}(void)", "{", *_body(_in_caller_section(stmts)), "}"]
-    return Draft("\n".join(out) + "\n", tasks, _generation(fn), truncated)
+    for body in helpers.values():
+        out += body
+    for part in parts:
+        out += [*part.lines, *_task(part.name, part.lines)]
+    tasks = tuple(f"{p.name}_task" for p in parts)
+    first = "G0/G1" if parts[0].generation in ("apply", "G1''") else parts[0].generation
+    return Draft("\n".join(out) + "\n", tasks, _family(names.gens, first), False)

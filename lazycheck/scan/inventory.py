@@ -1,10 +1,11 @@
 """Call-site inventory: every lazy MMU call site matched to the scenarios that model it.
 
-The mapping lives in ``models/kernel-map.toml`` (kernel ``FILE:FUNCTION`` ->
-scenario files); targets come from ``specs/targets/*.toml`` (their
-``scenario`` and ``arch`` keys).  A call site matches a mapping entry when
-the function names are equal and the scanned path ends with the entry's
-file, or, for files outside a kernel tree layout, on the function name alone.
+Each scenario under ``models/scenarios/`` declares the kernel functions it
+models (``kernel "mm/memory.c:zap_pte_range";``, docs/language.md); targets
+come from ``specs/targets/*.toml`` (their ``scenario`` and ``arch`` keys).
+A call site matches a declaration when the function names are equal and the
+scanned path ends with the declared file, or, for files outside a kernel
+tree layout, on the function name alone.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from lazycheck.lang import ast
+from lazycheck.lang.parser import parse
 from lazycheck.scan.checks import CallSite
 
-MAP_FILE = Path("models") / "kernel-map.toml"
+SCENARIOS = Path("models") / "scenarios"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,7 @@ class Coverage:
 
 @dataclass(frozen=True, slots=True)
 class Zoo:
-    """The mapping and the targets, read once."""
+    """The scenarios' kernel declarations and the targets, read once."""
 
     sites: tuple[tuple[str, str, tuple[str, ...]], ...]  # (file, function, scenarios)
     targets: tuple[tuple[str, str, str], ...]  # (target, scenario file, arch model)
@@ -45,14 +48,19 @@ def _as_tuple(v: object) -> tuple[str, ...]:
 
 
 def load_zoo(root: Path) -> Zoo:
-    """Read the mapping file and every target (missing files give an empty zoo)."""
-    sites: list[tuple[str, str, tuple[str, ...]]] = []
-    path = root / MAP_FILE
-    if path.is_file():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        for entry in data.get("site", []):
-            file, _, fn = str(entry.get("kernel", "")).rpartition(":")
-            sites.append((file, fn, _as_tuple(entry.get("scenarios"))))
+    """Read every scenario's ``kernel`` declarations and every target (none: empty zoo)."""
+    by_site: dict[str, list[str]] = {}
+    for path in sorted((root / SCENARIOS).glob("*.lazy")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        mf, _ = parse(text, str(path))
+        for d in mf.decls:
+            if isinstance(d, ast.KernelDecl):
+                by_site.setdefault(d.site, []).append(path.name)
+    sites = [(file, fn, tuple(scen)) for site, scen in sorted(by_site.items())
+             for file, _, fn in (site.rpartition(":"),)]
     targets: list[tuple[str, str, str]] = []
     for t in sorted((root / "specs" / "targets").glob("*.toml")):
         try:

@@ -65,10 +65,17 @@ def test_unexpected_character_is_lzc001_and_lexing_continues() -> None:
 
 
 def test_hash_other_than_include_is_lzc001() -> None:
-    toks, diags = tokenize("#define X 1\ny", "f.lazy")
+    toks, diags = tokenize("#ifdef X 1\ny", "f.lazy")
     assert [d.code for d in diags] == ["LZC001"]
     assert [t.text for t in toks] == ["y", ""]  # the rest of the line is skipped
     assert toks[0].span.line == 2
+
+
+def test_define_is_a_token_then_a_name_and_a_number() -> None:
+    toks, diags = tokenize("#define LOOP_BOUND 2\n", "f.lazy")
+    assert not diags
+    assert [(t.kind.name, t.text) for t in toks] == [
+        ("DEFINE", "#define"), ("IDENT", "LOOP_BOUND"), ("INT", "2"), ("EOF", "")]
 
 
 def test_unterminated_comment_is_lzc002() -> None:

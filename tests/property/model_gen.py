@@ -19,8 +19,10 @@ the context-switch hooks and the ``lazy_mmu_task``/``lazy_mmu_cpu``
 predicates.
 
 Scenario part: 1-2 PTEs, 1-2 task programs with (possibly nested, rarely
-unbalanced) sections, ``set_pte``/``pte_clear`` writes, spinlock pairs and
-``cond_resched()``; optionally an interrupt program.
+unbalanced) sections, ``set_pte``/``pte_clear`` writes, spinlock pairs,
+``cond_resched()``, ``if (__nondet())`` choices and ``for`` loops bounded by a
+``#define``d constant with a ``__nondet()`` exit (the shapes ``lazycheck
+extract`` drafts use); optionally an interrupt program.
 
 Every drawn model is loaded (parse + check) inside the strategy, and the
 strategy asserts that it is accepted: a rejected model is a bug in this
@@ -412,7 +414,8 @@ class Scene:
 
 
 _TASK_STMTS = ("set", "set", "set", "clear", "section", "section", "lock", "resched",
-               "warn", "ifnone", "preempt", "unbalanced", "bug", "irqoff", "sleep")
+               "warn", "ifnone", "preempt", "unbalanced", "bug", "irqoff", "sleep",
+               "nondet", "nloop")
 
 
 @st.composite
@@ -420,7 +423,7 @@ def _task_stmt(draw: st.DrawFn, sc: Scene, depth: int) -> list[str]:
     kinds = list(_TASK_STMTS)
     if depth <= 0:
         kinds = [k for k in kinds if k not in ("section", "lock", "ifnone", "preempt",
-                                               "irqoff")]
+                                               "irqoff", "nondet", "nloop")]
     if sc.irq:
         kinds = [k for k in kinds if k not in ("lock", "resched", "sleep", "irqoff")]
     kind = draw(st.sampled_from(kinds))
@@ -449,6 +452,15 @@ def _task_stmt(draw: st.DrawFn, sc: Scene, depth: int) -> list[str]:
         return ["local_irq_disable();", *draw(sub), "local_irq_enable();"]
     if kind == "sleep":
         return ["might_sleep();"]
+    if kind == "nondet":  # what an extracted draft makes of a condition it abstracts
+        out = ["if (__nondet()) {", *_indent(draw(sub))]
+        if draw(st.booleans()):
+            out += ["} else {", *_indent(draw(sub))]
+        return [*out, "}"]
+    if kind == "nloop":  # an extracted loop: at most FZ_LOOP_BOUND turns, any may be the last
+        i = f"fz_i{depth}"
+        return [f"for (int<0..2> {i} = 0; {i} < FZ_LOOP_BOUND; {i}++) {{",
+                "\tif (__nondet())", "\t\tbreak;", *_indent(draw(sub)), "}"]
     return [draw(st.sampled_from(("arch_enter_lazy_mmu_mode();",
                                   "arch_leave_lazy_mmu_mode();")))]  # unbalanced
 
@@ -467,7 +479,8 @@ def scenario_texts(draw: st.DrawFn) -> tuple[str, tuple[str, ...], bool]:
     """Scenario source, its task program names, whether it has an irq program."""
     nptes = draw(st.integers(1, 2))
     ptes = tuple(f"fz_pte{i}" for i in range(nptes))
-    lines = ['model scenario "fuzz: random call sites" source "generated";', ""]
+    lines = ['model scenario "fuzz: random call sites" source "generated";', "",
+             f"#define FZ_LOOP_BOUND {draw(st.integers(1, 2))}", ""]
     for p in ptes:
         mm = draw(st.sampled_from(("kernel", "kernel", "user")))
         lines.append(f"pte {mm} {p} = {draw(st.integers(0, 2))};")
