@@ -93,7 +93,7 @@ def test_irq_fail_needs_the_self_flush(tmp_path: Path) -> None:
 
 
 def test_get_cpu_pass_needs_preemption_off(tmp_path: Path) -> None:
-    """get_cpu() as a bare smp_processor_id(): the pinned pair FAILs like powerpc-hash-preemptible."""
+    """get_cpu() as a bare smp_processor_id(): the pair FAILs like powerpc-hash-preemptible."""
     root = _zoo(tmp_path)
     _edit(root, "arch/powerpc-hash-get-cpu.lazy", "cpu_t batch = get_cpu();",
           "cpu_t batch = smp_processor_id();")
