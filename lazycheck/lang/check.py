@@ -635,12 +635,8 @@ class Checker:
             "cond_resched": simple(ir.Builtin.SCHEDULE, 0),
             "schedule": simple(ir.Builtin.SCHEDULE, 0),
             "might_sleep": simple(ir.Builtin.SLEEP, 0),
-            "isb": simple(ir.Builtin.ISB, 0),
-            "smp_mb": simple(ir.Builtin.MB, 0),
             "barrier": nothing,
-            "local_irq_save": self._irq_save,
-            "local_irq_restore": self._irq_restore,
-            "put_cpu": simple(ir.Builtin.PREEMPT_ENABLE, 0),
+            **self._world_detail_builtins(),
             "spin_lock": self._lock(ir.Builtin.SPIN_LOCK),
             "spin_unlock": self._lock(ir.Builtin.SPIN_UNLOCK),
             "this_cpu_write": self._this_cpu("write"),
@@ -654,6 +650,19 @@ class Checker:
             "set_ti_thread_flag": self._flag_set(1, True),
             "clear_ti_thread_flag": self._flag_set(0, True),
         }
+
+    def _world_detail_builtins(self) -> dict[str, Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                                          list[ir.IStmt]]]:
+        """isb(), smp_mb(), put_cpu(), local_irq_save/restore() (issue 11 item 6)."""
+        def plain(op: ir.Builtin) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                              list[ir.IStmt]]:
+            def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+                self.arity(e, 0)
+                return [ir.SBuiltin(op, (), e.span, text)]
+            return h
+        return {"isb": plain(ir.Builtin.ISB), "smp_mb": plain(ir.Builtin.MB),
+                "put_cpu": plain(ir.Builtin.PREEMPT_ENABLE),
+                "local_irq_save": self._irq_save, "local_irq_restore": self._irq_restore}
 
     def _irq_save(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
         """``local_irq_save(flags)``: flags = irqs_disabled(); local_irq_disable(); one step."""
