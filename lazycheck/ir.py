@@ -130,6 +130,7 @@ class World(enum.Enum):
     PTE_MEM = "__pte_read"  # the page-table value of a PTE
     PTE_HW = "__pte_hw"  # what hardware / other CPUs observe
     PTE_IS_KERNEL = "pte_is_kernel"
+    ISB_PENDING = "__isb_pending"  # current published a PTE store with a dsb, no isb since
 
 
 # ---------------------------------------------------------------- expressions
@@ -286,6 +287,9 @@ class Builtin(enum.Enum):
     BH_DISABLE = "local_bh_disable"  # softirqs off: in_interrupt() is true (H17)
     BH_ENABLE = "local_bh_enable"
     REACH = "__reach"  # a named point a target may require to be reached (prop: the label)
+    ISB = "isb"  # context synchronization: the thread's later accesses see what its dsb published
+    MB = "smp_mb"  # a full barrier between CPUs: no effect on sequentially consistent model
+    # variables, and it does not make a PTE store visible to the table walker (that is dsb)
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,7 +501,12 @@ class Function:
     @property
     def is_irq(self) -> bool:
         """Whether it is an ``irq`` handler the world may run on interrupt entry."""
-        return "irq" in self.qualifiers
+        return "irq" in self.qualifiers or self.is_softirq
+
+    @property
+    def is_softirq(self) -> bool:
+        """Whether it is a ``softirq`` handler: it arrives only where bottom halves are on."""
+        return "softirq" in self.qualifiers
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,8 +112,8 @@ ARCH_PREEMPT: dict[str, tuple[str, ...]] = {
     "arm64": ALL_PREEMPT,
     "powerpc-hash": ALL_PREEMPT,
     "powerpc-radix": ALL_PREEMPT,
-    "sparc64": ("none", "voluntary", "full"),  # no ARCH_SUPPORTS_RT
-    "s390": ("none", "voluntary", "full"),  # no ARCH_SUPPORTS_RT
+    "sparc64": ("none", "voluntary", "full"),  # no ARCH_SUPPORTS_RT (rechecked, linux-next 2025)
+    "s390": ("none", "voluntary", "full"),  # no ARCH_SUPPORTS_RT (rechecked, linux-next 2025)
 }
 
 

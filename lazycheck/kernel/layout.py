@@ -52,6 +52,11 @@ class Layout:
         """Whether any function calls local_bh_disable(): else in_interrupt() is constant."""
         return any(_has_op(f.body, ir.Builtin.BH_DISABLE) for f in self.program.functions)
 
+    @property
+    def uses_isb(self) -> bool:
+        """Whether any function calls isb(): else no thread owes one (no state for it)."""
+        return any(_has_op(f.body, ir.Builtin.ISB) for f in self.program.functions)
+
     def task_name(self, t: int) -> str:
         """The name traces use for task ``t``: ``T0``... or ``idle0``... for idle tasks."""
         if t >= self.ntasks:
@@ -153,6 +158,7 @@ class World:
     entry_pc: int  # ghost [writer]: preempt_count when the outermost section began
     violation: int
     bh_off: int  # [task] local_bh_disable() depth: in_interrupt() is true while > 0
+    isb_owed: int = NONE  # [task] a dsb published its PTE store, no isb since (uses_isb)
 
 
 DEPTH_MAX = 4
@@ -204,11 +210,17 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
                             VarKind.STATE, 0, ("false", "true"))
     wflag, wval, depth, paused, entry, viol = _monitor_ghosts(lay, pnames, cnames)
     # only its own task reads or writes bh_off[t] (in_interrupt() in task context):
-    # to the fusion of steps it is as private as a local variable
+    # to the fusion of steps it is as private as a local variable, unless a softirq
+    # handler's arrival reads it (world.py): then it is shared like irqs_off
+    softirqs = any(f.is_softirq for f in prog.functions)
     bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
-                             BH_MAX, VarKind.LOCAL, 0)
+                             BH_MAX, VarKind.WORLD if softirqs else VarKind.LOCAL, 0)
+    isb_owed = NONE
+    if lay.uses_isb:  # arm64's emit_pte_barriers(): see Exec.isb()
+        isb_owed = lay.alloc_array("isb_owed", (nall,), [f"isb_owed[{n}]" for n in tnames],
+                                   0, 1, VarKind.STATE, 0, ("false", "true"))
     return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
-                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off)
+                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off, isb_owed)
 
 
 def _monitor_ghosts(lay: Layout, pnames: list[str], cnames: list[str]

@@ -269,6 +269,10 @@ class Exec:
                 return self.select(self.w.pte_mem, self.lay.nptes, args[0])
             case ir.World.PTE_HW:
                 return self.select(self.w.pte_hw, self.lay.nptes, args[0])
+            case ir.World.ISB_PENDING:
+                if self.w.isb_owed == NONE:
+                    return FALSE
+                return truth(self.select(self.w.isb_owed, self.lay.nall, ctx.task))
             case ir.World.PTE_IS_KERNEL:
                 acc: Expr = FALSE
                 for k, kern in enumerate(self.sh.ptes_kernel):
@@ -469,8 +473,20 @@ class Exec:
                 self.lock_side(-1, when, s, fname)
             case ir.Builtin.BH_DISABLE | ir.Builtin.BH_ENABLE:
                 self.bottom_halves(1 if s.op is ir.Builtin.BH_DISABLE else -1, when, s, fname)
-            case ir.Builtin.SCHEDULE:
-                pass
+            case ir.Builtin.ISB:
+                self.isb(when)
+            case ir.Builtin.SCHEDULE | ir.Builtin.MB:
+                pass  # smp_mb(): model variables are sequentially consistent already
+
+    def isb(self, when: Expr) -> None:
+        """isb(): the running thread has context-synchronized since its store was published.
+
+        emit_pte_barriers() (arch/arm64/include/asm/pgtable.h) issues dsb then isb; if the
+        thread is switched out between them, __switch_to()'s dsb publishes the store and
+        the isb is still issued when the thread runs again, on whatever CPU: the
+        obligation belongs to the thread, not to the CPU that ran the dsb."""
+        if self.w.isb_owed != NONE:
+            self.write_at(self.w.isb_owed, self.lay.nall, self.ctx.task, FALSE, when)
 
     def bottom_halves(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
         """local_bh_disable()/local_bh_enable() in a task.
@@ -539,13 +555,17 @@ class Exec:
                 for c in range(lay.ncpus):
                     self.write_at(w.stored + c * lay.nptes, lay.nptes, p, FALSE, when)
             case ir.Builtin.DSB:
+                published: Expr = FALSE
                 for c in range(lay.ncpus):
                     on_c = conj(when, eq(ctx.cpu, Const(c)))
                     for q in range(lay.nptes):
                         st = w.stored + c * lay.nptes + q
                         pending = conj(on_c, self.read(st))
+                        published = disj(published, pending)
                         self.write(w.pte_hw + q, self.read(w.pte_mem + q), pending)
                         self.write(st, FALSE, on_c)
+                if w.isb_owed != NONE:  # the thread that stored owes an isb (Exec.isb)
+                    self.write_at(w.isb_owed, lay.nall, ctx.task, TRUE, published)
 
     def add_preempt(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
         """preempt_count += delta for the running task, checked at both ends."""

@@ -475,7 +475,7 @@ class _Builder:
                                              f"irq programs: {', '.join(prog.irqs) or '-'}"))
                 continue
             want = "task" if name in cfg.tasks else "irq"
-            if want not in fn.qualifiers:
+            if not (fn.is_task if want == "task" else fn.is_irq):
                 diags.append(Diagnostic("LZC307", f"'{name}' is not declared as a {want} "
                                         f"program", fn.span,
                                         help=f"declare it: {want} void {name}(void)"))
@@ -519,6 +519,11 @@ class _Builder:
         entry_guard = conj(eq(Var(irq_pc), Const(NONE)),
                            simplify_binary(BinOp.GT, Var(world.irq_budget), Const(0)),
                            neg(Select(world.irqs_off, lay.nall, curr)))
+        if lay.program.function(handler).is_softirq:
+            # a softirq raised while bottom halves are off waits: local_bh_enable() runs
+            # it (kernel/softirq.c, __local_bh_enable_ip -> do_softirq), so it starts only
+            # where the interrupted task has BH on
+            entry_guard = conj(entry_guard, eq(Select(world.bh_off, lay.nall, curr), Const(0)))
         in_section: Expr = FALSE
         for t in range(lay.ntasks):
             in_section = disj(in_section, conj(eq(curr, Const(t)),

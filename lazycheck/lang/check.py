@@ -28,7 +28,8 @@ _EXPR_BUILTINS = frozenset({"this_cpu_read", "__this_cpu_read", "per_cpu", "smp_
                 "test_and_set_thread_flag", "test_and_clear_thread_flag",
                 "test_and_set_ti_thread_flag", "test_and_clear_ti_thread_flag",
                 "__pte_read", "__pte_hw", "pte_is_kernel", "pte_none", "pte_present",
-                "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info"})
+                "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info",
+                "get_cpu", "__isb_pending"})
 _KERNEL_SITE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+/-]*\.[ch]:[A-Za-z_][A-Za-z0-9_]*")
 _DSB_DOMAINS = {"sy", "st", "ld", "ish", "ishst", "ishld", "nsh", "nshst", "osh", "oshst"}
 
@@ -294,12 +295,12 @@ class Checker:
             slot = ctx.new_local(p.name, pty)
             ctx.scopes[-1][p.name] = slot
             params.append(ctx.locals[slot])
-        if ("task" in fd.qualifiers or "irq" in fd.qualifiers) and (params or ret != ir.VOID):
+        if ({"task", "irq", "softirq"} & set(fd.qualifiers)) and (params or ret != ir.VOID):
             raise self.err("LZC201", f"program '{fd.name}' must be void {fd.name}(void)",
                            fd.span)
         self.collect_labels(fd.body, ctx)
         body = self.block(fd.body, ctx)
-        if "irq" in fd.qualifiers:
+        if {"irq", "softirq"} & set(fd.qualifiers):
             self.no_sleep_in_irq(body)
         if ctx.pure:
             if not (len(body) == 1 and isinstance(body[0], ir.SReturn)
@@ -634,8 +635,8 @@ class Checker:
             "cond_resched": simple(ir.Builtin.SCHEDULE, 0),
             "schedule": simple(ir.Builtin.SCHEDULE, 0),
             "might_sleep": simple(ir.Builtin.SLEEP, 0),
-            "isb": nothing,
             "barrier": nothing,
+            **self._world_detail_builtins(),
             "spin_lock": self._lock(ir.Builtin.SPIN_LOCK),
             "spin_unlock": self._lock(ir.Builtin.SPIN_UNLOCK),
             "this_cpu_write": self._this_cpu("write"),
@@ -649,6 +650,36 @@ class Checker:
             "set_ti_thread_flag": self._flag_set(1, True),
             "clear_ti_thread_flag": self._flag_set(0, True),
         }
+
+    def _world_detail_builtins(self) -> dict[str, Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                                          list[ir.IStmt]]]:
+        """isb(), smp_mb(), put_cpu(), local_irq_save/restore() (issue 11 item 6)."""
+        def plain(op: ir.Builtin) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
+                                              list[ir.IStmt]]:
+            def h(e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+                self.arity(e, 0)
+                return [ir.SBuiltin(op, (), e.span, text)]
+            return h
+        return {"isb": plain(ir.Builtin.ISB), "smp_mb": plain(ir.Builtin.MB),
+                "put_cpu": plain(ir.Builtin.PREEMPT_ENABLE),
+                "local_irq_save": self._irq_save, "local_irq_restore": self._irq_restore}
+
+    def _irq_save(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+        """``local_irq_save(flags)``: flags = irqs_disabled(); local_irq_disable(); one step."""
+        self.arity(e, 1)
+        lv, _cur = self.lvalue(e.args[0], ctx, pre)
+        was = ir.EWorld(ir.World.IRQS_DISABLED, (), ir.BOOL)
+        return [ir.SAtomic((ir.SAssign(lv, was, e.span, text),
+                            ir.SBuiltin(ir.Builtin.IRQ_DISABLE, (), e.span, text)), e.span, text)]
+
+    def _irq_restore(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str
+                     ) -> list[ir.IStmt]:
+        """``local_irq_restore(flags)``: IRQs as they were at the save (nesting-correct)."""
+        self.arity(e, 1)
+        flags = self.cond(e.args[0], ctx, pre)
+        off = ir.SBuiltin(ir.Builtin.IRQ_DISABLE, (), e.span, text)
+        on = ir.SBuiltin(ir.Builtin.IRQ_ENABLE, (), e.span, text)
+        return [ir.SAtomic((ir.SIf(flags, (off,), (on,), e.span, "{"),), e.span, text)]
 
     def _lock(self, op: ir.Builtin) -> Callable[[ast.CallExpr, _FnCtx, Pre, str],
                                                 list[ir.IStmt]]:
@@ -980,12 +1011,14 @@ class Checker:
             "this_cpu_read": self._this_cpu_read, "__this_cpu_read": self._this_cpu_read_checked,
             "per_cpu": self._per_cpu, "task_thread_info": self._task_thread_info,
             "spin_is_locked": self._spin_is_locked, "__nondet": self._nondet,
+            "get_cpu": self._get_cpu,
         }
         world = {"smp_processor_id": (ir.World.CHECKED_CPU, ir.CPU),
                  "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "in_interrupt": (ir.World.IN_INTERRUPT, ir.BOOL),
                  "preemptible": (ir.World.PREEMPTIBLE, ir.BOOL),
                  "irqs_disabled": (ir.World.IRQS_DISABLED, ir.BOOL),
+                 "__isb_pending": (ir.World.ISB_PENDING, ir.BOOL),
                  "preempt_count": (ir.World.PREEMPT_COUNT, ir.Type(ir.Kind.INT, 0,
                                                                   ir.PREEMPT_MAX))}
         for name, (what, ty) in world.items():
@@ -1037,6 +1070,15 @@ class Checker:
     def _task_thread_info(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         self.arity(e, 1)
         return self.task_arg(e.args[0], ctx, pre)
+
+    def _get_cpu(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """``get_cpu()``: preempt_disable() as its own step, then smp_processor_id()."""
+        self.arity(e, 0)
+        if ctx.pure:
+            raise self.err("LZC306", "get_cpu() disables preemption: not in a pure function",
+                           e.span)
+        pre.append(ir.SBuiltin(ir.Builtin.PREEMPT_DISABLE, (), e.span, "get_cpu();"))
+        return ir.EWorld(ir.World.THIS_CPU, (), ir.CPU)
 
     def _spin_is_locked(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         self.arity(e, 1)

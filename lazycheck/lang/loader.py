@@ -197,6 +197,9 @@ class _Reader:
             if not names:
                 out.append(d)  # an #include of the patch's own
                 continue
+            if isinstance(d, ast.VarDecl | ast.FlagDecl) and not set(names) & have:
+                out.append(d)  # new state the patch adds (49147beb0ccb's nesting counter)
+                continue
             for n in names:
                 if n in have:
                     replace[n] = d

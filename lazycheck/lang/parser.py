@@ -16,7 +16,7 @@ from lazycheck.lang import ast
 from lazycheck.lang.lexer import Tok, Token, tokenize
 
 _STORAGE = {"percpu", "pertask", "global"}
-_QUALIFIERS = {"__weak", "task", "irq", "pure", "static", "inline"}
+_QUALIFIERS = {"__weak", "task", "irq", "softirq", "pure", "static", "inline"}
 _SIMPLE_TYPES = {"void", "bool", "u8", "u16", "u32", "s8", "s16", "s32", "int",
                  "pte_t", "pteval_t", "cpu_t", "task_t",
                  "spinlock_t"}
@@ -24,7 +24,7 @@ _SIMPLE_TYPES = {"void", "bool", "u8", "u16", "u32", "s8", "s16", "s32", "int",
 _KEYWORDS = {"return", "if", "else", "for", "for_each_pte", "break", "continue", "atomic",
              "model", "source", "enum", "typedef", "while", "do", "goto", "thread_flag",
              "pte", "lazy_mmu_api", "percpu", "pertask", "global", "true", "false", "NULL",
-             "current", "task", "irq", "pure", "__weak", "static", "inline"}
+             "current", "task", "irq", "softirq", "pure", "__weak", "static", "inline"}
 # Kernel C the language lacks, with what to write instead (docs/language.md, "Types").
 _INTS = ("u8, u16, u32, s8, s16, s32 or int (fixed width, wrapping like the kernel's) or "
          "int<lo..hi> (range-checked)")

@@ -70,8 +70,9 @@ def _tree(tmp: Path) -> tuple[Path, Path]:
     repo = tmp / "repo"
     for sub in ("models/arch", "models/api", "models/scenarios", "specs/targets"):
         (repo / sub).mkdir(parents=True)
-    for rel in ("arch/x86-xen-pv-49147beb0ccb.lazy", "arch/x86-xen-pv-multicall.lazy",
-                "api/g0-stateless.lazy", "scenarios/copy-pte-range-set-ptes.lazy"):
+    for rel in ("arch/x86-xen-pv-49147beb0ccb.lazy", "arch/x86-xen-pv-c36549ff8d84.lazy",
+                "arch/x86-xen-pv-multicall.lazy", "api/g0-stateless.lazy",
+                "scenarios/copy-pte-range-set-ptes.lazy"):
         (repo / "models" / rel).write_text((REPO / "models" / rel).read_text())
     toml = (REPO / "specs" / "targets" / "xen-nesting-counter.toml").read_text()
     (repo / "specs" / "targets" / "xen-nesting-counter.toml").write_text(toml)

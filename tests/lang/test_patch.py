@@ -56,6 +56,17 @@ def test_a_replaced_name_missing_from_the_base_is_lzc015(tmp_path: Path) -> None
     assert [d.code for d in exc.value.diagnostics] == ["LZC015"]
 
 
+def test_a_based_on_model_may_add_state_but_not_functions(tmp_path: Path) -> None:
+    """New variables and flags are additions (a commit's new counter); a new function is not."""
+    (tmp_path / "base.lazy").write_text(
+        'model arch "b" source "t";\nvoid arch_enter_lazy_mmu_mode(void) { }\n')
+    (tmp_path / "fix.lazy").write_text(
+        'model arch "f" based_on "base.lazy" source "t";\npercpu int<0..3> nesting = 0;\n'
+        'thread_flag TIF_NEW;\nvoid arch_enter_lazy_mmu_mode(void) { this_cpu_inc(nesting); }\n')
+    prog = load([tmp_path / "fix.lazy"], tmp_path).program
+    assert "nesting" in {v.name for v in prog.vars} and "TIF_NEW" in prog.flags
+
+
 def test_a_based_on_cycle_is_lzc012(tmp_path: Path) -> None:
     (tmp_path / "a.lazy").write_text('model arch "a" based_on "b.lazy" source "t";\n')
     (tmp_path / "b.lazy").write_text('model arch "b" based_on "a.lazy" source "t";\n')

@@ -1,0 +1,1 @@
+lazycheck verify arm64-isb-dropped --no-timings

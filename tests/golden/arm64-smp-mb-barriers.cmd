@@ -1,0 +1,1 @@
+lazycheck verify arm64-smp-mb-barriers --no-timings

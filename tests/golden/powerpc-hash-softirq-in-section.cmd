@@ -1,0 +1,1 @@
+lazycheck verify powerpc-hash-softirq-in-section --no-timings

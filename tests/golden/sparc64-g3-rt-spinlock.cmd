@@ -1,1 +1,0 @@
-lazycheck verify sparc64-g3-rt-spinlock --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify xen-g3-mc-flush-irq-enable --no-timings
