@@ -102,3 +102,29 @@ def test_generalised_actions_agree_with_the_semantics_on_the_template(name: str)
         for n in range(len(inst.system.actions)):
             post = sem.step(st, n) if sem.enabled(st, n) else None
             assert disagreement(tpl, prover, st, n, post) == ""
+
+
+def test_the_post_state_of_a_candidate_is_substituted_simultaneously() -> None:
+    """Negated candidates at the post-state agree with the action's own post-state.
+
+    (A sequential substitution read the post-state preempt_count inside the
+    post-state of violation: a spurious "preempt_count underflow" at sparc64's
+    outermost leave, and in general a wrong post-state.)"""
+    import z3
+
+    from lazycheck.run.parametric import instance
+    from lazycheck.smt.param_houdini import Prover, quantify
+    from lazycheck.system import Clause
+
+    t = load_target("sparc64-g3", ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    tpl = Template.of(inst.system, inst.ntasks, inst.ncpus, inst.progs)
+    prover = Prover(tpl)
+    viol = inst.system.violation_var
+    q = quantify(tpl, Clause(viol, (0,)))
+    fam = tpl.cells[viol].family
+    for act in prover.actions:
+        direct = z3.Not(act.post(prover.sig)(fam, ()) == 0)
+        s = z3.Solver(ctx=prover.ctx)
+        s.add(prover._post_neg(q, act, []) != direct)
+        assert s.check() == z3.unsat, act.name
