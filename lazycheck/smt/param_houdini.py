@@ -168,7 +168,11 @@ def _text(tpl: Template, c: Clause, order: tuple[Token, ...]) -> str:
 
     parts = [show(w, (a,)) for w, a in c.when]
     body = show(c.var, c.values)
-    return (" && ".join(parts) + " -> " + body) if parts else body
+    text = (" && ".join(parts) + " -> " + body) if parts else body
+    if len(set(tpl.progs)) > 1:  # the text is a key (dedup, cache): name each task's program
+        progs = [f"prog({names[t]}) == {tpl.progs[t[1]]}" for t in order if t[0] == "task"]
+        text += f"  [{', '.join(progs)}]" if progs else ""
+    return text
 
 
 def _show_value(sort: str, k: int, names: dict[Token, str], tpl: Template) -> str:

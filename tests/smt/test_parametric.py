@@ -128,3 +128,16 @@ def test_the_post_state_of_a_candidate_is_substituted_simultaneously() -> None:
         s = z3.Solver(ctx=prover.ctx)
         s.add(prover._post_neg(q, act, []) != direct)
         assert s.check() == z3.unsat, act.name
+
+
+def test_sparc64_g3_proves_and_its_certificate_rechecks(tmp_path: Path) -> None:
+    """Two programs: a clause about one program's task is not the same clause about
+    the other's (the program is part of the clause; it was merged by its text)."""
+    cert = tmp_path / "sparc64.json"
+    out = CliRunner().invoke(main, ["--root", str(ROOT), "prove", "sparc64-g3",
+                                    "--parametric", "--no-timings", "--certificate", str(cert)])
+    assert out.exit_code == 0, out.output
+    assert "PROVED  sparc64-g3: for every number of CPUs and tasks" in out.output
+    assert "lazy_mmu_state.pause_count[t0] == 0  [prog(t0) == 1]" in out.output
+    ok = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
+    assert ok.exit_code == 0 and "universally quantified clauses re-checked" in ok.output
