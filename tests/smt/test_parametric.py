@@ -141,3 +141,24 @@ def test_sparc64_g3_proves_and_its_certificate_rechecks(tmp_path: Path) -> None:
     assert "lazy_mmu_state.pause_count[t0] == 0  [prog(t0) == 1]" in out.output
     ok = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
     assert ok.exit_code == 0 and "universally quantified clauses re-checked" in ok.output
+
+
+def test_task_cpu_candidates_relate_a_running_task_to_its_own_cpu() -> None:
+    """``prove(relational=True)`` keeps two-antecedent clauses only of the form
+    ``curr[cpuX] == Tk && Tk.pc == n -> (a variable of cpuX only)``."""
+    from lazycheck.engines.houdini import mine
+    from lazycheck.engines.parametric import reachable, task_cpu_only
+    from lazycheck.run.parametric import instance
+
+    t = load_target("xen-nested", ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    system = inst.system
+    mined = mine(system, reachable(system, 100_000, 30.0), relational=True)
+    kept = task_cpu_only(system, mined)
+    pairs = [c for c in kept if len(c.when) == 2]
+    assert pairs and len(kept) < len(mined)
+    for c in pairs:
+        names = sorted(system.vars[w].name for w, _ in c.when)
+        assert names[0].startswith("T") and names[0].endswith(".pc"), names
+        cpu = names[1][len("curr["):-1]
+        assert cpu in system.vars[c.var].name and "T" not in system.vars[c.var].name.split("[")[0]
