@@ -154,7 +154,7 @@ def survivors(tpl: Instance, big: Instance, states: Sequence[State],
     always sound: Houdini still has to show it inductive)."""
     from lazycheck.engines.houdini import Reach
     reach = Reach(states)
-    full = int.from_bytes(b"\x01" * len(states), "little")  # Reach: a byte per state
+    full = (1 << len(states)) - 1  # Reach: a bit per state (houdini._masks)
     keep = []
     for n, (sorts, tokens, c) in enumerate(quantified):
         ok = True
