@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from lazycheck.engines.houdini import mine
 from lazycheck.semantics import Semantics, State
-from lazycheck.system import Clause, System
+from lazycheck.system import Clause, System, VarKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +121,30 @@ def candidates(tpl: Instance, relational: bool) -> list[Clause]:
     return mine(tpl.system, states, relational=relational)
 
 
+def task_cpu_only(system: System, clauses: Sequence[Clause]) -> list[Clause]:
+    """The clauses with at most one antecedent, and the two-antecedent ones of the form
+    ``curr[cpuX] == T && T.pc == k -> z in S`` with ``z`` a per-CPU variable of ``cpuX``:
+    what a running task's statement says about its own CPU (the relational candidates
+    the parametric prover keeps; the rest swamp z3)."""
+    out = []
+    for c in clauses:
+        if len(c.when) < 2:
+            out.append(c)
+            continue
+        names = {system.vars[w].name: a for w, a in c.when}
+        curr = [n for n in names if n.startswith("curr[")]
+        pcs = [n for n in names if system.vars[system.var_index[n]].kind is VarKind.PC]
+        if len(curr) != 1 or len(pcs) != 1:
+            continue
+        cpu = curr[0][len("curr["):-1]
+        task = pcs[0][:-len(".pc")]
+        if names[curr[0]] < 0 or f"T{names[curr[0]]}" != task:
+            continue
+        if set(_TOK.findall(system.vars[c.var].name)) == {cpu}:
+            out.append(c)
+    return out
+
+
 def survivors(tpl: Instance, big: Instance, states: Sequence[State],
               quantified: Sequence[tuple[tuple[str, ...], tuple[Token, ...], Clause]],
               deadline: float = float("inf")) -> list[int]:
@@ -130,7 +154,7 @@ def survivors(tpl: Instance, big: Instance, states: Sequence[State],
     always sound: Houdini still has to show it inductive)."""
     from lazycheck.engines.houdini import Reach
     reach = Reach(states)
-    full = int.from_bytes(b"\x01" * len(states), "little")  # Reach: a byte per state
+    full = (1 << len(states)) - 1  # Reach: a bit per state (houdini._masks)
     keep = []
     for n, (sorts, tokens, c) in enumerate(quantified):
         ok = True
@@ -198,7 +222,8 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
 
     ``shortcut=False`` skips the two quick FAIL answers (a violation among
     the explored states), so that a test can check that Houdini itself never
-    proves a FAIL model."""
+    proves a FAIL model.  ``relational`` adds the (task, its CPU) candidates
+    of :func:`task_cpu_only`."""
     from lazycheck.smt.param_houdini import Prover
     from lazycheck.smt.param_houdini import candidates as quantified
     from lazycheck.smt.parametric import Template, Unsupported
@@ -214,7 +239,8 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
     try:
         tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
         prover = Prover(tpl)
-        qs, safety = quantified(tpl, mine(small.system, states, relational=relational))
+        mined = mine(small.system, states, relational=relational)
+        qs, safety = quantified(tpl, task_cpu_only(small.system, mined) if relational else mined)
     except Unsupported as err:
         return ParametricResult("unknown", f"outside the parametric fragment: {err}",
                                 template=where, elapsed_s=time.monotonic() - start)

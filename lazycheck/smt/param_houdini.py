@@ -168,7 +168,11 @@ def _text(tpl: Template, c: Clause, order: tuple[Token, ...]) -> str:
 
     parts = [show(w, (a,)) for w, a in c.when]
     body = show(c.var, c.values)
-    return (" && ".join(parts) + " -> " + body) if parts else body
+    text = (" && ".join(parts) + " -> " + body) if parts else body
+    if len(set(tpl.progs)) > 1:  # the text is a key (dedup, cache): name each task's program
+        progs = [f"prog({names[t]}) == {tpl.progs[t[1]]}" for t in order if t[0] == "task"]
+        text += f"  [{', '.join(progs)}]" if progs else ""
+    return text
 
 
 def _show_value(sort: str, k: int, names: dict[Token, str], tpl: Template) -> str:
@@ -216,7 +220,7 @@ class Prover:
         self.sig = Sig(tpl, self.ctx)
         self.actions = [generalise(tpl, self.sig, n) for n in range(len(tpl.system.actions))]
         self._opened: dict[str, tuple[list[Any], Any]] = {}
-        self._posts: dict[str, list[tuple[Any, Any]]] = {}
+        self._posts: dict[str, list[tuple[list[Any], list[Any]]]] = {}
 
     def domain(self) -> list[Any]:
         """Every integer family stays in its template range (true in every instance)."""
@@ -343,15 +347,19 @@ class Prover:
         """``q`` false after ``act`` at the skolem indices ``sk``.
 
         The clause at the skolems in the pre-state, with each written family
-        replaced by its post-state function (one z3 call, no rebuilding)."""
+        replaced by its post-state value.  Two passes, so that the
+        replacement is simultaneous: first every written family becomes a
+        fresh ``!post`` symbol, then each ``!post`` symbol its post-state
+        body (which reads only pre-state symbols).  Substituting the bodies
+        directly, one kind after the other, would read a post-state value
+        inside another's body (a wrong post-state)."""
         holes, body = self._open(q)
         at = z3.substitute(body, *zip(holes, sk, strict=True)) if sk else body
-        consts = [(f, v) for f, v in self._post_map(act) if z3.is_const(f)]
-        funs = [(f, v) for f, v in self._post_map(act) if not z3.is_const(f)]
-        if consts:
-            at = z3.substitute(at, *consts)
-        if funs:
-            at = z3.substitute_funs(at, *funs)
+        for consts, funs in self._post_map(act):
+            if consts:
+                at = z3.substitute(at, *consts)
+            if funs:
+                at = z3.substitute_funs(at, *funs)
         return z3.Not(at)
 
     def _skolems(self, q: Quantified) -> list[Any]:
@@ -413,20 +421,27 @@ class Prover:
                                                            pre_state(self.sig), holes))
         return hit
 
-    def _post_map(self, act: ParamAction) -> list[tuple[Any, Any]]:
-        """Each family ``act`` writes, with its post-state value as a function body."""
+    def _post_map(self, act: ParamAction) -> list[tuple[list[Any], list[Any]]]:
+        """The two substitution passes of :meth:`_post_neg` for ``act``.
+
+        Pass 1 maps each family ``act`` writes to a fresh ``!post`` symbol;
+        pass 2 maps each ``!post`` symbol to the family's post-state body."""
         hit = self._posts.get(act.name)
         if hit is None:
-            hit = []
+            ren: tuple[list[Any], list[Any]] = ([], [])
+            back: tuple[list[Any], list[Any]] = ([], [])
             for fam, write in act.writes.items():
                 f = self.tpl.families[fam]
                 fn = self.sig.funcs[fam]
+                fresh = self.sig.declare(f, "!post")
                 if not f.args:
-                    hit.append((fn, write((), fn)))
+                    ren[0].append((fn, fresh))
+                    back[0].append((fresh, write((), fn)))
                     continue
                 xs = tuple(z3.Var(k, self.sig.sort(a)) for k, a in enumerate(f.args))
-                hit.append((fn.__call__(*xs).decl(), write(xs, fn(*xs))))
-            self._posts[act.name] = hit
+                ren[1].append((fn.__call__(*xs).decl(), fresh(*xs)))
+                back[1].append((fresh.__call__(*xs).decl(), write(xs, fn(*xs))))
+            hit = self._posts[act.name] = [ren, back]
         return hit
 
     def domain_at(self, thrs: list[Any], cpus: list[Any]) -> list[Any]:

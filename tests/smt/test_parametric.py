@@ -102,3 +102,63 @@ def test_generalised_actions_agree_with_the_semantics_on_the_template(name: str)
         for n in range(len(inst.system.actions)):
             post = sem.step(st, n) if sem.enabled(st, n) else None
             assert disagreement(tpl, prover, st, n, post) == ""
+
+
+def test_the_post_state_of_a_candidate_is_substituted_simultaneously() -> None:
+    """Negated candidates at the post-state agree with the action's own post-state.
+
+    (A sequential substitution read the post-state preempt_count inside the
+    post-state of violation: a spurious "preempt_count underflow" at sparc64's
+    outermost leave, and in general a wrong post-state.)"""
+    import z3
+
+    from lazycheck.run.parametric import instance
+    from lazycheck.smt.param_houdini import Prover, quantify
+    from lazycheck.system import Clause
+
+    t = load_target("sparc64-g3", ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    tpl = Template.of(inst.system, inst.ntasks, inst.ncpus, inst.progs)
+    prover = Prover(tpl)
+    viol = inst.system.violation_var
+    q = quantify(tpl, Clause(viol, (0,)))
+    fam = tpl.cells[viol].family
+    for act in prover.actions:
+        direct = z3.Not(act.post(prover.sig)(fam, ()) == 0)
+        s = z3.Solver(ctx=prover.ctx)
+        s.add(prover._post_neg(q, act, []) != direct)
+        assert s.check() == z3.unsat, act.name
+
+
+def test_sparc64_g3_proves_and_its_certificate_rechecks(tmp_path: Path) -> None:
+    """Two programs: a clause about one program's task is not the same clause about
+    the other's (the program is part of the clause; it was merged by its text)."""
+    cert = tmp_path / "sparc64.json"
+    out = CliRunner().invoke(main, ["--root", str(ROOT), "prove", "sparc64-g3",
+                                    "--parametric", "--no-timings", "--certificate", str(cert)])
+    assert out.exit_code == 0, out.output
+    assert "PROVED  sparc64-g3: for every number of CPUs and tasks" in out.output
+    assert "lazy_mmu_state.pause_count[t0] == 0  [prog(t0) == 1]" in out.output
+    ok = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
+    assert ok.exit_code == 0 and "universally quantified clauses re-checked" in ok.output
+
+
+def test_task_cpu_candidates_relate_a_running_task_to_its_own_cpu() -> None:
+    """``prove(relational=True)`` keeps two-antecedent clauses only of the form
+    ``curr[cpuX] == Tk && Tk.pc == n -> (a variable of cpuX only)``."""
+    from lazycheck.engines.houdini import mine
+    from lazycheck.engines.parametric import reachable, task_cpu_only
+    from lazycheck.run.parametric import instance
+
+    t = load_target("xen-nested", ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    system = inst.system
+    mined = mine(system, reachable(system, 100_000, 30.0), relational=True)
+    kept = task_cpu_only(system, mined)
+    pairs = [c for c in kept if len(c.when) == 2]
+    assert pairs and len(kept) < len(mined)
+    for c in pairs:
+        names = sorted(system.vars[w].name for w, _ in c.when)
+        assert names[0].startswith("T") and names[0].endswith(".pc"), names
+        cpu = names[1][len("curr["):-1]
+        assert cpu in system.vars[c.var].name and "T" not in system.vars[c.var].name.split("[")[0]
