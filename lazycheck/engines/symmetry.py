@@ -19,6 +19,12 @@ search starts from the orbit of the initial state -- still sound for every
 property, since the violation and the watches are invariant, and the depth
 of a violation is the least over its orbit.
 
+A local that is never read but holds a CPU or a task (``cpu_t b =
+smp_processor_id();``) is reset to its initial constant when it dies; there
+that constant means "dead", not "cpu0", so its values are renamed only while
+its owner's pc is in its live range (:func:`live_ranges`), and the check
+walks each write with the sort of its destination pc.
+
 Violation codes name the program instance that fired; the check treats every
 non-zero code as one value, which is exact because the system reads the
 violation variable only through ``== 0`` (checked) and the search stops at
@@ -49,6 +55,7 @@ from lazycheck.system import (
     Sort,
     System,
     Var,
+    VarKind,
     Wrap,
 )
 
@@ -98,6 +105,7 @@ class Group:
     elements: tuple[Renaming, ...]  # identity first
     var_maps: tuple[tuple[int, ...], ...]  # per element: variable i moves to var_maps[e][i]
     value_maps: tuple[tuple[dict[int, int] | None, ...], ...]  # per element, per variable
+    live: Live  # per variable: renamed only while its owner's pc is in a set (see live_ranges)
     action_maps: tuple[tuple[int, ...], ...]  # per generator: action a becomes action ...
     fixes_init: bool
     rejected: tuple[str, ...]  # candidate renamings that failed the check, and why
@@ -125,7 +133,7 @@ class Group:
         vm, vals = self.var_maps[e], self.value_maps[e]
         out = list(state)
         for i, v in enumerate(state):
-            m = vals[i]
+            m = vals[i] if _is_live(self.live[i], state) else None
             out[vm[i]] = m.get(v, v) if m is not None else v
         return tuple(out)
 
@@ -284,6 +292,95 @@ def _index_sort(roles: Roles, base: int, size: int) -> Sort:
     raise NotSymmetric(f"array at {base} mixes owners")
 
 
+# ---------------------------------------------------------------- write-only locals
+Live = tuple[tuple[int, frozenset[int]] | None, ...]
+
+
+def _is_live(live: tuple[int, frozenset[int]] | None, state: tuple[int, ...]) -> bool:
+    """Whether a variable's values are renamed in ``state`` (its owner's pc is in its range)."""
+    return live is None or state[live[0]] in live[1]
+
+
+def _read_vars(system: System) -> set[int]:
+    """Every variable some guard, update, witness, preemption term or watch reads."""
+    out: set[int] = set()
+    seen: set[int] = set()
+    todo = [e for e, _ in _exprs(system)] + [u.value for a in system.actions for u in a.updates]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Var):
+            out.add(e.index)
+        elif isinstance(e, Select):
+            out.update(range(e.base, e.base + e.size))
+        todo.extend(_kids(e))
+    return out
+
+
+def _pcs(a: Action, pc: int) -> tuple[int | None, int | None, bool]:
+    """``(source pc, destination pc, moves)`` of ``a`` for the pc variable ``pc``."""
+    src = None
+    for c in _flatten(a.guard, BinOp.AND):
+        if isinstance(c, Binary) and c.op is BinOp.EQ and c.left == Var(pc) and \
+                isinstance(c.right, Const):
+            src = c.right.value
+    new = next((u.value for u in a.updates if u.var == pc), None)
+    if new is None:
+        return src, src, False
+    return src, new.value if isinstance(new, Const) else None, True
+
+
+def _live_range(system: System, var: int, pc: int) -> frozenset[int] | None:
+    """The pcs at which the write-only local ``var`` holds a renamed value (None: unknown).
+
+    It is renamed at the destination of every write of a non-constant value;
+    elsewhere it holds constants (a dead local is reset) and is kept.  An
+    action that moves the pc without writing ``var`` must stay inside or
+    outside the range, or the values would change meaning under it.
+    """
+    live: set[int] = set()
+    for a in system.actions:
+        w = next((u.value for u in a.updates if u.var == var), None)
+        if w is not None and not isinstance(w, Const):
+            dst = _pcs(a, pc)[1]
+            if dst is None:
+                return None
+            live.add(dst)
+    for a in system.actions:
+        src, dst, moves = _pcs(a, pc)
+        writes = any(u.var == var for u in a.updates)
+        if writes and dst is None:
+            return None
+        if moves and not writes and (src is None or dst is None or (src in live) != (dst in live)):
+            return None
+    return frozenset(live)
+
+
+def live_ranges(system: System, roles: Roles, sorts: list[Sort]) -> Live:
+    """Per variable: ``(pc var, pcs)`` for a write-only CPU/task local, else None (always renamed).
+
+    A local that is never read but holds a CPU (``cpu_t b = smp_processor_id();``
+    modelling ``this_cpu_ptr()``'s check) is reset to its initial constant when
+    it dies: that constant means "dead", not "cpu0", so it must not be renamed.
+    Renaming such a local only while its owner's pc is in its live range is a
+    bijection on states; the structural check then verifies every action.
+    """
+    read = _read_vars(system)
+    pcs = {roles.slots[i][:2]: i for i, v in enumerate(system.vars) if v.kind is VarKind.PC}
+    out: list[tuple[int, frozenset[int]] | None] = [None] * len(system.vars)
+    for i, v in enumerate(system.vars):
+        pc = pcs.get(roles.slots[i][:2])
+        if v.kind is not VarKind.LOCAL or sorts[i] not in (Sort.CPU, Sort.TASK) or \
+                i in read or pc is None or sorts[pc] is not Sort.PLAIN:
+            continue
+        rng = _live_range(system, i, pc)
+        if rng is not None:
+            out[i] = (pc, rng)
+    return tuple(out)
+
+
 # ---------------------------------------------------------------- the structural check
 class _Image:
     """Interns the image of expressions under one renaming as small ints.
@@ -294,10 +391,11 @@ class _Image:
     """
 
     def __init__(self, system: System, roles: Roles, sorts: list[Sort], r: Renaming,
-                 table: dict[tuple[object, ...], int]) -> None:
+                 table: dict[tuple[object, ...], int], live: Live) -> None:
         self.system = system
         self.roles = roles
         self.sorts = sorts
+        self.live = live
         self.vmap = var_map(roles, r)
         self.values = {s: value_map(roles, r, s) for s in Sort}
         self.table = table
@@ -313,10 +411,17 @@ class _Image:
 
     def action(self, a: Action) -> tuple[object, ...]:
         """The image of an action as a hashable key (its name and bookkeeping excluded)."""
-        ups = tuple(sorted((self.vmap[u.var], self.walk(u.value, self.sorts[u.var]))
+        ups = tuple(sorted((self.vmap[u.var], self.walk(u.value, self._update_sort(a, u.var)))
                            for u in a.updates))
         return (a.kind, self.walk(a.guard, Sort.PLAIN), ups, self.walk(a.witness, Sort.PLAIN),
                 a.witness_label, self.walk(a.preemption, Sort.PLAIN))
+
+    def _update_sort(self, a: Action, var: int) -> Sort:
+        """The sort of the value ``a`` writes to ``var``: PLAIN outside its live range."""
+        live = self.live[var]
+        if live is None or _pcs(a, live[0])[1] in live[1]:
+            return self.sorts[var]
+        return Sort.PLAIN
 
     def walk(self, e: Expr, sort: Sort) -> int:
         """The number of ``e``'s image, ``e`` read as a value of ``sort``."""
@@ -516,20 +621,28 @@ class _Checker:
 
     def __post_init__(self) -> None:
         self.table: dict[tuple[object, ...], int] = {}
-        ident = _Image(self.system, self.roles, self.sorts, _identity(self.roles), self.table)
+        self.live = live_ranges(self.system, self.roles, self.sorts)
+        ident = self.image(_identity(self.roles))
         self.keys: dict[tuple[object, ...], int] = {}
         for i, a in enumerate(self.system.actions):
             self.keys.setdefault(ident.action(a), i)
         self.watches = [ident.walk(e, Sort.PLAIN) for _, e in self.system.watches]
 
+    def image(self, r: Renaming) -> _Image:
+        """The image of the system under ``r``."""
+        return _Image(self.system, self.roles, self.sorts, r, self.table, self.live)
+
     def check(self, r: Renaming, must_fix_init: bool) -> tuple[int, ...]:
         """The action map of ``r``; NotSymmetric if it is no automorphism."""
         system = self.system
-        img = _Image(system, self.roles, self.sorts, r, self.table)
+        img = self.image(r)
         for i, v in enumerate(system.vars):
             w = system.vars[img.vmap[i]]
             if (w.lo, w.hi, w.kind) != (v.lo, v.hi, v.kind):
                 raise NotSymmetric(f"{v.name} and {w.name} have different domains")
+            live, there = self.live[i], self.live[img.vmap[i]]
+            if live is not None and there != (img.vmap[live[0]], live[1]):
+                raise NotSymmetric(f"{v.name} and {w.name} have different live ranges")
         amap = []
         for a in system.actions:
             b = self.keys.get(img.action(a))
@@ -554,7 +667,8 @@ def _identity(roles: Roles) -> Renaming:
 def _apply(img: _Image, state: tuple[int, ...]) -> tuple[int, ...]:
     out = list(state)
     for i, v in enumerate(state):
-        m = img.values[img.sorts[i]] if img.sorts[i] is not Sort.VIOLATION else None
+        m = img.values[img.sorts[i]] if img.sorts[i] is not Sort.VIOLATION and \
+            _is_live(img.live[i], state) else None
         out[img.vmap[i]] = m.get(v, v) if m is not None else v
     return tuple(out)
 
@@ -581,11 +695,11 @@ def derive(system: System) -> Group | None:
     elements = _closure(_identity(roles), gens)
     if len(elements) < 2:
         return None
-    imgs = [_Image(system, roles, sorts, r, checker.table) for r in elements]
+    imgs = [checker.image(r) for r in elements]
     init = system.init
     return Group(tuple(elements), tuple(img.vmap for img in imgs),
                  tuple(tuple(img.values[s] if s is not Sort.VIOLATION else None for s in sorts)
-                       for img in imgs),
+                       for img in imgs), checker.live,
                  tuple(amaps), all(_apply(img, init) == init for img in imgs),
                  tuple(rejected))
 
@@ -659,13 +773,32 @@ def _image_code(group: Group, e: int, packing: Packing | None, names: dict[str, 
         parts = []
         for i in src:
             m = vals[i]
+            live = group.live[i]
             if m is None:
                 parts.append(f"s[{i}]")
-            else:
+            elif live is None:
                 names[f"T{e}_{i}"] = m
                 parts.append(f"T{e}_{i}.get(s[{i}], s[{i}])")
+            else:  # renamed only while the owner's pc is in the live range
+                names[f"T{e}_{i}"], names[f"L{e}_{i}"] = m, live[1]
+                parts.append(f"(T{e}_{i}.get(s[{i}], s[{i}]) if s[{live[0]}] in L{e}_{i} "
+                             f"else s[{i}])")
         return "(" + ", ".join(parts) + ",)"
     return _packed_code(group, e, packing, names)
+
+
+def _table_code(group: Group, e: int, i: int, p: Packing, names: dict[str, object]) -> str:
+    """The table renaming field ``i``: ``P{e}_{i}``, or the identity outside its live range."""
+    live = group.live[i]
+    if live is None or group.value_maps[e][i] is None:
+        return f"P{e}_{i}"
+    pc, rng = live
+    w = p.width[i]
+    names[f"Q{e}_{i}"] = tuple((raw + p.lo[i] - p.lo[group.var_maps[e][i]]) & ((1 << w) - 1)
+                               for raw in range(1 << w))
+    names[f"L{e}_{i}"] = frozenset(v - p.lo[pc] for v in rng)
+    pc_field = f"((s >> {p.off[pc]}) & {(1 << p.width[pc]) - 1})"
+    return f"(P{e}_{i} if {pc_field} in L{e}_{i} else Q{e}_{i})"
 
 
 def _packed_code(group: Group, e: int, p: Packing, names: dict[str, object]) -> str:
@@ -689,7 +822,8 @@ def _packed_code(group: Group, e: int, p: Packing, names: dict[str, object]) -> 
         table = tuple(((m.get(raw + lo_i, raw + lo_i) if m is not None else raw + lo_i) - lo_j)
                       & mask for raw in range(1 << w))
         names[f"P{e}_{i}"] = table
-        terms.append(f"(P{e}_{i}[(s >> {p.off[i]}) & {mask}] << {p.off[j]})")
+        terms.append(f"({_table_code(group, e, i, p, names)}[(s >> {p.off[i]}) & {mask}]"
+                     f" << {p.off[j]})")
     for d, mask in sorted(shifts.items()):
         if d == 0:
             terms.append(f"(s & {mask})")

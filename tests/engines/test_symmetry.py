@@ -181,3 +181,22 @@ def test_canonical_form_is_an_orbit_invariant_in_both_encodings() -> None:
         assert {canon_t(x) for x in orbit} == {canon_t(s)}
         assert {canon_p(packing.pack(x)) for x in orbit} == {canon_p(packing.pack(s))}
         assert orbit == {group.apply(e, s) for e in range(group.order)}
+
+
+def test_write_only_cpu_local_is_renamed_only_while_live() -> None:
+    """``cpu_t b = smp_processor_id();`` in xen_mc_flush: reset to 0 ("dead", not cpu0) on exit."""
+    t = load_target("xen-nested", ROOT)
+    _, system = build(t, ROOT, t.config)
+    group = symmetry.derive(system)
+    assert group is not None
+    b = next(i for i, v in enumerate(system.vars) if v.name == "T0.xen_mc_flush.b")
+    live = group.live[b]
+    assert live is not None
+    pc, rng = live
+    dead = next(k for k in range(system.vars[pc].lo, system.vars[pc].hi + 1) if k not in rng)
+    for at, renamed in ((min(rng), 1), (dead, 0)):
+        state = list(system.init)
+        state[pc], state[b] = at, 0
+        image = group.apply(1, tuple(state))
+        assert image[group.var_maps[1][b]] == renamed
+        assert group.apply(1, image) == tuple(state)
