@@ -27,6 +27,7 @@ _WORLD_AXES: dict[str, tuple[str, ...]] = {
     # which renames exactly as the idle task of that CPU does
     "wflag": ("task", "n"), "wval": ("task", "n"), "depth": ("task",),
     "paused": ("task",), "entry_pc": ("task",), "bh_off": ("task",),
+    "isb_owed": ("task",),  # only when some function calls isb() (Layout.uses_isb)
 }
 _WORLD_SORTS = {"curr": Sort.TASK, "cpu_of": Sort.CPU, "lock_owner": Sort.TASK,
                 "irq_pc": Sort.IRQPC}
@@ -74,6 +75,8 @@ def roles(lay: Layout, world: World, owners: dict[int, tuple[int, int, str]],
             slots[base + k] = slot
             sorts[base + k] = _KIND_SORTS.get(sym.type.kind, Sort.PLAIN)
     for key, axes in _WORLD_AXES.items():
+        if key not in lay.arrays:
+            continue
         base, shape = lay.arrays[key]
         for k, slot in enumerate(_array_slots(key, shape, axes)):
             slots[base + k] = slot
