@@ -54,6 +54,7 @@ class Limits:
     max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
     symmetry: bool = True  # explicit engine: reduce by the checked symmetry group, if any
     workers: int = 1  # explicit engine: processes of one parallel BFS (-j/--workers)
+    bmc_share_s: float = 10.0  # --engine both: BMC's least time per configuration
 
 
 @dataclass(frozen=True, slots=True)

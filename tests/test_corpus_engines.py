@@ -75,7 +75,8 @@ def test_both_engines_agree_on_target(name: str) -> None:
     target = load_target(name, ROOT)
     bound, want = reduced_bound(name)
     # raises EngineDisagreement if verdicts or trace lengths differ
-    outcome = run(target, ROOT, bound=bound, engine="both", timeout_s=TIMEOUT_S)
+    outcome = run(target, ROOT, bound=bound, engine="both", timeout_s=TIMEOUT_S,
+                  bmc_share_s=TIMEOUT_S)
     (bmc,) = outcome.others
     where = f"{name} at bound {bound}"
     assert bmc.verdict is not Verdict.UNKNOWN, f"{where}: bmc UNKNOWN: {bmc.reason}"

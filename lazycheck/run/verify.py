@@ -146,7 +146,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         program: ir.Program | None = None,
         progress: Callable[[Progress], None] | None = None,
         preemptions: int | None = None, interrupts: int | None = None,
-        max_memory: int = 0, symmetry: bool = True, workers: int = 1) -> Outcome:
+        max_memory: int = 0, symmetry: bool = True, workers: int = 1,
+        bmc_share_s: float = 10.0) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
@@ -158,7 +159,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     validate_config(cfg, b)
     loaded, system = build(target, root, cfg, program)
     system = bound_system(system, preemptions, interrupts)
-    limits = Limits(b, max_states, timeout_s, progress, max_memory, symmetry, workers)
+    limits = Limits(b, max_states, timeout_s, progress, max_memory, symmetry, workers,
+                    bmc_share_s)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         result, other = _both(system, limits)
@@ -224,9 +226,11 @@ def _both(system: System, limits: Limits) -> tuple[Result, Result]:
     what decides that answer: the length of explicit's (shortest)
     counterexample on FAIL, the depth at which explicit exhausted the space
     on an exhausted PASS, else the bound.  Any ``--preemptions`` or
-    ``--interrupts`` bound is already part of ``system``.  A BMC that runs
-    out of the budget is UNKNOWN, which is reported and never a
-    disagreement.
+    ``--interrupts`` bound is already part of ``system``.  BMC gets as much
+    time as explicit took (at least ``limits.bmc_share_s``, at most what is
+    left of ``--timeout``), so checking every claimed configuration stays within
+    the command's budget; a BMC that runs out of its share is UNKNOWN, which is
+    reported and never a disagreement.
     """
     first, second = BOTH_PAIR
     start = time.monotonic()
@@ -236,9 +240,11 @@ def _both(system: System, limits: Limits) -> tuple[Result, Result]:
         depth = len(result.trace)
     elif result.verdict is Verdict.PASS and result.stats.exhausted:
         depth = min(depth, result.stats.depth)
-    left = max(limits.timeout_s - (time.monotonic() - start), 0.0)
+    spent = time.monotonic() - start
+    left = max(limits.timeout_s - spent, 0.0)
+    share = min(left, max(limits.bmc_share_s, spent))
     other = ENGINES[second].make().check(
-        system, dataclasses.replace(limits, bound=depth, timeout_s=left))
+        system, dataclasses.replace(limits, bound=depth, timeout_s=share))
     return result, other
 
 
