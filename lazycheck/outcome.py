@@ -28,6 +28,7 @@ class Verdict(enum.Enum):
 
 DEFAULT_MAX_STATES = 2_000_000  # ``verify --max-states``
 DEFAULT_TIMEOUT_S = 600.0  # ``verify --timeout``
+DEFAULT_BMC_SHARE_S = 10.0  # ``--engine both``: BMC's least time per configuration
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Limits:
     max_memory: int = 0  # bytes of resident memory; 0: no limit (explicit engine)
     symmetry: bool = True  # explicit engine: reduce by the checked symmetry group, if any
     workers: int = 1  # explicit engine: processes of one parallel BFS (-j/--workers)
-    bmc_share_s: float = 10.0  # --engine both: BMC's least time per configuration
+    bmc_share_s: float = DEFAULT_BMC_SHARE_S  # --engine both: BMC's least time per config
 
 
 @dataclass(frozen=True, slots=True)

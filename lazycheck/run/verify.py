@@ -20,6 +20,7 @@ from lazycheck.kernel.watch import WATCHED
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
 from lazycheck.outcome import (
+    DEFAULT_BMC_SHARE_S,
     DEFAULT_MAX_STATES,
     DEFAULT_TIMEOUT_S,
     Coverage,
@@ -147,7 +148,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         progress: Callable[[Progress], None] | None = None,
         preemptions: int | None = None, interrupts: int | None = None,
         max_memory: int = 0, symmetry: bool = True, workers: int = 1,
-        bmc_share_s: float = 10.0) -> Outcome:
+        bmc_share_s: float = DEFAULT_BMC_SHARE_S) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
