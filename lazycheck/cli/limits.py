@@ -73,8 +73,9 @@ def _raise(seconds: float) -> Any:
 
 
 @contextmanager
-def watchdog(seconds: float, grace: float = GRACE_S) -> Iterator[None]:
-    """Raise :class:`TimeUp` in the main thread ``seconds`` (+ grace) from now."""
+def watchdog(seconds: float, grace: float | None = None) -> Iterator[None]:
+    """Raise :class:`TimeUp` in the main thread ``seconds`` (+ grace, default GRACE_S) from now."""
+    grace = GRACE_S if grace is None else grace
     if not hasattr(signal, "setitimer") or seconds <= 0:
         if seconds <= 0:
             raise TimeUp(seconds)
