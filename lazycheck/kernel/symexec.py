@@ -538,12 +538,14 @@ class Exec:
         match op:
             case ir.Builtin.PTE_WRITE:
                 p, v = args
+                self.supersede(p, v, when)
                 self.write_at(w.pte_mem, lay.nptes, p, v, when)
                 self.write_at(w.pte_hw, lay.nptes, p, v, when)
                 for c in range(lay.ncpus):
                     self.write_at(w.stored + c * lay.nptes, lay.nptes, p, FALSE, when)
             case ir.Builtin.PTE_STORE:
                 p, v = args
+                self.supersede(p, v, when)
                 self.write_at(w.pte_mem, lay.nptes, p, v, when)
                 for c in range(lay.ncpus):
                     self.write_at(w.stored + c * lay.nptes, lay.nptes, p, TRUE,
@@ -596,6 +598,29 @@ class Exec:
         self.write_at(base, n, self.ctx.task, new, when)
 
     # ------------------------------------------------------------ ghost bookkeeping
+    def supersede(self, p: Expr, v: Expr, when: Expr) -> None:
+        """A store of ``v`` to PTE ``p`` ends another writer's pending write already in memory.
+
+        The other write is in the page table (memory holds its value) but the walker
+        may not have seen it yet.  Once a different value replaces it in memory, it can
+        never become visible: it is superseded in coherence order, not deferred (a
+        write still queued by an arch, e.g. in a Xen multicall or a powerpc batch, is
+        not in memory and stays pending).  Without this rule two tasks writing one PTE
+        under its lock, one after the other, left the first write pending forever."""
+        w, lay = self.w, self.lay
+        old = self.select(w.pte_mem, lay.nptes, p)
+        replaced = conj(when, neg(eq(v, old)))
+        if replaced == FALSE:
+            return
+        for wr in range(lay.nwriters):
+            row = w.wflag + wr * lay.nptes
+            for q in range(lay.nptes):
+                gone = conj(replaced, neg(eq(self.ctx.writer, Const(wr))), eq(p, Const(q)),
+                            self.read(row + q),
+                            eq(self.read(w.wval + wr * lay.nptes + q), old))
+                if gone != FALSE:
+                    self.write(row + q, FALSE, gone)
+
     def settle_writes(self) -> None:
         """A pending PTE write has taken effect once hardware sees its value."""
         w, lay = self.w, self.lay

@@ -9,6 +9,7 @@ from test_world import WRITE_OUTSIDE, build, check, prop
 
 from lazycheck.diagnostics import Span
 from lazycheck.kernel.config import Preempt
+from lazycheck.outcome import Verdict
 from lazycheck.properties import BY_ID, MODEL_BOUNDS, PROPERTIES, PropertyId, property_id
 from lazycheck.system import Violation
 from lazycheck.views.trace import build_trace, deferred_writes
@@ -164,3 +165,90 @@ def test_balanced_locking_passes(tmp_path: Path) -> None:
     scen = ("spinlock_t l;\ntask void t(void)\n{\n    spin_lock(&l);\n    spin_unlock(&l);\n"
             "}\n")
     assert _locks(tmp_path, scen, ("t", "t")) == ("PASS", "")
+
+
+TWO_WRITERS = """
+pte kernel p0 = 0;
+spinlock_t ptl;
+
+void enter(void)
+{
+}
+
+void leave(void)
+{
+    flush();
+}
+
+lazy_mmu_api {
+    enter = enter;
+    leave = leave;
+}
+
+task void first(void)
+{
+    enter();
+    spin_lock(&ptl);
+    set_pte(p0, 1);
+    spin_unlock(&ptl);
+    cond_resched();
+    leave();
+}
+
+task void second(void)
+{
+    spin_lock(&ptl);
+    __pte_write(p0, 2);	/* arm64 set_pte() of an invalid kernel PTE: no barrier owed */
+    spin_unlock(&ptl);
+}
+"""
+
+STORE_THEN_SYNC = """
+void set_pte(pte_t ptep, pteval_t pte)
+{
+    __pte_store(ptep, pte);
+}
+
+void flush(void)
+{
+    __pte_sync(p0);
+}
+"""
+
+QUEUE_FORGOTTEN = """
+global bool queued;
+global int<0..2> queued_val;
+
+void set_pte(pte_t ptep, pteval_t pte)
+{
+    atomic {
+        queued = true;
+        queued_val = pte;
+    }
+}
+
+void flush(void)
+{
+    /* forgets the queue: a write that never reaches memory */
+}
+"""
+
+
+def test_a_write_replaced_in_memory_by_another_task_is_not_deferred(tmp_path: Path) -> None:
+    """The kasan populate/release drafts on arm64 (docs/scan.md): T0's store is in the
+    page table, T1 overwrites it under the lock before T0's barrier; T0's write can never
+    become visible, so it is superseded, not deferred past T0's leave."""
+    sys_ = build(tmp_path, STORE_THEN_SYNC, TWO_WRITERS, ("first", "second"), cpus=2,
+                 preempt=Preempt.FULL)
+    assert check(sys_).verdict is Verdict.PASS
+
+
+def test_a_write_still_queued_is_not_superseded_by_a_store(tmp_path: Path) -> None:
+    """Only a write already in memory is superseded: one an arch still holds in a queue
+    stays pending when another task stores to the PTE, so a leave that forgets the
+    queue still fails."""
+    sys_ = build(tmp_path, QUEUE_FORGOTTEN,
+                 TWO_WRITERS,
+                 ("first", "second"), cpus=2, preempt=Preempt.FULL)
+    r = check(sys_)
+    assert r.verdict is Verdict.FAIL and prop(sys_, r) == "visible-after-disable"
