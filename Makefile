@@ -29,8 +29,10 @@ check: install
 	$(BIN)/ruff check lazycheck tests bench
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
+# TEST_JOBS pytest-xdist workers (CI has 2 cores; TEST_JOBS=0 runs in this process).
+TEST_JOBS ?= 2
 pytest: install
-	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist worksteal; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; \
 	  exit $$rc
 
