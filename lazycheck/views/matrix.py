@@ -21,6 +21,7 @@ from lazycheck.targets import load_target
 WIDTH = 100  # the text table fits a terminal and a mail
 
 GENERATIONS = ("G0", "G1", "G1'", "G1''", "G2", "G3-v3", "G3-v4", "G3", "G4")
+PREEMPT_MODELS = ("none", "voluntary", "full", "rt")  # the per-configuration table's columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,20 +96,48 @@ def _mismatched(cells: list[Cell]) -> dict[str, list[str]]:
 def per_config(cells: list[Cell]) -> list[str]:
     """One row per target, one column per preemption model: the verdict in each claimed
     configuration ('–': not claimed; a mark where it is not the expected one)."""
-    models = ("none", "voluntary", "full", "rt")
-    out = ["| target | arch | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+    out = ["| target | arch | " + " | ".join(PREEMPT_MODELS) + " |",
+           "|---|---|" + "---|" * len(PREEMPT_MODELS)]
     by_target: dict[str, list[Cell]] = {}
     for c in cells:
         by_target.setdefault(c.target, []).append(c)
     for name, cs in by_target.items():
         cols = []
-        for m in models:
-            here = [c for c in cs if c.preempt == m or (not c.preempt and m == "full")]
-            cols.append("<br>".join(
-                ("**" if c.primary else "") + c.verdict + ("**" if c.primary else "")
-                + ("" if c.matched else " ✗") + _extra_axes(c) for c in here) or "–")
+        for m in PREEMPT_MODELS:
+            here = [c for c in cs if column(c) == m]
+            cols.append("<br>".join(config_entry(c) for c in here) or "–")
         out.append(f"| `{name}` | {cs[0].arch} | " + " | ".join(cols) + " |")
     return out
+
+
+def column(c: Cell) -> str:
+    """The preemption-model column of ``c`` in the per-configuration table."""
+    return c.preempt or "full"
+
+
+def config_entry(c: Cell) -> str:
+    """``c`` in its column of the per-configuration table (bold: the target's own)."""
+    bold = "**" if c.primary else ""
+    return bold + c.verdict + bold + ("" if c.matched else " ✗") + _extra_axes(c)
+
+
+def grid_entry(c: Cell, bad: dict[str, list[str]]) -> str:
+    """``c`` (a target's own configuration) in its arch x generation cell."""
+    return (f"`{c.target}`: {c.verdict}" + (f" ({c.reach})" if c.reach else "")
+            + (f" **UNEXPECTED** ({', '.join(bad[c.target])})" if c.target in bad else ""))
+
+
+def own_row(c: Cell) -> str:
+    """``c`` (a target's own configuration) as its row of the last table."""
+    got = c.verdict + (f" ({c.reach})" if c.reach else "")
+    return (f"| `{c.target}` | {c.arch} | {c.generation} | {c.expected} | {got} | "
+            f"{c.states:,} | {c.depth} | {c.source.replace('|', '/')} |")
+
+
+def summary(n_matched: int, n_cells: int, n_targets: int) -> str:
+    """The last line of the Markdown matrix."""
+    return (f"{n_matched} of {n_cells} target configurations "
+            f"({n_targets} targets) have their expected verdict.")
 
 
 def _extra_axes(c: Cell) -> str:
@@ -127,23 +156,15 @@ def markdown(cells: list[Cell]) -> str:
         row = []
         for g in gens:
             here = table.get((a, g), [])
-            row.append("<br>".join(f"`{c.target}`: {c.verdict}"
-                                   + (f" ({c.reach})" if c.reach else "")
-                                   + (f" **UNEXPECTED** ({', '.join(bad[c.target])})"
-                                      if c.target in bad else "")
-                                   for c in here) or "–")
+            row.append("<br>".join(grid_entry(c, bad) for c in here) or "–")
         out.append(f"| {a} | " + " | ".join(row) + " |")
     out += ["", "Verdict in every configuration each target claims (**bold**: the target's "
             "own; ✗: not the expected verdict; –: not claimed):", "", *per_config(cells)]
     out += ["", "| target | arch | API | expected | verdict | states | depth | source |",
             "|---|---|---|---|---|---:|---:|---|"]
-    for c in own:
-        got = c.verdict + (f" ({c.reach})" if c.reach else "")
-        out.append(f"| `{c.target}` | {c.arch} | {c.generation} | {c.expected} | {got} | "
-                   f"{c.states:,} | {c.depth} | {c.source.replace('|', '/')} |")
+    out += [own_row(c) for c in own]
     nbad = sum(1 for c in cells if not c.matched)
-    out += ["", f"{len(cells) - nbad} of {len(cells)} target configurations "
-            f"({len(own)} targets) have their expected verdict."]
+    out += ["", summary(len(cells) - nbad, len(cells), len(own))]
     return "\n".join(out) + "\n"
 
 
