@@ -614,8 +614,11 @@ class Exec:
             return
         for wr in range(lay.nwriters):
             row = w.wflag + wr * lay.nptes
+            # a switch hook writes no ghost row of its own (its Context's writer is a
+            # placeholder): every writer's write in memory is another's
+            other = TRUE if self.ctx.in_switch else neg(eq(self.ctx.writer, Const(wr)))
             for q in range(lay.nptes):
-                gone = conj(replaced, neg(eq(self.ctx.writer, Const(wr))), eq(p, Const(q)),
+                gone = conj(replaced, other, eq(p, Const(q)),
                             self.read(row + q),
                             eq(self.read(w.wval + wr * lay.nptes + q), old))
                 if gone != FALSE:
