@@ -339,7 +339,8 @@ class Exec:
         fname = frame.func.name
         match s:
             case ir.SAssign(target=lv, value=value, span=span, text=text):
-                self.steps.append(SourceStep(fname, text, span, when))
+                if text:  # "": the rest of one statement (read_thread_flags()'s bits)
+                    self.steps.append(SourceStep(fname, text, span, when))
                 self.assign(lv, self.expr(value, frame), frame, when, span, text)
             case ir.SCall():
                 self.steps.append(SourceStep(fname, s.text, s.span, when))

@@ -321,3 +321,60 @@ def test_zero_cpus_is_lzc403(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as ei:
         build(tmp_path, "", "task void t(void) { }\n", ("t",), cpus=0)
     assert [d.code for d in ei.value.diagnostics] == ["LZC403"]
+
+
+_FLAGS_IRQ = """
+thread_flag TIF_A, TIF_B;
+global bool a = false;
+global bool b = false;
+irq void handler(void)
+{
+	set_thread_flag(TIF_A);
+	set_thread_flag(TIF_B);
+}
+"""
+
+
+def _flags(tmp_path: Path, body: str) -> Verdict:
+    tmp_path.mkdir()
+    sys_ = build(tmp_path, "", _FLAGS_IRQ + body, ("t",), irq_handlers=("handler",), irqs=1)
+    return check(sys_).verdict
+
+
+def test_read_thread_flags_is_one_load(tmp_path: Path) -> None:
+    """READ_ONCE(ti->flags): both bits of a snapshot come from the same instant, so an
+    interrupt setting both is seen entirely or not at all; two test_thread_flag() reads
+    can straddle it (include/linux/thread_info.h, read_ti_thread_flags())."""
+    one = """
+task void t(void)
+{
+	thread_flags_t flags = read_thread_flags();
+	if (flags & _TIF_A)
+		a = true;
+	if (flags & _TIF_B)
+		b = true;
+	BUG_ON(a != b);
+}
+"""
+    assert _flags(tmp_path / "one", one) is Verdict.PASS
+    two = one.replace("thread_flags_t flags = read_thread_flags();",
+                      "bool fa = test_thread_flag(TIF_A);\n\tbool fb = test_thread_flag(TIF_B);")
+    two = two.replace("flags & _TIF_A", "fa").replace("flags & _TIF_B", "fb")
+    assert _flags(tmp_path / "two", two) is Verdict.FAIL
+
+
+def test_read_thread_flags_snapshot_goes_stale(tmp_path: Path) -> None:
+    """A snapshot is not re-read: an interrupt after it is invisible to its tests, while
+    read_thread_flags() & _TIF_A reads the word afresh."""
+    stale = """
+task void t(void)
+{
+	thread_flags_t flags = read_thread_flags();
+	if (!(flags & _TIF_A))
+		a = true;
+	BUG_ON(a && test_thread_flag(TIF_A));
+}
+"""
+    assert _flags(tmp_path / "stale", stale) is Verdict.FAIL
+    irqs_off = stale.replace("\tthread_flags_t", "\tlocal_irq_disable();\n\tthread_flags_t")
+    assert _flags(tmp_path / "off", irqs_off) is Verdict.PASS
