@@ -117,3 +117,17 @@ def test_h5_fail_needs_the_softirq_to_read_the_tasks_flags(tmp_path: Path) -> No
     root = _zoo(tmp_path)
     _edit(root, "arch/arm64-5fdd05efa1cd.lazy", "\tflags = read_thread_flags();\n", "")
     assert _verdict(root, "arm64-5fdd05efa1cd-softirq") == (Verdict.PASS, "")
+
+
+@pytest.mark.parametrize(("guard", "branch"), [
+    ("\t\tenter_lazy(XEN_LAZY_MMU);\n", "\t\tenter_lazy(XEN_LAZY_MMU);\n\telse\n\t\tBUG();\n"),
+    ("\t\tleave_lazy(XEN_LAZY_MMU);\n", "\t\tleave_lazy(XEN_LAZY_MMU);\n\telse\n\t\tBUG();\n"),
+])
+def test_gross_fix_pass_covers_both_windows(tmp_path: Path, guard: str, branch: str) -> None:
+    """xen-g3-enable-preempt-tolerated PASSes on full because the fix's guards absorb
+    the second enter and the late leave: a BUG() on either tolerated path is reached."""
+    assert _verdict(REPO, "xen-g3-enable-preempt") == (Verdict.FAIL, "no-bug")
+    assert _verdict(REPO, "xen-g3-enable-preempt-tolerated") == (Verdict.PASS, "")
+    root = _zoo(tmp_path)
+    _edit(root, "arch/x86-xen-pv-g3-tolerate-nesting.lazy", guard, branch)
+    assert _verdict(root, "xen-g3-enable-preempt-tolerated") == (Verdict.FAIL, "no-bug")
