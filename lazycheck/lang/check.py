@@ -678,7 +678,23 @@ class Checker:
             return h
         return {"isb": plain(ir.Builtin.ISB), "smp_mb": plain(ir.Builtin.MB),
                 "put_cpu": plain(ir.Builtin.PREEMPT_ENABLE),
-                "local_irq_save": self._irq_save, "local_irq_restore": self._irq_restore}
+                "local_irq_save": self._irq_save, "local_irq_restore": self._irq_restore,
+                "fork": self._fork}
+
+    def _fork(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+        """``fork(child)``: copy_process() of the running task into a ``task`` program."""
+        self.arity(e, 1)
+        a = e.args[0]
+        fd = self.fdecls.get(a.ident) if isinstance(a, ast.Name) else None
+        if fd is None or "task" not in fd[0].qualifiers:
+            raise self.err("LZC201", "fork() takes the name of a task program", _span(a),
+                           help="task void child(void) { ... } and fork(child);")
+        here = self.fdecls.get(ctx.name)
+        if here is not None and {"irq", "softirq"} & set(here[0].qualifiers):
+            raise self.err("LZC302", "fork() in an interrupt handler", e.span,
+                           help="a task forks, from process context")
+        assert isinstance(a, ast.Name)
+        return [ir.SBuiltin(ir.Builtin.FORK, (), e.span, text, prop=a.ident)]
 
     def _irq_save(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
         """``local_irq_save(flags)``: flags = irqs_disabled(); local_irq_disable(); one step."""
