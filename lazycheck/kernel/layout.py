@@ -222,6 +222,15 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     softirqs = any(f.is_softirq for f in prog.functions)
     bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
                              BH_MAX, VarKind.WORLD if softirqs else VarKind.LOCAL, 0)
+    isb_owed, born = _optional_world(lay, tnames)
+    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
+                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off, isb_owed,
+                 born)
+
+
+def _optional_world(lay: Layout, tnames: tuple[str, ...]) -> tuple[int, int]:
+    """The per-task state only some programs need: isb_owed (isb()), born (fork())."""
+    nall = lay.nall
     isb_owed = NONE
     if lay.uses_isb:  # arm64's emit_pte_barriers(): see Exec.isb()
         isb_owed = lay.alloc_array("isb_owed", (nall,), [f"isb_owed[{n}]" for n in tnames],
@@ -233,9 +242,7 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
                                VarKind.WORLD, [int(t >= lay.ntasks or lay.config.tasks[t]
                                                    not in children) for t in range(nall)],
                                ("false", "true"))
-    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
-                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off, isb_owed,
-                 born)
+    return isb_owed, born
 
 
 def _monitor_ghosts(lay: Layout, pnames: list[str], cnames: list[str]
