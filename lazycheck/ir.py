@@ -289,6 +289,7 @@ class Builtin(enum.Enum):
     REACH = "__reach"  # a named point a target may require to be reached (prop: the label)
     ISB = "isb"  # context synchronization: the thread's later accesses see what its dsb published
     MB = "smp_mb"  # a full barrier between CPUs: no effect on sequentially consistent model
+    FORK = "fork"  # copy_process(): a child task (prop: its program) starts as a copy
     # variables, and it does not make a PTE store visible to the table walker (that is dsb)
 
 

@@ -53,6 +53,12 @@ class Layout:
         return any(_has_op(f.body, ir.Builtin.BH_DISABLE) for f in self.program.functions)
 
     @property
+    def fork_children(self) -> frozenset[str]:
+        """The task programs some task fork()s: their instances start unborn."""
+        return frozenset(s.prop for f in self.program.functions for s in ir.walk(f.body)
+                         if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.FORK)
+
+    @property
     def uses_isb(self) -> bool:
         """Whether any function calls isb(): else no thread owes one (no state for it)."""
         return any(_has_op(f.body, ir.Builtin.ISB) for f in self.program.functions)
@@ -159,6 +165,7 @@ class World:
     violation: int
     bh_off: int  # [task] local_bh_disable() depth: in_interrupt() is true while > 0
     isb_owed: int = NONE  # [task] a dsb published its PTE store, no isb since (uses_isb)
+    born: int = NONE  # [task] copy_process() has run for a fork child (fork_children)
 
 
 DEPTH_MAX = 4
@@ -215,12 +222,27 @@ def build_world(lay: Layout, irq_pcs: int) -> World:
     softirqs = any(f.is_softirq for f in prog.functions)
     bh_off = lay.alloc_array("bh_off", (nall,), [f"bh_disabled[{n}]" for n in tnames], 0,
                              BH_MAX, VarKind.WORLD if softirqs else VarKind.LOCAL, 0)
+    isb_owed, born = _optional_world(lay, tnames)
+    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
+                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off, isb_owed,
+                 born)
+
+
+def _optional_world(lay: Layout, tnames: tuple[str, ...]) -> tuple[int, int]:
+    """The per-task state only some programs need: isb_owed (isb()), born (fork())."""
+    nall = lay.nall
     isb_owed = NONE
     if lay.uses_isb:  # arm64's emit_pte_barriers(): see Exec.isb()
         isb_owed = lay.alloc_array("isb_owed", (nall,), [f"isb_owed[{n}]" for n in tnames],
                                    0, 1, VarKind.STATE, 0, ("false", "true"))
-    return World(curr, cpu_of, pcount, irqs_off, pinned, irq_pc, budget, owner, mem, hw,
-                 stored, flags, wflag, wval, depth, paused, entry, viol, bh_off, isb_owed)
+    born = NONE
+    children = lay.fork_children
+    if children:  # fork(): a child runs only once its parent forked it (Exec.fork)
+        born = lay.alloc_array("born", (nall,), [f"born[{n}]" for n in tnames], 0, 1,
+                               VarKind.WORLD, [int(t >= lay.ntasks or lay.config.tasks[t]
+                                                   not in children) for t in range(nall)],
+                               ("false", "true"))
+    return isb_owed, born
 
 
 def _monitor_ghosts(lay: Layout, pnames: list[str], cnames: list[str]

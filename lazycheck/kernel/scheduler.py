@@ -111,6 +111,8 @@ class Scheduler:
         w, lay, tp = self.world, self.lay, self.tasks[nxt]
         elsewhere = eq(Select(w.curr, lay.ncpus, Var(w.cpu_of + nxt)), Const(nxt))
         guard = conj(neg(elsewhere), neg(eq(Var(tp.pc), Const(tp.exit_pc))))
+        if w.born != NONE:  # a fork child first runs after its parent's copy_process()
+            guard = conj(guard, eq(Var(w.born + nxt), Const(1)))
         if lay.config.preempt is Preempt.RT:
             guard = conj(guard, disj(eq(Var(w.pinned + nxt), Const(0)),
                                      eq(Var(w.cpu_of + nxt), Const(c))))

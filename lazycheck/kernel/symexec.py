@@ -339,7 +339,8 @@ class Exec:
         fname = frame.func.name
         match s:
             case ir.SAssign(target=lv, value=value, span=span, text=text):
-                self.steps.append(SourceStep(fname, text, span, when))
+                if text:  # "": the rest of one statement (read_thread_flags()'s bits)
+                    self.steps.append(SourceStep(fname, text, span, when))
                 self.assign(lv, self.expr(value, frame), frame, when, span, text)
             case ir.SCall():
                 self.steps.append(SourceStep(fname, s.text, s.span, when))
@@ -475,6 +476,8 @@ class Exec:
                 self.bottom_halves(1 if s.op is ir.Builtin.BH_DISABLE else -1, when, s, fname)
             case ir.Builtin.ISB:
                 self.isb(when)
+            case ir.Builtin.FORK:
+                self.fork(s.prop, when)
             case ir.Builtin.SCHEDULE | ir.Builtin.MB:
                 pass  # smp_mb(): model variables are sequentially consistent already
 
@@ -487,6 +490,39 @@ class Exec:
         obligation belongs to the thread, not to the CPU that ran the dsb."""
         if self.w.isb_owed != NONE:
             self.write_at(self.w.isb_owed, self.lay.nall, self.ctx.task, FALSE, when)
+
+    def fork(self, child: str, when: Expr) -> None:
+        """fork(child): copy_process() -> dup_task_struct() copies the parent's
+        task_struct whole ("*dst = *src", kernel/fork.c at torvalds/linux 0006ebb4cad2), so
+        the first unborn instance of ``child`` gets every per-task variable and thread flag
+        of the running task, and may be switched in from then on (its first switch-in runs
+        the context-switch hooks, then ret_from_fork -> schedule_tail()).  With no unborn
+        instance left, copy_process() fails and nothing changes."""
+        lay, w, parent = self.lay, self.w, self.ctx.task
+        free = when
+        for k in (t for t in range(lay.ntasks) if lay.config.tasks[t] == child):
+            now = conj(free, eq(self.read(w.born + k), Const(0)))
+            free = conj(free, neg(now))
+            self.write(w.born + k, Const(1), now)
+            for sym in (s for s in lay.program.vars if s.storage == "pertask"):
+                base, shape = lay.arrays[sym.name]
+                inner = _prod(shape[1:])
+                for j in range(inner):
+                    self.write(base + k * inner + j,
+                               self.read_task_cell(base, inner, parent, j), now)
+            nflags = max(1, len(lay.program.flags))
+            for f in range(nflags):
+                row = w.flags + f * lay.nall
+                self.write(row + k, self.select(row, lay.nall, parent), now)
+
+    def read_task_cell(self, base: int, inner: int, task: Expr, j: int) -> Expr:
+        """Element ``j`` of task ``task``'s row of a per-task array with ``inner`` columns."""
+        if isinstance(task, Const):
+            return self.read(base + task.value * inner + j)
+        acc = self.read(base + (self.lay.nall - 1) * inner + j)
+        for t in range(self.lay.nall - 2, -1, -1):
+            acc = ite(eq(task, Const(t)), self.read(base + t * inner + j), acc)
+        return acc
 
     def bottom_halves(self, delta: int, when: Expr, s: ir.SBuiltin, fname: str) -> None:
         """local_bh_disable()/local_bh_enable() in a task.
@@ -657,3 +693,10 @@ def truth(e: Expr) -> Expr:
 def is_shared_var(lay: Layout, var: int) -> bool:
     """Whether another actor can read or write ``var`` (so an access is visible)."""
     return lay.vars[var].kind not in (VarKind.LOCAL, VarKind.PC, VarKind.GHOST)
+
+
+def _prod(xs: tuple[int, ...]) -> int:
+    out = 1
+    for x in xs:
+        out *= x
+    return out

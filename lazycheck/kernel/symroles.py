@@ -28,6 +28,7 @@ _WORLD_AXES: dict[str, tuple[str, ...]] = {
     "wflag": ("task", "n"), "wval": ("task", "n"), "depth": ("task",),
     "paused": ("task",), "entry_pc": ("task",), "bh_off": ("task",),
     "isb_owed": ("task",),  # only when some function calls isb() (Layout.uses_isb)
+    "born": ("task",),  # only when some task fork()s (Layout.fork_children)
 }
 _WORLD_SORTS = {"curr": Sort.TASK, "cpu_of": Sort.CPU, "lock_owner": Sort.TASK,
                 "irq_pc": Sort.IRQPC}

@@ -31,6 +31,8 @@ _EXPR_BUILTINS = frozenset({"this_cpu_read", "__this_cpu_read", "per_cpu", "smp_
                 "pte_valid", "mk_pte", "pfn_pte", "spin_is_locked", "task_thread_info",
                 "get_cpu", "__isb_pending"})
 _KERNEL_SITE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+/-]*\.[ch]:[A-Za-z_][A-Za-z0-9_]*")
+_SNAPSHOT = ir.Type(ir.Kind.INT, 0, 0)  # a thread_flags_t local's own slot: never read
+_FLAG_READS = ("read_thread_flags", "read_task_thread_flags")
 _DSB_DOMAINS = {"sy", "st", "ld", "ish", "ishst", "ishld", "nsh", "nshst", "osh", "oshst"}
 
 
@@ -54,6 +56,7 @@ class _FnCtx:
     top_index: int = 0  # index of the top-level statement being checked
     atomic_depth: int = 0
     whiles: list[bool] = field(default_factory=list)  # innermost loop last: a while?
+    snapshots: dict[int, dict[str, int]] = field(default_factory=dict)  # thread_flags_t
 
     def new_local(self, name: str, ty: ir.Type) -> int:
         """Allocate a slot for a local, parameter or temporary of type ``ty``."""
@@ -138,6 +141,11 @@ class Checker:
                            members=self.enums[en])
         if t.name in self.typedefs:
             return self.typedefs[t.name]
+        if t.name == "thread_flags_t":
+            raise self.err("LZC201", "thread_flags_t is only the type of a local that holds "
+                           "read_thread_flags()", t.span,
+                           help="declare it in the function: thread_flags_t flags = "
+                                "read_thread_flags();")
         raise self.err("LZC103", f"unknown type '{t.name}'", t.span)
 
     def collect(self) -> None:
@@ -396,6 +404,8 @@ class Checker:
 
     def local_decl(self, s: ast.LocalDecl, ctx: _FnCtx) -> list[ir.IStmt]:
         """Check a local declaration: allocate its slot and assign its initialiser."""
+        if s.type.name == "thread_flags_t":
+            return self.snapshot_decl(s, ctx)
         ty = self.resolve_type(s.type)
         pre: Pre = []
         value = self.expr(s.init, ctx, pre, want=ty) if s.init is not None else None
@@ -408,6 +418,12 @@ class Checker:
 
     def assign(self, s: ast.AssignStmt, ctx: _FnCtx) -> list[ir.IStmt]:
         """Check an assignment or compound assignment and lower it to ``SAssign``."""
+        snap = ctx.lookup(s.target.ident) if isinstance(s.target, ast.Name) else None
+        if snap is not None and snap in ctx.snapshots:
+            if s.op != "=" or s.value is None:
+                raise self.err("LZC201", f"'{s.op}' on a thread_flags_t", s.span,
+                               help="assign it read_thread_flags()")
+            return self.snapshot_read(s.value, ctx.snapshots[snap], s.span, s.text, ctx)
         pre: Pre = []
         lv, cur = self.lvalue(s.target, ctx, pre)
         ty = ir.type_of(cur)
@@ -662,7 +678,23 @@ class Checker:
             return h
         return {"isb": plain(ir.Builtin.ISB), "smp_mb": plain(ir.Builtin.MB),
                 "put_cpu": plain(ir.Builtin.PREEMPT_ENABLE),
-                "local_irq_save": self._irq_save, "local_irq_restore": self._irq_restore}
+                "local_irq_save": self._irq_save, "local_irq_restore": self._irq_restore,
+                "fork": self._fork}
+
+    def _fork(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
+        """``fork(child)``: copy_process() of the running task into a ``task`` program."""
+        self.arity(e, 1)
+        a = e.args[0]
+        fd = self.fdecls.get(a.ident) if isinstance(a, ast.Name) else None
+        if fd is None or "task" not in fd[0].qualifiers:
+            raise self.err("LZC201", "fork() takes the name of a task program", _span(a),
+                           help="task void child(void) { ... } and fork(child);")
+        here = self.fdecls.get(ctx.name)
+        if here is not None and {"irq", "softirq"} & set(here[0].qualifiers):
+            raise self.err("LZC302", "fork() in an interrupt handler", e.span,
+                           help="a task forks, from process context")
+        assert isinstance(a, ast.Name)
+        return [ir.SBuiltin(ir.Builtin.FORK, (), e.span, text, prop=a.ident)]
 
     def _irq_save(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre, text: str) -> list[ir.IStmt]:
         """``local_irq_save(flags)``: flags = irqs_disabled(); local_irq_disable(); one step."""
@@ -870,6 +902,8 @@ class Checker:
     def binary(self, op: str, left: ast.AExpr, right: ast.AExpr, span: Span, ctx: _FnCtx,
                pre: Pre) -> ir.IExpr:
         """Check a binary operator; ``&&``/``||`` keep the right side's calls conditional."""
+        if op == "&":
+            return self.flag_mask(left, right, span, ctx, pre)
         a = self.expr(left, ctx, pre)
         if op in ("&&", "||"):
             sub: Pre = []
@@ -917,6 +951,9 @@ class Checker:
         """Resolve an identifier: a local, ``current``, a #define, an enum member, or a
         variable."""
         slot = ctx.lookup(name)
+        if slot is not None and slot in ctx.snapshots:
+            raise self.err("LZC201", f"'{name}' holds read_thread_flags(): test one flag of it "
+                           f"with {name} & _TIF_NAME", span)
         if slot is not None:
             return ir.ELocal(slot, ctx.locals[slot].type)
         if name in self.consts:  # a #define'd constant reads as its number
@@ -942,6 +979,9 @@ class Checker:
         if name in self.flags:
             raise self.err("LZC206", f"thread flag '{name}' used as a value", span,
                            help=f"use test_thread_flag({name})")
+        if name.startswith("_TIF_") and name[1:] in self.flags:
+            raise self.err("LZC206", f"mask '{name}' outside 'flags & {name}'", span,
+                           help=f"test a read_thread_flags() snapshot: flags & {name}")
         raise self.err("LZC101", f"unknown name '{name}'", span,
                        help="declare it, or check the spelling")
 
@@ -1013,6 +1053,8 @@ class Checker:
             "spin_is_locked": self._spin_is_locked, "__nondet": self._nondet,
             "get_cpu": self._get_cpu,
         }
+        for name in _FLAG_READS:
+            table[name] = self._flags_word
         world = {"smp_processor_id": (ir.World.CHECKED_CPU, ir.CPU),
                  "raw_smp_processor_id": (ir.World.THIS_CPU, ir.CPU),
                  "in_interrupt": (ir.World.IN_INTERRUPT, ir.BOOL),
@@ -1079,6 +1121,73 @@ class Checker:
                            e.span)
         pre.append(ir.SBuiltin(ir.Builtin.PREEMPT_DISABLE, (), e.span, "get_cpu();"))
         return ir.EWorld(ir.World.THIS_CPU, (), ir.CPU)
+
+    def _flags_word(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
+        """``read_thread_flags()`` as a bare value: the model has no flags word."""
+        raise self.err("LZC201", f"{e.func}() is a snapshot of the whole flags word", e.span,
+                       help="assign it to a local (thread_flags_t flags = "
+                            f"{e.func}(...);) and test flags & _TIF_NAME, or test "
+                            f"{e.func}(...) & _TIF_NAME at once")
+
+    def flags_task(self, e: ast.AExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr | None:
+        """The task whose flags ``e`` reads, if ``e`` is read_(task_)thread_flags()."""
+        if not isinstance(e, ast.CallExpr) or e.func not in _FLAG_READS:
+            return None
+        if e.func == "read_thread_flags":
+            self.arity(e, 0)
+            return _current()
+        self.arity(e, 1)
+        return self.task_arg(e.args[0], ctx, pre)
+
+    def snapshot_decl(self, s: ast.LocalDecl, ctx: _FnCtx) -> list[ir.IStmt]:
+        """``thread_flags_t flags [= read_thread_flags()];``: one boolean slot per flag."""
+        marker = ctx.new_local(s.name, _SNAPSHOT)
+        bits = {f: ctx.new_local(f"{s.name}&_{f}", ir.BOOL) for f in self.flags}
+        ctx.snapshots[marker] = bits
+        ctx.scopes[-1][s.name] = marker
+        if s.init is None:
+            return []
+        return self.snapshot_read(s.init, bits, s.span, s.text, ctx)
+
+    def snapshot_read(self, value: ast.AExpr, bits: dict[str, int], span: Span, text: str,
+                      ctx: _FnCtx) -> list[ir.IStmt]:
+        """``flags = read_thread_flags()``: READ_ONCE(ti->flags), every flag in one step."""
+        pre: Pre = []
+        task = self.flags_task(value, ctx, pre)
+        if task is None:
+            raise self.err("LZC201", "a thread_flags_t holds only read_thread_flags() or "
+                           "read_task_thread_flags(t)", _span(value))
+        if ctx.pure:
+            raise self.err("LZC306", "read_thread_flags() snapshot in a pure function", span,
+                           help="test the flag directly: test_thread_flag(TIF_NAME)")
+        reads = tuple(ir.SAssign(ir.LLocal(slot), ir.EFlag(self.flags[f], task), span,
+                                 "" if i else text)  # one trace line for the one load
+                      for i, (f, slot) in enumerate(bits.items()))
+        return [*pre, ir.SAtomic(reads, span, text)]
+
+    def flag_mask(self, left: ast.AExpr, right: ast.AExpr, span: Span, ctx: _FnCtx,
+                  pre: Pre) -> ir.IExpr:
+        """``flags & _TIF_X`` (or ``BIT(TIF_X)``): bit TIF_X of a snapshot, or of a fresh
+        read_thread_flags()."""
+        mask = right.ident if isinstance(right, ast.Name) else ""
+        if (isinstance(right, ast.CallExpr) and right.func == "BIT" and len(right.args) == 1
+                and isinstance(right.args[0], ast.Name)):
+            mask = "_" + right.args[0].ident
+        if mask in self.flags:
+            raise self.err("LZC201", f"'{mask}' is a bit number, not a mask", _span(right),
+                           help=f"test the mask: & _{mask} or & BIT({mask})")
+        if not (mask.startswith("_TIF_") and mask[1:] in self.flags):
+            raise self.err("LZC201", "'&' tests one thread flag: flags & _TIF_NAME", span,
+                           help="the right side is the mask of a declared thread_flag")
+        flag = mask[1:]
+        task = self.flags_task(left, ctx, pre)
+        if task is not None:
+            return ir.EFlag(self.flags[flag], task)
+        slot = ctx.lookup(left.ident) if isinstance(left, ast.Name) else None
+        if slot is None or slot not in ctx.snapshots:
+            raise self.err("LZC201", "'&' needs a read_thread_flags() snapshot on its left",
+                           _span(left), help="thread_flags_t flags = read_thread_flags();")
+        return ir.ELocal(ctx.snapshots[slot][flag], ir.BOOL)
 
     def _spin_is_locked(self, e: ast.CallExpr, ctx: _FnCtx, pre: Pre) -> ir.IExpr:
         self.arity(e, 1)

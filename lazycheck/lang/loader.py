@@ -9,6 +9,7 @@ loads of more than ``MAX_MODEL_FILES`` files are errors.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from pathlib import Path
@@ -107,7 +108,7 @@ def read_models(paths: list[Path], root: Path | None = None,
         r.visit(PRELUDE, None, PRELUDE.parent)
     for p in paths:
         r.visit(p, None, confine_root(p, root))
-    return r.files, r.sources, r.diags
+    return [r.without_replaced(mf) for mf in r.files], r.sources, r.diags
 
 
 class _Reader:
@@ -121,6 +122,8 @@ class _Reader:
         self.diags: list[Diagnostic] = []
         self.seen: set[Path] = set()
         self.active: list[Path] = []
+        # names a based_on model replaces in a file its base includes: shown path -> names
+        self.replaced: dict[str, set[str]] = {}
 
     def cycle(self, rp: Path, at: Span | None, line: str = "#include") -> bool:
         """Whether ``rp`` is already being read; LZC012 for the include cycle if so."""
@@ -183,35 +186,38 @@ class _Reader:
         self.active.pop()
         if base is None:
             return mf
-        return self.merge(base, mf, base_p.parent, rp.parent)
+        return self.merge(base, mf, base_p, rp.parent, top)
 
-    def merge(self, base: ast.ModelFile, derived: ast.ModelFile, base_dir: Path,
-              derived_dir: Path) -> ast.ModelFile:
-        """The base's declarations, each replaced by the derived one of the same name."""
+    def merge(self, base: ast.ModelFile, derived: ast.ModelFile, base_p: Path,
+              derived_dir: Path, top: Path) -> ast.ModelFile:
+        """The base's declarations, each replaced by the derived one of the same name; a
+        name from a file the base includes is dropped there (:meth:`without_replaced`)."""
         assert derived.header is not None
+        base_dir = base_p.parent
         have = {n for d in base.decls for n in ast.decl_names(d)}
+        included = self.included_names(base, base_p, top)
         replace: dict[str, ast.ADecl] = {}
         out: list[ast.ADecl] = []
         for d in derived.decls:
             names = ast.decl_names(d)
-            if not names:
-                out.append(d)  # an #include of the patch's own
+            known = set(names) & (have | set(included))
+            if not names or (isinstance(d, ast.VarDecl | ast.FlagDecl) and not known):
+                out.append(d)  # its own #include, or new state (49147beb0ccb's counter)
                 continue
-            if isinstance(d, ast.VarDecl | ast.FlagDecl) and not set(names) & have:
-                out.append(d)  # new state the patch adds (49147beb0ccb's nesting counter)
+            if set(names) & have and (set(names) - have) & set(included):
+                self.diags.append(_mixed(d, derived.header.based_on))
                 continue
             for n in names:
                 if n in have:
                     replace[n] = d
+                elif n in included:
+                    for shown in included[n]:
+                        self.replaced.setdefault(shown, set()).add(n)
                 else:
-                    close = difflib.get_close_matches(n, sorted(have), n=1)
-                    self.diags.append(Diagnostic(
-                        "LZC015", f"'{n}' is not in the base model "
-                        f"{derived.header.based_on}", d.span,
-                        help=(f"did you mean '{close[0]}'? " if close else "")
-                        + "a based_on model holds only replacements of its base's "
-                          "functions and declarations: add a new name to the base, or "
-                          "write a full model"))
+                    self.diags.append(_missing(n, d, derived.header.based_on,
+                                               have | set(included)))
+            if not set(names) & have and set(names) & set(included):
+                out.append(d)  # replaces a name of an included file: stands here
         placed: set[int] = set()
         for d in base.decls:
             names = ast.decl_names(d)
@@ -226,6 +232,69 @@ class _Reader:
             else:
                 out.append(d)
         return ast.ModelFile(derived.path, derived.header, tuple(out))
+
+    def included_names(self, base: ast.ModelFile, base_p: Path, top: Path
+                       ) -> dict[str, list[str]]:
+        """Every name the files ``base`` includes (transitively) define -> where (shown)."""
+        out: dict[str, list[str]] = {}
+        seen = {base_p.resolve()}
+        todo = [(base, base_p.resolve(), top)]
+        while todo and len(seen) <= cf.MAX_MODEL_FILES:
+            mf, here, tp = todo.pop()
+            for d in mf.decls:
+                if not isinstance(d, ast.Include):
+                    continue
+                inc = _include(d, here, tp)
+                if isinstance(inc, Diagnostic) or inc.resolve() in seen:
+                    continue
+                rp = inc.resolve()
+                seen.add(rp)
+                shown = display_path(rp, self.root)
+                text = self.overrides.get(rp) or _read(rp, shown, d.span)
+                if isinstance(text, Diagnostic):
+                    continue  # reported when the include itself is read
+                sub, _ = parse(text, shown)
+                for sd in sub.decls:
+                    for n in ast.decl_names(sd):
+                        out.setdefault(n, []).append(shown)
+                todo.append((sub, rp, zoo_models().resolve() if d.path.startswith("<")
+                             else tp))
+        return out
+
+    def without_replaced(self, mf: ast.ModelFile) -> ast.ModelFile:
+        """``mf`` without the declarations a based_on model replaced in it."""
+        gone = self.replaced.get(mf.path)
+        if not gone:
+            return mf
+        decls: list[ast.ADecl] = []
+        for d in mf.decls:
+            names = ast.decl_names(d)
+            if isinstance(d, ast.FlagDecl):
+                keep = tuple(n for n in d.names if n[0] not in gone)
+                if keep:
+                    decls.append(dataclasses.replace(d, names=keep))
+            elif not set(names) & gone:
+                decls.append(d)
+        return dataclasses.replace(mf, decls=tuple(decls))
+
+
+def _missing(n: str, d: ast.ADecl, based_on: str, names: set[str]) -> Diagnostic:
+    """LZC015: a based_on model replaces ``n``, which neither its base nor an include has."""
+    close = difflib.get_close_matches(n, sorted(names), n=1)
+    return Diagnostic(
+        "LZC015", f"'{n}' is not in the base model {based_on} nor in a file it includes",
+        d.span, help=(f"did you mean '{close[0]}'? " if close else "")
+        + "a based_on model holds only replacements of its base's functions and "
+          "declarations (its own or its includes'): add a new name to the base, or "
+          "write a full model")
+
+
+def _mixed(d: ast.ADecl, based_on: str) -> Diagnostic:
+    """LZC015: one declaration replaces names of the base and of an included file at once."""
+    return Diagnostic(
+        "LZC015", f"'{', '.join(ast.decl_names(d))}' mixes names of the base model "
+        f"{based_on} with names of a file it includes", d.span,
+        help="replace them in two declarations")
 
 
 def load(paths: list[Path], root: Path | None = None,

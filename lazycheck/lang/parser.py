@@ -19,7 +19,7 @@ _STORAGE = {"percpu", "pertask", "global"}
 _QUALIFIERS = {"__weak", "task", "irq", "softirq", "pure", "static", "inline"}
 _SIMPLE_TYPES = {"void", "bool", "u8", "u16", "u32", "s8", "s16", "s32", "int",
                  "pte_t", "pteval_t", "cpu_t", "task_t",
-                 "spinlock_t"}
+                 "spinlock_t", "thread_flags_t"}
 # words that can never name a type, so "WORD IDENT" is not a declaration
 _KEYWORDS = {"return", "if", "else", "for", "for_each_pte", "break", "continue", "atomic",
              "model", "source", "enum", "typedef", "while", "do", "goto", "thread_flag",
@@ -44,7 +44,7 @@ _C_HINTS: dict[str, tuple[str, str]] = {
     "volatile": ("type qualifiers", "drop 'volatile': every shared access is a step"),
 }
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
-    ("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="), ("+", "-"))
+    ("||",), ("&&",), ("&",), ("==", "!="), ("<", "<=", ">", ">="), ("+", "-"))
 
 
 class _Fail(Exception):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.errors import ModelError
 from lazycheck.kernel.config import KernelConfig, Preempt
 from lazycheck.kernel.world import instantiate
 from lazycheck.lang.loader import load
@@ -321,3 +322,113 @@ def test_zero_cpus_is_lzc403(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as ei:
         build(tmp_path, "", "task void t(void) { }\n", ("t",), cpus=0)
     assert [d.code for d in ei.value.diagnostics] == ["LZC403"]
+
+
+_FLAGS_IRQ = """
+thread_flag TIF_A, TIF_B;
+global bool a = false;
+global bool b = false;
+irq void handler(void)
+{
+	set_thread_flag(TIF_A);
+	set_thread_flag(TIF_B);
+}
+"""
+
+
+def _flags(tmp_path: Path, body: str) -> Verdict:
+    tmp_path.mkdir()
+    sys_ = build(tmp_path, "", _FLAGS_IRQ + body, ("t",), irq_handlers=("handler",), irqs=1)
+    return check(sys_).verdict
+
+
+def test_read_thread_flags_is_one_load(tmp_path: Path) -> None:
+    """READ_ONCE(ti->flags): both bits of a snapshot come from the same instant, so an
+    interrupt setting both is seen entirely or not at all; two test_thread_flag() reads
+    can straddle it (include/linux/thread_info.h, read_ti_thread_flags())."""
+    one = """
+task void t(void)
+{
+	thread_flags_t flags = read_thread_flags();
+	if (flags & _TIF_A)
+		a = true;
+	if (flags & _TIF_B)
+		b = true;
+	BUG_ON(a != b);
+}
+"""
+    assert _flags(tmp_path / "one", one) is Verdict.PASS
+    two = one.replace("thread_flags_t flags = read_thread_flags();",
+                      "bool fa = test_thread_flag(TIF_A);\n\tbool fb = test_thread_flag(TIF_B);")
+    two = two.replace("flags & _TIF_A", "fa").replace("flags & _TIF_B", "fb")
+    assert _flags(tmp_path / "two", two) is Verdict.FAIL
+
+
+def test_read_thread_flags_snapshot_goes_stale(tmp_path: Path) -> None:
+    """A snapshot is not re-read: an interrupt after it is invisible to its tests, while
+    read_thread_flags() & _TIF_A reads the word afresh."""
+    stale = """
+task void t(void)
+{
+	thread_flags_t flags = read_thread_flags();
+	if (!(flags & _TIF_A))
+		a = true;
+	BUG_ON(a && test_thread_flag(TIF_A));
+}
+"""
+    assert _flags(tmp_path / "stale", stale) is Verdict.FAIL
+    irqs_off = stale.replace("\tthread_flags_t", "\tlocal_irq_disable();\n\tthread_flags_t")
+    assert _flags(tmp_path / "off", irqs_off) is Verdict.PASS
+
+
+_FORK = """
+thread_flag TIF_A;
+pertask int<0..3> t.x = 0;
+global bool forked = false;
+task void child(void)
+{
+	BUG_ON(!forked);
+	BUG_ON(current->t.x != 1 || !test_thread_flag(TIF_A));
+}
+"""
+
+
+def _fork(tmp_path: Path, parent: str, tasks: tuple[str, ...] = ("parent", "child"),
+          ) -> tuple[Verdict, int]:
+    tmp_path.mkdir()
+    sys_ = build(tmp_path, "", _FORK + "task void parent(void)\n{\n" + parent + "\n}\n",
+                 tasks, cpus=2)
+    r = check(sys_)
+    return r.verdict, len(r.fired)
+
+
+def test_fork_child_is_a_copy_and_runs_only_after_the_fork(tmp_path: Path) -> None:
+    """copy_process() (kernel/fork.c): the child starts as a copy of the parent's
+    task_struct at the fork, per-task fields and thread flags, later writes not seen;
+    it is switched in only after its parent forked it."""
+    ok = ("current->t.x = 1;\n set_thread_flag(TIF_A);\n forked = true;\n fork(child);\n"
+          " current->t.x = 2;\n clear_thread_flag(TIF_A);")
+    assert _fork(tmp_path / "ok", ok)[0] is Verdict.PASS
+    early = ok.replace(" forked = true;\n fork(child);", " fork(child);\n forked = true;")
+    assert _fork(tmp_path / "early", early)[0] is Verdict.FAIL
+    before = ("set_thread_flag(TIF_A);\n forked = true;\n fork(child);\n current->t.x = 1;")
+    assert _fork(tmp_path / "before", before)[0] is Verdict.FAIL  # the copy is at the fork
+
+
+def test_fork_without_an_unborn_child_changes_nothing(tmp_path: Path) -> None:
+    """A second fork finds no instance left: copy_process() fails, the child is not reset."""
+    twice = ("current->t.x = 1;\n set_thread_flag(TIF_A);\n forked = true;\n fork(child);\n"
+             " current->t.x = 3;\n fork(child);")
+    assert _fork(tmp_path / "twice", twice)[0] is Verdict.PASS
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("global bool b = false;\nvoid f(void) { }\ntask void t(void) { fork(f); }", "LZC201"),
+    ("task void c(void) { }\nirq void h(void) { fork(c); }", "LZC302"),
+])
+def test_fork_misuse(tmp_path: Path, body: str, code: str) -> None:
+    s = tmp_path / "s.lazy"
+    s.write_text('model scenario "t" source "tests";\n' + body, encoding="utf-8")
+    with pytest.raises(ModelError) as exc:
+        load([s], tmp_path)
+    assert [d.code for d in exc.value.diagnostics] == [code]

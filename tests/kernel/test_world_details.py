@@ -106,3 +106,28 @@ def test_smp_mb_fail_needs_mb_not_to_publish(tmp_path: Path) -> None:
     root = _zoo(tmp_path)
     _edit(root, "arch/arm64-smp-mb-barriers.lazy", "\tsmp_mb();\n\tisb();", "\tdsb(ish);\n\tisb();")
     assert _verdict(root, "arm64-smp-mb-barriers") == (Verdict.PASS, "")
+
+
+def test_h5_fail_needs_the_softirq_to_read_the_tasks_flags(tmp_path: Path) -> None:
+    """arm64-5fdd05efa1cd-softirq FAILs because the softirq's read_thread_flags() is the
+    interrupted task's word (TIF_LAZY_MMU set): without that read its store is never
+    deferred and the FAIL disappears; the fixed pair PASSes either way."""
+    assert _verdict(REPO, "arm64-5fdd05efa1cd-softirq") == (
+        Verdict.FAIL, "no-deferred-write-outside-section")
+    root = _zoo(tmp_path)
+    _edit(root, "arch/arm64-5fdd05efa1cd.lazy", "\tflags = read_thread_flags();\n", "")
+    assert _verdict(root, "arm64-5fdd05efa1cd-softirq") == (Verdict.PASS, "")
+
+
+@pytest.mark.parametrize(("guard", "branch"), [
+    ("\t\tenter_lazy(XEN_LAZY_MMU);\n", "\t\tenter_lazy(XEN_LAZY_MMU);\n\telse\n\t\tBUG();\n"),
+    ("\t\tleave_lazy(XEN_LAZY_MMU);\n", "\t\tleave_lazy(XEN_LAZY_MMU);\n\telse\n\t\tBUG();\n"),
+])
+def test_gross_fix_pass_covers_both_windows(tmp_path: Path, guard: str, branch: str) -> None:
+    """xen-g3-enable-preempt-tolerated PASSes on full because the fix's guards absorb
+    the second enter and the late leave: a BUG() on either tolerated path is reached."""
+    assert _verdict(REPO, "xen-g3-enable-preempt") == (Verdict.FAIL, "no-bug")
+    assert _verdict(REPO, "xen-g3-enable-preempt-tolerated") == (Verdict.PASS, "")
+    root = _zoo(tmp_path)
+    _edit(root, "arch/x86-xen-pv-g3-tolerate-nesting.lazy", guard, branch)
+    assert _verdict(root, "xen-g3-enable-preempt-tolerated") == (Verdict.FAIL, "no-bug")

@@ -75,6 +75,65 @@ def test_a_based_on_cycle_is_lzc012(tmp_path: Path) -> None:
     assert "LZC012" in [d.code for d in exc.value.diagnostics]
 
 
+def _chain(tmp_path: Path) -> None:
+    """common.lazy <- base.lazy (includes it) <- fix.lazy (replaces a name of common)."""
+    (tmp_path / "common.lazy").write_text(
+        'model common "c" source "t";\npercpu bool queued = false;\nthread_flag TIF_A, TIF_B;\n'
+        'void flush(void) { this_cpu_write(queued, false); }\n')
+    (tmp_path / "base.lazy").write_text(
+        'model arch "b" source "t";\n#include "common.lazy"\n'
+        'void arch_leave_lazy_mmu_mode(void) { flush(); }\n')
+
+
+def test_a_based_on_model_replaces_a_name_of_an_included_file(tmp_path: Path) -> None:
+    """xen_mc_flush() lives in x86-xen-pv-multicall.lazy, which the base includes."""
+    _chain(tmp_path)
+    (tmp_path / "fix.lazy").write_text(
+        'model arch "f" based_on "base.lazy" source "t";\n'
+        'void flush(void) { BUG_ON(preemptible()); this_cpu_write(queued, false); }\n'
+        'thread_flag TIF_B;\n')
+    prog = load([tmp_path / "fix.lazy"], tmp_path).program
+    assert len(prog.function("flush").body) == 2  # the fix's, not common.lazy's
+    assert prog.flags == ("TIF_A", "TIF_B")  # TIF_B moved, not declared twice
+    base = load([tmp_path / "base.lazy"], tmp_path).program
+    assert len(base.function("flush").body) == 1  # the base alone is untouched
+
+
+def test_a_name_nowhere_in_the_includes_is_lzc015_with_a_suggestion(tmp_path: Path) -> None:
+    _chain(tmp_path)
+    (tmp_path / "fix.lazy").write_text(
+        'model arch "f" based_on "base.lazy" source "t";\nvoid flsh(void) { }\n')
+    with pytest.raises(ModelError) as exc:
+        load([tmp_path / "fix.lazy"], tmp_path)
+    [d] = exc.value.diagnostics
+    assert d.code == "LZC015" and "did you mean 'flush'" in (d.help or "")
+
+
+def test_one_declaration_may_not_mix_base_and_included_names(tmp_path: Path) -> None:
+    (tmp_path / "common.lazy").write_text('model common "c" source "t";\nthread_flag TIF_A;\n')
+    (tmp_path / "base.lazy").write_text(
+        'model arch "b" source "t";\n#include "common.lazy"\nthread_flag TIF_B;\n')
+    (tmp_path / "fix.lazy").write_text(
+        'model arch "f" based_on "base.lazy" source "t";\nthread_flag TIF_A, TIF_B;\n')
+    with pytest.raises(ModelError) as exc:
+        load([tmp_path / "fix.lazy"], tmp_path)
+    assert [d.code for d in exc.value.diagnostics] == ["LZC015"]
+
+
+def test_the_xen_mc_batch_patch_is_the_old_copy() -> None:
+    """x86-xen-pv-g3-mc-batch.lazy, once a whole copy, is now a patch of
+    x86-xen-pv-g3-flush-tlb.lazy: the functions the copy had are the same."""
+    api = MODELS / "api" / "g3-v6.lazy"
+    prog = load([MODELS / "arch" / "x86-xen-pv-g3-mc-batch.lazy", api], REPO).program
+    base = load([MODELS / "arch" / "x86-xen-pv-g3-flush-tlb.lazy", api], REPO).program
+    for same in ("arch_start_context_switch", "arch_end_context_switch", "xen_mc_issue",
+                 "enter_lazy", "leave_lazy", "arch_leave_lazy_mmu_mode", "flush_tlb_range"):
+        assert prog.function(same).body == base.function(same).body, same
+    for new in ("xen_mc_flush", "set_pte"):
+        assert prog.function(new).body != base.function(new).body, new
+    assert {"mc_idx", "xen_mc_irq_flags"} <= {v.name for v in prog.vars}
+
+
 def test_hunks_apply_with_an_offset() -> None:
     diff = "--- a/x\n+++ b/x\n@@ -2,2 +2,2 @@\n b\n-c\n+C\n"
     (fp,) = parse_diff(diff, "d")
