@@ -46,10 +46,11 @@ if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
     import networkx as nx
 
 
-# with --symmetry, a search first runs unreduced up to this many states: a small space is
-# done before the group would be derived (0.05-0.6 s on the Xen targets), and its output
-# stays that of the unreduced search (every zoo target at its own configuration: the
-# largest, arm64-g3, has 69,664 states); a larger one restarts reduced, losing <= 3 s
+# with --symmetry, a search runs unreduced until a BFS level ends past this many states:
+# a small space is done before the group would be derived (0.05-0.6 s on the Xen
+# targets), and its output stays that of the unreduced search (every zoo target at its
+# own configuration: the largest, arm64-g3, has 69,664 states); a larger one then
+# continues reduced from the canonical forms of the states it explored (_Search.reduce)
 SYMMETRY_AFTER = 100_000
 
 
@@ -71,31 +72,27 @@ class ExplicitEngine:
     def searched(self, system: System, limits: Limits, packing: Packing | None) -> Result:
         """The search, reduced by the symmetry group when it pays (engines/symmetry.py).
 
-        A small space is searched unreduced.  A reduced search that fails is
-        run again unreduced: its trace is then the one the unreduced search
-        chooses (a concrete run, golden traces unchanged) and so are its
-        counts; a reduced PASS or UNKNOWN stands.  With ``limits.workers > 1``
-        the search is the unreduced parallel one (engines/parallel.py).
+        A small space is searched unreduced; past ``symmetry_after`` states the
+        search continues reduced from where it is (no state is expanded twice).
+        A reduced search that fails is run again unreduced: its trace is then
+        the one the unreduced search chooses (a concrete run, golden traces
+        unchanged) and so are its counts; a reduced PASS or UNKNOWN stands.
+        With ``limits.workers > 1`` the search is the parallel one
+        (engines/parallel.py).
         """
         if limits.workers > 1 and packing is not None and parallel.available():
             return self.in_parallel(system, limits, packing)
-        if not limits.symmetry:
+        if not limits.symmetry or limits.max_states <= self.symmetry_after:
             return _Search(system, limits, packing).run()
-        if 0 < self.symmetry_after < limits.max_states:
-            small = dataclasses.replace(limits, max_states=self.symmetry_after)
-            first = _Search(system, small, packing).run()
-            if first.verdict is not Verdict.UNKNOWN or first.stats.states <= small.max_states:
-                return first
-            limits = dataclasses.replace(limits,
-                                         timeout_s=limits.timeout_s - first.stats.elapsed_s)
-        group = symmetry.derive(system)
-        if group is None:
-            return _Search(system, limits, packing).run()
-        reduced = _Search(system, limits, packing, group).run()
-        if reduced.verdict is not Verdict.FAIL:
-            return reduced
+        if self.symmetry_after > 0:
+            found = _Search(system, limits, packing, reduce_after=self.symmetry_after).run()
+        else:
+            group = symmetry.derive(system)
+            found = _Search(system, limits, packing, group).run()
+        if found.verdict is not Verdict.FAIL or found.stats.symmetry == 1:
+            return found
         plain = _Search(system, limits, packing).run()
-        return plain if plain.verdict is Verdict.FAIL else reduced
+        return plain if plain.verdict is Verdict.FAIL else found
 
     def in_parallel(self, system: System, limits: Limits, packing: Packing) -> Result:
         """The unreduced search on ``limits.workers`` processes; at a violation, the
@@ -114,7 +111,8 @@ class _Search:
     stored: a trace is rebuilt by re-expanding the levels."""
 
     def __init__(self, system: System, limits: Limits, packing: Packing | None,
-                 group: symmetry.Group | None = None, sem: Semantics | None = None) -> None:
+                 group: symmetry.Group | None = None, sem: Semantics | None = None,
+                 reduce_after: int = 0) -> None:
         self.system = system
         self.limits = limits
         self.sem = sem if sem is not None else Semantics(system, packing)
@@ -133,6 +131,10 @@ class _Search:
         # properties whose watched state held somewhere (a property never watched is VACUOUS)
         self.watches = [(p, compile_expr(e, packing)) for p, e in system.watches]
         self.watched: set[str] = set()
+        # reduce by the symmetry group once a level ends past this many states (0: never);
+        # until then the number of successors of each expanded state, in level order
+        self.reduce_after = reduce_after if group is None else 0
+        self.degrees: list[int] | None = [] if self.reduce_after else None
 
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
@@ -163,6 +165,8 @@ class _Search:
             stop = self.expand(depth)
             if stop is not None:
                 return stop
+            if self.reduce_after and len(self.seen) > self.reduce_after:
+                self.reduce()
             if self.levels[-1]:
                 depth += 1
             else:
@@ -176,7 +180,7 @@ class _Search:
         witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
         nxt: list[AnyState] = []
         watches = [w for w in self.watches if w[0] not in self.watched]
-        successors, violation = sem.successor_fn, sem.violation_fn
+        successors, violation, degrees = sem.successor_fn, sem.violation_fn, self.degrees
         for count, state in enumerate(self.levels[depth]):
             if watches:
                 self.watched.update(p for p, fn in watches if p not in self.watched and fn(state))
@@ -186,6 +190,8 @@ class _Search:
             if canon is not None:
                 succs = [(i, canon(t)) for i, t in succs]
             self.transitions += len(succs)
+            if degrees is not None:
+                degrees.append(len(succs))
             for idx, succ in succs:
                 fired.add(idx)
                 if succ in seen:
@@ -218,6 +224,41 @@ class _Search:
                                      f"at depth {depth + 1}")
         self.levels.append(nxt)
         return None
+
+    def reduce(self) -> None:
+        """Continue reduced by the symmetry group (if the system has one): every kept
+        level becomes the canonical forms of its states, first occurrences in order.
+
+        These are the reduced search's levels as sets (a canonical state is at depth k
+        iff some state of its orbit is at distance k from the initial state, and the
+        unreduced levels hold every state up to the last), and an orbit's states all
+        have as many successors, so states and transitions count as in a search
+        reduced from the start.  Only the order within a level differs, which a PASS
+        does not show and a FAIL does not keep (it is searched again unreduced).
+        """
+        self.reduce_after = 0
+        degrees, self.degrees = self.degrees, None
+        group = symmetry.derive(self.system)
+        if group is None or degrees is None:
+            return
+        canon = symmetry.canonicalizer(group, self.sem.packing)
+        seen: set[AnyState] = set()
+        levels: list[list[AnyState]] = []
+        transitions = 0
+        expanded = iter(degrees)  # one per state of every level but the last
+        last = len(self.levels) - 1
+        for k, level in enumerate(self.levels):
+            out = []
+            for s in level:
+                c = canon(s)
+                n = next(expanded) if k < last else 0
+                if c not in seen:
+                    seen.add(c)
+                    out.append(c)
+                    transitions += n
+            levels.append(out)
+        self.group, self.canon, self.init = group, canon, levels[0][0]
+        self.seen, self.levels, self.transitions = seen, levels, transitions
 
     def concrete_trace(self, bad: AnyState) -> tuple[int, tuple[int, ...]]:
         """A shortest concrete run from the real initial state to a state in ``bad``'s orbit.
