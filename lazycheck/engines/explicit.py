@@ -82,27 +82,50 @@ class ExplicitEngine:
         """
         if limits.workers > 1 and packing is not None and parallel.available():
             return self.in_parallel(system, limits, packing)
+        return self.sequential(system, limits, packing)
+
+    def sequential(self, system: System, limits: Limits, packing: Packing | None,
+                   sem: Semantics | None = None) -> Result:
+        """:meth:`searched` on one process (``sem``: actions already compiled)."""
         if not limits.symmetry or limits.max_states <= self.symmetry_after:
-            return _Search(system, limits, packing).run()
+            return _Search(system, limits, packing, sem=sem).run()
         if self.symmetry_after > 0:
-            found = _Search(system, limits, packing, reduce_after=self.symmetry_after).run()
+            found = _Search(system, limits, packing, sem=sem,
+                            reduce_after=self.symmetry_after).run()
         else:
             group = symmetry.derive(system)
-            found = _Search(system, limits, packing, group).run()
+            found = _Search(system, limits, packing, group, sem).run()
         if found.verdict is not Verdict.FAIL or found.stats.symmetry == 1:
             return found
-        plain = _Search(system, limits, packing).run()
+        plain = _Search(system, limits, packing, sem=sem).run()
         return plain if plain.verdict is Verdict.FAIL else found
 
     def in_parallel(self, system: System, limits: Limits, packing: Packing) -> Result:
-        """The unreduced search on ``limits.workers`` processes; at a violation, the
-        sequential search on the same compiled actions gives the counts and trace."""
+        """:meth:`sequential`'s result on ``limits.workers`` processes.
+
+        As there, a small space is searched unreduced (here on this process,
+        where it is quickest); past ``symmetry_after`` states the search, now
+        reduced, goes on in parallel from where it is, the workers owning
+        canonical states by hash.  At a violation the parallel search stops
+        and :meth:`sequential` on the same compiled actions gives the counts
+        and the trace.
+        """
         sem = Semantics(system, packing)
         sem.compile_all()  # once, in the parent: the forked workers inherit it
-        found = parallel.ParallelSearch(system, limits, sem, limits.workers).run()
-        if found is not None:
-            return found
-        return _Search(system, limits, packing, sem=sem).run()
+        group: symmetry.Group | None = None
+        resume: parallel.Resume | None = None
+        if limits.symmetry and limits.max_states > self.symmetry_after > 0:
+            first = _Search(system, limits, packing, sem=sem, reduce_after=self.symmetry_after)
+            done = first.run_until_reduced()
+            if done is not None:
+                return done if done.verdict is not Verdict.FAIL \
+                    else self.sequential(system, limits, packing, sem)
+            group, resume = first.group, first.resume()
+        elif limits.symmetry and limits.max_states > self.symmetry_after:
+            group = symmetry.derive(system)
+        found = parallel.ParallelSearch(system, limits, sem, limits.workers, group,
+                                        resume).run()
+        return found if found is not None else self.sequential(system, limits, packing, sem)
 
 
 class _Search:
@@ -152,6 +175,16 @@ class _Search:
 
     def run(self) -> Result:
         """The whole search, level by level."""
+        found = self._levels(False)
+        assert found is not None
+        return found
+
+    def run_until_reduced(self) -> Result | None:
+        """The search, or None once it has switched to the reduced one (see
+        :meth:`reduce`; :meth:`resume` then hands it over)."""
+        return self._levels(True)
+
+    def _levels(self, hand_over: bool) -> Result | None:
         sem, limits = self.sem, self.limits
         if sem.violation(sem.init):
             return Result(Verdict.FAIL, self.stats(False, 0), sem.violation(sem.init), ())
@@ -167,12 +200,21 @@ class _Search:
                 return stop
             if self.reduce_after and len(self.seen) > self.reduce_after:
                 self.reduce()
+                if hand_over and self.levels[-1]:
+                    return None
             if self.levels[-1]:
                 depth += 1
             else:
                 self.levels.pop()
                 break
         return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
+
+    def resume(self) -> parallel.Resume:
+        """Where this search is, for the parallel search to go on from (after the
+        switch to reduced: its last level not expanded yet)."""
+        return parallel.Resume(self.seen, self.levels[-1], len(self.levels) - 1,
+                               self.transitions, set(self.fired), set(self.witnessed),
+                               set(self.watched), time.monotonic() - self.start)
 
     def expand(self, depth: int) -> Result | None:
         """Expand level ``depth`` into a new last level; a result if the search ends."""
