@@ -319,10 +319,26 @@ class _Search:
         path.reverse()
         state = sem.init  # the real one; the search started from its canonical form
         trace = []
-        for want in path[1:]:
+        for want in path[1:-1]:
             idx, state = min((i, t) for i, t in sem.successors(state) if canon(t) == want)
             trace.append(idx)
+        # the last step: violation codes name the program instance that fired, so the
+        # real run's code may be another than the canonical one (the group treats all
+        # non-zero codes as one value, engines/symmetry.py); compare without it
+        clear = self.without_violation
+        idx, state = min((i, t) for i, t in sem.successors(state)
+                         if sem.violation(t) and clear(canon(t)) == clear(bad))
+        trace.append(idx)
         return sem.violation(state), tuple(trace)
+
+    def without_violation(self, s: AnyState) -> AnyState:
+        """``s`` with its violation code zeroed."""
+        v = self.system.violation_var
+        if self.sem.packing is None:
+            assert isinstance(s, tuple)
+            return (*s[:v], 0, *s[v + 1:])
+        assert isinstance(s, int)
+        return s & ~self.sem.packing.mask((v,))
 
     def witness(self, witnesses: list[tuple[int, Fn, str]], state: AnyState) -> None:
         """Record the coverage events whose condition holds in ``state``."""
