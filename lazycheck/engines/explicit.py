@@ -224,8 +224,11 @@ class _Search:
         watches = [w for w in self.watches if w[0] not in self.watched]
         successors, violation, degrees = sem.successor_fn, sem.violation_fn, self.degrees
         for count, state in enumerate(self.levels[depth]):
-            if watches:
-                self.watched.update(p for p, fn in watches if p not in self.watched and fn(state))
+            for _, fn in watches:  # (rarely true: no generator per state)
+                if fn(state):
+                    self.watched.update(p for p, f in watches if f(state))
+                    watches = [w for w in watches if w[0] not in self.watched]
+                    break
             if witnesses:
                 self.witness(witnesses, state)
             succs = successors(state)
