@@ -362,6 +362,8 @@ class Packing:
     values fit their fields; a step whose value might not fit (the interval
     analysis cannot prove it) checks and raises :class:`OutOfRange`, and the
     caller falls back to tuples, so packing never changes the state space.
+    A variable no action writes and no array read ranges over is a constant:
+    it takes no bits (``width`` 0, ``lo`` its initial value).
     """
 
     lo: tuple[int, ...]
@@ -384,12 +386,16 @@ class Packing:
         for base, size in _select_ranges(system):
             for k in range(base + 1, base + size):
                 parent[find(k)] = find(base)
+        fixed = constants(system)
         lo: dict[int, int] = {}
         hi: dict[int, int] = {}
         for i, v in enumerate(system.vars):
             r = find(i)
-            lo[r] = min(lo.get(r, v.lo), v.lo)
-            hi[r] = max(hi.get(r, v.hi), v.hi)
+            vlo, vhi = v.lo, v.hi
+            if i in fixed:
+                vlo = vhi = system.init[i]
+            lo[r] = min(lo.get(r, vlo), vlo)
+            hi[r] = max(hi.get(r, vhi), vhi)
         los = tuple(lo[find(i)] for i in range(n))
         widths = tuple((hi[find(i)] - lo[find(i)]).bit_length() for i in range(n))
         offs: list[int] = []
@@ -407,9 +413,11 @@ class Packing:
         return out
 
     def pack(self, state: State) -> int:
-        """The packed int of a tuple state (whose values fit their fields)."""
+        """The packed int of a tuple state; :class:`OutOfRange` if a value does not fit."""
         out = 0
-        for v, lo, off in zip(state, self.lo, self.off, strict=True):
+        for v, lo, w, off in zip(state, self.lo, self.width, self.off, strict=True):
+            if not 0 <= v - lo < 1 << w:
+                raise OutOfRange
             out |= (v - lo) << off
         return out
 
@@ -489,6 +497,14 @@ class Packing:
                 r = (0, 1)  # comparisons, Not, && and ||
         memo[key] = r
         return r
+
+
+def constants(system: System) -> set[int]:
+    """Variables no action writes and no array read ranges over (packed: no bits)."""
+    out = set(range(len(system.vars))) - {u.var for a in system.actions for u in a.updates}
+    for base, size in _select_ranges(system):
+        out.difference_update(range(base, base + size))
+    return out
 
 
 def _select_ranges(system: System) -> set[tuple[int, int]]:

@@ -41,7 +41,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from lazycheck.semantics import AnyState, Packing
+from lazycheck.semantics import AnyState, Packing, constants
 from lazycheck.system import (
     Action,
     Binary,
@@ -653,7 +653,12 @@ class _Checker:
             raise NotSymmetric("two actions have the same image")
         if [img.walk(e, Sort.PLAIN) for _, e in system.watches] != self.watches:
             raise NotSymmetric("a watched state is not invariant")
-        if must_fix_init and _apply(img, system.init) != system.init:
+        moved_init = _apply(img, system.init)
+        for j in constants(system):  # packed states keep no bits for them
+            if moved_init[j] != system.init[j]:
+                v = system.vars[j]
+                raise NotSymmetric(f"the constant {v.name} would change")
+        if must_fix_init and moved_init != system.init:
             moved = [system.vars[i].name for i, v in enumerate(system.init)
                      if _apply(img, system.init)[i] != v]
             raise NotSymmetric(f"the initial state differs in {', '.join(moved[:3])}")
