@@ -117,9 +117,8 @@ class ExplicitEngine:
         if limits.symmetry and limits.max_states > self.symmetry_after > 0:
             first = _Search(system, limits, packing, sem=sem, reduce_after=self.symmetry_after)
             done = first.run_until_reduced()
-            if done is not None:
-                return done if done.verdict is not Verdict.FAIL \
-                    else self.sequential(system, limits, packing, sem)
+            if done is not None:  # (a FAIL here is the unreduced one -j 1 reports)
+                return done
             group, resume = first.group, first.resume()
         elif limits.symmetry and limits.max_states > self.symmetry_after:
             group = symmetry.derive(system)
