@@ -12,6 +12,11 @@ Rows marked ``sym`` search with symmetry reduction (as ``verify`` does by
 default: unreduced up to 100k states, then reduced); their states are
 canonical states.
 
+Not a row (it takes minutes of CPU): xen-nested at 4 tasks x 2 CPUs with
+symmetry, ``lazycheck verify xen-nested --tasks 4 --cpus 2 --max-memory 16G
+--max-states 1000000000``, exhausted 3,898,470 canonical states (group 8) in
+182 s of CPU with a peak RSS of 573 MB (2026-11-30, docs/explicit-engine.md).
+
 Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS SYM]``.
 ``--quick`` skips the 3 x 3 rows (the goal there: <= 30 s each).
 """
