@@ -8,7 +8,16 @@ over the states; sequential rows only: the workers' memory is split).  The
 CPU columns are what to compare on a loaded machine; the wall column of a
 ``-j 2`` row only means something on an otherwise idle one.
 
-Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS]``.
+Rows marked ``sym`` search with symmetry reduction (as ``verify`` does by
+default: unreduced up to 100k states, then reduced); their states are
+canonical states.
+
+Not a row (it takes minutes of CPU): xen-nested at 4 tasks x 2 CPUs with
+symmetry, ``lazycheck verify xen-nested --tasks 4 --cpus 2 --max-memory 16G
+--max-states 1000000000``, exhausted 3,898,470 canonical states (group 8) in
+182 s of CPU with a peak RSS of 573 MB (2026-11-30, docs/explicit-engine.md).
+
+Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS SYM]``.
 ``--quick`` skips the 3 x 3 rows (the goal there: <= 30 s each).
 """
 
@@ -29,14 +38,17 @@ from lazycheck.outcome import Limits
 from lazycheck.run.verify import build
 from lazycheck.targets import find_root, load_target
 
-# (target, tasks, cpus); 0 keeps the target's own value
-# symmetry reduction off: these rows measure the raw search (-j is unreduced anyway)
-ROWS = [("arm64-nested", 0, 0), ("xen-nested", 0, 0), ("arm64-nested", 3, 2),
-        ("xen-nested", 3, 2)]
-BIG = [("arm64-nested", 3, 3), ("xen-nested", 3, 3)]
+# (target, tasks, cpus, symmetry); 0 keeps the target's own value; without symmetry
+# the rows measure the raw search
+ROWS = [("arm64-nested", 0, 0, False), ("xen-nested", 0, 0, False),
+        ("arm64-nested", 3, 2, False), ("xen-nested", 3, 2, False),
+        ("arm64-nested", 3, 2, True), ("xen-nested", 3, 2, True)]
+BIG = [("arm64-nested", 3, 3, True), ("xen-nested", 3, 3, True),
+       ("arm64-nested", 3, 3, False)]
 
 
-def one(name: str, tasks: int, cpus: int, workers: int) -> dict[str, object]:
+def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False
+        ) -> dict[str, object]:
     """Measure one search in this process; the numbers as a dict."""
     root = find_root(Path(__file__).resolve().parent.parent)
     t = load_target(name, root)
@@ -46,13 +58,14 @@ def one(name: str, tasks: int, cpus: int, workers: int) -> dict[str, object]:
     c1 = time.process_time()
     rss0 = resident_bytes()
     w0 = time.perf_counter()
-    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=False, workers=workers)
+    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, workers=workers)
     r = ExplicitEngine().check(system, limits)
     wall = time.perf_counter() - w0
     c2 = time.process_time()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"target": name, "config": f"{cfg.ntasks}x{cfg.cpus}", "workers": workers,
+            "sym": r.stats.symmetry if sym else 0,
             "verdict": r.verdict.value, "states": r.stats.states, "setup": c1 - c0,
             "cpu": c2 - c1 + kids.ru_utime + kids.ru_stime, "wall": wall,
             "bytes": (peak - rss0) / r.stats.states if workers == 1 else 0.0}
@@ -62,26 +75,27 @@ def main(argv: list[str] | None = None) -> int:
     """Run every row in a subprocess and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="skip the 3 x 3 rows")
-    ap.add_argument("--one", nargs=4, metavar=("TARGET", "TASKS", "CPUS", "WORKERS"))
+    ap.add_argument("--one", nargs=5, metavar=("TARGET", "TASKS", "CPUS", "WORKERS", "SYM"))
     args = ap.parse_args(argv)
     if args.one:
-        name, tasks, cpus, workers = args.one
-        print(json.dumps(one(name, int(tasks), int(cpus), int(workers))))
+        name, tasks, cpus, workers, sym = args.one
+        print(json.dumps(one(name, int(tasks), int(cpus), int(workers), sym == "1")))
         return 0
-    head = (f"{'target':<14} {'config':>6} {'-j':>2} {'verdict':<7} {'states':>10} "
+    head = (f"{'target':<14} {'config':>6} {'sym':>4} {'-j':>2} {'verdict':<7} {'states':>10} "
             f"{'setup s':>7} {'cpu s':>7} {'wall s':>7} {'st/cpu-s':>9} {'st/wall-s':>9} "
             f"{'B/state':>7}")
     print(head)
     print("-" * len(head))
-    for name, tasks, cpus in ROWS + ([] if args.quick else BIG):
+    for name, tasks, cpus, sym in ROWS + ([] if args.quick else BIG):
         for workers in (1, 2):
             out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
-                                  str(cpus), str(workers)], capture_output=True, text=True,
-                                 check=True)
+                                  str(cpus), str(workers), "1" if sym else "0"],
+                                 capture_output=True, text=True, check=True)
             d = json.loads(out.stdout)
             print(_line(d), flush=True)
     print("\ncpu s: the search's CPU time, the workers' included (-j 2); B/state: "
-          "resident growth during the search / states (-j 1 only)")
+          "resident growth during the search / states (-j 1 only); sym: the order of "
+          "the symmetry group the search was reduced by (-: unreduced)")
     return 0
 
 
@@ -90,7 +104,8 @@ def _line(d: dict[str, object]) -> str:
     per_cpu = r.states / r.cpu if r.cpu > 0 else 0.0
     per_wall = r.states / r.wall if r.wall > 0 else 0.0
     size = f"{r.bytes:>7.0f}" if r.bytes else f"{'-':>7}"
-    return (f"{r.target:<14} {r.config:>6} {r.workers:>2} {r.verdict:<7} {r.states:>10,} "
+    group = f"{r.sym:>4}" if r.sym else f"{'-':>4}"
+    return (f"{r.target:<14} {r.config:>6} {group} {r.workers:>2} {r.verdict:<7} {r.states:>10,} "
             f"{r.setup:>7.2f} {r.cpu:>7.2f} {r.wall:>7.2f} {per_cpu:>9,.0f} {per_wall:>9,.0f} "
             f"{size}")
 

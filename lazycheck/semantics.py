@@ -362,6 +362,8 @@ class Packing:
     values fit their fields; a step whose value might not fit (the interval
     analysis cannot prove it) checks and raises :class:`OutOfRange`, and the
     caller falls back to tuples, so packing never changes the state space.
+    A variable no action writes and no array read ranges over is a constant:
+    it takes no bits (``width`` 0, ``lo`` its initial value).
     """
 
     lo: tuple[int, ...]
@@ -384,12 +386,16 @@ class Packing:
         for base, size in _select_ranges(system):
             for k in range(base + 1, base + size):
                 parent[find(k)] = find(base)
+        fixed = constants(system)
         lo: dict[int, int] = {}
         hi: dict[int, int] = {}
         for i, v in enumerate(system.vars):
             r = find(i)
-            lo[r] = min(lo.get(r, v.lo), v.lo)
-            hi[r] = max(hi.get(r, v.hi), v.hi)
+            vlo, vhi = v.lo, v.hi
+            if i in fixed:
+                vlo = vhi = system.init[i]
+            lo[r] = min(lo.get(r, vlo), vlo)
+            hi[r] = max(hi.get(r, vhi), vhi)
         los = tuple(lo[find(i)] for i in range(n))
         widths = tuple((hi[find(i)] - lo[find(i)]).bit_length() for i in range(n))
         offs: list[int] = []
@@ -407,9 +413,11 @@ class Packing:
         return out
 
     def pack(self, state: State) -> int:
-        """The packed int of a tuple state (whose values fit their fields)."""
+        """The packed int of a tuple state; :class:`OutOfRange` if a value does not fit."""
         out = 0
-        for v, lo, off in zip(state, self.lo, self.off, strict=True):
+        for v, lo, w, off in zip(state, self.lo, self.width, self.off, strict=True):
+            if not 0 <= v - lo < 1 << w:
+                raise OutOfRange
             out |= (v - lo) << off
         return out
 
@@ -491,6 +499,14 @@ class Packing:
         return r
 
 
+def constants(system: System) -> set[int]:
+    """Variables no action writes and no array read ranges over (packed: no bits)."""
+    out = set(range(len(system.vars))) - {u.var for a in system.actions for u in a.updates}
+    for base, size in _select_ranges(system):
+        out.difference_update(range(base, base + size))
+    return out
+
+
 def _select_ranges(system: System) -> set[tuple[int, int]]:
     """``(base, size)`` of every array read in the system's expressions."""
     out: set[tuple[int, int]] = set()
@@ -517,8 +533,10 @@ Step = Callable[[AnyState], AnyState | None]
 
 # actions whose guard and updates have more DAG nodes than this are memoized
 MEMO_NODES = 30
-# entries one action's memo may hold (about 150 bytes each): bounds its memory
-MEMO_CAP = 1 << 14
+# entries one action's memo holds before it is emptied (about 110 bytes each): bounds its
+# memory, and a memo emptied when full follows the BFS frontier (a memo frozen at its
+# first entries hits less: at this cap, emptying was as fast as a 16k frozen memo)
+MEMO_CAP = 1 << 12
 
 
 def fast_step(action: Action, step: Step, size: int, reads: set[int],
@@ -530,8 +548,8 @@ def fast_step(action: Action, step: Step, size: int, reads: set[int],
     is enabled and what it writes: the memo maps that projection to the
     written fields (or -1: disabled), and a hit costs two masks and a dict
     lookup instead of a few hundred generated lines.  Only packed steps of
-    more than :data:`MEMO_NODES` DAG nodes are memoized, at most
-    :data:`MEMO_CAP` entries each; past that, misses just run the step.
+    more than :data:`MEMO_NODES` DAG nodes are memoized; a memo holding
+    :data:`MEMO_CAP` entries is emptied and starts again.
     """
     if packing is None or size <= MEMO_NODES:
         return step
@@ -540,20 +558,31 @@ def fast_step(action: Action, step: Step, size: int, reads: set[int],
 
 def _memo(f: Step, reads: int, writes: int) -> Step:
     """``f`` memoized on ``s & reads``; the memo holds ``(f(s) & writes) >> low`` or -1
-    (shifted down to the lowest written bit: small ints, a third less memory)."""
+    (shifted down to the lowest written bit: smaller ints), each distinct value
+    stored once (a few thousand distinct values serve ~100k entries)."""
     cache: dict[int, int] = {}
     get = cache.get
+    values: dict[int, int] = {}
+    one = values.setdefault
     keep = ~writes
     low = (writes & -writes).bit_length() - 1 if writes else 0
+    cap = MEMO_CAP
 
     def step(s: int) -> int | None:
         k = s & reads
         r = get(k)
         if r is None:
             n = f(s)
-            r = -1 if n is None else (n & writes) >> low
-            if len(cache) < MEMO_CAP:
-                cache[k] = r
+            if n is None:
+                r = -1
+            else:
+                r = (n & writes) >> low
+                r = one(r, r)
+            if len(cache) >= cap:
+                cache.clear()
+                if len(values) >= cap:
+                    values.clear()
+            cache[k] = r
         return None if r < 0 else (s & keep) | (r << low)
 
     return step

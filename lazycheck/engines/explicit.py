@@ -46,10 +46,11 @@ if TYPE_CHECKING:  # networkx costs ~0.1 s to import; only --graph needs it
     import networkx as nx
 
 
-# with --symmetry, a search first runs unreduced up to this many states: a small space is
-# done before the group would be derived (0.05-0.6 s on the Xen targets), and its output
-# stays that of the unreduced search (every zoo target at its own configuration: the
-# largest, arm64-g3, has 69,664 states); a larger one restarts reduced, losing <= 3 s
+# with --symmetry, a search runs unreduced until a BFS level ends past this many states:
+# a small space is done before the group would be derived (0.05-0.6 s on the Xen
+# targets), and its output stays that of the unreduced search (every zoo target at its
+# own configuration: the largest, arm64-g3, has 69,664 states); a larger one then
+# continues reduced from the canonical forms of the states it explored (_Search.reduce)
 SYMMETRY_AFTER = 100_000
 
 
@@ -71,41 +72,59 @@ class ExplicitEngine:
     def searched(self, system: System, limits: Limits, packing: Packing | None) -> Result:
         """The search, reduced by the symmetry group when it pays (engines/symmetry.py).
 
-        A small space is searched unreduced.  A reduced search that fails is
-        run again unreduced: its trace is then the one the unreduced search
-        chooses (a concrete run, golden traces unchanged) and so are its
-        counts; a reduced PASS or UNKNOWN stands.  With ``limits.workers > 1``
-        the search is the unreduced parallel one (engines/parallel.py).
+        A small space is searched unreduced; past ``symmetry_after`` states the
+        search continues reduced from where it is (no state is expanded twice).
+        A reduced search that fails is run again unreduced: its trace is then
+        the one the unreduced search chooses (a concrete run, golden traces
+        unchanged) and so are its counts; a reduced PASS or UNKNOWN stands.
+        With ``limits.workers > 1`` the search is the parallel one
+        (engines/parallel.py).
         """
         if limits.workers > 1 and packing is not None and parallel.available():
             return self.in_parallel(system, limits, packing)
-        if not limits.symmetry:
-            return _Search(system, limits, packing).run()
-        if 0 < self.symmetry_after < limits.max_states:
-            small = dataclasses.replace(limits, max_states=self.symmetry_after)
-            first = _Search(system, small, packing).run()
-            if first.verdict is not Verdict.UNKNOWN or first.stats.states <= small.max_states:
-                return first
-            limits = dataclasses.replace(limits,
-                                         timeout_s=limits.timeout_s - first.stats.elapsed_s)
-        group = symmetry.derive(system)
-        if group is None:
-            return _Search(system, limits, packing).run()
-        reduced = _Search(system, limits, packing, group).run()
-        if reduced.verdict is not Verdict.FAIL:
-            return reduced
-        plain = _Search(system, limits, packing).run()
-        return plain if plain.verdict is Verdict.FAIL else reduced
+        return self.sequential(system, limits, packing)
+
+    def sequential(self, system: System, limits: Limits, packing: Packing | None,
+                   sem: Semantics | None = None) -> Result:
+        """:meth:`searched` on one process (``sem``: actions already compiled)."""
+        if not limits.symmetry or limits.max_states <= self.symmetry_after:
+            return _Search(system, limits, packing, sem=sem).run()
+        if self.symmetry_after > 0:
+            found = _Search(system, limits, packing, sem=sem,
+                            reduce_after=self.symmetry_after).run()
+        else:
+            group = symmetry.derive(system)
+            found = _Search(system, limits, packing, group, sem).run()
+        if found.verdict is not Verdict.FAIL or found.stats.symmetry == 1:
+            return found
+        plain = _Search(system, limits, packing, sem=sem).run()
+        return plain if plain.verdict is Verdict.FAIL else found
 
     def in_parallel(self, system: System, limits: Limits, packing: Packing) -> Result:
-        """The unreduced search on ``limits.workers`` processes; at a violation, the
-        sequential search on the same compiled actions gives the counts and trace."""
+        """:meth:`sequential`'s result on ``limits.workers`` processes.
+
+        As there, a small space is searched unreduced (here on this process,
+        where it is quickest); past ``symmetry_after`` states the search, now
+        reduced, goes on in parallel from where it is, the workers owning
+        canonical states by hash.  At a violation the parallel search stops
+        and :meth:`sequential` on the same compiled actions gives the counts
+        and the trace.
+        """
         sem = Semantics(system, packing)
         sem.compile_all()  # once, in the parent: the forked workers inherit it
-        found = parallel.ParallelSearch(system, limits, sem, limits.workers).run()
-        if found is not None:
-            return found
-        return _Search(system, limits, packing, sem=sem).run()
+        group: symmetry.Group | None = None
+        resume: parallel.Resume | None = None
+        if limits.symmetry and limits.max_states > self.symmetry_after > 0:
+            first = _Search(system, limits, packing, sem=sem, reduce_after=self.symmetry_after)
+            done = first.run_until_reduced()
+            if done is not None:  # (a FAIL here is the unreduced one -j 1 reports)
+                return done
+            group, resume = first.group, first.resume()
+        elif limits.symmetry and limits.max_states > self.symmetry_after:
+            group = symmetry.derive(system)
+        found = parallel.ParallelSearch(system, limits, sem, limits.workers, group,
+                                        resume).run()
+        return found if found is not None else self.sequential(system, limits, packing, sem)
 
 
 class _Search:
@@ -114,7 +133,8 @@ class _Search:
     stored: a trace is rebuilt by re-expanding the levels."""
 
     def __init__(self, system: System, limits: Limits, packing: Packing | None,
-                 group: symmetry.Group | None = None, sem: Semantics | None = None) -> None:
+                 group: symmetry.Group | None = None, sem: Semantics | None = None,
+                 reduce_after: int = 0) -> None:
         self.system = system
         self.limits = limits
         self.sem = sem if sem is not None else Semantics(system, packing)
@@ -133,6 +153,10 @@ class _Search:
         # properties whose watched state held somewhere (a property never watched is VACUOUS)
         self.watches = [(p, compile_expr(e, packing)) for p, e in system.watches]
         self.watched: set[str] = set()
+        # reduce by the symmetry group once a level ends past this many states (0: never);
+        # until then the number of successors of each expanded state, in level order
+        self.reduce_after = reduce_after if group is None else 0
+        self.degrees: list[int] | None = [] if self.reduce_after else None
 
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
@@ -150,6 +174,16 @@ class _Search:
 
     def run(self) -> Result:
         """The whole search, level by level."""
+        found = self._levels(False)
+        assert found is not None
+        return found
+
+    def run_until_reduced(self) -> Result | None:
+        """The search, or None once it has switched to the reduced one (see
+        :meth:`reduce`; :meth:`resume` then hands it over)."""
+        return self._levels(True)
+
+    def _levels(self, hand_over: bool) -> Result | None:
         sem, limits = self.sem, self.limits
         if sem.violation(sem.init):
             return Result(Verdict.FAIL, self.stats(False, 0), sem.violation(sem.init), ())
@@ -163,6 +197,10 @@ class _Search:
             stop = self.expand(depth)
             if stop is not None:
                 return stop
+            if self.reduce_after and len(self.seen) > self.reduce_after:
+                self.reduce()
+                if hand_over and self.levels[-1]:
+                    return None
             if self.levels[-1]:
                 depth += 1
             else:
@@ -170,22 +208,34 @@ class _Search:
                 break
         return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
 
+    def resume(self) -> parallel.Resume:
+        """Where this search is, for the parallel search to go on from (after the
+        switch to reduced: its last level not expanded yet)."""
+        return parallel.Resume(self.seen, self.levels[-1], len(self.levels) - 1,
+                               self.transitions, set(self.fired), set(self.witnessed),
+                               set(self.watched), time.monotonic() - self.start)
+
     def expand(self, depth: int) -> Result | None:
         """Expand level ``depth`` into a new last level; a result if the search ends."""
         sem, limits, seen, fired, canon = self.sem, self.limits, self.seen, self.fired, self.canon
         witnesses = [w for w in self.witnesses if w[2] not in self.witnessed]
         nxt: list[AnyState] = []
         watches = [w for w in self.watches if w[0] not in self.watched]
-        successors, violation = sem.successor_fn, sem.violation_fn
+        successors, violation, degrees = sem.successor_fn, sem.violation_fn, self.degrees
         for count, state in enumerate(self.levels[depth]):
-            if watches:
-                self.watched.update(p for p, fn in watches if p not in self.watched and fn(state))
+            for _, fn in watches:  # (rarely true: no generator per state)
+                if fn(state):
+                    self.watched.update(p for p, f in watches if f(state))
+                    watches = [w for w in watches if w[0] not in self.watched]
+                    break
             if witnesses:
                 self.witness(witnesses, state)
             succs = successors(state)
             if canon is not None:
                 succs = [(i, canon(t)) for i, t in succs]
             self.transitions += len(succs)
+            if degrees is not None:
+                degrees.append(len(succs))
             for idx, succ in succs:
                 fired.add(idx)
                 if succ in seen:
@@ -219,6 +269,41 @@ class _Search:
         self.levels.append(nxt)
         return None
 
+    def reduce(self) -> None:
+        """Continue reduced by the symmetry group (if the system has one): every kept
+        level becomes the canonical forms of its states, first occurrences in order.
+
+        These are the reduced search's levels as sets (a canonical state is at depth k
+        iff some state of its orbit is at distance k from the initial state, and the
+        unreduced levels hold every state up to the last), and an orbit's states all
+        have as many successors, so states and transitions count as in a search
+        reduced from the start.  Only the order within a level differs, which a PASS
+        does not show and a FAIL does not keep (it is searched again unreduced).
+        """
+        self.reduce_after = 0
+        degrees, self.degrees = self.degrees, None
+        group = symmetry.derive(self.system)
+        if group is None or degrees is None:
+            return
+        canon = symmetry.canonicalizer(group, self.sem.packing)
+        seen: set[AnyState] = set()
+        levels: list[list[AnyState]] = []
+        transitions = 0
+        expanded = iter(degrees)  # one per state of every level but the last
+        last = len(self.levels) - 1
+        for k, level in enumerate(self.levels):
+            out = []
+            for s in level:
+                c = canon(s)
+                n = next(expanded) if k < last else 0
+                if c not in seen:
+                    seen.add(c)
+                    out.append(c)
+                    transitions += n
+            levels.append(out)
+        self.group, self.canon, self.init = group, canon, levels[0][0]
+        self.seen, self.levels, self.transitions = seen, levels, transitions
+
     def concrete_trace(self, bad: AnyState) -> tuple[int, tuple[int, ...]]:
         """A shortest concrete run from the real initial state to a state in ``bad``'s orbit.
 
@@ -236,10 +321,26 @@ class _Search:
         path.reverse()
         state = sem.init  # the real one; the search started from its canonical form
         trace = []
-        for want in path[1:]:
+        for want in path[1:-1]:
             idx, state = min((i, t) for i, t in sem.successors(state) if canon(t) == want)
             trace.append(idx)
+        # the last step: violation codes name the program instance that fired, so the
+        # real run's code may be another than the canonical one (the group treats all
+        # non-zero codes as one value, engines/symmetry.py); compare without it
+        clear = self.without_violation
+        idx, state = min((i, t) for i, t in sem.successors(state)
+                         if sem.violation(t) and clear(canon(t)) == clear(bad))
+        trace.append(idx)
         return sem.violation(state), tuple(trace)
+
+    def without_violation(self, s: AnyState) -> AnyState:
+        """``s`` with its violation code zeroed."""
+        v = self.system.violation_var
+        if self.sem.packing is None:
+            assert isinstance(s, tuple)
+            return (*s[:v], 0, *s[v + 1:])
+        assert isinstance(s, int)
+        return s & ~self.sem.packing.mask((v,))
 
     def witness(self, witnesses: list[tuple[int, Fn, str]], state: AnyState) -> None:
         """Record the coverage events whose condition holds in ``state``."""

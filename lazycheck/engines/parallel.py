@@ -19,6 +19,13 @@ passing searches, and costs at most one extra parallel search on a FAIL.
 The time, state and memory limits are checked between levels (and the
 clock and the memory every few thousand states), so an UNKNOWN's counts
 may differ from a sequential run's.
+
+With a symmetry group the workers canonicalise every successor before
+hashing it to its owner, so each orbit has one owner and the shards hold
+exactly the sequential reduced search's canonical states.  The search may
+start from where a sequential one stopped (:class:`Resume`: the explorer
+switches to the reduced search past 100k states on one process and hands
+the rest over, engines/explicit.py).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from lazycheck.engines import symmetry
 from lazycheck.engines.memory import CHECK_EVERY, MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, OutOfRange, Semantics, compile_expr
@@ -41,6 +49,20 @@ from lazycheck.system import FALSE, System
 def available() -> bool:
     """Whether worker processes can be forked here (they inherit the compiled actions)."""
     return "fork" in mp.get_all_start_methods()
+
+
+@dataclass(slots=True)
+class Resume:
+    """Where a sequential search stopped: the parallel one goes on from there."""
+
+    seen: set[AnyState]
+    frontier: list[AnyState]  # the last level, not expanded yet
+    depth: int  # its depth
+    transitions: int
+    fired: set[int]
+    witnessed: set[str]
+    watched: set[str]
+    elapsed_s: float
 
 
 @dataclass(slots=True)
@@ -65,6 +87,7 @@ class _Shard:
     peers: dict[int, Connection]
     watch_fns: list[tuple[str, Any]]
     witness_fns: list[tuple[int, Any, str]]
+    canon: Any  # the symmetry group's canonical form, or None
     seen: set[AnyState] = field(default_factory=set)
     frontier: list[AnyState] = field(default_factory=list)
     fired: set[int] = field(default_factory=set)
@@ -92,6 +115,7 @@ class _Shard:
     def _expand_into(self, out: list[set[AnyState]]) -> str:
         """Successors of the frontier into ``out[owner]``; a stop reason or ""."""
         succ, seen, fired, n = self.sem.successor_fn, self.seen, self.fired, self.n
+        canon = self.canon
         watches = [w for w in self.watch_fns if w[0] not in self.watched]
         witnesses = [w for w in self.witness_fns if w[2] not in self.witnessed]
         for count, state in enumerate(self.frontier):
@@ -104,6 +128,8 @@ class _Shard:
                 self._cover(state, watches, witnesses)
             pairs = succ(state)
             self.transitions += len(pairs)
+            if canon is not None:
+                pairs = [(i, canon(t)) for i, t in pairs]
             for idx, nxt in pairs:
                 fired.add(idx)
                 if nxt not in seen:
@@ -155,9 +181,9 @@ def _serve(shard: _Shard, ctl: Connection) -> None:
             return
 
 
-def _start(system: System, sem: Semantics, limits: Limits, workers: int, start: float
-           ) -> tuple[list[Connection], list[Any]]:
-    """Fork the workers (they inherit ``sem``); the init state goes to its owner."""
+def _start(system: System, sem: Semantics, limits: Limits, workers: int, start: float,
+           canon: Any, resume: Resume) -> tuple[list[Connection], list[Any]]:
+    """Fork the workers (they inherit ``sem``); each gets the states it owns."""
     ctx = mp.get_context("fork")
     peers: list[dict[int, Connection]] = [{} for _ in range(workers)]
     for a in range(workers):
@@ -167,11 +193,14 @@ def _start(system: System, sem: Semantics, limits: Limits, workers: int, start: 
     procs: list[Any] = []
     budget = limits.max_memory // workers if limits.max_memory > 0 else 0
     watches, witnesses = _watches(system, sem), _witnesses(system, sem)
+    seen: list[set[AnyState]] = [set() for _ in range(workers)]
+    for s in resume.seen:
+        seen[hash((s,)) % workers].add(s)
     for w in range(workers):
         shard = _Shard(w, workers, sem, start + limits.timeout_s, MemoryWatch(budget),
-                       peers[w], watches, witnesses)
-        shard.frontier = [sem.init] if hash((sem.init,)) % workers == w else []
-        shard.seen.update(shard.frontier)
+                       peers[w], watches, witnesses, canon, seen[w])
+        shard.frontier = [s for s in resume.frontier if hash((s,)) % workers == w]
+        shard.witnessed, shard.watched = set(resume.witnessed), set(resume.watched)
         parent_end, child_end = ctx.Pipe()
         p = ctx.Process(target=_serve, args=(shard, child_end), daemon=True)
         p.start()
@@ -184,17 +213,24 @@ def _start(system: System, sem: Semantics, limits: Limits, workers: int, start: 
 class ParallelSearch:
     """The parent's side: runs the levels on the workers and builds the :class:`Result`."""
 
-    def __init__(self, system: System, limits: Limits, sem: Semantics, workers: int) -> None:
+    def __init__(self, system: System, limits: Limits, sem: Semantics, workers: int,
+                 group: symmetry.Group | None = None, resume: Resume | None = None) -> None:
         self.system, self.limits, self.sem, self.workers = system, limits, sem, workers
-        self.start = time.monotonic()
-        self.states = 1
+        self.group = group
+        self.canon = symmetry.canonicalizer(group, sem.packing) if group is not None else None
+        init = self.canon(sem.init) if self.canon is not None else sem.init
+        self.resume = resume if resume is not None else Resume(
+            {init}, [init], 0, 0, set(), set(), set(), 0.0)
+        self.start = time.monotonic() - self.resume.elapsed_s
+        self.states = len(self.resume.seen)
 
     def run(self) -> Result | None:
         """The whole search; None if it meets a violation (run the sequential search
         for its counts and trace); raises :class:`OutOfRange` if a value outgrew its field."""
         if self.sem.violation(self.sem.init):
             return None
-        ctls, procs = _start(self.system, self.sem, self.limits, self.workers, self.start)
+        ctls, procs = _start(self.system, self.sem, self.limits, self.workers, self.start,
+                             self.canon, self.resume)
         try:
             return self._levels(ctls)
         finally:
@@ -204,7 +240,7 @@ class ParallelSearch:
                 p.join()
 
     def _levels(self, ctls: Sequence[Connection]) -> Result | None:
-        limits, depth = self.limits, 0
+        limits, depth = self.limits, self.resume.depth
         while True:
             if limits.progress is not None:
                 limits.progress(Progress("explicit", depth, self.states,
@@ -241,15 +277,15 @@ class ParallelSearch:
 
     def _covered(self, ctls: Sequence[Connection], r: Result) -> Result:
         """``r`` with the union of the workers' coverage and their transition count."""
-        fired: set[int] = set()
-        witnessed: set[str] = set()
-        watched: set[str] = set()
-        transitions = 0
+        fired, transitions = set(self.resume.fired), self.resume.transitions
+        witnessed, watched = set(self.resume.witnessed), set(self.resume.watched)
         for f, w, wa, t in _ask(ctls, "cover"):
             fired |= f
             witnessed |= w
             watched |= wa
             transitions += t
+        if self.group is not None:
+            fired = self.group.close_fired(fired)
         stats = dataclasses.replace(r.stats, transitions=transitions)
         return dataclasses.replace(r, stats=stats, fired=frozenset(fired),
                                    witnessed=frozenset(witnessed), coverage_known=True,
@@ -258,7 +294,8 @@ class ParallelSearch:
     def _stats(self, exhausted: bool, reached: int) -> Stats:
         return Stats(engine="explicit", states=self.states, transitions=0, depth=reached,
                      bound=self.limits.bound, exhausted=exhausted,
-                     elapsed_s=time.monotonic() - self.start)
+                     elapsed_s=time.monotonic() - self.start,
+                     symmetry=self.group.order if self.group is not None else 1)
 
 
 def _ask(ctls: Sequence[Connection], cmd: str) -> list[Any]:

@@ -41,7 +41,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from lazycheck.semantics import AnyState, Packing
+from lazycheck.semantics import AnyState, Packing, constants
 from lazycheck.system import (
     Action,
     Binary,
@@ -653,7 +653,12 @@ class _Checker:
             raise NotSymmetric("two actions have the same image")
         if [img.walk(e, Sort.PLAIN) for _, e in system.watches] != self.watches:
             raise NotSymmetric("a watched state is not invariant")
-        if must_fix_init and _apply(img, system.init) != system.init:
+        moved_init = _apply(img, system.init)
+        for j in constants(system):  # packed states keep no bits for them
+            if moved_init[j] != system.init[j]:
+                v = system.vars[j]
+                raise NotSymmetric(f"the constant {v.name} would change")
+        if must_fix_init and moved_init != system.init:
             moved = [system.vars[i].name for i, v in enumerate(system.init)
                      if _apply(img, system.init)[i] != v]
             raise NotSymmetric(f"the initial state differs in {', '.join(moved[:3])}")
@@ -739,17 +744,101 @@ def _closure(ident: Renaming, gens: list[Renaming]) -> list[Renaming]:
 
 # ---------------------------------------------------------------- canonical states
 def canonicalizer(group: Group, packing: Packing | None) -> Callable[[AnyState], AnyState]:
-    """``canon(s)``: the least image of ``s`` over the group (packed ints or tuples)."""
+    """``canon(s)``: the least image of ``s`` over the group, by (key, value).
+
+    Packed, the key of an image is a few of its small fields (the widest ones
+    the group moves, their bits concatenated into one small int), computed for
+    every element from fields read once; only the images whose key is least
+    are built in full, and the least of those is the canonical state.  The
+    key is a function of the image, so the result depends only on the orbit.
+    In tuple mode (and without key fields), the least image.
+    """
     names: dict[str, object] = {}
-    lines = ["def canon(s):", "    m = s"]
-    for e in range(1, group.order):
-        lines.append(f"    t = {_image_code(group, e, packing, names)}")
-        lines.append("    if t < m:\n        m = t")
-    lines.append("    return m")
+    keys = _key_fields(group, packing) if packing is not None else []
+    if packing is None or not keys:
+        lines = ["def canon(s):", "    m = s"]
+        for e in range(1, group.order):
+            lines.append(f"    t = {_image_code(group, e, packing, names)}")
+            lines.append("    if t < m:\n        m = t")
+        lines.append("    return m")
+    else:
+        lines = _keyed_canon(group, packing, keys, names)
     exec("\n".join(lines) + "\n", names)  # generated from the checked group
     fn = names["canon"]
     assert callable(fn)
     return fn
+
+
+# bits of the key of an image: a one-digit int (CPython's fastest)
+KEY_BITS = 30
+
+
+def _key_fields(group: Group, p: Packing) -> list[int]:
+    """Fields (positions in the image) making up the key: moved or renamed by the group,
+    never renamed conditionally (``live``), widest first, at most :data:`KEY_BITS`."""
+    inverse = [_inverse(vm) for vm in group.var_maps]
+    fit: list[tuple[bool, int, int]] = []
+    for j in range(len(p.width)):
+        srcs = [inv[j] for inv in inverse]
+        if p.width[j] == 0 or all(i == j and group.value_maps[e][i] is None
+                                  for e, i in enumerate(srcs)):
+            continue
+        if any(group.value_maps[e][i] is not None and group.live[i] is not None
+               for e, i in enumerate(srcs)):
+            continue
+        renamed = any(group.value_maps[e][i] is not None for e, i in enumerate(srcs))
+        moved = any(i != j for i in srcs)
+        # what varies most, we guess: fields that move (a task's pc, a CPU's curr),
+        # wide ones (pcs) and ones holding CPU or task names (curr, cpu_of)
+        fit.append((not moved, -p.width[j] - 2 * renamed, j))
+    fit.sort()
+    out: list[int] = []
+    bits = 0
+    for _, _, j in fit:
+        if bits + p.width[j] <= KEY_BITS:
+            out.append(j)
+            bits += p.width[j]
+    return out
+
+
+def _inverse(vmap: tuple[int, ...]) -> list[int]:
+    out = [0] * len(vmap)
+    for i, j in enumerate(vmap):
+        out[j] = i
+    return out
+
+
+def _keyed_canon(group: Group, p: Packing, keys: list[int], names: dict[str, object]
+                 ) -> list[str]:
+    """The source of ``canon`` with keys (see :func:`canonicalizer`)."""
+    inverse = [_inverse(vm) for vm in group.var_maps]
+    sources = sorted({inv[j] for inv in inverse for j in keys})
+    lines = ["def canon(s):"]
+    lines += [f"    f{i} = (s >> {p.off[i]}) & {(1 << p.width[i]) - 1}" for i in sources]
+    for e in range(group.order):
+        terms = []
+        at = 0
+        for j in reversed(keys):
+            i = inverse[e][j]
+            m, mask = group.value_maps[e][i], (1 << p.width[j]) - 1
+            if m is None and p.lo[i] == p.lo[j]:
+                val = f"f{i}"
+            else:
+                names[f"K{e}_{j}"] = tuple(
+                    ((m.get(r + p.lo[i], r + p.lo[i]) if m is not None else r + p.lo[i])
+                     - p.lo[j]) & mask for r in range(1 << p.width[i]))
+                val = f"K{e}_{j}[f{i}]"
+            terms.append(f"({val} << {at})" if at else val)
+            at += p.width[j]
+        lines.append(f"    k{e} = {' | '.join(terms)}")
+    lines.append(f"    m = min({', '.join(f'k{e}' for e in range(group.order))})")
+    lines.append("    best = s if k0 == m else -1")
+    for e in range(1, group.order):
+        lines.append(f"    if k{e} == m:")
+        lines.append(f"        t = {_image_code(group, e, p, names)}")
+        lines.append("        if best < 0 or t < best:\n            best = t")
+    lines.append("    return best")
+    return lines
 
 
 def orbit_of(group: Group, packing: Packing | None) -> Callable[[AnyState], set[AnyState]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lazycheck import semantics
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.engines.memory import MemoryWatch, parse_size, show_size
 from lazycheck.outcome import Limits, Verdict
@@ -57,6 +58,17 @@ def test_packed_and_tuple_semantics_step_alike(name: str) -> None:
     assert [packing.unpack(p) for p in packed] == plain  # type: ignore[arg-type]
     assert all(packing.pack(s) == p for s, p in zip(plain, packed, strict=True))  # type: ignore[arg-type]
     assert packing.bits < 400
+
+
+def test_a_memo_emptied_when_full_steps_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memos of 8 entries, emptied again and again, give the tuple search's states."""
+    monkeypatch.setattr(semantics, "MEMO_CAP", 8)
+    t = load_target("xen-nested", ROOT)
+    _, system = build(t, ROOT, t.config)
+    packing = Packing.of(system)
+    plain = _reachable(Semantics(system), 3000)
+    packed = _reachable(Semantics(system, packing), 3000)
+    assert [packing.unpack(p) for p in packed] == plain  # type: ignore[arg-type]
 
 
 def _array_system(hi: int, jump: int) -> System:

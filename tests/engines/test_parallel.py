@@ -65,3 +65,28 @@ def test_state_limit_gives_unknown() -> None:
     """The state limit (checked between levels in parallel) is UNKNOWN, never PASS."""
     _, two = _both("kasan-populate-pause-s390", 2, max_states=100)
     assert two.verdict is Verdict.UNKNOWN and "state limit" in two.reason
+
+
+# symmetry reduction on the workers: reduced from the start (symmetry_after=0) and
+# switched to midway (after 50 states: the unreduced start runs on the parent, which
+# hands the canonical states over); FAIL targets end in the sequential search
+@pytest.mark.parametrize("after", [0, 50])
+@pytest.mark.parametrize("name,verdict", [
+    ("arm64-nested", Verdict.PASS),
+    ("kasan-populate-pause-s390", Verdict.PASS),
+    ("xen-nesting-counter", Verdict.FAIL),
+])
+def test_symmetry_on_workers_equals_the_sequential_reduced_search(
+        name: str, verdict: Verdict, after: int) -> None:
+    """Verdict, canonical state and transition counts, depth, group, trace, coverage."""
+    t = load_target(name, ROOT)
+    _, system = build(t, ROOT, t.config)
+    lim = Limits(t.bound, 2_000_000)
+    one = _untimed(ExplicitEngine(symmetry_after=after).check(system, lim))
+    for workers in (2, 3):
+        many = ExplicitEngine(symmetry_after=after).check(
+            system, dataclasses.replace(lim, workers=workers))
+        assert _untimed(many) == one
+    assert one.verdict is verdict
+    if verdict is Verdict.PASS:
+        assert one.stats.symmetry == 2 and one.stats.exhausted

@@ -33,7 +33,7 @@ ALL_CONFIGS = os.environ.get("LAZYCHECK_SYMMETRY_ALL", "") == "1"
 
 
 def _cases() -> list[tuple[str, int]]:
-    out = []
+    out: list[tuple[str, int]] = []
     for name in target_names(ROOT):
         t = load_target(name, ROOT)
         n = len(t.claims) if ALL_CONFIGS else 1
@@ -200,3 +200,33 @@ def test_write_only_cpu_local_is_renamed_only_while_live() -> None:
         image = group.apply(1, tuple(state))
         assert image[group.var_maps[1][b]] == renamed
         assert group.apply(1, image) == tuple(state)
+
+
+@pytest.mark.parametrize("name", ["arm64-nested", "xen-nested", "kasan-populate-pause-s390",
+                                  "xen-nesting-counter"])
+def test_switching_to_reduced_midway_is_one_search_like_reducing_from_the_start(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``symmetry_after`` states the search goes on reduced from the states it has
+    (one search, nothing expanded twice) and reports what a reduced search reports."""
+    t = load_target(name, ROOT)
+    _, system = build(t, ROOT, t.config)
+    limits = Limits(t.bound, max_states=400_000)
+    start = ExplicitEngine(symmetry_after=0).check(system, limits)
+    runs: list[int] = []
+    real_run = _Search.run
+
+    def counted(self: _Search) -> Result:
+        runs.append(1)
+        return real_run(self)
+
+    monkeypatch.setattr(_Search, "run", counted)
+    midway = ExplicitEngine(symmetry_after=50).check(system, limits)
+    assert midway.verdict is start.verdict and midway.trace == start.trace
+    assert midway.stats.states == start.stats.states
+    assert midway.stats.transitions == start.stats.transitions
+    assert midway.stats.depth == start.stats.depth
+    assert midway.stats.symmetry == start.stats.symmetry
+    assert (midway.fired, midway.witnessed, midway.watched) == (
+        start.fired, start.witnessed, start.watched)
+    if start.verdict is Verdict.PASS:
+        assert start.stats.symmetry > 1 and len(runs) == 1
