@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from lazycheck.engines.houdini import mine
+from lazycheck.engines.houdini import Reach, mine
 from lazycheck.semantics import Semantics, State
 from lazycheck.system import Clause, System, VarKind
 
@@ -145,6 +145,98 @@ def task_cpu_only(system: System, clauses: Sequence[Clause]) -> list[Clause]:
     return out
 
 
+def _own(system: System, k: int) -> tuple[list[int], list[int]]:
+    """Task ``Tk``'s own variables, and CPU 0's (its interrupt context's included)."""
+    task, cpu = [], []
+    for j, v in enumerate(system.vars):
+        toks = set(_TOK.findall(v.name))
+        if toks == {f"T{k}"}:
+            task.append(j)
+        elif toks in ({"cpu0"}, {"irq@cpu0"}):
+            cpu.append(j)
+    return task, cpu
+
+
+def _anchors(system: System, k: int, ncpus: int) -> list[list[tuple[int, int]]]:
+    """Per way of saying "task ``Tk`` is on CPU c" (``cpu_of``, ``curr``), the literal
+    for each CPU c."""
+    idx = system.var_index
+    out = []
+    if f"cpu_of[T{k}]" in idx:
+        out.append([(idx[f"cpu_of[T{k}]"], c) for c in range(ncpus)])
+    if "curr[cpu0]" in idx:
+        out.append([(idx[f"curr[cpu{c}]"], k) for c in range(ncpus)])
+    return out
+
+
+def own_cpu(system: System, reach: Reach, ntasks: int, ncpus: int) -> list[Clause]:
+    """Clauses relating a task to the CPU it is on, through one data literal:
+    ``cpu_of[Tk] == cpu0 && x == a -> z in S`` (or ``curr[cpu0] == Tk && ...``), with
+    ``x`` and ``z`` each a variable of ``Tk`` or of CPU 0 (``pending(T0,p) == 1 ->
+    mc_queued[cpu0][p] == 1``: a task's pending write is queued on its CPU).
+
+    ``S`` is the union, over every template CPU c, of the values ``z`` takes at c
+    in the reachable states where the task is on c and ``x == a`` (so that the
+    clause is true at every CPU, not only cpu0); kept only where it excludes more
+    than either literal alone does."""
+    names = system.vars
+    out = []
+    for k in range(ntasks):
+        task, cpu = _own(system, k)
+        own = [j for j in task + cpu if len(reach.masks[j]) > 1]
+        at = [{j: system.var_index[_rename(names[j].name, {("cpu", 0): c, ("task", k): k})]
+               for j in own} for c in range(ncpus)]
+        for anchor in _anchors(system, k, ncpus):
+            on = [reach.masks[w].get(a, 0) for w, a in anchor]
+            out += _own_clauses(reach, own, at, on, anchor[0], system)
+    return out
+
+
+def _swap(system: System, j: int, value: int, c: int) -> int:
+    """``value`` of variable ``j`` with CPU 0 and CPU c exchanged (a CPU, or an idle
+    task, named by number; other values are unchanged)."""
+    labels = system.vars[j].labels
+    if not labels or value < 0 or value >= len(labels):
+        return value
+    name = labels[value]
+    other = {"cpu0": f"cpu{c}", f"cpu{c}": "cpu0", "idle0": f"idle{c}", f"idle{c}": "idle0"}
+    if name in other and other[name] in labels:
+        return labels.index(other[name])
+    return value
+
+
+def _own_clauses(reach: Reach, own: list[int], at: list[dict[int, int]], on: list[int],
+                 anchor: tuple[int, int], system: System) -> list[Clause]:
+    """:func:`own_cpu` for one task and one anchor (``on[c]``: the task is on CPU c).
+    Values are read in CPU 0's frame: at CPU c, CPUs 0 and c are exchanged."""
+    out = []
+    masks = reach.masks
+    for x in own:
+        for a in masks[x]:
+            both = [on[c] & masks[at[c][x]].get(_swap(system, x, a, c), 0)
+                    for c in range(len(at))]
+            if not any(both):
+                continue
+            for z in own:
+                if z == x:
+                    continue
+                seen, alone, data = set(), set(), set()
+                for c, m in enumerate(both):
+                    zc = masks[at[c][z]]
+                    mx = masks[at[c][x]].get(_swap(system, x, a, c), 0)
+                    for b0, mz in zc.items():
+                        b = _swap(system, z, b0, c)
+                        if m & mz:
+                            seen.add(b)
+                        if on[c] & mz:
+                            alone.add(b)
+                        if mx & mz:
+                            data.add(b)
+                if len(seen) < min(len(alone), len(data)):
+                    out.append(Clause(z, tuple(sorted(seen)), tuple(sorted((anchor, (x, a))))))
+    return out
+
+
 def survivors(tpl: Instance, big: Instance, states: Sequence[State],
               quantified: Sequence[tuple[tuple[str, ...], tuple[Token, ...], Clause]],
               deadline: float = float("inf")) -> list[int]:
@@ -152,7 +244,6 @@ def survivors(tpl: Instance, big: Instance, states: Sequence[State],
 
     Past ``deadline`` the rest are kept unfiltered (keeping a clause is
     always sound: Houdini still has to show it inductive)."""
-    from lazycheck.engines.houdini import Reach
     reach = Reach(states)
     full = (1 << len(states)) - 1  # Reach: a bit per state (houdini._masks)
     keep = []
@@ -239,7 +330,9 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
     try:
         tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
         prover = Prover(tpl)
-        mined = mine(small.system, states, relational=relational)
+        reach = Reach(states)
+        mined = mine(small.system, states, relational=relational, reach=reach)
+        mined += own_cpu(small.system, reach, small.ntasks, small.ncpus)
         qs, safety = quantified(tpl, task_cpu_only(small.system, mined) if relational else mined)
     except Unsupported as err:
         return ParametricResult("unknown", f"outside the parametric fragment: {err}",
