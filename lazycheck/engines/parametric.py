@@ -169,26 +169,50 @@ def _anchors(system: System, k: int, ncpus: int) -> list[list[tuple[int, int]]]:
     return out
 
 
-def own_cpu(system: System, reach: Reach, ntasks: int, ncpus: int) -> list[Clause]:
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """One template task's and CPU 0's variables, and where each is at every CPU c."""
+
+    system: System
+    reach: Reach
+    own: tuple[int, ...]  # the task's and CPU 0's variables that vary
+    task: frozenset[int]  # those of the task
+    at: tuple[dict[int, int], ...]  # per CPU c: variable at cpu0 -> the same at c
+
+
+def own_cpu(system: System, reach: Reach, ntasks: int, ncpus: int,
+            at_pc: bool = True) -> list[Clause]:
     """Clauses relating a task to the CPU it is on, through one data literal:
     ``cpu_of[Tk] == cpu0 && x == a -> z in S`` (or ``curr[cpu0] == Tk && ...``), with
     ``x`` and ``z`` each a variable of ``Tk`` or of CPU 0 (``pending(T0,p) == 1 ->
     mc_queued[cpu0][p] == 1``: a task's pending write is queued on its CPU).
 
+    ``at_pc`` adds the same at one statement of the task, ``cpu_of[Tk] == cpu0 &&
+    Tk.pc == n && x == a -> z in S``, for ``x`` and ``z`` one of the task and one of
+    the CPU (what a statement keeps between the task's data and its CPU's).
+
     ``S`` is the union, over every template CPU c, of the values ``z`` takes at c
     in the reachable states where the task is on c and ``x == a`` (so that the
     clause is true at every CPU, not only cpu0); kept only where it excludes more
-    than either literal alone does."""
-    names = system.vars
+    than the clause without ``x == a`` or without the anchor does."""
     out = []
     for k in range(ntasks):
         task, cpu = _own(system, k)
-        own = [j for j in task + cpu if len(reach.masks[j]) > 1]
-        at = [{j: system.var_index[_rename(names[j].name, {("cpu", 0): c, ("task", k): k})]
-               for j in own} for c in range(ncpus)]
+        own = tuple(j for j in task + cpu if len(reach.masks[j]) > 1)
+        at = tuple({j: system.var_index[_rename(system.vars[j].name,
+                                                {("cpu", 0): c, ("task", k): k})]
+                    for j in own} for c in range(ncpus))
+        f = _Frame(system, reach, own, frozenset(task), at)
+        full = [-1] * ncpus
         for anchor in _anchors(system, k, ncpus):
             on = [reach.masks[w].get(a, 0) for w, a in anchor]
-            out += _own_clauses(reach, own, at, on, anchor[0], system)
+            out += _own_clauses(f, on, full, (anchor[0],), False)
+            pc = system.var_index.get(f"T{k}.pc")
+            if not at_pc or pc is None or anchor[0][0] != system.var_index.get(f"cpu_of[T{k}]"):
+                continue
+            for n, mn in reach.masks[pc].items():
+                out += _own_clauses(f, [o & mn for o in on], on,
+                                    (anchor[0], (pc, n)), True)
     return out
 
 
@@ -205,35 +229,37 @@ def _swap(system: System, j: int, value: int, c: int) -> int:
     return value
 
 
-def _own_clauses(reach: Reach, own: list[int], at: list[dict[int, int]], on: list[int],
-                 anchor: tuple[int, int], system: System) -> list[Clause]:
-    """:func:`own_cpu` for one task and one anchor (``on[c]``: the task is on CPU c).
-    Values are read in CPU 0's frame: at CPU c, CPUs 0 and c are exchanged."""
+def _own_clauses(f: _Frame, on: list[int], base: list[int],
+                 anchor: tuple[tuple[int, int], ...], cross: bool) -> list[Clause]:
+    """:func:`own_cpu` for one anchor (``on[c]``: it holds at CPU c; ``base[c]``: the
+    anchor without its statement).  Values are read in CPU 0's frame: at CPU c, CPUs
+    0 and c are exchanged.  ``cross``: ``x`` and ``z`` one of the task, one of the CPU."""
     out = []
-    masks = reach.masks
-    for x in own:
+    masks, at, system = f.reach.masks, f.at, f.system
+    used = {w for w, _ in anchor}
+    for x in f.own:
+        if x in used or not any(on):
+            continue
         for a in masks[x]:
-            both = [on[c] & masks[at[c][x]].get(_swap(system, x, a, c), 0)
-                    for c in range(len(at))]
+            mxs = [masks[at[c][x]].get(_swap(system, x, a, c), 0) for c in range(len(at))]
+            both = [o & m for o, m in zip(on, mxs, strict=True)]
             if not any(both):
                 continue
-            for z in own:
-                if z == x:
+            for z in f.own:
+                if z == x or z in used or (cross and (x in f.task) == (z in f.task)):
                     continue
                 seen, alone, data = set(), set(), set()
                 for c, m in enumerate(both):
-                    zc = masks[at[c][z]]
-                    mx = masks[at[c][x]].get(_swap(system, x, a, c), 0)
-                    for b0, mz in zc.items():
+                    for b0, mz in masks[at[c][z]].items():
                         b = _swap(system, z, b0, c)
                         if m & mz:
                             seen.add(b)
                         if on[c] & mz:
                             alone.add(b)
-                        if mx & mz:
+                        if base[c] & mxs[c] & mz:
                             data.add(b)
                 if len(seen) < min(len(alone), len(data)):
-                    out.append(Clause(z, tuple(sorted(seen)), tuple(sorted((anchor, (x, a))))))
+                    out.append(Clause(z, tuple(sorted(seen)), tuple(sorted((*anchor, (x, a))))))
     return out
 
 
