@@ -376,7 +376,11 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
                                 elapsed_s=time.monotonic() - start)
     qs = [qs[safety]] + [q for i, q in enumerate(qs) if i in keep and i != safety]
     left = timeout_s - (time.monotonic() - start)
-    ans = prover.prove(qs, 0, left)
+    try:
+        ans = prover.prove(qs, 0, left)
+    except Unsupported as err:  # e.g. an initial state that is not uniform per class
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where, elapsed_s=time.monotonic() - start)
     cti = ans.cti
     inv = ans.invariant if ans.proved else ()
     return ParametricResult(ans.status, ans.reason, tuple(q.text for q in inv),
@@ -405,7 +409,11 @@ def recheck(small: Instance, clauses: Sequence[Named], timeout_s: float) -> Para
     if not safe:
         return ParametricResult("not-inductive", "the certificate has no clause "
                                 "'violation == 0'", template=where)
-    ans = prover.prove(qs, safe[0], timeout_s)
+    try:
+        ans = prover.prove(qs, safe[0], timeout_s)
+    except Unsupported as err:
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where)
     if ans.status == "proved" and len(ans.invariant) < len(qs):
         dropped = [q.text for q in qs if q not in ans.invariant]
         return ParametricResult("not-inductive", "clauses do not hold: " + "; ".join(
