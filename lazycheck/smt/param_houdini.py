@@ -323,6 +323,7 @@ class Prover:
         solvers: dict[str, Any] = {}
         fams = [self._families(q) for q in cands]
         rounds, changed = 0, True
+        memo: dict[tuple[int, str], Any] = {}
         while changed:
             changed = False
             for act in self.actions:
@@ -340,8 +341,7 @@ class Prover:
                                                                start + timeout_s)
                     if solver is None:
                         return self._answer(cands, live, "unknown", "timeout", None, rounds)
-                    negs = {i: self._post_neg(cands[i], act, self._skolems(cands[i]))
-                            for i in touched}
+                    negs = {i: self._neg(cands, i, act, memo) for i in touched}
                     got = self._query(solver, act, negs, [lits[i] for i in sorted(live)], left)
                     if got is None:
                         break
@@ -353,6 +353,15 @@ class Prover:
                     if safety in broken:
                         return self._answer(cands, live, "not-inductive", "", cti, rounds)
         return self._answer(cands, live, "proved", "", None, rounds)
+
+    def _neg(self, cands: Sequence[Quantified], i: int, act: ParamAction,
+             memo: dict[tuple[int, str], Any]) -> Any:
+        """:meth:`_post_neg` of candidate ``i`` after ``act``, built once per prove()."""
+        key = (i, act.name)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._post_neg(cands[i], act, self._skolems(cands[i]))
+        return hit
 
     def _post_neg(self, q: Quantified, act: ParamAction, sk: list[Any]) -> Any:
         """``q`` false after ``act`` at the skolem indices ``sk``.
