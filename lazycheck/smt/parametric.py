@@ -664,8 +664,10 @@ def _family_write(tpl: Template, sig: Sig, tr: Translator, f: Family,
     if len(pos) != 1:
         raise Unsupported(f"{f.name} is written at more than one free index")
     i = pos.pop()
-    if {t[i] for t, _ in ws} != tpl.tokens_at(f.name, i):
+    missing = tpl.tokens_at(f.name, i) - {t[i] for t, _ in ws}
+    if any(m not in tr.bind for m in missing):  # only the action's own index may be left out
         raise Unsupported(f"{f.name} is written at some, not all, {f.args[i]} indices")
+    others = [tr.bind[m] for m in sorted(missing)]
     x = z3.Const(f"x!{f.name}", sig.sort(f.args[i]))
     terms = []
     for toks, v in free:
@@ -683,6 +685,8 @@ def _family_write(tpl: Template, sig: Sig, tr: Translator, f: Family,
         rest = tuple(a for k, a in enumerate(args) if k != i)
         new = z3.substitute(val, (x, args[i]))
         cond = z3.And(ok(args[i]), _all_eq(rest, fixed)) if rest else ok(args[i])
+        if others:  # "every other writer": the world's loop skips the action's own index
+            cond = z3.And(cond, *(args[i] != o for o in others))
         return _point(pts, args, z3.If(cond, new, old))
     return write
 
