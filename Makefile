@@ -72,6 +72,7 @@ bench-smt: install
 	  xen-nesting-counter sparc64-g2-v2-2of7
 	$(BIN)/python bench/smt.py
 	$(BIN)/python bench/proofs.py
+	$(BIN)/python bench/proofs.py --parametric --prove-budget 120
 
 fuzz-engines: install
 	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property

@@ -22,6 +22,12 @@ Nothing here is a timed test; the numbers depend on the machine and its
 load (it is shared: the figures in docs/proofs.md say under which load).
 
 Usage: ``python bench/proofs.py [--prove-budget S] [--primary] [TARGET ...]``.
+
+``--parametric`` prints the third table instead (issue 12, item 4): per target
+(default: the merged G3 models of arm64, powerpc hash, sparc64, x86 native,
+and xen-nested) what ``lazycheck verify T --parametric`` answers, its wall and
+CPU time (the goal is <= 10 s each), the invariant's size and the candidates
+Houdini started from.
 """
 
 from __future__ import annotations
@@ -104,6 +110,27 @@ def print_rows(rows: list[ProofRow], args: argparse.Namespace) -> None:
           "every certificate re-checked")
 
 
+PARAMETRIC = ("arm64-g3", "powerpc-hash-g3", "sparc64-g3", "x86-native-g3", "xen-nested")
+
+
+def parametric_rows(names: list[str], root: Path, budget: float) -> None:
+    """The parametric table: one ``verify --parametric`` per target."""
+    from lazycheck.run.parametric import run_parametric
+
+    head = (f"{'target':<24} {'answer':<14} {'s':>7} {'cpu s':>7} {'clauses':>7} "
+            f"{'cands':>6}  why not")
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        start, cpu = time.perf_counter(), time.process_time()
+        r = run_parametric(load_target(name, root), root, timeout_s=budget)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        why = r.reason or (f"breaks violation == 0 at {r.cti_action}" if r.cti_action else "")
+        print(f"{name:<24} {r.status:<14} {wall:>7.2f} {cpu:>7.2f} {len(r.invariant):>7} "
+              f"{r.candidates:>6}  {why[:60]}", flush=True)
+    print(f"\n(load {os.getloadavg()[0]:.1f} at the end; budget {budget:g} s wall)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Prove every claimed PASS configuration of the given targets (default: all)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -112,9 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-states", type=int, default=1_000_000)
     ap.add_argument("--primary", action="store_true",
                     help="only each target's primary configuration")
+    ap.add_argument("--parametric", action="store_true",
+                    help="the parametric table (verify --parametric) instead")
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args(argv)
     root = find_root(Path(__file__).resolve().parent.parent)
+    if args.parametric:
+        parametric_rows(args.targets or list(PARAMETRIC), root, args.prove_budget)
+        return 0
     rows = []
     for name in args.targets or target_names(root):
         t = load_target(name, root)

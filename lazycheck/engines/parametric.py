@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from lazycheck.engines.houdini import mine
+from lazycheck.engines.houdini import Reach, mine
 from lazycheck.semantics import Semantics, State
 from lazycheck.system import Clause, System, VarKind
 
@@ -145,6 +145,124 @@ def task_cpu_only(system: System, clauses: Sequence[Clause]) -> list[Clause]:
     return out
 
 
+def _own(system: System, k: int) -> tuple[list[int], list[int]]:
+    """Task ``Tk``'s own variables, and CPU 0's (its interrupt context's included)."""
+    task, cpu = [], []
+    for j, v in enumerate(system.vars):
+        toks = set(_TOK.findall(v.name))
+        if toks == {f"T{k}"}:
+            task.append(j)
+        elif toks in ({"cpu0"}, {"irq@cpu0"}):
+            cpu.append(j)
+    return task, cpu
+
+
+def _anchors(system: System, k: int, ncpus: int) -> list[list[tuple[int, int]]]:
+    """Per way of saying "task ``Tk`` is on CPU c" (``cpu_of``, ``curr``), the literal
+    for each CPU c."""
+    idx = system.var_index
+    out = []
+    if f"cpu_of[T{k}]" in idx:
+        out.append([(idx[f"cpu_of[T{k}]"], c) for c in range(ncpus)])
+    if "curr[cpu0]" in idx:
+        out.append([(idx[f"curr[cpu{c}]"], k) for c in range(ncpus)])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """One template task's and CPU 0's variables, and where each is at every CPU c."""
+
+    system: System
+    reach: Reach
+    own: tuple[int, ...]  # the task's and CPU 0's variables that vary
+    task: frozenset[int]  # those of the task
+    at: tuple[dict[int, int], ...]  # per CPU c: variable at cpu0 -> the same at c
+
+
+def own_cpu(system: System, reach: Reach, ntasks: int, ncpus: int,
+            at_pc: bool = True) -> list[Clause]:
+    """Clauses relating a task to the CPU it is on, through one data literal:
+    ``cpu_of[Tk] == cpu0 && x == a -> z in S`` (or ``curr[cpu0] == Tk && ...``), with
+    ``x`` and ``z`` each a variable of ``Tk`` or of CPU 0 (``pending(T0,p) == 1 ->
+    mc_queued[cpu0][p] == 1``: a task's pending write is queued on its CPU).
+
+    ``at_pc`` adds the same at one statement of the task, ``cpu_of[Tk] == cpu0 &&
+    Tk.pc == n && x == a -> z in S``, for ``x`` and ``z`` one of the task and one of
+    the CPU (what a statement keeps between the task's data and its CPU's).
+
+    ``S`` is the union, over every template CPU c, of the values ``z`` takes at c
+    in the reachable states where the task is on c and ``x == a`` (so that the
+    clause is true at every CPU, not only cpu0); kept only where it excludes more
+    than the clause without ``x == a`` or without the anchor does."""
+    out = []
+    for k in range(ntasks):
+        task, cpu = _own(system, k)
+        own = tuple(j for j in task + cpu if len(reach.masks[j]) > 1)
+        at = tuple({j: system.var_index[_rename(system.vars[j].name,
+                                                {("cpu", 0): c, ("task", k): k})]
+                    for j in own} for c in range(ncpus))
+        f = _Frame(system, reach, own, frozenset(task), at)
+        full = [-1] * ncpus
+        for anchor in _anchors(system, k, ncpus):
+            on = [reach.masks[w].get(a, 0) for w, a in anchor]
+            out += _own_clauses(f, on, full, (anchor[0],), False)
+            pc = system.var_index.get(f"T{k}.pc")
+            if not at_pc or pc is None or anchor[0][0] != system.var_index.get(f"cpu_of[T{k}]"):
+                continue
+            for n, mn in reach.masks[pc].items():
+                out += _own_clauses(f, [o & mn for o in on], on,
+                                    (anchor[0], (pc, n)), True)
+    return out
+
+
+def _swap(system: System, j: int, value: int, c: int) -> int:
+    """``value`` of variable ``j`` with CPU 0 and CPU c exchanged (a CPU, or an idle
+    task, named by number; other values are unchanged)."""
+    labels = system.vars[j].labels
+    if not labels or value < 0 or value >= len(labels):
+        return value
+    name = labels[value]
+    other = {"cpu0": f"cpu{c}", f"cpu{c}": "cpu0", "idle0": f"idle{c}", f"idle{c}": "idle0"}
+    if name in other and other[name] in labels:
+        return labels.index(other[name])
+    return value
+
+
+def _own_clauses(f: _Frame, on: list[int], base: list[int],
+                 anchor: tuple[tuple[int, int], ...], cross: bool) -> list[Clause]:
+    """:func:`own_cpu` for one anchor (``on[c]``: it holds at CPU c; ``base[c]``: the
+    anchor without its statement).  Values are read in CPU 0's frame: at CPU c, CPUs
+    0 and c are exchanged.  ``cross``: ``x`` and ``z`` one of the task, one of the CPU."""
+    out = []
+    masks, at, system = f.reach.masks, f.at, f.system
+    used = {w for w, _ in anchor}
+    for x in f.own:
+        if x in used or not any(on):
+            continue
+        for a in masks[x]:
+            mxs = [masks[at[c][x]].get(_swap(system, x, a, c), 0) for c in range(len(at))]
+            both = [o & m for o, m in zip(on, mxs, strict=True)]
+            if not any(both):
+                continue
+            for z in f.own:
+                if z == x or z in used or (cross and (x in f.task) == (z in f.task)):
+                    continue
+                seen, alone, data = set(), set(), set()
+                for c, m in enumerate(both):
+                    for b0, mz in masks[at[c][z]].items():
+                        b = _swap(system, z, b0, c)
+                        if m & mz:
+                            seen.add(b)
+                        if on[c] & mz:
+                            alone.add(b)
+                        if base[c] & mxs[c] & mz:
+                            data.add(b)
+                if len(seen) < min(len(alone), len(data)):
+                    out.append(Clause(z, tuple(sorted(seen)), tuple(sorted((*anchor, (x, a))))))
+    return out
+
+
 def survivors(tpl: Instance, big: Instance, states: Sequence[State],
               quantified: Sequence[tuple[tuple[str, ...], tuple[Token, ...], Clause]],
               deadline: float = float("inf")) -> list[int]:
@@ -152,7 +270,6 @@ def survivors(tpl: Instance, big: Instance, states: Sequence[State],
 
     Past ``deadline`` the rest are kept unfiltered (keeping a clause is
     always sound: Houdini still has to show it inductive)."""
-    from lazycheck.engines.houdini import Reach
     reach = Reach(states)
     full = (1 << len(states)) - 1  # Reach: a bit per state (houdini._masks)
     keep = []
@@ -239,7 +356,9 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
     try:
         tpl = Template.of(small.system, small.ntasks, small.ncpus, small.progs)
         prover = Prover(tpl)
-        mined = mine(small.system, states, relational=relational)
+        reach = Reach(states)
+        mined = mine(small.system, states, relational=relational, reach=reach)
+        mined += own_cpu(small.system, reach, small.ntasks, small.ncpus)
         qs, safety = quantified(tpl, task_cpu_only(small.system, mined) if relational else mined)
     except Unsupported as err:
         return ParametricResult("unknown", f"outside the parametric fragment: {err}",
@@ -257,7 +376,11 @@ def prove(small: Instance, big: Instance, timeout_s: float, big_states: int = 30
                                 elapsed_s=time.monotonic() - start)
     qs = [qs[safety]] + [q for i, q in enumerate(qs) if i in keep and i != safety]
     left = timeout_s - (time.monotonic() - start)
-    ans = prover.prove(qs, 0, left)
+    try:
+        ans = prover.prove(qs, 0, left)
+    except Unsupported as err:  # e.g. an initial state that is not uniform per class
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where, elapsed_s=time.monotonic() - start)
     cti = ans.cti
     inv = ans.invariant if ans.proved else ()
     return ParametricResult(ans.status, ans.reason, tuple(q.text for q in inv),
@@ -286,7 +409,11 @@ def recheck(small: Instance, clauses: Sequence[Named], timeout_s: float) -> Para
     if not safe:
         return ParametricResult("not-inductive", "the certificate has no clause "
                                 "'violation == 0'", template=where)
-    ans = prover.prove(qs, safe[0], timeout_s)
+    try:
+        ans = prover.prove(qs, safe[0], timeout_s)
+    except Unsupported as err:
+        return ParametricResult("unknown", f"outside the parametric fragment: {err}",
+                                template=where)
     if ans.status == "proved" and len(ans.invariant) < len(qs):
         dropped = [q.text for q in qs if q not in ans.invariant]
         return ParametricResult("not-inductive", "clauses do not hold: " + "; ".join(

@@ -244,7 +244,7 @@ class Prover:
         CPUs), the template's initial value, which must be the same for every
         template index of that class; cells no instance has (``nobody``'s, an
         idle task's in a family of task programs) start at one of them."""
-        rules = {f.name: self._initial_family(f.name) for f in self.tpl.families.values()}
+        rules = {f.name: self._initial_either(f.name) for f in self.tpl.families.values()}
         sig = self.sig
 
         def at(fam: str, args: tuple[Any, ...]) -> Any:
@@ -259,7 +259,15 @@ class Prover:
             return acc
         return at
 
-    def _initial_family(self, fam: str) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    def _initial_either(self, fam: str) -> tuple[list[Any], list[tuple[Any, Any]]]:
+        """The family's initial rule, CPU 0 read as the cell's own CPU where it is one;
+        failing that, as ``cpu_zero`` (a per-CPU local that starts at 0 at every CPU)."""
+        try:
+            return self._initial_family(fam, False)
+        except Unsupported:
+            return self._initial_family(fam, True)
+
+    def _initial_family(self, fam: str, zero: bool) -> tuple[list[Any], list[tuple[Any, Any]]]:
         tpl, sig = self.tpl, self.sig
         f = tpl.families[fam]
         xs = [z3.Const(f"i{k}", sig.sort(a)) for k, a in enumerate(f.args)]
@@ -273,21 +281,24 @@ class Prover:
                     bind[("cpu", t[1])] = sig.home(x)
             cls = tuple(("p", tpl.progs[t[1]]) if t[0] == "task" else (t[0],)
                         for t in cell.tokens)
-            term = self._init_term(f.value, tpl.system.init[j], bind)
+            term = self._init_term(f.value, tpl.system.init[j], bind, zero)
             old = by_class.get(cls)
             if old is not None and not old.eq(term):
                 raise Unsupported(f"{fam} starts differently for indices of one kind")
             by_class[cls] = term
         return xs, sorted(by_class.items(), key=lambda kv: str(kv[0]))
 
-    def _init_term(self, sort: str, k: int, bind: dict[Token, Any]) -> Any:
-        """The initial value ``k`` of a cell as a term over the cell's own indices."""
+    def _init_term(self, sort: str, k: int, bind: dict[Token, Any], zero: bool = False) -> Any:
+        """The initial value ``k`` of a cell as a term over the cell's own indices
+        (``zero``: CPU 0 is ``cpu_zero`` even in CPU 0's own cells)."""
         sig = self.sig
         if sort == "int":
             return z3.IntVal(k, sig.ctx)
         tok = ("cpu", k) if sort == "cpu" else self.tpl.thread_token(k)
         if tok is None:
             return sig.nobody
+        if zero and tok == ("cpu", 0):
+            return sig.cpu0
         if tok in bind:
             return bind[tok]
         if tok[0] == "idle" and ("cpu", tok[1]) in bind:
@@ -312,6 +323,7 @@ class Prover:
         solvers: dict[str, Any] = {}
         fams = [self._families(q) for q in cands]
         rounds, changed = 0, True
+        memo: dict[tuple[int, str], Any] = {}
         while changed:
             changed = False
             for act in self.actions:
@@ -329,8 +341,7 @@ class Prover:
                                                                start + timeout_s)
                     if solver is None:
                         return self._answer(cands, live, "unknown", "timeout", None, rounds)
-                    negs = {i: self._post_neg(cands[i], act, self._skolems(cands[i]))
-                            for i in touched}
+                    negs = {i: self._neg(cands, i, act, memo) for i in touched}
                     got = self._query(solver, act, negs, [lits[i] for i in sorted(live)], left)
                     if got is None:
                         break
@@ -342,6 +353,15 @@ class Prover:
                     if safety in broken:
                         return self._answer(cands, live, "not-inductive", "", cti, rounds)
         return self._answer(cands, live, "proved", "", None, rounds)
+
+    def _neg(self, cands: Sequence[Quantified], i: int, act: ParamAction,
+             memo: dict[tuple[int, str], Any]) -> Any:
+        """:meth:`_post_neg` of candidate ``i`` after ``act``, built once per prove()."""
+        key = (i, act.name)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._post_neg(cands[i], act, self._skolems(cands[i]))
+        return hit
 
     def _post_neg(self, q: Quantified, act: ParamAction, sk: list[Any]) -> Any:
         """``q`` false after ``act`` at the skolem indices ``sk``.

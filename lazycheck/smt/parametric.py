@@ -272,6 +272,8 @@ class Translator:
     def const(self, sort: str, k: int) -> Any:
         """Constant ``k`` read as a value of ``sort``."""
         if sort == "cpu":
+            if ("cpu", k) not in self.bind and k == 0:
+                return self.sig.cpu0  # CPU 0 by number: the first CPU of every instance
             return self.token_term(("cpu", k))
         tok = self.tpl.thread_token(k)
         if tok is None:
@@ -339,6 +341,9 @@ class Translator:
         """Arithmetic, comparisons (of numbers, tasks or CPUs), and/or."""
         op, a, b = e.op, e.left, e.right
         if op in (BinOp.AND, BinOp.OR):
+            folded = self.cpu_disjunction(e) if op is BinOp.OR else None
+            if folded is not None:
+                return "bool", folded
             fn = z3.And if op is BinOp.AND else z3.Or
             return "bool", fn(self.as_bool(a), self.as_bool(b))
         if op in (BinOp.EQ, BinOp.NE):
@@ -373,7 +378,7 @@ class Translator:
 
     def ite(self, e: Ite) -> Typed:
         """An if-then-else; an enumeration ``k == 0 ? x[0] : k == 1 ? x[1] : ...`` is folded."""
-        folded = self.enumeration(e)
+        folded = self.enumeration(e) or self.cpu_chain(e)
         if folded is not None:
             return folded
         sort = self.sort_of(e.then) or self.sort_of(e.other)
@@ -385,6 +390,78 @@ class Translator:
         if ts == os_ == "bool":
             return "bool", z3.If(c, tt, ot)
         return "int", z3.If(c, self.as_int(e.then), self.as_int(e.other))
+
+    def selector(self, cond: Expr) -> tuple[Expr, int] | None:
+        """The conjunct ``e == k`` of ``cond`` that pins a CPU-valued ``e`` to CPU ``k``."""
+        for c in _conjuncts(cond):
+            if (isinstance(c, Binary) and c.op is BinOp.EQ and isinstance(c.right, Const)
+                    and self.sort_of(c.left) == "cpu"):
+                return c.left, c.right.value
+        return None
+
+    def _pinned(self, parts: Sequence[Expr]) -> tuple[Expr, list[int]] | None:
+        """The one CPU-valued ``e`` every part pins, and each part's CPU number; None if
+        the parts do not pin every template CPU.
+
+        Binding CPU ``k`` to ``e`` in part ``k`` overrides a binding of the
+        action's own CPU (or of the CPU a uniform write is at) to the same
+        template index.  That reading is checked, not assumed: the template has
+        at least two CPUs, so another part names that index under its old binding
+        if the code meant it, and then the parts differ and nothing is folded."""
+        if self.tpl.ncpus < 2:
+            return None
+        sels = [self.selector(p) for p in parts]
+        if any(s is None for s in sels):
+            return None
+        pinned = [s for s in sels if s is not None]
+        if len({repr(s[0]) for s in pinned}) != 1:
+            return None
+        ks = [s[1] for s in pinned]
+        if set(ks) != set(range(self.tpl.ncpus)):
+            return None
+        return pinned[0][0], ks
+
+    def cpu_chain(self, e: Ite) -> Typed | None:
+        """``e == k1 && A(k1) ? v(k1) : e == k2 && A(k2) ? v(k2) : ... : base`` over every
+        template CPU: exactly one arm can fire (the one with ``k == e``), so it is
+        ``A(e) ? v(e) : base``.  Each arm is read with its CPU bound to ``e``; the arms
+        must then agree (None otherwise: read as a plain if-then-else)."""
+        arms: list[Ite] = []
+        cur: Expr = e
+        while isinstance(cur, Ite) and self.selector(cur.cond) is not None:
+            arms.append(cur)
+            cur = cur.other
+        got = self._pinned([a.cond for a in arms])
+        if got is None or len(arms) != self.tpl.ncpus:
+            return None
+        at = self.typed(got[0], "cpu")
+        sort = self.sort_of(e.then) or self.sort_of(e.other)
+        read = []
+        for arm, k in zip(arms, got[1], strict=True):
+            tr = self.with_bind({("cpu", k): at})
+            then = tr.typed(arm.then, sort) if sort else tr.as_int(arm.then)
+            read.append((tr.as_bool(arm.cond), then))
+        if any(not (c.eq(read[0][0]) and v.eq(read[0][1])) for c, v in read[1:]):
+            return None
+        base = self.typed(cur, sort) if sort else self.as_int(cur)
+        return sort or "int", z3.If(read[0][0], read[0][1], base)
+
+    def cpu_disjunction(self, e: Binary) -> Any:
+        """``OR_k OR_j (x == k && R_j(k))`` over every template CPU ``k``: only the
+        disjuncts with ``k == x`` can hold, so it is ``OR_j R_j(x)``.  None when the
+        disjuncts are not of that form or differ between CPUs."""
+        parts = _disjuncts(e)
+        got = self._pinned(parts)
+        if got is None:
+            return None
+        at = self.typed(got[0], "cpu")
+        groups: dict[int, list[Any]] = {}
+        for p, k in zip(parts, got[1], strict=True):
+            groups.setdefault(k, []).append(self.with_bind({("cpu", k): at}).as_bool(p))
+        ids = [sorted(t.get_id() for t in g) for g in groups.values()]
+        if any(i != ids[0] for i in ids[1:]):
+            return None
+        return z3.Or(*groups[0]) if len(groups[0]) > 1 else groups[0][0]
 
     def select(self, e: Select) -> Typed:
         """``x[i]`` over an array of one family: the family applied at ``i``."""
@@ -465,6 +542,18 @@ class Translator:
                 return None  # a plain test ``i == k`` (e.g. a write through x[i] at cell k)
             raise Unsupported("a case split over every task or CPU is not uniform")
         return got[0]
+
+
+def _conjuncts(e: Expr) -> list[Expr]:
+    if isinstance(e, Binary) and e.op is BinOp.AND:
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [e]
+
+
+def _disjuncts(e: Expr) -> list[Expr]:
+    if isinstance(e, Binary) and e.op is BinOp.OR:
+        return _disjuncts(e.left) + _disjuncts(e.right)
+    return [e]
 
 
 def pre_state(sig: Sig) -> StateFn:
@@ -575,8 +664,10 @@ def _family_write(tpl: Template, sig: Sig, tr: Translator, f: Family,
     if len(pos) != 1:
         raise Unsupported(f"{f.name} is written at more than one free index")
     i = pos.pop()
-    if {t[i] for t, _ in ws} != tpl.tokens_at(f.name, i):
+    missing = tpl.tokens_at(f.name, i) - {t[i] for t, _ in ws}
+    if any(m not in tr.bind for m in missing):  # only the action's own index may be left out
         raise Unsupported(f"{f.name} is written at some, not all, {f.args[i]} indices")
+    others = [tr.bind[m] for m in sorted(missing)]
     x = z3.Const(f"x!{f.name}", sig.sort(f.args[i]))
     terms = []
     for toks, v in free:
@@ -594,6 +685,8 @@ def _family_write(tpl: Template, sig: Sig, tr: Translator, f: Family,
         rest = tuple(a for k, a in enumerate(args) if k != i)
         new = z3.substitute(val, (x, args[i]))
         cond = z3.And(ok(args[i]), _all_eq(rest, fixed)) if rest else ok(args[i])
+        if others:  # "every other writer": the world's loop skips the action's own index
+            cond = z3.And(cond, *(args[i] != o for o in others))
         return _point(pts, args, z3.If(cond, new, old))
     return write
 

@@ -46,7 +46,7 @@ def test_the_quick_fail_answer_names_the_template() -> None:
 
 
 def test_outside_the_fragment_is_unknown_never_pass() -> None:
-    res = run_parametric(load_target("arm64-g3", ROOT), ROOT, timeout_s=30.0)
+    res = run_parametric(load_target("sparc64-g2-nested", ROOT), ROOT, timeout_s=30.0)
     assert res.status == "unknown" and "fragment" in res.reason
 
 
@@ -81,7 +81,8 @@ def test_template_families_are_uniform_in_the_task_index() -> None:
     assert tpl.families["cpu_of[{t}]"].value == "cpu"
 
 
-@pytest.mark.parametrize("name", ["x86-native-g3", "sparc64-g3"])
+@pytest.mark.parametrize("name", ["x86-native-g3", "sparc64-g3", "powerpc-hash-g3",
+                                  "arm64-g3", "xen-nested"])
 def test_generalised_actions_agree_with_the_semantics_on_the_template(name: str) -> None:
     """The template is an instance: on its reachable states, every generalised action
     is enabled exactly when the compiled one is and yields the same successor."""
@@ -162,3 +163,84 @@ def test_task_cpu_candidates_relate_a_running_task_to_its_own_cpu() -> None:
         assert names[0].startswith("T") and names[0].endswith(".pc"), names
         cpu = names[1][len("curr["):-1]
         assert cpu in system.vars[c.var].name and "T" not in system.vars[c.var].name.split("[")[0]
+
+
+def _translator(name: str, action: int) -> tuple[object, object]:
+    import z3
+
+    from lazycheck.run.parametric import instance
+    from lazycheck.smt.parametric import Sig, Translator, _tokens_of, pre_state
+
+    t = load_target(name, ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    tpl = Template.of(inst.system, inst.ntasks, inst.ncpus, inst.progs)
+    sig = Sig(tpl, z3.Context())
+    a = inst.system.actions[action]
+    bind = {tok: z3.Const(f"{r}!", sig.cpu if tok[0] == "cpu" else sig.thr)
+            for tok, r in _tokens_of(tpl, a).items()}
+    return inst.system, Translator(tpl, sig, pre_state(sig), bind)
+
+
+def test_a_chain_over_every_cpu_pinned_by_the_task_cpu_is_one_read() -> None:
+    """``cpu_of[T0] == 1 && stored[cpu1][p] ? v : cpu_of[T0] == 0 && stored[cpu0][p] ? v : w``
+    (arm64's read of its own CPU's batch) is ``stored(cpu_of(a))[p] ? v : w``; a chain
+    whose arms differ by more than the CPU (``stored[cpu0]`` in both arms) is not
+    folded and, naming a CPU the action does not own, is rejected."""
+    from lazycheck.smt.parametric import Unsupported
+    from lazycheck.system import Binary, BinOp, Const, Ite, Var
+
+    system, tr = _translator("arm64-g3", 0)
+    idx = system.var_index
+    on = Var(idx["cpu_of[T0]"])
+
+    def arm(k: int, cpu: int, other: object) -> Ite:
+        cond = Binary(BinOp.AND, Binary(BinOp.EQ, on, Const(k)),
+                      Var(idx[f"stored[cpu{cpu}][upte0]"]))
+        return Ite(cond, Var(idx["pte[upte0]"]), other)  # type: ignore[arg-type]
+
+    base = Var(idx["hw[upte0]"])
+    sort, term = tr.expr(arm(1, 1, arm(0, 0, base)))  # type: ignore[attr-defined]
+    assert sort == "int" and "stored[{c}][upte0](cpu_of[{t}](a!))" in str(term)
+    assert "cpu_zero" not in str(term)
+    with pytest.raises(Unsupported):
+        tr.expr(arm(1, 0, arm(0, 1, base)))  # type: ignore[attr-defined]
+
+
+def test_cpu_zero_by_number_is_the_first_cpu_of_every_instance() -> None:
+    from lazycheck.system import Const
+
+    _, tr = _translator("powerpc-hash-g3", 0)
+    assert str(tr.typed(Const(0), "cpu")) == "cpu_zero"  # type: ignore[attr-defined]
+
+
+def test_own_cpu_candidates_read_values_in_cpu0s_frame() -> None:
+    """``cpu_of[T0] == cpu0 && T0.pc == n -> T0.<fn>.batch == cpu0``: the batch pointer a
+    task took with this_cpu_ptr() is its own CPU's, at every CPU (values seen at CPU 1
+    are read with CPUs 0 and 1 exchanged, so the set is {cpu0}, not {cpu0, cpu1})."""
+    from lazycheck.engines.houdini import Reach
+    from lazycheck.engines.parametric import own_cpu, reachable
+    from lazycheck.run.parametric import instance
+
+    t = load_target("powerpc-hash-g3", ROOT)
+    inst = instance(t, ROOT, t.config.overridden(cpus=2, tasks=2))
+    system = inst.system
+    got = own_cpu(system, Reach(reachable(system, 100_000, 30.0)), 2, 2)
+    names = {(system.vars[c.var].name, c.values,
+              tuple((system.vars[w].name, a) for w, a in c.when)) for c in got}
+    batch = [n for n in names if n[0] == "T0.arch_flush_lazy_mmu_mode.batch"
+             and ("T0.pc", 12) in n[2] and ("cpu_of[T0]", 0) in n[2]]
+    assert [n[1] for n in batch] == [(0,)], batch
+
+
+def test_powerpc_hash_g3_proves_with_own_cpu_clauses(tmp_path: Path) -> None:
+    """A per-CPU batch: provable only with clauses that tie a task to its CPU's batch."""
+    cert = tmp_path / "ppc.json"
+    out = CliRunner().invoke(main, ["--root", str(ROOT), "prove", "powerpc-hash-g3",
+                                    "--parametric", "--no-timings", "--certificate", str(cert)])
+    assert out.exit_code == 0, out.output
+    assert "PROVED  powerpc-hash-g3: for every number of CPUs and tasks" in out.output
+    ok = CliRunner().invoke(main, ["--root", str(ROOT), "check-proof", str(cert)])
+    assert ok.exit_code == 0 and "universally quantified clauses re-checked" in ok.output
+    data = json.loads(cert.read_text())
+    assert any(len(c["when"]) == 2 and any(w[0].startswith(("cpu_of[", "curr["))
+                                           for w in c["when"]) for c in data["clauses"])
