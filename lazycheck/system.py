@@ -251,6 +251,20 @@ class Action:
     # is preempted mid-program, not at an exit or a schedule point); preemption
     # bounding (lazycheck.run.bounding) counts these
     preemption: Expr = FALSE
+    # the __reach("label") points the action runs: (the path condition over the
+    # pre-state under which it runs the point, the label); an engine records the
+    # label only where the condition holds (System.witness_points)
+    reaches: tuple[tuple[Expr, str], ...] = ()
+
+
+def reach_label(label: str) -> str:
+    """The witness label of the point ``__reach("label")``."""
+    return f'__reach("{label}")'
+
+
+def is_reach_label(witness: str) -> bool:
+    """Whether a witnessed label is a ``__reach`` point's (not an event a target requires)."""
+    return witness.startswith('__reach("')
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +354,15 @@ class System:
         if not self.bounded_by:
             return ""
         return "with " + ", ".join(f"<= {k} {what}" for what, k in self.bounded_by)
+
+    def witness_points(self) -> list[tuple[int, Expr, str]]:
+        """``(action, condition, label)``: an engine that sees ``action`` enabled in a state
+        where ``condition`` holds records ``label`` as witnessed (coverage)."""
+        out = [(i, a.witness, a.witness_label) for i, a in enumerate(self.actions)
+               if a.witness != FALSE]
+        out += [(i, when, reach_label(label)) for i, a in enumerate(self.actions)
+                for when, label in a.reaches if when != FALSE]
+        return out
 
     def violation(self, code: int) -> Violation:
         """The :class:`Violation` a violation-variable ``code`` stands for."""

@@ -37,7 +37,7 @@ from lazycheck.engines import parallel, symmetry
 from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, Fn, OutOfRange, Packing, Semantics, compile_expr
-from lazycheck.system import FALSE, ActionKind, System
+from lazycheck.system import ActionKind, System
 
 # a mask: the search reads the clock (and its resident size) every 256 states
 CLOCK_EVERY = 255
@@ -148,8 +148,8 @@ class _Search:
         self.levels: list[list[AnyState]] = [[self.init]]
         self.transitions = 0
         self.memory = MemoryWatch(limits.max_memory)
-        self.witnesses = [(i, compile_expr(a.witness, packing), a.witness_label)
-                          for i, a in enumerate(system.actions) if a.witness != FALSE]
+        self.witnesses = [(i, compile_expr(e, packing), label)
+                          for i, e, label in system.witness_points()]
         # properties whose watched state held somewhere (a property never watched is VACUOUS)
         self.watches = [(p, compile_expr(e, packing)) for p, e in system.watches]
         self.watched: set[str] = set()

@@ -73,7 +73,7 @@ from lazycheck.smt.induction import (
     check_invariant,
 )
 from lazycheck.smt.solver import Status
-from lazycheck.system import FALSE, Clause, System, VarKind
+from lazycheck.system import Clause, System, VarKind
 
 _DIGIT = tuple(bytes(0x31 if i == k else 0x30 for i in range(256)) for k in range(256))
 
@@ -92,8 +92,7 @@ class Space:
 def explore(system: System, limits: Limits) -> Space | None:
     """All reachable states, or None on a violation or when a limit is hit."""
     sem = Semantics(system)
-    witnesses = [(i, compile_expr(a.witness), a.witness_label)
-                 for i, a in enumerate(system.actions) if a.witness != FALSE]
+    witnesses = [(i, compile_expr(e), label) for i, e, label in system.witness_points()]
     seen = {system.init: None}
     frontier, depth, transitions = [system.init], 0, 0
     fired: set[int] = set()

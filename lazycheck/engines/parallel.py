@@ -43,7 +43,7 @@ from lazycheck.engines import symmetry
 from lazycheck.engines.memory import CHECK_EVERY, MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import AnyState, OutOfRange, Semantics, compile_expr
-from lazycheck.system import FALSE, System
+from lazycheck.system import System
 
 
 def available() -> bool:
@@ -164,8 +164,7 @@ def _watches(system: System, sem: Semantics) -> list[tuple[str, Any]]:
 
 
 def _witnesses(system: System, sem: Semantics) -> list[tuple[int, Any, str]]:
-    return [(i, compile_expr(a.witness, sem.packing), a.witness_label)
-            for i, a in enumerate(system.actions) if a.witness != FALSE]
+    return [(i, compile_expr(e, sem.packing), label) for i, e, label in system.witness_points()]
 
 
 def _serve(shard: _Shard, ctl: Connection) -> None:

@@ -172,6 +172,8 @@ def _exprs(system: System) -> Iterator[tuple[Expr, Sort | None]]:
         yield a.guard, Sort.PLAIN
         yield a.witness, Sort.PLAIN
         yield a.preemption, Sort.PLAIN
+        for when, _ in a.reaches:
+            yield when, Sort.PLAIN
     for _, e in system.watches:
         yield e, Sort.PLAIN
 
@@ -414,7 +416,8 @@ class _Image:
         ups = tuple(sorted((self.vmap[u.var], self.walk(u.value, self._update_sort(a, u.var)))
                            for u in a.updates))
         return (a.kind, self.walk(a.guard, Sort.PLAIN), ups, self.walk(a.witness, Sort.PLAIN),
-                a.witness_label, self.walk(a.preemption, Sort.PLAIN))
+                a.witness_label, self.walk(a.preemption, Sort.PLAIN),
+                tuple((self.walk(w, Sort.PLAIN), label) for w, label in a.reaches))
 
     def _update_sort(self, a: Action, var: int) -> Sort:
         """The sort of the value ``a`` writes to ``var``: PLAIN outside its live range."""

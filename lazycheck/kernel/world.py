@@ -21,6 +21,7 @@ so no interleaving is lost), which keeps traces short.  On top come:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from lazycheck import ir
@@ -455,6 +456,7 @@ class _Builder:
         for c, base, pb, stable, paths in irq_progs:
             actions.extend(self.irq_actions(c, base, pb, stable, paths, world))
         actions.extend(self.switch_actions(sh, task_paths, pcs))
+        actions = with_reach_points(lay.program, actions)
         violations = sh.violations.all()
         sysvars = tuple(lay.vars)
         return System(sysvars, tuple(lay.init), tuple(actions), world.violation, violations,
@@ -566,3 +568,15 @@ def instantiate(program: ir.Program, config: KernelConfig) -> System:
                                      None)])
     return _Builder(program, config).build()
 
+
+
+def with_reach_points(program: ir.Program, actions: list[Action]) -> list[Action]:
+    """``actions`` with the ``__reach("label")`` points each runs, and when it runs them
+    (the step's path condition), so coverage counts a point only where it is run."""
+    where = {s.span: s.prop for f in program.functions for s in ir.walk(f.body)
+             if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.REACH}
+    if not where:
+        return actions
+    return [dataclasses.replace(a, reaches=pts) if (pts := tuple(
+        (st.when, where[st.span]) for st in a.steps if st.span in where)) else a
+        for a in actions]

@@ -33,7 +33,7 @@ from lazycheck.outcome import (
 from lazycheck.properties import MODEL_BOUNDS
 from lazycheck.run.bounding import bound_system
 from lazycheck.semantics import Semantics
-from lazycheck.system import ActionKind, System
+from lazycheck.system import ActionKind, System, is_reach_label, reach_label
 from lazycheck.targets import REQUIREMENTS, Target, validate_config
 
 
@@ -65,17 +65,18 @@ def coverage_of(target: Target, system: System, result: Result,
         seen = reached_labels(program, system, result)
         missing += tuple(f'__reach("{r}")' for r in target.reach if r not in seen)
     unwatched = tuple((p, WATCHED[p]) for p, _ in system.watches if p not in result.watched)
-    return Coverage(len(steps), unreached, result.witnessed, missing, unwatched,
+    events = frozenset(w for w in result.witnessed if not is_reach_label(w))
+    return Coverage(len(steps), unreached, events, missing, unwatched,
                     len(system.checked))
 
 
 def reached_labels(program: ir.Program, system: System, result: Result) -> set[str]:
-    """The __reach("label") points (in any model: arch and API too) that some explored
-    action executes, matched by the statement's span."""
-    where = {s.span: s.prop for f in program.functions for s in ir.walk(f.body)
-             if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.REACH}
-    return {where[s.span] for i in result.fired for s in system.actions[i].steps
-            if s.span in where}
+    """The __reach("label") points (in any model: arch and API too) that the search ran:
+    an action that holds one fired in a state where its path to the point is taken
+    (System.witness_points), not merely an action that holds it."""
+    labels = {s.prop for f in program.functions for s in ir.walk(f.body)
+              if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.REACH}
+    return {x for x in labels if reach_label(x) in result.witnessed}
 
 
 class EngineDisagreement(LazycheckError):

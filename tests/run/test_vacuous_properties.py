@@ -69,3 +69,27 @@ def test_reach_points_inside_arch_models_count_for_vacuity() -> None:
     cov = coverage_of(t2, o.system, o.result, o.loaded.program)
     assert cov is not None and cov.missing == ('__reach("no-such-point")',)
     assert dataclasses.replace(o, target=t2, coverage=cov).status == "VACUOUS"
+
+
+def test_a_reach_point_on_a_branch_never_taken_is_not_reached(tmp_path: Path) -> None:
+    """A point counts only where its path is taken: the action that holds both arms
+    of the `if` fires, but `x` is never true, so "never" is not reached (it used to
+    count because its action fired)."""
+    from lazycheck.engines.explicit import ExplicitEngine
+    from lazycheck.kernel.world import instantiate
+    from lazycheck.lang.loader import load
+    from lazycheck.outcome import Limits
+    from lazycheck.run.verify import reached_labels
+
+    s = tmp_path / "s.lazy"
+    s.write_text('model scenario "reach" source "tests";\nglobal bool x;\nglobal int<0..1> y;\n'
+                 'task void t(void)\n{\n    atomic {\n        if (x) {\n'
+                 '            __reach("never");\n        } else {\n'
+                 '            __reach("always");\n        }\n        y = 1;\n    }\n}\n',
+                 encoding="utf-8")
+    program = load([s], tmp_path).program
+    system = instantiate(program, KernelConfig(cpus=1, tasks=("t",), preempt=Preempt.NONE,
+                                               properties=("no-bug",)))
+    assert any(len(a.reaches) == 2 for a in system.actions), "both arms in one action"
+    result = ExplicitEngine().check(system, Limits(bound=20, max_states=1000))
+    assert reached_labels(program, system, result) == {"always"}
