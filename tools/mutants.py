@@ -201,8 +201,10 @@ def shifted(t: Target, m: Mutant) -> Target:
     """``t`` with its expected location moved as the mutant's deleted lines move it.
 
     Deleting an unrelated line above a BUG_ON moves the BUG_ON up: the same
-    check, not a kill.  A deleted check keeps its old location, so a violation
-    caught elsewhere is one.
+    check, not a kill.  A deleted check's location is gone: the line number
+    now belongs to the statement that moved up into it, so a violation caught
+    by that next check must not match (it is a kill, the check fired
+    elsewhere); the expectation names the deleted line, which no span has.
     """
     claims = tuple(dataclasses.replace(c, expect=_moved(c.expect, m)) for c in t.claims)
     return dataclasses.replace(t, expect=_moved(t.expect, m), claims=claims)
@@ -214,7 +216,7 @@ def _moved(exp: Expectation, m: Mutant) -> Expectation:
         return exp
     line = int(at.rsplit(":", 1)[1])
     if line in m.deleted:
-        return exp
+        return dataclasses.replace(exp, at=f"{at} (deleted)")
     moved = line - sum(1 for d in m.deleted if d < line)
     return dataclasses.replace(exp, at=f"{Path(m.file).name}:{moved}")
 
