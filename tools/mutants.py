@@ -205,6 +205,8 @@ def shifted(t: Target, m: Mutant) -> Target:
     now belongs to the statement that moved up into it, so a violation caught
     by that next check must not match (it is a kill, the check fired
     elsewhere); the expectation names the deleted line, which no span has.
+    A swap moves the expected check to the other line of the pair, so a
+    second check swapped in front of it fires elsewhere.
     """
     claims = tuple(dataclasses.replace(c, expect=_moved(c.expect, m)) for c in t.claims)
     return dataclasses.replace(t, expect=_moved(t.expect, m), claims=claims)
@@ -217,6 +219,9 @@ def _moved(exp: Expectation, m: Mutant) -> Expectation:
     line = int(at.rsplit(":", 1)[1])
     if line in m.deleted:
         return dataclasses.replace(exp, at=f"{at} (deleted)")
+    if m.kind == "swap-statements" and line in (m.line, m.line + 1):
+        other = m.line + 1 if line == m.line else m.line  # the check moved with its swap
+        return dataclasses.replace(exp, at=f"{Path(m.file).name}:{other}")
     moved = line - sum(1 for d in m.deleted if d < line)
     return dataclasses.replace(exp, at=f"{Path(m.file).name}:{moved}")
 

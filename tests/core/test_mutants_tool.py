@@ -93,3 +93,7 @@ def test_an_expected_location_moves_with_deleted_lines_above_it() -> None:
     assert M.shifted(t, m).expect.at == f"{name}:{int(line) - 1}"
     gone = dataclasses.replace(m, deleted=(int(line),))
     assert M.shifted(t, gone).expect.at == f"{at} (deleted)"
+    swap = M.Mutant(f"models/arch/{name}", int(line) - 1, "swap-statements", "", "")
+    assert M.shifted(t, swap).expect.at == f"{name}:{int(line) - 1}"  # the check moved up
+    assert M.shifted(t, dataclasses.replace(swap, line=int(line))).expect.at == \
+        f"{name}:{int(line) + 1}"
