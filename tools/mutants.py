@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from lazycheck import ir  # noqa: E402
 from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.kernel.scheduler import SWITCH_HOOKS  # noqa: E402
 from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
 from lazycheck.run import depgraph  # noqa: E402
@@ -325,6 +326,33 @@ def commuting_swap(m: Mutant, original: str) -> str:
     return "commute: one atomic step, disjoint footprints"
 
 
+# Rule DEADHOOK: a deleted `BUG_ON(preemptible())` (or WARN/VM_ form) whose function
+# is a context-switch hook (kernel/scheduler.py SWITCH_HOOKS) that no function of
+# any dependent target's program calls.  The world runs such a function only as the
+# scheduler's hook, with Ctx.in_switch, where preemptible() is the constant FALSE
+# (kernel/symexec.py, World.PREEMPTIBLE): the check can never fire and writes
+# nothing, so the switch step's transitions are the same without it.
+_PREEMPTIBLE_CHECK = re.compile(
+    r"^(?:BUG_ON|VM_BUG_ON|WARN_ON|WARN_ON_ONCE|VM_WARN_ON|VM_WARN_ON_ONCE)"
+    r"\(\s*preemptible\(\)\s*\);$")
+
+
+def dead_hook_check(m: Mutant, original: str, scratch: Path, targets: list[str]) -> str:
+    """Rule DEADHOOK: why this deleted check can never fire, or ""."""
+    stmt = re.sub(r"/\*.*?\*/|//.*$", "", m.what).strip()
+    if m.kind not in ("delete-check", "drop-hook-line") or not _PREEMPTIBLE_CHECK.match(stmt):
+        return ""
+    hook = _functions(original.split("\n"))[m.line - 1]
+    if hook not in SWITCH_HOOKS or not targets:
+        return ""
+    for name in targets:
+        prog = load(list(load_target(name, scratch).models), scratch).program
+        if any(isinstance(x, ir.SCall) and x.func == hook
+               for f in prog.functions for x in ir.walk(f.body)):
+            return ""
+    return f"dead hook check: {hook}() runs only as a switch hook, where preemptible() is false"
+
+
 def _ir_key(p: ir.Program) -> tuple[object, ...]:
     return (p.vars, p.flags, p.locks, p.ptes, p.functions, p.roles, p.enums)
 
@@ -429,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, m in enumerate(todo, 1):
             targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
                              key=lambda n: cost.get(n, 1e9))
-            why = commuting_swap(m, (scratch / m.file).read_text(encoding="utf-8")) or \
+            text = (scratch / m.file).read_text(encoding="utf-8")
+            why = commuting_swap(m, text) or dead_hook_check(m, text, scratch, targets) or \
                 same_ir(m, scratch, targets, ir_cache)
             if why:
                 r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "equivalent",
@@ -464,8 +493,10 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
     out = []
     for r in results:
         found = by_label.get(r.mutant)
+        text = "" if found is None else (REPO / found.file).read_text(encoding="utf-8")
         why = "" if r.status != "survived" or found is None else (
-            commuting_swap(found, (REPO / found.file).read_text(encoding="utf-8"))
+            commuting_swap(found, text)
+            or dead_hook_check(found, text, REPO, deps.get(found.file, []))
             or same_ir(found, REPO, deps.get(found.file, []), cache))
         out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
     return out

@@ -97,3 +97,16 @@ def test_an_expected_location_moves_with_deleted_lines_above_it() -> None:
     assert M.shifted(t, swap).expect.at == f"{name}:{int(line) - 1}"  # the check moved up
     assert M.shifted(t, dataclasses.replace(swap, line=int(line))).expect.at == \
         f"{name}:{int(line) + 1}"
+
+
+def test_a_preemptible_check_in_a_switch_hook_is_dead() -> None:
+    """Rule DEADHOOK: BUG_ON(preemptible()) in xen_start_context_switch() can never fire
+    (the world runs switch hooks with preemption off); a BUG_ON elsewhere is not classified."""
+    rel = "models/arch/x86-xen-pv-c36549ff8d84.lazy"
+    text = (REPO / rel).read_text(encoding="utf-8")
+    deps = M.dependents(REPO)[rel]
+    ms = M.mutants_of(rel, text)
+    hook = [m for m in ms if m.what == "BUG_ON(preemptible());"]
+    assert hook and all("switch hook" in M.dead_hook_check(m, text, REPO, deps) for m in hook)
+    other = [m for m in ms if m.kind == "delete-check" and "preemptible" not in m.what]
+    assert other and all(M.dead_hook_check(m, text, REPO, deps) == "" for m in other)
