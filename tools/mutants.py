@@ -165,13 +165,16 @@ def _matching_enable(lines: list[str], funcs: list[str], i: int) -> int | None:
 
 
 def is_fixture(path: Path) -> bool:
-    """A model that is itself a hand-made mutant of a kernel model ("A MUTATION, not a kernel").
+    """A model that is itself a hand-made mutant of a kernel model: its header says
+    "A MUTATION, not a kernel" or "NOT a kernel commit" (a counterfactual).
 
-    Its text is a copy of kernel models that are mutated on their own; mutating
-    the copy would count every mutant twice, once against a target that exists
-    to FAIL because of the one change the fixture makes.
+    Its text is a copy of kernel models that are mutated on their own (or, for a
+    counterfactual, the base's code with one deliberate change); mutating it
+    would count mutants of code no kernel has, against a target that exists to
+    FAIL because of the one change the model makes.
     """
-    return "A MUTATION, not a kernel" in path.read_text(encoding="utf-8")[:2000]
+    head = path.read_text(encoding="utf-8")[:2000]
+    return "A MUTATION, not a kernel" in head or "NOT a kernel commit" in head
 
 
 def dependents(root: Path) -> dict[str, list[str]]:

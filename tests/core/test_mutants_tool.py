@@ -110,3 +110,13 @@ def test_a_preemptible_check_in_a_switch_hook_is_dead() -> None:
     assert hook and all("switch hook" in M.dead_hook_check(m, text, REPO, deps) for m in hook)
     other = [m for m in ms if m.kind == "delete-check" and "preemptible" not in m.what]
     assert other and all(M.dead_hook_check(m, text, REPO, deps) == "" for m in other)
+
+
+def test_hand_made_models_are_not_mutated() -> None:
+    """The H21 fixture and the counterfactuals ("NOT a kernel commit") are skipped; a
+    kernel model is not."""
+    arch = REPO / "models" / "arch"
+    made = ["x86-xen-pv-g3-mc-irqs-on.lazy", "x86-xen-pv-g3-mc-flush-irq-enable.lazy",
+            "arm64-smp-mb-barriers.lazy", "arm64-switch-drops-pending.lazy"]
+    assert all(M.is_fixture(arch / f) for f in made)
+    assert not M.is_fixture(arch / "x86-xen-pv-g3-mc-batch.lazy")
