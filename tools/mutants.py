@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from lazycheck import ir  # noqa: E402
 from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.kernel.scheduler import SWITCH_HOOKS  # noqa: E402
 from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
 from lazycheck.run import depgraph  # noqa: E402
@@ -164,13 +165,16 @@ def _matching_enable(lines: list[str], funcs: list[str], i: int) -> int | None:
 
 
 def is_fixture(path: Path) -> bool:
-    """A model that is itself a hand-made mutant of a kernel model ("A MUTATION, not a kernel").
+    """A model that is itself a hand-made mutant of a kernel model: its header says
+    "A MUTATION, not a kernel" or "NOT a kernel commit" (a counterfactual).
 
-    Its text is a copy of kernel models that are mutated on their own; mutating
-    the copy would count every mutant twice, once against a target that exists
-    to FAIL because of the one change the fixture makes.
+    Its text is a copy of kernel models that are mutated on their own (or, for a
+    counterfactual, the base's code with one deliberate change); mutating it
+    would count mutants of code no kernel has, against a target that exists to
+    FAIL because of the one change the model makes.
     """
-    return "A MUTATION, not a kernel" in path.read_text(encoding="utf-8")[:2000]
+    head = path.read_text(encoding="utf-8")[:2000]
+    return "A MUTATION, not a kernel" in head or "NOT a kernel commit" in head
 
 
 def dependents(root: Path) -> dict[str, list[str]]:
@@ -201,8 +205,12 @@ def shifted(t: Target, m: Mutant) -> Target:
     """``t`` with its expected location moved as the mutant's deleted lines move it.
 
     Deleting an unrelated line above a BUG_ON moves the BUG_ON up: the same
-    check, not a kill.  A deleted check keeps its old location, so a violation
-    caught elsewhere is one.
+    check, not a kill.  A deleted check's location is gone: the line number
+    now belongs to the statement that moved up into it, so a violation caught
+    by that next check must not match (it is a kill, the check fired
+    elsewhere); the expectation names the deleted line, which no span has.
+    A swap moves the expected check to the other line of the pair, so a
+    second check swapped in front of it fires elsewhere.
     """
     claims = tuple(dataclasses.replace(c, expect=_moved(c.expect, m)) for c in t.claims)
     return dataclasses.replace(t, expect=_moved(t.expect, m), claims=claims)
@@ -214,7 +222,10 @@ def _moved(exp: Expectation, m: Mutant) -> Expectation:
         return exp
     line = int(at.rsplit(":", 1)[1])
     if line in m.deleted:
-        return exp
+        return dataclasses.replace(exp, at=f"{at} (deleted)")
+    if m.kind == "swap-statements" and line in (m.line, m.line + 1):
+        other = m.line + 1 if line == m.line else m.line  # the check moved with its swap
+        return dataclasses.replace(exp, at=f"{Path(m.file).name}:{other}")
     moved = line - sum(1 for d in m.deleted if d < line)
     return dataclasses.replace(exp, at=f"{Path(m.file).name}:{moved}")
 
@@ -318,6 +329,33 @@ def commuting_swap(m: Mutant, original: str) -> str:
     return "commute: one atomic step, disjoint footprints"
 
 
+# Rule DEADHOOK: a deleted `BUG_ON(preemptible())` (or WARN/VM_ form) whose function
+# is a context-switch hook (kernel/scheduler.py SWITCH_HOOKS) that no function of
+# any dependent target's program calls.  The world runs such a function only as the
+# scheduler's hook, with Ctx.in_switch, where preemptible() is the constant FALSE
+# (kernel/symexec.py, World.PREEMPTIBLE): the check can never fire and writes
+# nothing, so the switch step's transitions are the same without it.
+_PREEMPTIBLE_CHECK = re.compile(
+    r"^(?:BUG_ON|VM_BUG_ON|WARN_ON|WARN_ON_ONCE|VM_WARN_ON|VM_WARN_ON_ONCE)"
+    r"\(\s*preemptible\(\)\s*\);$")
+
+
+def dead_hook_check(m: Mutant, original: str, scratch: Path, targets: list[str]) -> str:
+    """Rule DEADHOOK: why this deleted check can never fire, or ""."""
+    stmt = re.sub(r"/\*.*?\*/|//.*$", "", m.what).strip()
+    if m.kind not in ("delete-check", "drop-hook-line") or not _PREEMPTIBLE_CHECK.match(stmt):
+        return ""
+    hook = _functions(original.split("\n"))[m.line - 1]
+    if hook not in SWITCH_HOOKS or not targets:
+        return ""
+    for name in targets:
+        prog = load(list(load_target(name, scratch).models), scratch).program
+        if any(isinstance(x, ir.SCall) and x.func == hook
+               for f in prog.functions for x in ir.walk(f.body)):
+            return ""
+    return f"dead hook check: {hook}() runs only as a switch hook, where preemptible() is false"
+
+
 def _ir_key(p: ir.Program) -> tuple[object, ...]:
     return (p.vars, p.flags, p.locks, p.ptes, p.functions, p.roles, p.enums)
 
@@ -350,14 +388,16 @@ def judge(m: Mutant, scratch: Path, targets: list[str], timeout: float) -> Outco
     t0 = time.monotonic()
     try:
         # the primary configuration of every target first (cheap kills), then the other
-        # configurations a FAIL target claims (`lazycheck ci` checks them all): there a
-        # claimed PASS is the only check of the model beyond its failure path.  The other
-        # configurations of a PASS target are left out to keep the run within hours.
-        for rest in (False, True):
+        # configurations a FAIL target claims (there a claimed PASS is the only check of
+        # the model beyond its failure path), then those of the PASS targets: every
+        # configuration `lazycheck ci` checks, so a survivor survived ci.
+        for stage in (0, 1, 2):
+            rest = stage > 0
             for name in targets:
                 t = shifted(load_target(name, scratch), m)
+                want = "fail" if stage == 1 else "pass"
                 configs = [c.config for c in t.claims if c.config != t.config
-                           and t.expect.verdict == "fail"] if rest else [t.config]
+                           and t.expect.verdict == want] if rest else [t.config]
                 for cfg in configs:
                     try:
                         o = run(t, scratch, cfg, max_states=500_000, timeout_s=timeout)
@@ -422,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, m in enumerate(todo, 1):
             targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
                              key=lambda n: cost.get(n, 1e9))
-            why = commuting_swap(m, (scratch / m.file).read_text(encoding="utf-8")) or \
+            text = (scratch / m.file).read_text(encoding="utf-8")
+            why = commuting_swap(m, text) or dead_hook_check(m, text, scratch, targets) or \
                 same_ir(m, scratch, targets, ir_cache)
             if why:
                 r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "equivalent",
@@ -457,8 +498,10 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
     out = []
     for r in results:
         found = by_label.get(r.mutant)
+        text = "" if found is None else (REPO / found.file).read_text(encoding="utf-8")
         why = "" if r.status != "survived" or found is None else (
-            commuting_swap(found, (REPO / found.file).read_text(encoding="utf-8"))
+            commuting_swap(found, text)
+            or dead_hook_check(found, text, REPO, deps.get(found.file, []))
             or same_ir(found, REPO, deps.get(found.file, []), cache))
         out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
     return out

@@ -64,10 +64,28 @@ def coverage_of(target: Target, system: System, result: Result,
     if target.reach and program is not None:
         seen = reached_labels(program, system, result)
         missing += tuple(f'__reach("{r}")' for r in target.reach if r not in seen)
+    if program is not None:
+        missing += unpaired_roles(program)
     unwatched = tuple((p, WATCHED[p]) for p, _ in system.watches if p not in result.watched)
     events = frozenset(w for w in result.witnessed if not is_reach_label(w))
     return Coverage(len(steps), unreached, events, missing, unwatched,
                     len(system.checked))
+
+
+ROLE_PAIRS = (("enter", "leave"), ("pause", "resume"))
+
+
+def unpaired_roles(program: ir.Program) -> tuple[str, ...]:
+    """A ``lazy_mmu_api`` role bound without its partner (enter/leave, pause/resume).
+
+    The section properties are monitored where the roles return
+    (kernel/monitors.py): with ``leave`` unbound, visible-after-disable and
+    mode-off-after-outermost lose their leave sites, with ``pause`` unbound
+    the pause site; every kernel API pairs them (docs/lazy-mmu-semantics.md),
+    so a PASS over such an API has not checked what it claims (issue 9)."""
+    bound = {r for r, _ in program.roles}
+    return tuple(f"lazy_mmu_api binds {a if a in bound else b} but no {b if a in bound else a}"
+                 for a, b in ROLE_PAIRS if (a in bound) != (b in bound))
 
 
 def reached_labels(program: ir.Program, system: System, result: Result) -> set[str]:

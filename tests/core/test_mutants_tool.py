@@ -83,7 +83,8 @@ def test_deleting_a_barrier_changes_the_ir() -> None:
 
 
 def test_an_expected_location_moves_with_deleted_lines_above_it() -> None:
-    """A deleted line above the check moves it up; a deleted check keeps its old line."""
+    """A deleted line above the check moves it up; a deleted check's location matches
+    nothing (the next statement moved up into its line number: a check there is elsewhere)."""
     t = load_target("xen-nesting-counter", REPO)
     at = t.expect.at
     assert at is not None
@@ -91,4 +92,31 @@ def test_an_expected_location_moves_with_deleted_lines_above_it() -> None:
     m = M.Mutant(f"models/arch/{name}", 1, "delete-statement", "", "", (1,))
     assert M.shifted(t, m).expect.at == f"{name}:{int(line) - 1}"
     gone = dataclasses.replace(m, deleted=(int(line),))
-    assert M.shifted(t, gone).expect.at == at
+    assert M.shifted(t, gone).expect.at == f"{at} (deleted)"
+    swap = M.Mutant(f"models/arch/{name}", int(line) - 1, "swap-statements", "", "")
+    assert M.shifted(t, swap).expect.at == f"{name}:{int(line) - 1}"  # the check moved up
+    assert M.shifted(t, dataclasses.replace(swap, line=int(line))).expect.at == \
+        f"{name}:{int(line) + 1}"
+
+
+def test_a_preemptible_check_in_a_switch_hook_is_dead() -> None:
+    """Rule DEADHOOK: BUG_ON(preemptible()) in xen_start_context_switch() can never fire
+    (the world runs switch hooks with preemption off); a BUG_ON elsewhere is not classified."""
+    rel = "models/arch/x86-xen-pv-c36549ff8d84.lazy"
+    text = (REPO / rel).read_text(encoding="utf-8")
+    deps = M.dependents(REPO)[rel]
+    ms = M.mutants_of(rel, text)
+    hook = [m for m in ms if m.what == "BUG_ON(preemptible());"]
+    assert hook and all("switch hook" in M.dead_hook_check(m, text, REPO, deps) for m in hook)
+    other = [m for m in ms if m.kind == "delete-check" and "preemptible" not in m.what]
+    assert other and all(M.dead_hook_check(m, text, REPO, deps) == "" for m in other)
+
+
+def test_hand_made_models_are_not_mutated() -> None:
+    """The H21 fixture and the counterfactuals ("NOT a kernel commit") are skipped; a
+    kernel model is not."""
+    arch = REPO / "models" / "arch"
+    made = ["x86-xen-pv-g3-mc-irqs-on.lazy", "x86-xen-pv-g3-mc-flush-irq-enable.lazy",
+            "arm64-smp-mb-barriers.lazy", "arm64-switch-drops-pending.lazy"]
+    assert all(M.is_fixture(arch / f) for f in made)
+    assert not M.is_fixture(arch / "x86-xen-pv-g3-mc-batch.lazy")

@@ -93,3 +93,19 @@ def test_a_reach_point_on_a_branch_never_taken_is_not_reached(tmp_path: Path) ->
     assert any(len(a.reaches) == 2 for a in system.actions), "both arms in one action"
     result = ExplicitEngine().check(system, Limits(bound=20, max_states=1000))
     assert reached_labels(program, system, result) == {"always"}
+
+
+def test_an_api_without_its_leave_role_makes_the_pass_vacuous(tmp_path: Path) -> None:
+    """Issue 9 (monitor wiring): deleting ``leave = ...;`` from ``lazy_mmu_api`` removes
+    the leave-site monitors; the same PASS is then VACUOUS, not green."""
+    api = (ROOT / "models" / "api" / "g0-stateless.lazy").read_text()
+    assert "\tleave = arch_leave_lazy_mmu_mode;\n" in api
+    (tmp_path / "api.lazy").write_text(api.replace("\tleave = arch_leave_lazy_mmu_mode;\n",
+                                                   "\n"))
+    t = _target("x86-xen-pv-c36549ff8d84.lazy")
+    t = dataclasses.replace(t, models=(t.models[0], tmp_path / "api.lazy", t.models[2]))
+    o = run(t, ROOT)
+    assert o.verdict is Verdict.PASS and o.coverage is not None
+    assert o.coverage.missing == ("lazy_mmu_api binds enter but no leave",)
+    assert o.status == "VACUOUS" and not o.as_expected
+    assert run(_target("x86-xen-pv-c36549ff8d84.lazy"), ROOT).coverage.missing == ()  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+lazycheck verify arm64-5fdd05efa1cd-nested-warn --no-timings

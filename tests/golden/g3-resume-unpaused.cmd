@@ -1,0 +1,1 @@
+lazycheck verify g3-resume-unpaused --no-timings

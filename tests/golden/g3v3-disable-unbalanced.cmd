@@ -1,0 +1,1 @@
+lazycheck verify g3v3-disable-unbalanced --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify g3v3-enable-while-paused --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify g3v4-disable-unbalanced --no-timings

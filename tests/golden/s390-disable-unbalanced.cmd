@@ -1,0 +1,1 @@
+lazycheck verify s390-disable-unbalanced --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify s390-resume-unpaused --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify xen-49147beb0ccb-leave-unbalanced --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify xen-c36549ff8d84-leave-unbalanced --no-timings

@@ -1,0 +1,1 @@
+lazycheck verify xen-g2-leave-unbalanced --no-timings
