@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from lazycheck.engines.absint import ValueSets
 from lazycheck.engines.bmc_context import DEFAULT_MICRO, ContextBmc
+from lazycheck.engines.bmc_symmetry import break_symmetry
 from lazycheck.errors import ReplayError
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
@@ -65,12 +66,14 @@ class _Unrolling:
     :meth:`BmcEngine.prove`, so both get identical depth semantics.
     """
 
-    def __init__(self, enc: Encoder, reduce: bool = True) -> None:
+    def __init__(self, enc: Encoder, reduce: bool = True, symmetry: bool = False) -> None:
         self.enc = enc
         self.reduce = reduce  # peephole partial-order reduction (Encoder.ordered)
         self.solver = SmtSolver(enc, bit_blast=True)
         first = enc.step_vars(0)
         self.path: list[StepVars] = [first]
+        if symmetry:  # the first action is the least of its orbit (engines/bmc_symmetry.py)
+            self.solver.add(*break_symmetry(enc, first))
         self.simple = enc.literal("simple_path")
         self.probing = True  # exhausted() still probes for simple paths
         self.probe_s = 0.0  # time spent in those probes
@@ -251,7 +254,7 @@ class BmcEngine:
                          exhausted=exhausted, elapsed_s=clock.elapsed(),
                          per_depth_s=tuple(per_depth))
 
-        unrolling = _Unrolling(enc)
+        unrolling = _Unrolling(enc, symmetry=limits.symmetry)
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
             if limits.progress is not None:
@@ -301,7 +304,7 @@ class _KInduction:
         self.system, self.limits, self.enc = system, limits, enc
         self.clock = _Clock.begin(limits.timeout_s)
         self.per_depth: list[float] = []
-        self.base = _Unrolling(enc)
+        self.base = _Unrolling(enc, symmetry=limits.symmetry)
         self.step = SmtSolver(enc, bit_blast=True)
         self.window: list[StepVars] = [enc.step_vars(0, prefix="ind_")]
         self.step.add(enc.domain(self.window[0]))

@@ -35,6 +35,7 @@ import threading
 import time
 
 from lazycheck.engines.absint import ValueSets
+from lazycheck.engines.bmc_symmetry import break_symmetry
 from lazycheck.errors import ReplayError
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
@@ -48,12 +49,14 @@ DEFAULT_MICRO = 12
 class ContextUnrolling:
     """Contexts from the initial state in one incremental solver, one context per depth."""
 
-    def __init__(self, enc: Encoder, micro: int, max_steps: int) -> None:
+    def __init__(self, enc: Encoder, micro: int, max_steps: int, symmetry: bool = False) -> None:
         self.enc, self.micro, self.max_steps = enc, micro, max_steps
         self.solver = SmtSolver(enc, bit_blast=True)
         self.states: list[StepVars] = [enc.context_vars(1, 0)]  # every micro-state, in order
         self.boundaries: list[StepVars] = [self.states[0]]  # the state after each context
         self.solver.add(enc.domain(self.states[0]), enc.initial(self.states[0]))
+        if symmetry:  # the first action is the least of its orbit (engines/bmc_symmetry.py)
+            self.solver.add(*break_symmetry(enc, self.states[0]))
         self.sets = ValueSets(enc.system)  # micro-state p is reachable in <= p actions
         self.actors: list[Term] = []
 
@@ -163,7 +166,7 @@ class ContextBmc:
             return Stats(engine=self.name, depth=max(depth, 0), bound=limits.bound,
                          elapsed_s=time.monotonic() - start, per_depth_s=tuple(per_depth))
 
-        unrolling = ContextUnrolling(self.enc, self.micro, limits.bound)
+        unrolling = ContextUnrolling(self.enc, self.micro, limits.bound, limits.symmetry)
         if system.init[system.violation_var]:
             return Result(Verdict.FAIL, stats(0), system.init[system.violation_var], ())
         for d in range(1, limits.bound + 1):
