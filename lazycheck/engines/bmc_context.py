@@ -20,8 +20,11 @@ semantics.  The total number of actions is capped at ``limits.bound``.  A
 run of at most ``N`` actions splits into at most ``N`` contexts (each
 non-empty, none longer than ``micro``), so when depth ``N`` is UNSAT no
 violation exists within ``N`` steps: the same bounded PASS as the step
-encoding, though only reached at depth ``N``.  Below it the encoding never
-claims anything, and it never claims exhaustion.
+encoding, though only reached at depth ``N``.  Earlier, the same PASS
+follows when no path of ``d`` contexts exists at all within the cap (every
+run of at most ``N`` actions has fewer contexts, and all of those were
+checked): a probe asks that on a share of the time.  The encoding never
+claims exhaustion (runs longer than the cap were never checked).
 
 The trace is the fewest contexts first, then (by descending the action
 count under assumptions) the fewest actions among runs with that many
@@ -112,6 +115,15 @@ class ContextUnrolling:
             return found.model
         return found
 
+    def no_longer_run(self, timeout_s: float) -> Status:
+        """Is there no path at all of ``depth`` contexts (within the action cap)?
+
+        UNSAT means every run of at most ``max_steps`` actions has fewer
+        contexts (its first ``depth`` contexts would be such a path), so the
+        violation queries of the depths before covered all of them.
+        """
+        return self.solver.check(timeout_s=timeout_s).status
+
     def block_violation(self) -> None:
         """Record that the last boundary cannot be violating (after an UNSAT check)."""
         self.solver.add(self.enc.negate(self.enc.violated(self.boundaries[-1])))
@@ -167,6 +179,7 @@ class ContextBmc:
                          elapsed_s=time.monotonic() - start, per_depth_s=tuple(per_depth))
 
         unrolling = ContextUnrolling(self.enc, self.micro, limits.bound, limits.symmetry)
+        probe = _Probe()
         if system.init[system.violation_var]:
             return Result(Verdict.FAIL, stats(0), system.init[system.violation_var], ())
         for d in range(1, limits.bound + 1):
@@ -186,7 +199,40 @@ class ContextBmc:
                               f"contexts of up to {self.micro} steps")
             unrolling.block_violation()
             per_depth.append(time.monotonic() - t0)
+            if probe.covered(unrolling, left()):
+                return Result(Verdict.PASS, stats(limits.bound))
         return Result(Verdict.PASS, stats(limits.bound))
+
+
+class _Probe:
+    """The "no path of this many contexts" check, on a share of the time spent.
+
+    Like the step encoding's simple-path probe (engines/bmc.py): it only
+    ever adds a PASS, so it runs while the probes so far took at most
+    :data:`_PROBE_SHARE` of the time spent (or under :data:`_PROBE_MIN_S`),
+    each capped at that share; one that runs out of its cap stops the
+    probing for good.
+    """
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.spent = 0.0
+        self.on = True
+
+    def covered(self, unrolling: ContextUnrolling, left: float) -> bool:
+        """Whether no run of at most the bound's actions has ``depth`` contexts."""
+        cap = max(_PROBE_MIN_S, _PROBE_SHARE * (time.monotonic() - self.start))
+        if not self.on or self.spent > cap or left <= 0:
+            return False
+        t0 = time.monotonic()
+        status = unrolling.no_longer_run(min(left, cap))
+        self.spent += time.monotonic() - t0
+        self.on = status is not Status.UNKNOWN
+        return status is Status.UNSAT
+
+
+_PROBE_SHARE = 0.2
+_PROBE_MIN_S = 1.0
 
 
 def _code(system: System, trace: tuple[int, ...]) -> int:

@@ -20,7 +20,13 @@ from lazycheck.smt import Encoder
 from lazycheck.smt.encode import actors
 from lazycheck.targets import load_target
 from lazycheck.views.report import config_table
-from tests.engines.test_bmc import _assert_replays, counter, lost_update, safe_ring
+from tests.engines.test_bmc import (
+    _assert_replays,
+    counter,
+    deep_counter,
+    lost_update,
+    safe_ring,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,10 +70,20 @@ def test_trace_never_longer_than_the_bound() -> None:
     assert not result.stats.exhausted
 
 
-def test_pass_only_at_the_bound_and_never_exhausted() -> None:
+def test_pass_covers_the_bound_and_is_never_exhausted() -> None:
+    """safe_ring has one actor: a run of <= 5 actions is one context, a second cannot start."""
     result = _context().check(safe_ring(), Limits(bound=5))
     assert result.verdict is Verdict.PASS and result.stats.depth == 5
-    assert not result.stats.exhausted and len(result.stats.per_depth_s) == 5
+    assert not result.stats.exhausted and len(result.stats.per_depth_s) == 2
+    two = _context(micro=1).check(safe_ring(), Limits(bound=3))  # one context per action
+    assert two.verdict is Verdict.PASS and len(two.stats.per_depth_s) == 3
+
+
+def test_pass_before_the_bound_when_no_run_has_more_contexts() -> None:
+    """deep_counter stops after 20 actions: two contexts of 12; a third cannot start."""
+    result = _context().check(deep_counter(), Limits(bound=50))
+    assert result.verdict is Verdict.PASS and result.stats.depth == 50
+    assert not result.stats.exhausted and len(result.stats.per_depth_s) == 3
 
 
 def test_timeout_and_cancel_are_unknown() -> None:
