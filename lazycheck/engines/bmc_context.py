@@ -193,7 +193,8 @@ class ContextBmc:
                 per_depth.append(time.monotonic() - t0)
                 return Result(Verdict.FAIL, stats(len(trace)), _code(system, trace), trace)
             if found.status is Status.UNKNOWN:
-                why = (f"time limit of {limits.timeout_s:g} s reached" if left() <= 0
+                out_of_time = left() <= 0 or found.reason in ("timeout", "canceled")
+                why = (f"time limit of {limits.timeout_s:g} s reached" if out_of_time
                        else f"z3 returned unknown ({found.reason})")
                 return Result(Verdict.UNKNOWN, stats(d - 1), reason=f"{why} after {d - 1} "
                               f"contexts of up to {self.micro} steps")
