@@ -3,9 +3,13 @@
 For each target (default: all):
 
 * explicit: verdict and wall time (the reference);
-* bmc on a FAIL target: ``BmcEngine.check`` within ``--fail-budget`` seconds
-  (the issue's goal: 5 s), the length of its counterexample, and whether it
-  agrees with explicit (same verdict, same trace length);
+* bmc, once per encoding (``--encodings``: ``step``, one action per depth;
+  ``context``, one context of one actor per depth; ``hybrid``, both at once,
+  what ``--engine bmc`` runs; lazycheck/engines/bmc.py, bmc_context.py):
+  on a FAIL target within ``--fail-budget`` seconds (the issue's goal: 5 s),
+  the length of its counterexample, and whether it agrees with explicit
+  (same verdict; a trace never shorter than explicit's shortest, and as
+  long for ``step``, which promises a shortest one);
 * bmc on a PASS target: the same with ``--preemptions 2`` (the preemption
   bound is a System transform, lazycheck.run.bounding) within ``--pass-budget``
   seconds (the goal: 60 s); ``PASS`` here means "no violation up to the
@@ -13,12 +17,15 @@ For each target (default: all):
 * houdini on a PASS target: proved or not, the invariant's size, the time
   to prove (goal: 10 s), and the time ``check-proof`` takes to re-check it.
 
-``--per-depth TARGET`` instead prints BMC's solver time per depth for one
-target (where z3 spends its time).  Nothing here is a timed test; the
-numbers depend on the machine and its load.
+Rows are printed as they are measured, the counts against the goals at
+the end.  ``--per-depth TARGET`` instead prints BMC's solver time per depth
+(step encoding) and per context (context encoding) for one target (where z3
+spends its time).  Nothing here is a timed test; the numbers depend on the
+machine and its load.
 
 Usage: ``python bench/smt.py [--fail-budget S] [--pass-budget S] [--prove-budget S]
-[--no-bmc-pass] [--no-prove] [TARGET ...]``, or ``--per-depth TARGET ...``.
+[--encodings step,context,hybrid] [--only fail|pass] [--no-bmc-pass] [--no-prove]
+[TARGET ...]``, or ``--per-depth TARGET ...``.
 """
 
 from __future__ import annotations
