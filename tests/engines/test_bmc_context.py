@@ -103,12 +103,15 @@ def test_actors_group_a_task_with_switches_into_it() -> None:
 
 
 def test_hybrid_answers_like_explicit() -> None:
-    """Short counterexample (the step side), exhausted ring (only the step side can say so)."""
+    """A counterexample of explicit's length; the ring's PASS from whichever side is first.
+
+    (The step side exhausts the ring, the context side covers the bound: a race.)
+    """
     hybrid = BmcEngine(encoding=BmcEncoding.HYBRID)
     got = hybrid.check(lost_update(), Limits(bound=8))
     assert got.verdict is Verdict.FAIL and len(got.trace) == 4
     ring = hybrid.check(safe_ring(), Limits(bound=10))
-    assert ring.verdict is Verdict.PASS and ring.stats.exhausted
+    assert ring.verdict is Verdict.PASS and (ring.stats.exhausted or ring.stats.depth == 10)
     assert hybrid.check(lost_update(), Limits(bound=8, timeout_s=0.0)).verdict \
         is Verdict.UNKNOWN
 
