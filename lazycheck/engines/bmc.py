@@ -34,10 +34,15 @@ does not apply (there are no explicit states).
 from __future__ import annotations
 
 import dataclasses
+import enum
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
 from lazycheck.engines.absint import ValueSets
+from lazycheck.engines.bmc_context import DEFAULT_MICRO, ContextBmc
+from lazycheck.engines.bmc_symmetry import break_symmetry
 from lazycheck.errors import ReplayError
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import Semantics
@@ -61,12 +66,14 @@ class _Unrolling:
     :meth:`BmcEngine.prove`, so both get identical depth semantics.
     """
 
-    def __init__(self, enc: Encoder, reduce: bool = True) -> None:
+    def __init__(self, enc: Encoder, reduce: bool = True, symmetry: bool = False) -> None:
         self.enc = enc
         self.reduce = reduce  # peephole partial-order reduction (Encoder.ordered)
         self.solver = SmtSolver(enc, bit_blast=True)
         first = enc.step_vars(0)
         self.path: list[StepVars] = [first]
+        if symmetry:  # the first action is the least of its orbit (engines/bmc_symmetry.py)
+            self.solver.add(*break_symmetry(enc, first))
         self.simple = enc.literal("simple_path")
         self.probing = True  # exhausted() still probes for simple paths
         self.probe_s = 0.0  # time spent in those probes
@@ -176,22 +183,25 @@ def _violation_code(system: System, trace: tuple[int, ...]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Clock:
-    """The overall time budget of one run."""
+    """The overall time budget of one run (spent at once when ``cancel`` is set)."""
 
     start: float
     limit_s: float
+    cancel: threading.Event | None = None
 
     @staticmethod
-    def begin(limit_s: float) -> _Clock:
+    def begin(limit_s: float, cancel: threading.Event | None = None) -> _Clock:
         """Start the clock for a budget of ``limit_s`` seconds."""
-        return _Clock(time.monotonic(), limit_s)
+        return _Clock(time.monotonic(), limit_s, cancel)
 
     def elapsed(self) -> float:
         """Seconds since the run started."""
         return time.monotonic() - self.start
 
     def remaining(self) -> float:
-        """Seconds left in the budget (negative once it is spent)."""
+        """Seconds left in the budget (negative once it is spent or cancelled)."""
+        if self.cancel is not None and self.cancel.is_set():
+            return -1.0
         return self.limit_s - self.elapsed()
 
 
@@ -202,21 +212,41 @@ def _unknown_reason(check: Check, clock: _Clock, what: str, depth: int) -> str:
     return f"z3 returned unknown on the {what} at depth {depth}: {check.reason}"
 
 
+class BmcEncoding(enum.Enum):
+    """What one depth of the unrolling is."""
+
+    STEP = "step"  # one action (the explicit engine's depth; shortest counterexamples)
+    CONTEXT = "context"  # one context of one actor (lazycheck.engines.bmc_context)
+    HYBRID = "hybrid"  # both, interleaved by time spent: the first answer wins
+
+
 class BmcEngine:
     """z3 bounded model checker (``check``) and k-induction prover (``prove``).
 
     ``sort`` selects the z3 sort of state variables; the default was chosen
-    by measurement (see :mod:`lazycheck.smt.encode`).
+    by measurement (see :mod:`lazycheck.smt.encode`).  ``encoding`` selects
+    what a depth is; ``micro`` is the context encoding's actions per context.
     """
 
     name = "bmc"
 
-    def __init__(self, sort: SortKind = DEFAULT_SORT) -> None:
+    def __init__(self, sort: SortKind = DEFAULT_SORT, encoding: BmcEncoding = BmcEncoding.STEP,
+                 micro: int = DEFAULT_MICRO) -> None:
         self.sort = sort
+        self.encoding = encoding
+        self.micro = micro
 
     def check(self, system: System, limits: Limits) -> Result:
         """Bounded model check: look for a violation at depth 0, 1, ... up to the bound."""
-        clock = _Clock.begin(limits.timeout_s)
+        if self.encoding is BmcEncoding.CONTEXT:
+            return ContextBmc(Encoder(system, self.sort), self.micro).check(system, limits)
+        if self.encoding is BmcEncoding.HYBRID:
+            return _hybrid(system, limits, self.sort, self.micro)
+        return self._check(system, limits, Encoder(system, self.sort),
+                           _Clock.begin(limits.timeout_s))
+
+    def _check(self, system: System, limits: Limits, enc: Encoder, clock: _Clock) -> Result:
+        """The step encoding's loop (``check``), on a given encoder and clock."""
         per_depth: list[float] = []
 
         def stats(depth: int, exhausted: bool = False) -> Stats:
@@ -224,7 +254,7 @@ class BmcEngine:
                          exhausted=exhausted, elapsed_s=clock.elapsed(),
                          per_depth_s=tuple(per_depth))
 
-        unrolling = _Unrolling(Encoder(system, self.sort))
+        unrolling = _Unrolling(enc, symmetry=limits.symmetry)
         for k in range(limits.bound + 1):
             t0 = time.monotonic()
             if limits.progress is not None:
@@ -274,7 +304,7 @@ class _KInduction:
         self.system, self.limits, self.enc = system, limits, enc
         self.clock = _Clock.begin(limits.timeout_s)
         self.per_depth: list[float] = []
-        self.base = _Unrolling(enc)
+        self.base = _Unrolling(enc, symmetry=limits.symmetry)
         self.step = SmtSolver(enc, bit_blast=True)
         self.window: list[StepVars] = [enc.step_vars(0, prefix="ind_")]
         self.step.add(enc.domain(self.window[0]))
@@ -344,21 +374,69 @@ class _KInduction:
         return None
 
 
+def _hybrid(system: System, limits: Limits, sort: SortKind, micro: int) -> Result:
+    """Both encodings at once, one thread each (z3 runs outside the GIL); first verdict wins.
+
+    The step encoding finds short counterexamples and exhausted spaces, the
+    context encoding deep counterexamples; whichever answers first (not
+    UNKNOWN) is the result, and the other is cancelled (its clock reads
+    "time is up" and its z3 context is interrupted).  Each runs in its own
+    z3 context, so nothing is shared but the cancel event.
+    """
+    cancel = threading.Event()
+    step_enc, ctx_enc = Encoder(system, sort), Encoder(system, sort)
+    quiet = dataclasses.replace(limits, progress=None)  # progress from one thread only
+
+    def step() -> Result:
+        return BmcEngine(sort)._check(system, limits, step_enc, _Clock.begin(limits.timeout_s,
+                                                                              cancel))
+
+    def context() -> Result:
+        return ContextBmc(ctx_enc, micro).check(system, quiet, cancel)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="bmc") as pool:
+        todo = {pool.submit(step): step_enc, pool.submit(context): ctx_enc}
+        try:
+            results = []
+            for fut in as_completed(todo):
+                results.append(fut.result())
+                if results[-1].verdict is not Verdict.UNKNOWN:
+                    return results[-1]
+            return max(results, key=lambda r: r.stats.depth)
+        finally:
+            cancel.set()
+            for fut, enc in todo.items():
+                while not fut.done():
+                    enc.interrupt()
+                    wait([fut], timeout=0.05)
+
+
 class BmcProver:
-    """``--engine bmc``: bounded model checking, and for a bounded PASS a k-induction proof."""
+    """``--engine bmc``: contexts for a counterexample, steps for a bounded PASS, k-induction.
+
+    The context encoding (:mod:`lazycheck.engines.bmc_context`) reaches deep
+    counterexamples in few depths but needs depth ``N`` contexts to cover
+    ``N`` steps; the step encoding covers ``N`` steps at depth ``N``, finds
+    short counterexamples fast and can see that the space is exhausted.  So
+    both run, interleaved (:attr:`BmcEncoding.HYBRID`), and a bounded PASS
+    is then proved by k-induction when it closes.
+    """
 
     name = "bmc"
 
     def check(self, system: System, limits: Limits) -> Result:
-        """BMC's verdict; a PASS short of exhaustion is proved by k-induction when it closes."""
-        bmc = BmcEngine()
+        """A counterexample, or BMC's PASS (proved by k-induction when it closes)."""
+        start = time.monotonic()
+        bmc = BmcEngine(encoding=BmcEncoding.HYBRID)
         result = bmc.check(system, limits)
         if result.verdict is not Verdict.PASS or result.stats.exhausted:
             return result
-        left = max(1.0, limits.timeout_s - result.stats.elapsed_s)
+        left = max(1.0, limits.timeout_s - (time.monotonic() - start))
         proof = bmc.prove(system, dataclasses.replace(limits, timeout_s=left))
         if proof.verdict is Verdict.PASS and proof.stats.proved:
             stats = dataclasses.replace(result.stats, proved=True,
                                         elapsed_s=result.stats.elapsed_s + proof.stats.elapsed_s)
             return dataclasses.replace(result, stats=stats)
         return result
+
+

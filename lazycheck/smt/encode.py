@@ -97,6 +97,7 @@ import z3  # type: ignore[import-untyped, unused-ignore]
 from z3.z3 import _to_expr_ref  # type: ignore[import-untyped, unused-ignore]
 
 from lazycheck.system import (
+    ActionKind,
     Binary,
     BinOp,
     Const,
@@ -286,6 +287,30 @@ def independent_pairs(system: System) -> tuple[tuple[int, int], ...]:
                  if not (writes[a] & reads[b] or writes[b] & reads[a]))
 
 
+def actors(system: System) -> tuple[int, ...]:
+    """The actor of each action, as a dense id, for the context encoding.
+
+    A task's own steps and a context switch *to* that task share the task's
+    actor (so a context is "switched in, then runs"); an interrupt's arrival
+    and its handler's steps share their CPU's interrupt actor.  Actions a
+    hand-made system leaves without task and CPU share one actor.  Any
+    grouping is sound and complete (a context is one macro step of one
+    actor, and a run of one action per macro step is always possible); this
+    one keeps each macro step to one thread of control.
+    """
+    ids: dict[tuple[str, int | None], int] = {}
+    out = []
+    for a in system.actions:
+        if a.kind is ActionKind.SWITCH:
+            key: tuple[str, int | None] = ("task", a.other)
+        elif a.kind is ActionKind.TASK:
+            key = ("task", a.task)
+        else:
+            key = ("irq", a.cpu)
+        out.append(ids.setdefault(key, len(ids)))
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------
 # Storage: each variable as narrow a bit-vector as its declared range allows.
 
@@ -353,7 +378,12 @@ class Encoder:
         self._sel = z3.BitVec("sel!", self.selector_width, self.ctx)
         self._template: Any = None  # built on the first transition(): not every user needs it
         self._order: tuple[Any, Any] | None = None  # built on the first ordered()
+        self._context: tuple[Any, Any, Any] | None = None  # on the first context_transition()
         self._vals: dict[int, Any] = {}
+
+    def interrupt(self) -> None:
+        """Stop the z3 call now running in this encoder's context (it answers unknown)."""
+        self.ctx.interrupt()
 
     # --- primitives ------------------------------------------------------
 
@@ -496,17 +526,29 @@ class Encoder:
         so a variable no action writes costs one equality, and the guards
         are one implication per action from the selector's value.
         """
-        actions = self.system.actions
-        if not actions:
+        if not self.system.actions:
             return self._bool(False)
+        return self._relation(self._sel, len(self.system.actions) - 1, None)
+
+    def _relation(self, sel: Any, top: int, actor: Any | None) -> Any:
+        """``sel <= top``; ``sel == n`` fires action ``n`` (any other value: no change).
+
+        With ``actor`` (the context encoding), action ``n`` also requires
+        ``actor == actor_of(n)`` (:func:`actors`).
+        """
+        actions = self.system.actions
+        width = sel.size()
         tr = _Translate(self, self._views(self._cur))
         parts = []
-        if len(actions) < 2 ** self.selector_width:
-            parts.append(z3.ULE(self._sel, self._sel_val(len(actions) - 1)))
-        picks = [_eq(self._sel, self._sel_val(n)) for n in range(len(actions))]
+        if top < 2 ** width - 1:
+            parts.append(z3.ULE(sel, z3.BitVecVal(top, width, self.ctx)))
+        picks = [_eq(sel, z3.BitVecVal(n, width, self.ctx)) for n in range(len(actions))]
+        owner = actors(self.system)
         writers: dict[int, list[tuple[int, Any]]] = {}
         for n, action in enumerate(actions):
             body = [tr.bool_(action.guard)]
+            if actor is not None:
+                body.append(_eq(actor, z3.BitVecVal(owner[n], actor.size(), self.ctx)))
             assigned: dict[int, Expr] = {}
             for u in action.updates:  # later assignments win, as in semantics.step
                 assigned[u.var] = u.value
@@ -557,12 +599,66 @@ class Encoder:
         return Formula(z3.substitute(template, (self._sel, first.acts[0]),
                                      (later, second.acts[0])))
 
+    # --- the context (macro-step) encoding -------------------------------
+
+    @property
+    def context_width(self) -> int:
+        """Bits of a context selector: an action index, or :attr:`stop` (no more steps)."""
+        return max(len(self.system.actions).bit_length(), 1)
+
+    @property
+    def stop(self) -> int:
+        """The context selector's value for "this context has ended" (a stutter)."""
+        return len(self.system.actions)
+
+    def context_vars(self, step: int, sub: int) -> StepVars:
+        """Fresh constants for micro-step ``sub`` of context ``step`` and its selector."""
+        raw = tuple(self._const_named(f"c{step}.{sub}_{v.name}#{j}", j)
+                    for j, v in enumerate(self.system.vars))
+        sel = z3.BitVec(f"csel_{step}.{sub}", self.context_width, self.ctx)
+        return StepVars(step, f"c{sub}_", self._views(raw), (sel,), raw)
+
+    def context_actor(self, step: int) -> Term:
+        """A fresh constant naming the actor (:func:`actors`) that runs context ``step``."""
+        width = max((max(actors(self.system), default=0)).bit_length(), 1)
+        return Term(z3.BitVec(f"actor_{step}", width, self.ctx))
+
+    def context_transition(self, pre: StepVars, post: StepVars, actor: Term) -> Formula:
+        """One micro-step of a context: an action of ``actor``, or a stutter once stopped.
+
+        The same template as :meth:`transition` (built once, instantiated by
+        ``substitute``) with a selector one value wider: :attr:`stop` fires
+        nothing and leaves the state unchanged.
+        """
+        if self._context is None:
+            sel = z3.BitVec("csel!", self.context_width, self.ctx)
+            act = z3.BitVec("actor!", actor.z.size(), self.ctx)
+            self._context = (sel, act, self._relation(sel, self.stop, act))
+        sel, act, template = self._context
+        pairs = [*zip(self._cur, pre.raw, strict=True), *zip(self._nxt, post.raw, strict=True),
+                 (sel, pre.acts[0]), (act, actor.z)]
+        return Formula(z3.substitute(template, *pairs))
+
+    def stopped(self, at: StepVars) -> Formula:
+        """The context selector of ``at`` is :attr:`stop`."""
+        return Formula(_eq(at.acts[0], z3.BitVecVal(self.stop, self.context_width, self.ctx)))
+
+    def steps_at_most(self, subs: Sequence[StepVars], limit: int) -> Formula:
+        """At most ``limit`` of the context selectors ``subs`` fire an action."""
+        width = max((len(subs) + 1).bit_length(), limit.bit_length(), 1) + 1
+        one, zero = z3.BitVecVal(1, width, self.ctx), z3.BitVecVal(0, width, self.ctx)
+        total = zero
+        for at in subs:
+            total = total + _ite(self.stopped(at).z, zero, one)
+        return Formula(z3.ULE(total, z3.BitVecVal(limit, width, self.ctx)))
+
     def _sel_val(self, n: int) -> Any:
         return z3.BitVecVal(n, self.selector_width, self.ctx)
 
     def fired(self, at: StepVars, action: int) -> Formula:
         """Action ``action`` fires on the transition leaving ``at``."""
-        return Formula(_eq(at.acts[0], self._sel_val(action)))
+        sel = at.acts[0]
+        return Formula(_eq(sel, z3.BitVecVal(action, sel.size(), self.ctx)))
 
     def selected(self, at: StepVars) -> Term:
         """The index of the action fired on the transition leaving ``at``, as a term."""
@@ -602,6 +698,10 @@ class Encoder:
     def implies(self, a: Formula, b: Formula) -> Formula:
         """``a`` implies ``b``."""
         return Formula(_implies(a.z, b.z))
+
+    def equal(self, a: Term, b: Term) -> Formula:
+        """The two terms (of one sort) are equal."""
+        return Formula(_eq(a.z, b.z))
 
     def literal(self, name: str) -> Formula:
         """A fresh Boolean constant, e.g. an assumption literal."""

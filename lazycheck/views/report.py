@@ -111,12 +111,29 @@ def config_table(outcomes: tuple[Outcome, ...], title: str = "configurations") -
         mark = "*" if o.config == t.config else " "
         ok = ("ok" if o.as_expected else "UNEXPECTED") if claim is not None else "not claimed"
         rows.append((mark + o.config.describe(), got, str(t.expect_for(o.config))
-                     if claim is not None else "-", ok))
+                     if claim is not None else "-", ok, _engines(o)))
     w = [max(len(r[i]) for r in rows) for i in range(3)]
+    both = any(o.others for o in outcomes)  # --engine both: each engine's verdict too
     out = [f"{title} of {t.name} (* the target's own; {len(rows)} checked):"]
     for r in rows:
         out.append(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  expect {r[2]:<{w[2]}}  {r[3]}")
+        if both:  # under the verdict: it is the explicit engine's, the others must agree
+            out.append(f"  {'':<{w[0]}}  {r[4]}")
     return "\n".join(out) + "\n"
+
+
+def _engines(o: Outcome) -> str:
+    """Each engine's verdict on one configuration, e.g. ``explicit FAIL/19, bmc FAIL/19``."""
+    parts = []
+    for r in (o.result, *o.others):
+        if r.verdict is Verdict.FAIL:
+            what = f"FAIL/{len(r.trace)}"
+        elif r.verdict is Verdict.PASS:
+            what = "PASS" + ("*" if r.stats.exhausted or r.stats.proved else "")
+        else:
+            what = "UNKNOWN"
+        parts.append(f"{r.stats.engine} {what}")
+    return ", ".join(parts)
 
 
 def lane_width(cpus: int) -> int:

@@ -5,6 +5,9 @@ On random small systems (:mod:`tests.property.strategies`):
 * ``BmcEngine.check`` and ``ExplicitEngine.check`` give the same verdict
   at the same bound, the same trace length on FAIL, and both traces replay
   to a violating state;
+* the context encoding (``BmcEncoding.CONTEXT``, small contexts so that
+  runs span several) gives the same verdict, and on FAIL a trace that
+  replays, within the bound, never shorter than explicit's shortest;
 * BMC's exhaustion is sound: ``bmc exhausted`` implies ``explicit exhausted``;
 * ``BmcEngine.prove`` never contradicts the ground truth (an explicit run
   with an unreachable bound, which always exhausts these tiny spaces):
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from lazycheck.engines.bmc import BmcEngine
+from lazycheck.engines.bmc import BmcEncoding, BmcEngine
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.outcome import Limits, Result, Verdict
 from lazycheck.semantics import Semantics
@@ -73,6 +76,7 @@ def disagreements(system: System) -> list[str]:
             out.append(f"explicit trace {explicit.trace} does not replay to a violation")
     if bmc.stats.exhausted and not explicit.stats.exhausted:
         out.append("bmc claims exhaustion, explicit does not")
+    out.extend(_context_disagreements(system, explicit))
     if proof.verdict is Verdict.PASS:
         if not proof.stats.proved:
             out.append("prove() returned an unproved PASS")
@@ -87,6 +91,22 @@ def disagreements(system: System) -> list[str]:
     elif not proof.reason:
         out.append("prove() UNKNOWN without a reason")
     return out
+
+
+def _context_disagreements(system: System, explicit: Result) -> list[str]:
+    """What the context encoding gets wrong against explicit's (shortest) answer."""
+    ctx = BmcEngine(encoding=BmcEncoding.CONTEXT, micro=CONTEXT_MICRO).check(
+        system, Limits(bound=BOUND))
+    if ctx.verdict is not explicit.verdict:
+        return [f"context verdict differs: {ctx.verdict} {ctx.trace} vs explicit "
+                f"{explicit.verdict} {explicit.trace}"]
+    if ctx.verdict is Verdict.FAIL and not (
+            len(explicit.trace) <= len(ctx.trace) <= BOUND and _replays_to_violation(system, ctx)):
+        return [f"context trace {ctx.trace} vs explicit {explicit.trace}"]
+    return []
+
+
+CONTEXT_MICRO = 3  # actions per context: random runs of <= BOUND steps span several
 
 
 @dataclass
