@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test check pytest golden-update bench bench-scan fuzz-engines fuzz-scan \
-	scan-golden-update ci clean mutants fuzz bench-smt symmetry-check
+	scan-golden-update ci clean mutants fuzz bench-smt symmetry-check corpus-engines
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -73,6 +73,11 @@ bench-smt: install
 	$(BIN)/python bench/smt.py
 	$(BIN)/python bench/proofs.py
 	$(BIN)/python bench/proofs.py --parametric --prove-budget 120
+
+# both engines on every target (make test runs a third of them: tests/test_corpus_engines.py)
+corpus-engines: install
+	LAZYCHECK_ENGINES_ALL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) \
+	  tests/test_corpus_engines.py
 
 fuzz-engines: install
 	LAZYCHECK_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -s tests/property

@@ -25,18 +25,20 @@ bound used here is
 Targets are collected from the directory at collection time, so a target
 added later is checked without touching this file.
 
-Run time: BMC costs 1-70 s per target at these bounds, so with the corpus
-at 40+ targets the module takes well over 3 minutes.  It is meant to carry
-``pytestmark = pytest.mark.slow``, but pytest runs with
-``filterwarnings = error``, so an unregistered marker is a collection error:
-the marker must first be registered in pyproject.toml
-(``markers = ["slow: ..."]`` under ``[tool.pytest.ini_options]``).  ``make
-test`` runs plain ``pytest`` with no ``-m`` filter, so it runs this module
-either way.
+Run time: BMC costs 1-120 s per target at these bounds, and the corpus has
+grown past 140 targets, so the whole module takes the better part of an
+hour on two cores.  ``make test`` runs a fixed sample: the targets whose
+name's CRC-32 is divisible by 3 (about a third, chosen by name so that adding
+a target never changes whether another is sampled).  ``make corpus-engines``
+(``LAZYCHECK_ENGINES_ALL=1``) runs every target.  Every target's expected
+verdict from the explicit engine is tests/test_corpus.py's job in the suite;
+the engines' agreement on random models is tests/property's.
 """
 
 from __future__ import annotations
 
+import os
+import zlib
 from pathlib import Path
 
 import pytest
@@ -46,7 +48,9 @@ from lazycheck.run.verify import run
 from lazycheck.targets import load_target, target_names
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = target_names(ROOT)
+ALL_TARGETS = target_names(ROOT)
+EVERY_TARGET = os.environ.get("LAZYCHECK_ENGINES_ALL", "") == "1"
+TARGETS = [n for n in ALL_TARGETS if EVERY_TARGET or zlib.crc32(n.encode()) % 3 == 0]
 
 PASS_CAP = 5
 FAIL_CAP = 12
@@ -67,7 +71,8 @@ def reduced_bound(name: str) -> tuple[int, Verdict]:
 
 
 def test_corpus_is_not_empty() -> None:
-    assert TARGETS, "specs/targets/ holds no target"
+    assert ALL_TARGETS, "specs/targets/ holds no target"
+    assert len(TARGETS) * 5 >= len(ALL_TARGETS), "the sample is a fifth of the corpus or more"
 
 
 @pytest.mark.parametrize("name", TARGETS)
