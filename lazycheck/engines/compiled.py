@@ -27,25 +27,34 @@ loads the machine code instead of compiling it (numba's own cache).
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import importlib.util
-import os
-import sys
+import itertools
 import time
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
-from lazycheck.semantics import OutOfRange, Packing, Semantics, _Codegen, _rename, action_index
-from lazycheck.system import FALSE, TRUE, Expr, System
+from lazycheck.semantics import OutOfRange, Packing, Semantics, _children, action_index
+from lazycheck.system import (
+    FALSE,
+    TRUE,
+    Action,
+    Binary,
+    BinOp,
+    Const,
+    Expr,
+    Ite,
+    Not,
+    Select,
+    System,
+    Var,
+    Wrap,
+)
 
 # states a kernel call expands before it returns to Python for the clock and memory
 BUDGET = 4096
 
-# kernel status codes
-_DONE, _PAUSE, _GROW, _FAIL, _LIMIT, _RANGE = range(6)
 
 
 def available() -> bool:
@@ -53,65 +62,199 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _action_source(i: int, guard: Expr, targets: tuple[int, ...],
-                   values: tuple[Expr, ...]) -> list[str]:
-    """``a<i>(s, n)``: False if disabled, else ``n`` := the successor of ``s``."""
-    g = _Codegen((guard, *values))
-    gv = g.test(guard)
-    g.lines.append(f"    if not {gv}:\n        return False")
-    outs = [g.emit(v) for v in values]
-    g.lines.append("    n[:] = s")
-    g.lines.extend(f"    n[{t}] = {o}" for t, o in zip(targets, outs, strict=True))
-    return ["@njit(cache=True)", f"def a{i}(s, n):", *g.lines, "    return True", ""]
+_CMP = {BinOp.EQ: "eq", BinOp.NE: "ne", BinOp.LT: "slt", BinOp.LE: "sle", BinOp.GT: "sgt",
+        BinOp.GE: "sge"}
 
 
-def _successors_source(system: System) -> list[str]:
-    """``successors(s, out, idx) -> k``: enabled actions' indices and successors, in order."""
+class _Emit:
+    """LLVM IR for expression DAGs over ``ptr %s`` (an ``i64`` per variable), one SSA
+    value per distinct node, evaluated eagerly (an array read out of its range, on
+    a branch not taken, reads element 0)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.names: dict[int, str] = {}
+        self.n = 0
+        self.keep: list[Expr] = []  # keeps the ids stable
+
+    def tmp(self) -> str:
+        """A fresh SSA name."""
+        self.n += 1
+        return f"%t{self.n}"
+
+    def value(self, root: Expr) -> str:
+        """The ``i64`` operand of ``root``, emitting what is not emitted yet (post-order)."""
+        self.keep.append(root)
+        stack: list[tuple[Expr, bool]] = [(root, False)]
+        while stack:
+            e, ready = stack.pop()
+            if id(e) in self.names:
+                continue
+            if isinstance(e, Const):
+                self.names[id(e)] = str(e.value)
+            elif ready:
+                self.names[id(e)] = self.op(e)
+            else:
+                stack.append((e, True))
+                stack.extend((c, False) for c in _children(e) if id(c) not in self.names)
+        return self.names[id(root)]
+
+    def test(self, e: Expr) -> str:
+        """An ``i1`` operand: ``e != 0``."""
+        v = self.value(e)
+        t = self.tmp()
+        self.lines.append(f"  {t} = icmp ne i64 {v}, 0")
+        return t
+
+    def load(self, at: str) -> str:
+        """``s[at]``."""
+        p, v = self.tmp(), self.tmp()
+        self.lines.append(f"  {p} = getelementptr inbounds i64, ptr %s, i64 {at}")
+        self.lines.append(f"  {v} = load i64, ptr {p}")
+        return v
+
+    def op(self, e: Expr) -> str:
+        """Emit one node whose children are emitted; its operand."""
+        name = self.names.get
+        add = self.lines.append
+        if isinstance(e, Var):
+            return self.load(str(e.index))
+        t = self.tmp()
+        if isinstance(e, Select):
+            x, ok, c = name(id(e.index)), self.tmp(), self.tmp()
+            add(f"  {ok} = icmp ult i64 {x}, {e.size}")
+            add(f"  {c} = select i1 {ok}, i64 {x}, i64 0")
+            add(f"  {t} = add i64 {c}, {e.base}")
+            return self.load(t)
+        if isinstance(e, Not):
+            add(f"  {t} = icmp eq i64 {name(id(e.arg))}, 0")
+            return self.widen(t)
+        if isinstance(e, Ite):
+            add(f"  {t} = icmp ne i64 {name(id(e.cond))}, 0")
+            r = self.tmp()
+            add(f"  {r} = select i1 {t}, i64 {name(id(e.then))}, i64 {name(id(e.other))}")
+            return r
+        if isinstance(e, Wrap):
+            m = e.hi - e.lo + 1
+            r, neg, up, pick, out = (self.tmp() for _ in range(5))
+            add(f"  {t} = sub i64 {name(id(e.arg))}, {e.lo}")
+            add(f"  {r} = srem i64 {t}, {m}")
+            add(f"  {neg} = icmp slt i64 {r}, 0")
+            add(f"  {up} = add i64 {r}, {m}")
+            add(f"  {pick} = select i1 {neg}, i64 {up}, i64 {r}")
+            add(f"  {out} = add i64 {pick}, {e.lo}")
+            return out
+        assert isinstance(e, Binary)
+        a, b = name(id(e.left)), name(id(e.right))
+        if e.op in (BinOp.ADD, BinOp.SUB):
+            add(f"  {t} = {'add' if e.op is BinOp.ADD else 'sub'} i64 {a}, {b}")
+            return t
+        if e.op in (BinOp.AND, BinOp.OR):
+            x, y = self.tmp(), self.tmp()
+            add(f"  {x} = icmp ne i64 {a}, 0")
+            add(f"  {y} = icmp ne i64 {b}, 0")
+            add(f"  {t} = {'and' if e.op is BinOp.AND else 'or'} i1 {x}, {y}")
+            return self.widen(t)
+        add(f"  {t} = icmp {_CMP[e.op]} i64 {a}, {b}")
+        return self.widen(t)
+
+    def widen(self, bit: str) -> str:
+        """An ``i1`` as ``i64`` 0/1."""
+        t = self.tmp()
+        self.lines.append(f"  {t} = zext i1 {bit} to i64")
+        return t
+
+
+def _action_ir(i: int, action: Action, nv: int) -> list[str]:
+    """``i1 @a<i>(ptr %s, ptr %n)``: false if disabled, else ``n`` := the successor."""
+    lines = [f"define internal i1 @a{i}(ptr noalias %s, ptr noalias %n) nounwind {{", "entry:"]
+    em = _Emit(lines)
+    g = em.test(action.guard)
+    lines += [f"  br i1 {g}, label %upd, label %off", "off:", "  ret i1 0", "upd:"]
+    outs = [em.value(u.value) for u in action.updates]
+    lines += ["  br label %cp", "cp:", "  %j = phi i64 [0, %upd], [%j1, %cp]",
+              "  %ps = getelementptr inbounds i64, ptr %s, i64 %j",
+              "  %v = load i64, ptr %ps",
+              "  %pn = getelementptr inbounds i64, ptr %n, i64 %j",
+              "  store i64 %v, ptr %pn", "  %j1 = add i64 %j, 1",
+              f"  %d = icmp eq i64 %j1, {nv}", "  br i1 %d, label %wr, label %cp", "wr:"]
+    for k, (u, o) in enumerate(zip(action.updates, outs, strict=True)):
+        lines.append(f"  %w{k} = getelementptr inbounds i64, ptr %n, i64 {u.var}")
+        lines.append(f"  store i64 {o}, ptr %w{k}")
+    return [*lines, "  ret i1 1", "}", ""]
+
+
+def _successors_ir(system: System) -> list[str]:
+    """``i64 @successors(i64 s, i64 out, i64 idx)``: the enabled actions' successors
+    (rows of ``out``) and indices, in :func:`action_index`'s order; returns how many."""
+    nv = len(system.vars)
     groups, always = action_index(system)
-    lines = ["@njit(cache=True)", "def successors(s, out, idx):", "    k = 0"]
+    lines = ["define i64 @successors(i64 %ps, i64 %pout, i64 %pidx) nounwind {", "entry:",
+             "  %s = inttoptr i64 %ps to ptr", "  %out = inttoptr i64 %pout to ptr",
+             "  %idx = inttoptr i64 %pidx to ptr", "  %kp = alloca i64",
+             "  store i64 0, ptr %kp"]
+    em = _Emit(lines)
+    tries: list[tuple[str, tuple[int, ...]]] = []
     for gk, (gate, var, table) in enumerate(groups):
-        g = _Codegen((gate,))
-        test = g.test(gate) if gate != TRUE else "True"
-        lines.append(f"    c = s[{var}]")
-        first = True
-        for value in sorted(table):
-            lines.append(f"    {'if' if first else 'elif'} c == {value}:")
-            first = False
-            lines.extend("    " + _rename(ln, gk) for ln in g.lines)
-            lines.append(f"        if {_rename(test, gk)}:")
-            for i in table[value]:
-                lines.append(f"            if a{i}(s, out[k]):")
-                lines.append(f"                idx[k] = {i}\n                k += 1")
-    for i in always:
-        lines.append(f"    if a{i}(s, out[k]):\n        idx[k] = {i}\n        k += 1")
-    lines += ["    return k", ""]
+        c = em.load(str(var))
+        arms = " ".join(f"i64 {v}, label %g{gk}v{v}" for v in sorted(table))
+        lines.append(f"  switch i64 {c}, label %g{gk}end [ {arms} ]")
+        for v in sorted(table):
+            lines.append(f"g{gk}v{v}:")
+            sub = _Emit(lines)
+            sub.n = em.n
+            ok = sub.test(gate) if gate != TRUE else "true"
+            em.n = sub.n
+            lines.append(f"  br i1 {ok}, label %g{gk}v{v}try, label %g{gk}end")
+            lines.append(f"g{gk}v{v}try:")
+            lines.extend(_tries(f"g{gk}v{v}", table[v], nv))
+            lines.append(f"  br label %g{gk}end")
+        lines.append(f"g{gk}end:")
+    del tries
+    lines.extend(_tries("al", always, nv))
+    return [*lines, "  %kend = load i64, ptr %kp", "  ret i64 %kend", "}", ""]
+
+
+def _tries(tag: str, actions: tuple[int, ...] | list[int], nv: int) -> list[str]:
+    """Try ``actions`` in order, appending each enabled one's successor and index."""
+    lines: list[str] = []
+    for i in actions:
+        b = f"{tag}a{i}"
+        lines += [f"  %{b}k = load i64, ptr %kp", f"  %{b}o = mul i64 %{b}k, {nv}",
+                  f"  %{b}r = getelementptr inbounds i64, ptr %out, i64 %{b}o",
+                  f"  %{b}e = call i1 @a{i}(ptr %s, ptr %{b}r)",
+                  f"  br i1 %{b}e, label %{b}y, label %{b}n", f"{b}y:",
+                  f"  %{b}x = getelementptr inbounds i64, ptr %idx, i64 %{b}k",
+                  f"  store i64 {i}, ptr %{b}x", f"  %{b}k1 = add i64 %{b}k, 1",
+                  f"  store i64 %{b}k1, ptr %kp", f"  br label %{b}n", f"{b}n:"]
     return lines
 
 
-def _coverage_source(system: System) -> list[str]:
-    """``watch(s, w)`` and ``witness(s, idx, k, w)``: the flags of the Python search's
-    watched properties and witness labels, set when they hold in an expanded state."""
-    lines = ["@njit(cache=True)", "def watch(s, w):"]
-    for k, (_, e) in enumerate(system.watches):
-        g = _Codegen((e,))
-        test = g.test(e)
-        lines.append(f"    if not w[{k}]:")
-        lines.extend("    " + ln for ln in g.lines)
-        lines.append(f"        if {test}:\n            w[{k}] = True")
-    lines += ["    return", "", "@njit(cache=True)", "def witness(s, idx, k, w):"]
+def _coverage_ir(system: System, width: int) -> list[str]:
+    """``i64 @coverage(i64 s, i64 flags, i64, i64)``: sets the flags (rows of ``width``)
+    of the watched properties (row 2) and of the witness labels (row 3) whose condition
+    holds in ``s`` (a witness only if its action is enabled: row 1)."""
+    lines = ["define i64 @coverage(i64 %ps, i64 %pf, i64 %u1, i64 %u2) nounwind {", "entry:",
+             "  %s = inttoptr i64 %ps to ptr", "  %f = inttoptr i64 %pf to ptr"]
+    em = _Emit(lines)
     labels = _witness_labels(system)
-    for i, a in enumerate(system.actions):
-        if a.witness == FALSE:
-            continue
-        g = _Codegen((a.witness,))
-        test = g.test(a.witness)
-        lines.append(f"    if not w[{labels[a.witness_label]}]:")
-        lines.extend("    " + ln for ln in g.lines)
-        lines.append(f"        if {test}:")
-        lines.append(f"            for j in range(k):\n                if idx[j] == {i}:")
-        lines.append(f"                    w[{labels[a.witness_label]}] = True")
-    lines += ["    return", ""]
-    return lines
+    conds: list[tuple[Expr, int, int | None]] = [
+        (e, 2 * width + k, None) for k, (_, e) in enumerate(system.watches)]
+    conds += [(a.witness, 3 * width + labels[a.witness_label], width + i)
+              for i, a in enumerate(system.actions) if a.witness != FALSE]
+    for k, (e, at, enabled) in enumerate(conds):
+        v = em.value(e)
+        lines += [f"  %c{k}p = getelementptr inbounds i64, ptr %f, i64 {at}",
+                  f"  %c{k}o = load i64, ptr %c{k}p", f"  %c{k}h = icmp ne i64 {v}, 0"]
+        if enabled is not None:
+            lines += [f"  %c{k}ep = getelementptr inbounds i64, ptr %f, i64 {enabled}",
+                      f"  %c{k}e = load i64, ptr %c{k}ep", f"  %c{k}en = icmp ne i64 %c{k}e, 0",
+                      f"  %c{k}b = and i1 %c{k}h, %c{k}en"]
+        else:
+            lines.append(f"  %c{k}b = or i1 %c{k}h, false")
+        lines += [f"  %c{k}z = zext i1 %c{k}b to i64", f"  %c{k}n = or i64 %c{k}o, %c{k}z",
+                  f"  store i64 %c{k}n, ptr %c{k}p"]
+    return [*lines, "  ret i64 0", "}", ""]
 
 
 def _witness_labels(system: System) -> dict[str, int]:
@@ -123,202 +266,71 @@ def _witness_labels(system: System) -> dict[str, int]:
     return out
 
 
-def module_source(system: System, packing: Packing) -> str:
-    """The whole generated numba module for ``system`` (actions, dispatch, BFS kernel)."""
-    groups, always = action_index(system)
-    spans = sorted((min(i for ix in t.values() for i in ix), max(i for ix in t.values() for i in ix))
-                   for _, _, t in groups)
-    spans += [(i, i) for i in always]
-    ordered = all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
-    head = ["import numpy as np", "from numba import njit", "",
-            f"NV = {len(system.vars)}", f"W = {max(1, (packing.bits + 63) // 64)}",
-            f"NA = {len(system.actions)}", f"VIOL = {system.violation_var}",
-            f"SORT = {not ordered}",
-            f"LO = np.array({list(packing.lo)!r}, dtype=np.int64)",
-            f"OFF = np.array({list(packing.off)!r}, dtype=np.int64)",
-            f"WID = np.array({list(packing.width)!r}, dtype=np.int64)", ""]
-    body: list[str] = []
+def flag_width(system: System) -> int:
+    """Columns of the kernel's flag rows (actions, watches, witness labels)."""
+    return max(len(system.actions), len(system.watches), len(_witness_labels(system)), 1)
+
+
+def module_ir(system: System) -> str:
+    """The LLVM IR of ``system``'s actions, their dispatch and its coverage conditions."""
+    nv = len(system.vars)
+    lines: list[str] = []
     for i, a in enumerate(system.actions):
-        body += _action_source(i, a.guard, tuple(u.var for u in a.updates),
-                               tuple(u.value for u in a.updates))
-    return "\n".join(head + body + _successors_source(system) + _coverage_source(system)
-                     ) + "\n" + _KERNEL
+        lines += _action_ir(i, a, nv)
+    lines += _successors_ir(system) + _coverage_ir(system, flag_width(system))
+    return "\n".join(lines) + "\n"
 
 
-def cache_dir() -> Path:
-    """Where generated modules and numba's machine code are kept."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lazycheck" / "compiled"
+def in_order(system: System) -> bool:
+    """Whether :func:`action_index`'s groups yield successors in action order."""
+    groups, always = action_index(system)
+    spans = [(min(i for ix in t.values() for i in ix), max(i for ix in t.values() for i in ix))
+             for _, _, t in groups] + [(i, i) for i in always]
+    return not any(a[1] > b[0] for a, b in itertools.pairwise(spans))
 
 
-def load(source: str, cache: bool = True) -> ModuleType:
-    """Import the generated module (from the cache directory, named by its hash)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    name = f"lzc_{digest}"
-    if not cache:
-        source = source.replace("cache=True", "cache=False")
-    d = cache_dir()
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{name}{'' if cache else '_nocache'}.py"
-    if not path.exists():  # written once: numba's cache keys on the file's mtime
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source, encoding="utf-8")
-        tmp.replace(path)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = mod
-    spec.loader.exec_module(mod)
-    return mod
+def jit(source: str, opt: int = 2) -> Any:
+    """Compile the IR with llvmlite (numba's LLVM); the engine, which owns the code."""
+    import llvmlite.binding as llvm
 
-
-_KERNEL = '''
-U64 = np.uint64
-
-
-@njit(cache=True)
-def unpack(words, s):
-    for v in range(NV):
-        w = WID[v]
-        if w == 0:
-            s[v] = LO[v]
-            continue
-        o = OFF[v]
-        j = o >> 6
-        b = o & 63
-        x = words[j] >> U64(b)
-        if b + w > 64:
-            x |= words[j + 1] << U64(64 - b)
-        x &= (U64(1) << U64(w)) - U64(1)
-        s[v] = np.int64(x) + LO[v]
-
-
-@njit(cache=True)
-def pack(n, words):
-    for j in range(W):
-        words[j] = U64(0)
-    for v in range(NV):
-        w = WID[v]
-        x = n[v] - LO[v]
-        if x < 0 or x >= (np.int64(1) << w):
-            return False
-        if w == 0:
-            continue
-        o = OFF[v]
-        j = o >> 6
-        b = o & 63
-        words[j] |= U64(x) << U64(b)
-        if b + w > 64:
-            words[j + 1] |= U64(x) >> U64(64 - b)
-    return True
-
-
-@njit(cache=True)
-def slot(table, words):
-    h = U64(14695981039346656037)
-    for j in range(W):
-        h = (h ^ words[j]) * U64(1099511628211)
-        h ^= h >> U64(29)
-    return np.int64(h & U64(table.shape[0] - 1))
-
-
-@njit(cache=True)
-def find(store, table, words):
-    mask = table.shape[0] - 1
-    h = slot(table, words)
-    while True:
-        e = table[h]
-        if e < 0:
-            return h, -1
-        same = True
-        for j in range(W):
-            if store[e, j] != words[j]:
-                same = False
-                break
-        if same:
-            return h, e
-        h = (h + 1) & mask
-
-
-@njit(cache=True)
-def rehash(store, count, table):
-    table[:] = -1
-    for e in range(count):
-        h, _ = find(store, table, store[e])
-        table[h] = e
-
-
-@njit(cache=True)
-def expand(store, table, ctr, hi, budget, maxst, fired, watched, witnessed):
-    s = np.empty(NV, dtype=np.int64)
-    out = np.empty((NA, NV), dtype=np.int64)
-    idx = np.empty(NA, dtype=np.int64)
-    words = np.empty(W, dtype=np.uint64)
-    p = ctr[0]
-    count = ctr[1]
-    tr = ctr[2]
-    status = 0
-    done = 0
-    while p < hi:
-        if count + NA > store.shape[0] or 2 * (count + NA) > table.shape[0]:
-            status = 2
-            break
-        if done >= budget:
-            status = 1
-            break
-        unpack(store[p], s)
-        watch(s, watched)
-        k = successors(s, out, idx)
-        witness(s, idx, k, witnessed)
-        order = np.argsort(idx[:k]) if SORT else np.arange(k)
-        for jj in range(k):
-            j = order[jj]
-            tr += 1
-            fired[idx[j]] = True
-            if not pack(out[j], words):
-                status = 5
-                break
-            h, e = find(store, table, words)
-            if e >= 0:
-                continue
-            table[h] = count
-            store[count, :] = words
-            count += 1
-            if out[j, VIOL] != 0:
-                status = 3
-                break
-        if status:
-            break
-        p += 1
-        done += 1
-        if count > maxst:
-            status = 4
-            break
-    ctr[0] = p
-    ctr[1] = count
-    ctr[2] = tr
-    return status
-'''
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    tm = llvm.Target.from_default_triple().create_target_machine(opt=opt)
+    mod = llvm.parse_assembly(source)
+    mod.verify()
+    if opt:
+        pto = llvm.create_pipeline_tuning_options(speed_level=opt)
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+    engine = llvm.create_mcjit_compiler(mod, tm)
+    engine.finalize_object()
+    return engine
 
 
 class CompiledSearch:
-    """One unreduced BFS on the compiled kernel; ``run()`` gives the Python search's result."""
+    """One unreduced BFS on the compiled kernel; ``run()`` gives the Python search's result
+    (None if a value outgrew its field: then the Python path must run)."""
 
-    def __init__(self, system: System, limits: Limits, packing: Packing,
-                 cache: bool = True) -> None:
+    def __init__(self, system: System, limits: Limits, packing: Packing, opt: int = 2) -> None:
         import numpy as np
 
-        self.np = np
+        from lazycheck.engines import compiled_kernel
+
+        self.np, self.kernel = np, compiled_kernel
         self.system, self.limits, self.packing = system, limits, packing
         self.start = time.monotonic()
-        self.mod: Any = load(module_source(system, packing), cache)
-        self.compiled_at = time.monotonic()
-        self.words = int(self.mod.W)
+        self.engine = jit(module_ir(system), opt)
+        self.fns = np.array([self.engine.get_function_address("successors"),
+                             self.engine.get_function_address("coverage")], dtype=np.int64)
+        self.compile_s = time.monotonic() - self.start
+        nv = len(system.vars)
+        self.layout = np.zeros((4, nv), dtype=np.int64)
+        self.layout[0], self.layout[1], self.layout[2] = packing.lo, packing.off, packing.width
+        self.layout[3, :3] = (system.violation_var, len(system.actions), in_order(system))
+        self.words = max(1, (packing.bits + 63) // 64)
         self.store = np.zeros((1 << 12, self.words), dtype=np.uint64)
         self.table = np.full(1 << 14, -1, dtype=np.int64)
-        self.fired = np.zeros(len(system.actions), dtype=np.bool_)
-        self.watched = np.zeros(len(system.watches), dtype=np.bool_)
-        self.witnessed = np.zeros(max(1, len(_witness_labels(system))), dtype=np.bool_)
+        self.flags = np.zeros((4, flag_width(system)), dtype=np.int64)
         self.ctr = np.zeros(3, dtype=np.int64)  # next state to expand, states, transitions
         self.memory = MemoryWatch(limits.max_memory)
         self.levels: list[int] = [0]  # where each BFS level starts in the store
@@ -336,24 +348,26 @@ class CompiledSearch:
         self.store[0, :] = self.np.frombuffer(init.to_bytes(self.words * 8, "little"),
                                               dtype=self.np.uint64)
         self.ctr[1] = 1
-        self.mod.rehash(self.store, 1, self.table)
+        self.kernel.rehash(self.store, 1, self.table)
 
     def grow(self) -> None:
-        """Double the store and the table (the kernel asked for room)."""
+        """Double the store, and the table when it is half full (the kernel asked for room)."""
         np = self.np
-        store = np.zeros((self.store.shape[0] * 2, self.words), dtype=np.uint64)
-        store[: self.store.shape[0]] = self.store
-        self.store = store
-        if 2 * (int(self.ctr[1]) + len(self.system.actions)) > self.table.shape[0]:
+        n = int(self.ctr[1]) + len(self.system.actions)
+        if n > self.store.shape[0]:
+            store = np.zeros((self.store.shape[0] * 2, self.words), dtype=np.uint64)
+            store[: self.store.shape[0]] = self.store
+            self.store = store
+        if 2 * n > self.table.shape[0]:
             self.table = np.full(self.table.shape[0] * 2, -1, dtype=np.int64)
-            self.mod.rehash(self.store, int(self.ctr[1]), self.table)
+            self.kernel.rehash(self.store, int(self.ctr[1]), self.table)
 
     def packed(self, e: int) -> int:
         """Store entry ``e`` as the Python search's packed int."""
         return int.from_bytes(self.store[e].tobytes(), "little")
 
     def run(self) -> Result | None:
-        """The whole search, level by level; None if a value outgrew its field."""
+        """The whole search, level by level."""
         limits, system = self.limits, self.system
         code = system.init[system.violation_var]
         if code:
@@ -361,12 +375,11 @@ class CompiledSearch:
         self.put_init()
         depth = 0
         while True:
-            hi = int(self.ctr[1])
+            hi = self.hi = int(self.ctr[1])
             if limits.progress is not None:
                 limits.progress(Progress("explicit", depth, hi, time.monotonic() - self.start))
             if depth >= limits.bound:
                 return self.covered(Result(Verdict.PASS, self.stats(False, depth)))
-            self.hi = hi
             try:
                 stop = self.expand(depth, hi)
             except OutOfRange:
@@ -380,21 +393,20 @@ class CompiledSearch:
 
     def expand(self, depth: int, hi: int) -> Result | None:
         """Expand the level ending at ``hi``; a result if the search ends."""
-        limits = self.limits
+        limits, k = self.limits, self.kernel
         while True:
-            status = self.mod.expand(self.store, self.table, self.ctr, hi, BUDGET,
-                                     limits.max_states, self.fired, self.watched,
-                                     self.witnessed)
-            if status == _DONE:
+            status = k.expand(self.fns, self.layout, self.store, self.table, self.ctr, hi,
+                              BUDGET, limits.max_states, self.flags)
+            if status == k.DONE:
                 return None
-            if status == _GROW:
+            if status == k.GROW:
                 self.grow()
                 continue
-            if status == _FAIL:
+            if status == k.FAIL:
                 return self.failed(depth)
-            if status == _RANGE:
+            if status == k.RANGE:
                 raise OutOfRange
-            if status == _LIMIT:
+            if status == k.LIMIT:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"state limit of {limits.max_states:,} reached "
                                      f"at depth {depth + 1}")
@@ -414,19 +426,15 @@ class CompiledSearch:
         ends = [*self.levels[1:], self.hi]
         levels = [[self.packed(e) for e in range(a, b)]
                   for a, b in zip(self.levels, ends, strict=True)]
-        sem = Semantics(self.system, self.packing)
-        code, trace = choose_trace(self.system, sem, levels)
+        code, trace = choose_trace(self.system, Semantics(self.system, self.packing), levels)
         return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
 
     def covered(self, r: Result) -> Result:
         """``r`` with the actions fired, the events witnessed and the watches seen."""
-        import dataclasses
-
         labels = list(_witness_labels(self.system))
+        f = self.flags
         return dataclasses.replace(
-            r, fired=frozenset(int(i) for i in self.np.flatnonzero(self.fired)),
-            witnessed=frozenset(labels[int(i)] for i in self.np.flatnonzero(self.witnessed)
-                                if int(i) < len(labels)),
+            r, fired=frozenset(i for i in range(len(self.system.actions)) if f[0, i]),
+            witnessed=frozenset(lb for k, lb in enumerate(labels) if f[3, k]),
             coverage_known=True,
-            watched=frozenset(p for k, (p, _) in enumerate(self.system.watches)
-                              if self.watched[k]))
+            watched=frozenset(p for k, (p, _) in enumerate(self.system.watches) if f[2, k]))
