@@ -289,13 +289,14 @@ def in_order(system: System) -> bool:
     return not any(a[1] > b[0] for a, b in itertools.pairwise(spans))
 
 
-def jit(source: str, opt: int = 2) -> Any:
-    """Compile the IR with llvmlite (numba's LLVM); the engine, which owns the code."""
+def jit(source: str, opt: int = 0, codegen: int = 0) -> Any:
+    """Compile the IR with llvmlite (numba's LLVM): IR passes at level ``opt`` (0: none),
+    machine code at level ``codegen``; the execution engine, which owns the code."""
     import llvmlite.binding as llvm
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    tm = llvm.Target.from_default_triple().create_target_machine(opt=opt)
+    tm = llvm.Target.from_default_triple().create_target_machine(opt=codegen)
     mod = llvm.parse_assembly(source)
     mod.verify()
     if opt:
@@ -311,7 +312,8 @@ class CompiledSearch:
     """One unreduced BFS on the compiled kernel; ``run()`` gives the Python search's result
     (None if a value outgrew its field: then the Python path must run)."""
 
-    def __init__(self, system: System, limits: Limits, packing: Packing, opt: int = 2) -> None:
+    def __init__(self, system: System, limits: Limits, packing: Packing,
+                 opt: tuple[int, int] = (0, 0)) -> None:
         import numpy as np
 
         from lazycheck.engines import compiled_kernel
@@ -319,10 +321,11 @@ class CompiledSearch:
         self.np, self.kernel = np, compiled_kernel
         self.system, self.limits, self.packing = system, limits, packing
         self.start = time.monotonic()
-        self.engine = jit(module_ir(system), opt)
+        cpu = time.process_time()
+        self.engine = jit(module_ir(system), *opt)
         self.fns = np.array([self.engine.get_function_address("successors"),
                              self.engine.get_function_address("coverage")], dtype=np.int64)
-        self.compile_s = time.monotonic() - self.start
+        self.compile_cpu = time.process_time() - cpu  # generating and compiling the IR
         nv = len(system.vars)
         self.layout = np.zeros((4, nv), dtype=np.int64)
         self.layout[0], self.layout[1], self.layout[2] = packing.lo, packing.off, packing.width
