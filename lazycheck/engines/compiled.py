@@ -441,3 +441,8 @@ class CompiledSearch:
             witnessed=frozenset(lb for k, lb in enumerate(labels) if f[3, k]),
             coverage_known=True,
             watched=frozenset(p for k, (p, _) in enumerate(self.system.watches) if f[2, k]))
+
+
+def check(system: System, limits: Limits) -> Result | None:
+    """The compiled search's result; None if a value outgrew its field (run Python)."""
+    return CompiledSearch(system, limits, Packing.of(system)).run()
