@@ -339,6 +339,12 @@ class CompiledSearch:
         self.levels: list[int] = [0]  # where each BFS level starts in the store
         self.hi = 1  # where the level being expanded ends
 
+    def load_kernel(self) -> None:
+        """Compile the kernel, or load it from numba's cache, now (it expands nothing)."""
+        self.kernel.expand(self.fns, self.layout, self.store, self.table, self.ctr, 0, 0, 0,
+                           self.flags)
+        self.kernel.rehash(self.store, 0, self.table)
+
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
         return Stats(engine="explicit", states=int(self.ctr[1]),

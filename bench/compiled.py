@@ -1,0 +1,126 @@
+"""The compiled search (``verify --compiled``) against the Python search, end to end.
+
+One fresh process per row.  Every row builds the system (``build s``, not
+counted in ``total``) and then runs one search; ``compile s`` is the CPU time
+of generating the system's LLVM IR and compiling it to machine code, plus
+importing numba and loading the BFS kernel from numba's cache (in a ``cold``
+row: compiling it into an empty cache), ``search s`` the rest,
+``total`` both.  ``st/s`` is states per CPU second of the search alone.
+``same`` says whether verdict, states, transitions and depth equal those of
+the Python row of the same configuration (which is unreduced: the compiled
+search does not reduce by symmetry; ``python+sym`` rows are the Python
+search with its default symmetry reduction, states then counted up to it).
+
+Usage: ``python bench/compiled.py [--big] [--one TARGET TASKS CPUS PATH]``; ``--big``
+adds the 3 x 3 rows (the unreduced Python search there takes minutes).
+CPU seconds are the honest column on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.outcome import Limits
+from lazycheck.run.verify import build
+from lazycheck.semantics import Packing
+from lazycheck.targets import find_root, load_target
+
+ROWS = [("arm64-nested", 2, 2), ("xen-nested", 2, 2), ("arm64-nested", 3, 2),
+        ("xen-nested", 3, 2)]
+BIG = [("arm64-nested", 3, 3), ("xen-nested", 3, 3)]
+# path -> (compiled?, IR pass level, codegen level, symmetry)
+PATHS = {"python": (False, 0, 0, False), "python+sym": (False, 0, 0, True),
+         "cold": (True, 0, 0, False), "compiled": (True, 0, 0, False),
+         "compiled-O2": (True, 0, 2, False)}
+
+
+def one(name: str, tasks: int, cpus: int, path: str) -> dict[str, object]:
+    """Measure one search in this process; the numbers as a dict."""
+    root = find_root(Path(__file__).resolve().parent.parent)
+    t = load_target(name, root)
+    cfg = t.config.overridden(cpus=cpus or None, tasks=tasks or None)
+    c0 = time.process_time()
+    _, system = build(t, root, cfg)
+    c1 = time.process_time()
+    w0 = time.perf_counter()
+    on, opt, codegen, sym = PATHS[path]
+    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym)
+    compile_s = 0.0
+    if on:
+        first = time.process_time()
+        from lazycheck.engines import compiled, compiled_kernel  # noqa: F401
+        compile_s += time.process_time() - first
+
+        search = compiled.CompiledSearch(system, limits, Packing.of(system), (opt, codegen))
+        compile_s = search.compile_cpu
+        first = time.process_time()
+        search.load_kernel()  # compiled (cold) or loaded from numba's cache
+        compile_s += time.process_time() - first
+        r = search.run()
+        assert r is not None
+    else:
+        r = ExplicitEngine().check(system, limits)
+    c2 = time.process_time()
+    return {"target": name, "config": f"{cfg.ntasks}x{cfg.cpus}", "path": path,
+            "verdict": r.verdict.value, "states": r.stats.states,
+            "transitions": r.stats.transitions, "depth": r.stats.depth, "build": c1 - c0,
+            "compile": compile_s, "total": c2 - c1, "wall": time.perf_counter() - w0}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every row in a subprocess and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--big", action="store_true", help="add the 3 x 3 rows")
+    ap.add_argument("--one", nargs=4, metavar=("TARGET", "TASKS", "CPUS", "PATH"))
+    args = ap.parse_args(argv)
+    if args.one:
+        name, tasks, cpus, path = args.one
+        print(json.dumps(one(name, int(tasks), int(cpus), path)))
+        return 0
+    head = (f"{'target':<13} {'cfg':>3} {'path':<11} {'verdict':<7} {'states':>10} "
+            f"{'build s':>7} {'compile s':>9} {'search s':>8} {'total s':>7} {'st/s':>9} "
+            f"{'vs python':>9} {'same':>4}")
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory() as cold_cache:
+        for name, tasks, cpus in ROWS + (BIG if args.big else []):
+            base: dict[str, object] | None = None
+            for path in PATHS:
+                if path == "python+sym" and (tasks, cpus) != (3, 3):
+                    continue  # below 100,000 states the default search is the unreduced one
+                env = dict(os.environ)
+                if path == "cold":
+                    env["NUMBA_CACHE_DIR"] = cold_cache
+                out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
+                                      str(cpus), path], capture_output=True, text=True,
+                                     check=True, env=env)
+                d = json.loads(out.stdout)
+                base = base or d
+                print(_line(d, base), flush=True)
+    return 0
+
+
+def _line(d: dict[str, object], base: dict[str, object]) -> str:
+    r = dataclasses.make_dataclass("R", list(d))(**d)
+    b = dataclasses.make_dataclass("R", list(base))(**base)
+    search = r.total - r.compile
+    same = all(getattr(r, k) == getattr(b, k)
+               for k in ("verdict", "states", "transitions", "depth"))
+    return (f"{r.target:<13} {r.config:>3} {r.path:<11} {r.verdict:<7} {r.states:>10,} "
+            f"{r.build:>7.2f} {r.compile:>9.2f} {search:>8.2f} {r.total:>7.2f} "
+            f"{r.states / search if search > 0 else 0.0:>9,.0f} "
+            f"{b.total / r.total if r.total > 0 else 0.0:>8.2f}x "
+            f"{('yes' if same else 'NO') if r.path != 'python+sym' else '-':>4}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
