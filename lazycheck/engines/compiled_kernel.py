@@ -10,12 +10,26 @@ words by the layout of :class:`lazycheck.semantics.Packing`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+import numba
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import types
+from numba.extending import intrinsic as _intrinsic
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def njit(f: F) -> F:
+    """``numba.njit(cache=True)``, typed for mypy."""
+    return cast(F, numba.njit(cache=True)(f))
+
+
+def intrinsic(f: Callable[..., Any]) -> Callable[..., int]:
+    """``numba.extending.intrinsic``: called from jitted code without ``typingctx``."""
+    return cast(Callable[..., int], _intrinsic(f))
 
 U64 = np.uint64
 
@@ -49,7 +63,7 @@ def call4(typingctx: Any, addr: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
     return sig, codegen
 
 
-@njit(cache=True)
+@njit
 def unpack(words: Any, s: Any, lo: Any, off: Any, wid: Any) -> None:
     """Values of the packed state ``words`` into ``s``."""
     for v in range(s.shape[0]):
@@ -67,7 +81,7 @@ def unpack(words: Any, s: Any, lo: Any, off: Any, wid: Any) -> None:
         s[v] = np.int64(x) + lo[v]
 
 
-@njit(cache=True)
+@njit
 def pack(n: Any, words: Any, lo: Any, off: Any, wid: Any) -> bool:
     """Pack the values ``n`` into ``words``; False if one does not fit its field."""
     words[:] = U64(0)
@@ -87,8 +101,8 @@ def pack(n: Any, words: Any, lo: Any, off: Any, wid: Any) -> bool:
     return True
 
 
-@njit(cache=True)
-def find(store: Any, table: Any, words: Any) -> tuple[int, int]:
+@njit
+def find(store: Any, table: Any, words: Any) -> tuple[Any, Any]:
     """(slot, entry) of ``words`` in the open-addressing table; entry -1: absent."""
     h = U64(14695981039346656037)
     for j in range(words.shape[0]):
@@ -110,7 +124,7 @@ def find(store: Any, table: Any, words: Any) -> tuple[int, int]:
         at = (at + 1) & mask
 
 
-@njit(cache=True)
+@njit
 def rehash(store: Any, count: int, table: Any) -> None:
     """Rebuild the table over the first ``count`` stored states."""
     table[:] = -1
@@ -119,7 +133,7 @@ def rehash(store: Any, count: int, table: Any) -> None:
         table[at] = e
 
 
-@njit(cache=True)
+@njit
 def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, budget: int,
            maxst: int, flags: Any) -> int:
     """Expand stored states ``ctr[0]..hi`` in order, storing new successors.
