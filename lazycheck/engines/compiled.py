@@ -28,9 +28,12 @@ loads the machine code instead of compiling it (numba's own cache).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import itertools
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from lazycheck.engines.memory import MemoryWatch
@@ -289,14 +292,34 @@ def in_order(system: System) -> bool:
     return not any(a[1] > b[0] for a, b in itertools.pairwise(spans))
 
 
-def jit(source: str, opt: int = 0, codegen: int = 0) -> Any:
+def cache_dir() -> Path:
+    """Where the machine code of generated systems is kept (``$XDG_CACHE_HOME``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lazycheck" / "compiled"
+
+
+def jit(source: str, opt: int = 0, codegen: int = 0, cache: bool = True) -> Any:
     """Compile the IR with llvmlite (numba's LLVM): IR passes at level ``opt`` (0: none),
-    machine code at level ``codegen``; the execution engine, which owns the code."""
+    machine code at level ``codegen``; the execution engine, which owns the code.
+
+    With ``cache``, the object code is kept under :func:`cache_dir` named by a hash
+    of the IR, the levels, LLVM's version and the host CPU, and loaded from there
+    next time (no parsing, no code generation).
+    """
     import llvmlite.binding as llvm
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     tm = llvm.Target.from_default_triple().create_target_machine(opt=codegen)
+    key = hashlib.sha256("\0".join([source, str(opt), str(codegen), str(llvm.llvm_version_info),
+                                     llvm.get_host_cpu_name(), llvm.get_host_cpu_features()
+                                     .flatten()]).encode()).hexdigest()[:32]
+    path = cache_dir() / f"{key}.o"
+    if cache and path.exists():
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        engine.add_object_file(llvm.ObjectFileRef.from_data(path.read_bytes()))
+        engine.finalize_object()
+        return engine
     mod = llvm.parse_assembly(source)
     mod.verify()
     if opt:
@@ -304,8 +327,21 @@ def jit(source: str, opt: int = 0, codegen: int = 0) -> Any:
         pb = llvm.create_pass_builder(tm, pto)
         pb.getModulePassManager().run(mod, pb)
     engine = llvm.create_mcjit_compiler(mod, tm)
+    if cache:
+        engine.set_object_cache(lambda _m, data: _keep(path, data))
     engine.finalize_object()
     return engine
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a cache: failure to write is no error)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 class CompiledSearch:
@@ -313,7 +349,7 @@ class CompiledSearch:
     (None if a value outgrew its field: then the Python path must run)."""
 
     def __init__(self, system: System, limits: Limits, packing: Packing,
-                 opt: tuple[int, int] = (0, 0)) -> None:
+                 opt: tuple[int, int] = (0, 0), cache: bool = True) -> None:
         import numpy as np
 
         from lazycheck.engines import compiled_kernel
@@ -322,7 +358,7 @@ class CompiledSearch:
         self.system, self.limits, self.packing = system, limits, packing
         self.start = time.monotonic()
         cpu = time.process_time()
-        self.engine = jit(module_ir(system), *opt)
+        self.engine = jit(module_ir(system), *opt, cache=cache)
         self.fns = np.array([self.engine.get_function_address("successors"),
                              self.engine.get_function_address("coverage")], dtype=np.int64)
         self.compile_cpu = time.process_time() - cpu  # generating and compiling the IR
