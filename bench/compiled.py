@@ -11,8 +11,14 @@ the Python row of the same configuration (which is unreduced: the compiled
 search does not reduce by symmetry; ``python+sym`` rows are the Python
 search with its default symmetry reduction, states then counted up to it).
 
-Usage: ``python bench/compiled.py [--big] [--one TARGET TASKS CPUS PATH]``; ``--big``
-adds the 3 x 3 rows (the unreduced Python search there takes minutes).
+Paths: ``cold`` compiles everything into empty caches; ``compiled`` compiles the
+system's machine code (numba's kernel from its cache); ``cached`` is the next run
+of the same configuration (the machine code from ``~/.cache/lazycheck``);
+``-O2`` rows generate the machine code at LLVM's level 2 instead of 0.
+
+Usage: ``python bench/compiled.py [--big [--slow]] [--one TARGET TASKS CPUS PATH]``;
+``--big`` adds the 3 x 3 rows, against the Python search with symmetry
+reduction (``--slow``: also the unreduced one, which takes minutes).
 CPU seconds are the honest column on a loaded machine.
 """
 
@@ -40,7 +46,12 @@ BIG = [("arm64-nested", 3, 3), ("xen-nested", 3, 3)]
 # path -> (compiled?, IR pass level, codegen level, symmetry)
 PATHS = {"python": (False, 0, 0, False), "python+sym": (False, 0, 0, True),
          "cold": (True, 0, 0, False), "compiled": (True, 0, 0, False),
-         "compiled-O2": (True, 0, 2, False)}
+         "cached": (True, 0, 0, False), "compiled-O2": (True, 0, 2, False),
+         "cached-O2": (True, 0, 2, False)}
+# the cache directories of a path: numba's (None: the usual one) and the machine code's
+# (a name: shared by the paths of one configuration, so "cached" finds what "compiled" left)
+CACHES = {"cold": ("numba", "cold"), "compiled": (None, "O0"), "cached": (None, "O0"),
+          "compiled-O2": (None, "O2"), "cached-O2": (None, "O2")}
 
 
 def one(name: str, tasks: int, cpus: int, path: str) -> dict[str, object]:
@@ -78,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run every row in a subprocess and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--big", action="store_true", help="add the 3 x 3 rows")
+    ap.add_argument("--slow", action="store_true",
+                    help="with --big: also the unreduced Python search at 3 x 3")
     ap.add_argument("--one", nargs=4, metavar=("TARGET", "TASKS", "CPUS", "PATH"))
     args = ap.parse_args(argv)
     if args.one:
@@ -89,22 +102,30 @@ def main(argv: list[str] | None = None) -> int:
             f"{'vs python':>9} {'same':>4}")
     print(head)
     print("-" * len(head))
-    with tempfile.TemporaryDirectory() as cold_cache:
-        for name, tasks, cpus in ROWS + (BIG if args.big else []):
-            base: dict[str, object] | None = None
+    for name, tasks, cpus in ROWS + (BIG if args.big else []):
+        big = (tasks, cpus) == (3, 3)
+        base: dict[str, object] | None = None
+        with tempfile.TemporaryDirectory() as tmp:
             for path in PATHS:
-                if path == "python+sym" and (tasks, cpus) != (3, 3):
+                if (path == "python+sym") != big and not (path == "python" and args.slow):
                     continue  # below 100,000 states the default search is the unreduced one
-                env = dict(os.environ)
-                if path == "cold":
-                    env["NUMBA_CACHE_DIR"] = cold_cache
-                out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
-                                      str(cpus), path], capture_output=True, text=True,
-                                     check=True, env=env)
-                d = json.loads(out.stdout)
+                d = _row(name, tasks, cpus, path, Path(tmp))
                 base = base or d
                 print(_line(d, base), flush=True)
     return 0
+
+
+def _row(name: str, tasks: int, cpus: int, path: str, tmp: Path) -> dict[str, object]:
+    """One row, measured in a fresh process with the path's cache directories."""
+    env = dict(os.environ)
+    numba_dir, code_dir = CACHES.get(path, (None, None))
+    if numba_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(tmp / numba_dir)
+    if code_dir is not None:
+        env["XDG_CACHE_HOME"] = str(tmp / code_dir)
+    out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks), str(cpus),
+                          path], capture_output=True, text=True, check=True, env=env)
+    return dict(json.loads(out.stdout))
 
 
 def _line(d: dict[str, object], base: dict[str, object]) -> str:
@@ -117,7 +138,7 @@ def _line(d: dict[str, object], base: dict[str, object]) -> str:
             f"{r.build:>7.2f} {r.compile:>9.2f} {search:>8.2f} {r.total:>7.2f} "
             f"{r.states / search if search > 0 else 0.0:>9,.0f} "
             f"{b.total / r.total if r.total > 0 else 0.0:>8.2f}x "
-            f"{('yes' if same else 'NO') if r.path != 'python+sym' else '-':>4}")
+            f"{('yes' if same else 'NO') if b.path == 'python' else '-':>4}")
 
 
 if __name__ == "__main__":

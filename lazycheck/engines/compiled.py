@@ -260,6 +260,55 @@ def _coverage_ir(system: System, width: int) -> list[str]:
     return [*lines, "  ret i64 0", "}", ""]
 
 
+def _packing_ir(packing: Packing) -> list[str]:
+    """``i64 @unpack(i64 words, i64 s, i64)`` and ``i64 @pack(i64 n, i64 words, i64)`` (1,
+    or 0 if a value does not fit its field), unrolled over the layout's fields."""
+    nw = max(1, (packing.bits + 63) // 64)
+    lines = ["define i64 @unpack(i64 %pw, i64 %ps, i64 %u) nounwind {", "entry:",
+             "  %w = inttoptr i64 %pw to ptr", "  %s = inttoptr i64 %ps to ptr"]
+    for j in range(nw):
+        lines += [f"  %p{j} = getelementptr inbounds i64, ptr %w, i64 {j}",
+                  f"  %w{j} = load i64, ptr %p{j}"]
+    for v, (lo, w, off) in enumerate(zip(packing.lo, packing.width, packing.off, strict=True)):
+        j, b = divmod(off, 64)
+        lines.append(f"  %d{v} = getelementptr inbounds i64, ptr %s, i64 {v}")
+        if w == 0:
+            lines.append(f"  store i64 {lo}, ptr %d{v}")
+            continue
+        lines.append(f"  %a{v} = lshr i64 %w{j}, {b}")
+        x = f"%a{v}"
+        if b + w > 64:
+            lines += [f"  %h{v} = shl i64 %w{j + 1}, {64 - b}", f"  %o{v} = or i64 %a{v}, %h{v}"]
+            x = f"%o{v}"
+        lines += [f"  %m{v} = and i64 {x}, {(1 << w) - 1}", f"  %x{v} = add i64 %m{v}, {lo}",
+                  f"  store i64 %x{v}, ptr %d{v}"]
+    lines += ["  ret i64 0", "}", "",
+              "define i64 @pack(i64 %pn, i64 %pw, i64 %u) nounwind {", "entry:",
+              "  %n = inttoptr i64 %pn to ptr", "  %w = inttoptr i64 %pw to ptr"]
+    acc = ["0"] * nw
+    bad = "false"
+    for v, (lo, w, off) in enumerate(zip(packing.lo, packing.width, packing.off, strict=True)):
+        j, b = divmod(off, 64)
+        lines += [f"  %d{v} = getelementptr inbounds i64, ptr %n, i64 {v}",
+                  f"  %v{v} = load i64, ptr %d{v}", f"  %x{v} = sub i64 %v{v}, {lo}",
+                  f"  %c{v} = icmp ugt i64 %x{v}, {(1 << w) - 1}",
+                  f"  %b{v} = or i1 {bad}, %c{v}"]
+        bad = f"%b{v}"
+        if w == 0:
+            continue
+        lines += [f"  %s{v} = shl i64 %x{v}, {b}", f"  %q{v} = or i64 {acc[j]}, %s{v}"]
+        acc[j] = f"%q{v}"
+        if b + w > 64:
+            lines += [f"  %t{v} = lshr i64 %x{v}, {64 - b}", f"  %r{v} = or i64 {acc[j + 1]}, %t{v}"]
+            acc[j + 1] = f"%r{v}"
+    for j in range(nw):
+        lines += [f"  %p{j} = getelementptr inbounds i64, ptr %w, i64 {j}",
+                  f"  store i64 {acc[j]}, ptr %p{j}"]
+    lines += ["  %bad = zext i1 " + bad + " to i64", "  %ok = xor i64 %bad, 1", "  ret i64 %ok",
+              "}", ""]
+    return lines
+
+
 def _witness_labels(system: System) -> dict[str, int]:
     """A number for each witness label, in order of first appearance."""
     out: dict[str, int] = {}
@@ -274,13 +323,15 @@ def flag_width(system: System) -> int:
     return max(len(system.actions), len(system.watches), len(_witness_labels(system)), 1)
 
 
-def module_ir(system: System) -> str:
-    """The LLVM IR of ``system``'s actions, their dispatch and its coverage conditions."""
+def module_ir(system: System, packing: Packing) -> str:
+    """The LLVM IR of ``system``'s actions, their dispatch, its coverage conditions and
+    its packing."""
     nv = len(system.vars)
     lines: list[str] = []
     for i, a in enumerate(system.actions):
         lines += _action_ir(i, a, nv)
     lines += _successors_ir(system) + _coverage_ir(system, flag_width(system))
+    lines += _packing_ir(packing)
     return "\n".join(lines) + "\n"
 
 
@@ -358,9 +409,10 @@ class CompiledSearch:
         self.system, self.limits, self.packing = system, limits, packing
         self.start = time.monotonic()
         cpu = time.process_time()
-        self.engine = jit(module_ir(system), *opt, cache=cache)
-        self.fns = np.array([self.engine.get_function_address("successors"),
-                             self.engine.get_function_address("coverage")], dtype=np.int64)
+        self.engine = jit(module_ir(system, packing), *opt, cache=cache)
+        self.fns = np.array([self.engine.get_function_address(f)
+                             for f in ("successors", "coverage", "unpack", "pack")],
+                            dtype=np.int64)
         self.compile_cpu = time.process_time() - cpu  # generating and compiling the IR
         nv = len(system.vars)
         self.layout = np.zeros((4, nv), dtype=np.int64)

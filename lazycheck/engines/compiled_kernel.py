@@ -5,7 +5,8 @@ What depends on the system (its actions, its coverage conditions) is LLVM IR
 generated per system and called here through a function address
 (:func:`call3`, :func:`call4`), so this module is compiled once per machine
 and then loaded from numba's cache.  States are packed into ``W`` 64-bit
-words by the layout of :class:`lazycheck.semantics.Packing`.
+words by the layout of :class:`lazycheck.semantics.Packing` (packed and unpacked by
+generated code too).
 """
 
 from __future__ import annotations
@@ -64,44 +65,6 @@ def call4(typingctx: Any, addr: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
 
 
 @njit
-def unpack(words: Any, s: Any, lo: Any, off: Any, wid: Any) -> None:
-    """Values of the packed state ``words`` into ``s``."""
-    for v in range(s.shape[0]):
-        w = wid[v]
-        if w == 0:
-            s[v] = lo[v]
-            continue
-        o = off[v]
-        j = o >> 6
-        b = o & 63
-        x = words[j] >> U64(b)
-        if b + w > 64:
-            x |= words[j + 1] << U64(64 - b)
-        x &= (U64(1) << U64(w)) - U64(1)
-        s[v] = np.int64(x) + lo[v]
-
-
-@njit
-def pack(n: Any, words: Any, lo: Any, off: Any, wid: Any) -> bool:
-    """Pack the values ``n`` into ``words``; False if one does not fit its field."""
-    words[:] = U64(0)
-    for v in range(n.shape[0]):
-        w = wid[v]
-        x = n[v] - lo[v]
-        if x < 0 or x >= (np.int64(1) << w):
-            return False
-        if w == 0:
-            continue
-        o = off[v]
-        j = o >> 6
-        b = o & 63
-        words[j] |= U64(x) << U64(b)
-        if b + w > 64:
-            words[j + 1] |= U64(x) >> U64(64 - b)
-    return True
-
-
-@njit
 def find(store: Any, table: Any, words: Any) -> tuple[Any, Any]:
     """(slot, entry) of ``words`` in the open-addressing table; entry -1: absent."""
     h = U64(14695981039346656037)
@@ -138,15 +101,14 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
            maxst: int, flags: Any) -> int:
     """Expand stored states ``ctr[0]..hi`` in order, storing new successors.
 
-    ``fns`` = (successors, coverage) addresses; ``layout`` = (lo, off, wid) rows
-    plus ``layout[3, :3]`` = (violation variable, actions, 1 if successors come
-    out in action order); ``ctr`` = (next state,
-    states, transitions); ``flags`` rows: fired actions, enabled in this state,
-    watched properties, witness labels.  Returns a status code.
+    ``fns`` = (successors, coverage, unpack, pack) addresses; ``layout[3, :3]`` =
+    (violation variable, actions, 1 if successors come out in action order), one
+    column per variable; ``ctr`` = (next state, states, transitions); ``flags``
+    rows: fired actions, enabled in this state, watched properties, witness
+    labels.  Returns a status code.
     """
-    lo, off, wid = layout[0], layout[1], layout[2]
     viol, na, ordered = layout[3, 0], layout[3, 1], layout[3, 2]
-    nv = lo.shape[0]
+    nv = layout.shape[1]
     s = np.empty(nv, dtype=np.int64)
     out = np.empty((na, nv), dtype=np.int64)
     idx = np.empty(na, dtype=np.int64)
@@ -161,7 +123,7 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
         if done >= budget:
             status = PAUSE
             break
-        unpack(store[p], s, lo, off, wid)
+        call3(fns[2], store[p].ctypes.data, s.ctypes.data, 0)
         k = call3(fns[0], s.ctypes.data, out.ctypes.data, idx.ctypes.data)
         for j in range(k):
             flags[1, idx[j]] = 1
@@ -173,7 +135,7 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
             j = order[jj]
             tr += 1
             flags[0, idx[j]] = 1
-            if not pack(out[j], words, lo, off, wid):
+            if not call3(fns[3], out[j].ctypes.data, words.ctypes.data, 0):
                 status = RANGE
                 break
             at, e = find(store, table, words)
