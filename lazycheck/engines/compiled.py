@@ -57,6 +57,12 @@ from lazycheck.system import (
 
 # states a kernel call expands before it returns to Python for the clock and memory
 BUDGET = 4096
+# machine code is generated at LLVM's level 0 (cheap to compile, ~2x slower on Xen's large
+# switch actions); past this many states the search recompiles at TIER = (IR passes,
+# code generation) and goes on (bench/compiled.py); code compiled at TIER before is
+# loaded from the cache from the start
+TIER_STATES = 300_000
+TIER = (0, 2)
 
 
 
@@ -299,7 +305,8 @@ def _packing_ir(packing: Packing) -> list[str]:
         lines += [f"  %s{v} = shl i64 %x{v}, {b}", f"  %q{v} = or i64 {acc[j]}, %s{v}"]
         acc[j] = f"%q{v}"
         if b + w > 64:
-            lines += [f"  %t{v} = lshr i64 %x{v}, {64 - b}", f"  %r{v} = or i64 {acc[j + 1]}, %t{v}"]
+            lines += [f"  %t{v} = lshr i64 %x{v}, {64 - b}",
+                      f"  %r{v} = or i64 {acc[j + 1]}, %t{v}"]
             acc[j + 1] = f"%r{v}"
     for j in range(nw):
         lines += [f"  %p{j} = getelementptr inbounds i64, ptr %w, i64 {j}",
@@ -349,6 +356,18 @@ def cache_dir() -> Path:
     return Path(base) / "lazycheck" / "compiled"
 
 
+def cached_object(source: str, opt: int, codegen: int) -> Path:
+    """Where :func:`jit` keeps the object code of ``source`` at these levels."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    key = hashlib.sha256("\0".join([source, str(opt), str(codegen), str(llvm.llvm_version_info),
+                                     llvm.get_host_cpu_name(), llvm.get_host_cpu_features()
+                                     .flatten()]).encode()).hexdigest()[:32]
+    return cache_dir() / f"{key}.o"
+
+
 def jit(source: str, opt: int = 0, codegen: int = 0, cache: bool = True) -> Any:
     """Compile the IR with llvmlite (numba's LLVM): IR passes at level ``opt`` (0: none),
     machine code at level ``codegen``; the execution engine, which owns the code.
@@ -359,13 +378,8 @@ def jit(source: str, opt: int = 0, codegen: int = 0, cache: bool = True) -> Any:
     """
     import llvmlite.binding as llvm
 
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
     tm = llvm.Target.from_default_triple().create_target_machine(opt=codegen)
-    key = hashlib.sha256("\0".join([source, str(opt), str(codegen), str(llvm.llvm_version_info),
-                                     llvm.get_host_cpu_name(), llvm.get_host_cpu_features()
-                                     .flatten()]).encode()).hexdigest()[:32]
-    path = cache_dir() / f"{key}.o"
+    path = cached_object(source, opt, codegen)
     if cache and path.exists():
         engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
         engine.add_object_file(llvm.ObjectFileRef.from_data(path.read_bytes()))
@@ -409,10 +423,13 @@ class CompiledSearch:
         self.system, self.limits, self.packing = system, limits, packing
         self.start = time.monotonic()
         cpu = time.process_time()
-        self.engine = jit(module_ir(system, packing), *opt, cache=cache)
-        self.fns = np.array([self.engine.get_function_address(f)
-                             for f in ("successors", "coverage", "unpack", "pack")],
-                            dtype=np.int64)
+        self.source, self.cache = module_ir(system, packing), cache
+        self.tier_cpu = 0.0  # CPU seconds of recompiling at TIER during the search
+        if opt == (0, 0) and cache and cached_object(self.source, *TIER).exists():
+            opt = TIER  # compiled at the higher level before: as cheap to load
+        self.opt = opt
+        self.fns = np.zeros(4, dtype=np.int64)
+        self.engine = self.load_code(opt)
         self.compile_cpu = time.process_time() - cpu  # generating and compiling the IR
         nv = len(system.vars)
         self.layout = np.zeros((4, nv), dtype=np.int64)
@@ -426,6 +443,21 @@ class CompiledSearch:
         self.memory = MemoryWatch(limits.max_memory)
         self.levels: list[int] = [0]  # where each BFS level starts in the store
         self.hi = 1  # where the level being expanded ends
+
+    def load_code(self, opt: tuple[int, int]) -> Any:
+        """Compile (or load) the system's code at ``opt``; point ``fns`` at it."""
+        engine = jit(self.source, *opt, cache=self.cache)
+        for k, f in enumerate(("successors", "coverage", "unpack", "pack")):
+            self.fns[k] = engine.get_function_address(f)
+        return engine
+
+    def tier_up(self) -> None:
+        """Past :data:`TIER_STATES` states, recompile at :data:`TIER` and go on with it."""
+        if self.opt == (0, 0) and int(self.ctr[1]) > TIER_STATES:
+            cpu = time.process_time()
+            self.opt = TIER
+            self.engine = self.load_code(TIER)
+            self.tier_cpu = time.process_time() - cpu
 
     def load_kernel(self) -> None:
         """Compile the kernel, or load it from numba's cache, now (it expands nothing)."""
@@ -494,6 +526,7 @@ class CompiledSearch:
         while True:
             status = k.expand(self.fns, self.layout, self.store, self.table, self.ctr, hi,
                               BUDGET, limits.max_states, self.flags)
+            self.tier_up()
             if status == k.DONE:
                 return None
             if status == k.GROW:

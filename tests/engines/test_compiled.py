@@ -16,6 +16,7 @@ from lazycheck.engines import compiled
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.outcome import Limits, Result, Verdict
 from lazycheck.run.verify import build
+from lazycheck.semantics import Packing
 from lazycheck.system import System
 from lazycheck.targets import find_root, load_target, target_names
 
@@ -83,3 +84,20 @@ def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(ran) == 1 and ran[0] is on
     assert _facts(on) == _facts(off)
     assert on.verdict is Verdict.FAIL and on.trace
+
+
+def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    """Recompiling at the higher level during the search (here past 2,000 states, into an
+    empty code cache) gives the same result, and the next run starts at that level."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(compiled, "TIER_STATES", 2_000)
+    system, bound = _system("xen-nested")
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    search = compiled.CompiledSearch(system, limits, Packing.of(system))
+    assert search.opt == (0, 0)
+    fast = search.run()
+    assert fast is not None and search.opt == compiled.TIER
+    assert _facts(fast) == _facts(ExplicitEngine().check(system, limits))
+    again = compiled.CompiledSearch(system, limits, Packing.of(system))
+    assert again.opt == compiled.TIER
