@@ -15,7 +15,7 @@ Paths: ``cold`` compiles everything into empty caches; ``compiled`` compiles the
 system's machine code (numba's kernel from its cache); ``cached`` is the next run
 of the same configuration (the machine code from ``~/.cache/lazycheck``);
 ``-O2`` rows generate the machine code at LLVM's level 2 from the start instead
-of at level 0 (which recompiles at level 2 past 300,000 states, and loads level
+of at level 0 (which recompiles at level 2 past 1,000,000 states, and loads level
 2 from the cache when it is there: the ``cached`` row of a large configuration).
 
 Usage: ``python bench/compiled.py [--big [--slow]] [--one TARGET TASKS CPUS PATH]``;

@@ -61,7 +61,7 @@ BUDGET = 4096
 # switch actions); past this many states the search recompiles at TIER = (IR passes,
 # code generation) and goes on (bench/compiled.py); code compiled at TIER before is
 # loaded from the cache from the start
-TIER_STATES = 300_000
+TIER_STATES = 1_000_000
 TIER = (0, 2)
 
 
