@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         base: dict[str, object] | None = None
         with tempfile.TemporaryDirectory() as tmp:
             for path in PATHS:
-                if (path == "python+sym") != big and not (path == "python" and args.slow):
+                if (path == "python+sym" and not big) or (path == "python" and big
+                                                          and not args.slow):
                     continue  # below 100,000 states the default search is the unreduced one
                 d = _row(name, tasks, cpus, path, Path(tmp))
                 base = base or d
