@@ -49,6 +49,8 @@ bench: install
 	$(BIN)/python bench/speed.py
 	-$(BIN)/python bench/scan.py --jobs 2
 	$(BIN)/python bench/symmetry.py
+	@if $(BIN)/python -c "import numba" 2>/dev/null; then $(BIN)/python bench/compiled.py; \
+	  else echo "bench: numba not installed (pip install -e '.[compiled]'); bench/compiled.py skipped"; fi
 
 # symmetry reduction against the unreduced search on every claimed configuration of
 # every target (the suite checks each target's own configuration)

@@ -83,6 +83,7 @@ CODES: dict[str, str] = {
     "LZC408": "bad revision or target selection",
     "LZC409": "malformed trace",
     "LZC410": "trace does not match the model",
+    "LZC411": "optional dependency not installed",
 }
 
 EXCERPT_CHARS = 100  # of a source line shown under a diagnostic

@@ -25,7 +25,9 @@ _CODE = re.compile(r"error\[(LZC\d{3})\]")
 # produces it instead.
 API_ONLY = {"LZC405": "test_lzc405_unknown_property_through_the_api",
             # a file over the size cap is too big to keep in tests/bad_input/
-            "LZC014": "tests/hostile/test_hostile.py: model-big, toml-huge"}
+            "LZC014": "tests/hostile/test_hostile.py: model-big, toml-huge",
+            # only without numba installed (verify --compiled)
+            "LZC411": "tests/engines/test_compiled_cli.py: test_lzc411_without_numba"}
 
 
 def test_there_are_cases() -> None:

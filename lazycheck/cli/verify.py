@@ -85,6 +85,10 @@ def fail_input(err: ModelError) -> None:
 @click.option("--symmetry/--no-symmetry", default=True, show_default=True,
               help="Explicit engine: search one state per orbit of the CPU/task renamings "
                    "checked to be symmetries of the model (none found: no reduction).")
+@click.option("--compiled", is_flag=True,
+              help="Explicit engine: run the search as compiled code (numba and LLVM; "
+                   "pip install 'lazycheck[compiled]'); not reduced by symmetry, same "
+                   "verdict, state count and trace as --no-symmetry.")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -122,7 +126,7 @@ def verify(root: Path, target: str | None, scenario: Path | None, arch: str, eng
            minimize: bool,
            full_state: bool, fmt: str, output: Path | None, patch: Path | None,
            all_configs: bool, progress: bool, symmetry: bool,
-           parametric: bool = False) -> None:
+           parametric: bool = False, compiled: bool = False) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
     print the verdict, coverage and any counterexample, and a verdict per configuration.
     With --scenario FILE instead: one verdict per arch model."""
@@ -130,6 +134,8 @@ def verify(root: Path, target: str | None, scenario: Path | None, arch: str, eng
     if parametric:
         from lazycheck.cli.parametric import verify_parametric
         verify_parametric(root, target, preempt, timeout, no_timings)
+    if compiled:
+        _need_numba()
     unwritable = limits.check_writable([output, graph])
     if unwritable is not None:
         fail_input(ModelError([Diagnostic("LZC407", f"cannot write {unwritable}", None,
@@ -147,7 +153,8 @@ def verify(root: Path, target: str | None, scenario: Path | None, arch: str, eng
             outcomes = tuple(run(t, root, c, bound, engine, max_states, timeout,
                                  program=program, progress=prog, preemptions=preemptions,
                                  interrupts=interrupts, max_memory=memory,
-                                 symmetry=symmetry, workers=workers) for c in configs)
+                                 symmetry=symmetry, workers=workers, compiled=compiled)
+                             for c in configs)
             outcome, minimized_from = _shown(outcomes), ""
             if minimize:
                 outcome, minimized_from = _minimize(outcome, t, root, bound, max_states,
@@ -171,6 +178,17 @@ def verify(root: Path, target: str | None, scenario: Path | None, arch: str, eng
                                     Limits(outcome.bound, max_states, timeout), str(graph))
         click.echo(f"state graph: {nodes:,} states, {edges:,} transitions -> {graph}")
     sys.exit(for_outcome(outcome))
+
+
+def _need_numba() -> None:
+    """``--compiled`` without numba: a coded error (exit 2), not an ImportError."""
+    from lazycheck.engines.compiled import available
+
+    if not available():
+        fail_input(ModelError([Diagnostic("LZC411", "--compiled needs numba, which is not "
+                                          "installed", None,
+                                          help="pip install 'lazycheck[compiled]', or drop "
+                                               "--compiled")]))
 
 
 def _scenario_mode(root: Path, target: str | None, scenario: Path | None, arch: str,

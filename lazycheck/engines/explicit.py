@@ -64,6 +64,12 @@ class ExplicitEngine:
 
     def check(self, system: System, limits: Limits) -> Result:
         """Search from ``system.init`` up to ``limits``; FAIL with the chosen trace."""
+        if limits.compiled:  # opt-in: the compiled search, unreduced (engines/compiled.py)
+            from lazycheck.engines import compiled
+
+            found = compiled.check(system, limits)
+            if found is not None:
+                return found
         try:
             return self.searched(system, limits, Packing.of(system))
         except OutOfRange:  # a value outgrew its field: the same search on tuples

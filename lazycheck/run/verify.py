@@ -167,7 +167,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         progress: Callable[[Progress], None] | None = None,
         preemptions: int | None = None, interrupts: int | None = None,
         max_memory: int = 0, symmetry: bool = True, workers: int = 1,
-        bmc_share_s: float = DEFAULT_BMC_SHARE_S) -> Outcome:
+        bmc_share_s: float = DEFAULT_BMC_SHARE_S, compiled: bool = False) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the
@@ -180,7 +180,7 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
     loaded, system = build(target, root, cfg, program)
     system = bound_system(system, preemptions, interrupts)
     limits = Limits(b, max_states, timeout_s, progress, max_memory, symmetry, workers,
-                    bmc_share_s)
+                    bmc_share_s, compiled)
     others: tuple[Result, ...] = ()
     if engine == BOTH:
         result, other = _both(system, limits)

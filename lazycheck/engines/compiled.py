@@ -1,0 +1,575 @@
+"""The explicit engine's BFS compiled with numba (``verify --compiled``; issue 10, item 5).
+
+Opt-in and optional: numba is the ``[compiled]`` extra and is imported only
+here, only when asked for.  The same generated code as the Python path
+(:class:`lazycheck.semantics._Codegen` in tuple mode) becomes one numba
+module: every action a function ``a<i>(s, n) -> bool`` over a state held as
+an ``int64`` array of values (``s``: pre-state, ``n``: successor), one
+``successors`` dispatching on :func:`lazycheck.semantics.action_index`, and
+the BFS itself (:data:`_KERNEL`): a visited set of states packed by the same
+:class:`~lazycheck.semantics.Packing` (so ``ceil(bits / 64)`` words a state,
+open addressing), stored in discovery order, so the store is also the BFS
+queue and a level is a range of it.
+
+Identical results.  States are expanded in the Python search's order and
+successors in action order, so verdict, state and transition counts (also at
+a FAIL, which stops at the first violating state as the Python search does),
+depth, fired actions, witnesses and watched properties are the Python
+search's without ``--symmetry`` (the compiled search is unreduced).  A trace
+is chosen by the Python code (:func:`lazycheck.engines.explicit.choose_trace`)
+from the stored levels turned back into packed ints.  A value that does not
+fit its field ends the compiled search and the Python path runs instead.
+
+The generated source is written under the user's cache directory, named by
+its hash, and compiled with ``cache=True``: a second run of the same system
+loads the machine code instead of compiling it (numba's own cache).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import itertools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from lazycheck.engines.memory import MemoryWatch
+from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
+from lazycheck.semantics import OutOfRange, Packing, Semantics, _children, action_index
+from lazycheck.system import (
+    FALSE,
+    TRUE,
+    Action,
+    Binary,
+    BinOp,
+    Const,
+    Expr,
+    Ite,
+    Not,
+    Select,
+    System,
+    Var,
+    Wrap,
+)
+
+# states a kernel call expands before it returns to Python for the clock and memory
+BUDGET = 4096
+# machine code is generated at LLVM's level 0 (cheap to compile, ~2x slower on Xen's large
+# switch actions); past this many states the search recompiles at TIER = (IR passes,
+# code generation) and goes on (bench/compiled.py); code compiled at TIER before is
+# loaded from the cache from the start
+TIER_STATES = 1_000_000
+TIER = (0, 2)
+
+
+
+def available() -> bool:
+    """Whether numba can be imported (the ``[compiled]`` extra is installed)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+_CMP = {BinOp.EQ: "eq", BinOp.NE: "ne", BinOp.LT: "slt", BinOp.LE: "sle", BinOp.GT: "sgt",
+        BinOp.GE: "sge"}
+
+
+class _Emit:
+    """LLVM IR for expression DAGs over ``ptr %s`` (an ``i64`` per variable), one SSA
+    value per distinct node, evaluated eagerly (an array read out of its range, on
+    a branch not taken, reads element 0)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.names: dict[int, str] = {}
+        self.n = 0
+        self.keep: list[Expr] = []  # keeps the ids stable
+
+    def tmp(self) -> str:
+        """A fresh SSA name."""
+        self.n += 1
+        return f"%t{self.n}"
+
+    def value(self, root: Expr) -> str:
+        """The ``i64`` operand of ``root``, emitting what is not emitted yet (post-order)."""
+        self.keep.append(root)
+        stack: list[tuple[Expr, bool]] = [(root, False)]
+        while stack:
+            e, ready = stack.pop()
+            if id(e) in self.names:
+                continue
+            if isinstance(e, Const):
+                self.names[id(e)] = str(e.value)
+            elif ready:
+                self.names[id(e)] = self.op(e)
+            else:
+                stack.append((e, True))
+                stack.extend((c, False) for c in _children(e) if id(c) not in self.names)
+        return self.names[id(root)]
+
+    def test(self, e: Expr) -> str:
+        """An ``i1`` operand: ``e != 0``."""
+        v = self.value(e)
+        t = self.tmp()
+        self.lines.append(f"  {t} = icmp ne i64 {v}, 0")
+        return t
+
+    def load(self, at: str) -> str:
+        """``s[at]``."""
+        p, v = self.tmp(), self.tmp()
+        self.lines.append(f"  {p} = getelementptr inbounds i64, ptr %s, i64 {at}")
+        self.lines.append(f"  {v} = load i64, ptr {p}")
+        return v
+
+    def op(self, e: Expr) -> str:
+        """Emit one node whose children are emitted; its operand."""
+        name = self.names.get
+        add = self.lines.append
+        if isinstance(e, Var):
+            return self.load(str(e.index))
+        t = self.tmp()
+        if isinstance(e, Select):
+            x, ok, c = name(id(e.index)), self.tmp(), self.tmp()
+            add(f"  {ok} = icmp ult i64 {x}, {e.size}")
+            add(f"  {c} = select i1 {ok}, i64 {x}, i64 0")
+            add(f"  {t} = add i64 {c}, {e.base}")
+            return self.load(t)
+        if isinstance(e, Not):
+            add(f"  {t} = icmp eq i64 {name(id(e.arg))}, 0")
+            return self.widen(t)
+        if isinstance(e, Ite):
+            add(f"  {t} = icmp ne i64 {name(id(e.cond))}, 0")
+            r = self.tmp()
+            add(f"  {r} = select i1 {t}, i64 {name(id(e.then))}, i64 {name(id(e.other))}")
+            return r
+        if isinstance(e, Wrap):
+            m = e.hi - e.lo + 1
+            r, neg, up, pick, out = (self.tmp() for _ in range(5))
+            add(f"  {t} = sub i64 {name(id(e.arg))}, {e.lo}")
+            add(f"  {r} = srem i64 {t}, {m}")
+            add(f"  {neg} = icmp slt i64 {r}, 0")
+            add(f"  {up} = add i64 {r}, {m}")
+            add(f"  {pick} = select i1 {neg}, i64 {up}, i64 {r}")
+            add(f"  {out} = add i64 {pick}, {e.lo}")
+            return out
+        assert isinstance(e, Binary)
+        a, b = name(id(e.left)), name(id(e.right))
+        if e.op in (BinOp.ADD, BinOp.SUB):
+            add(f"  {t} = {'add' if e.op is BinOp.ADD else 'sub'} i64 {a}, {b}")
+            return t
+        if e.op in (BinOp.AND, BinOp.OR):
+            x, y = self.tmp(), self.tmp()
+            add(f"  {x} = icmp ne i64 {a}, 0")
+            add(f"  {y} = icmp ne i64 {b}, 0")
+            add(f"  {t} = {'and' if e.op is BinOp.AND else 'or'} i1 {x}, {y}")
+            return self.widen(t)
+        add(f"  {t} = icmp {_CMP[e.op]} i64 {a}, {b}")
+        return self.widen(t)
+
+    def widen(self, bit: str) -> str:
+        """An ``i1`` as ``i64`` 0/1."""
+        t = self.tmp()
+        self.lines.append(f"  {t} = zext i1 {bit} to i64")
+        return t
+
+
+def _action_ir(i: int, action: Action, nv: int) -> list[str]:
+    """``i1 @a<i>(ptr %s, ptr %n)``: false if disabled, else ``n`` := the successor."""
+    lines = [f"define internal i1 @a{i}(ptr noalias %s, ptr noalias %n) nounwind {{", "entry:"]
+    em = _Emit(lines)
+    g = em.test(action.guard)
+    lines += [f"  br i1 {g}, label %upd, label %off", "off:", "  ret i1 0", "upd:"]
+    outs = [em.value(u.value) for u in action.updates]
+    lines += ["  br label %cp", "cp:", "  %j = phi i64 [0, %upd], [%j1, %cp]",
+              "  %ps = getelementptr inbounds i64, ptr %s, i64 %j",
+              "  %v = load i64, ptr %ps",
+              "  %pn = getelementptr inbounds i64, ptr %n, i64 %j",
+              "  store i64 %v, ptr %pn", "  %j1 = add i64 %j, 1",
+              f"  %d = icmp eq i64 %j1, {nv}", "  br i1 %d, label %wr, label %cp", "wr:"]
+    for k, (u, o) in enumerate(zip(action.updates, outs, strict=True)):
+        lines.append(f"  %w{k} = getelementptr inbounds i64, ptr %n, i64 {u.var}")
+        lines.append(f"  store i64 {o}, ptr %w{k}")
+    return [*lines, "  ret i1 1", "}", ""]
+
+
+def _successors_ir(system: System) -> list[str]:
+    """``i64 @successors(i64 s, i64 out, i64 idx)``: the enabled actions' successors
+    (rows of ``out``) and indices, in :func:`action_index`'s order; returns how many."""
+    nv = len(system.vars)
+    groups, always = action_index(system)
+    lines = ["define i64 @successors(i64 %ps, i64 %pout, i64 %pidx) nounwind {", "entry:",
+             "  %s = inttoptr i64 %ps to ptr", "  %out = inttoptr i64 %pout to ptr",
+             "  %idx = inttoptr i64 %pidx to ptr", "  %kp = alloca i64",
+             "  store i64 0, ptr %kp"]
+    em = _Emit(lines)
+    tries: list[tuple[str, tuple[int, ...]]] = []
+    for gk, (gate, var, table) in enumerate(groups):
+        c = em.load(str(var))
+        arms = " ".join(f"i64 {v}, label %g{gk}v{v}" for v in sorted(table))
+        lines.append(f"  switch i64 {c}, label %g{gk}end [ {arms} ]")
+        for v in sorted(table):
+            lines.append(f"g{gk}v{v}:")
+            sub = _Emit(lines)
+            sub.n = em.n
+            ok = sub.test(gate) if gate != TRUE else "true"
+            em.n = sub.n
+            lines.append(f"  br i1 {ok}, label %g{gk}v{v}try, label %g{gk}end")
+            lines.append(f"g{gk}v{v}try:")
+            lines.extend(_tries(f"g{gk}v{v}", table[v], nv))
+            lines.append(f"  br label %g{gk}end")
+        lines.append(f"g{gk}end:")
+    del tries
+    lines.extend(_tries("al", always, nv))
+    return [*lines, "  %kend = load i64, ptr %kp", "  ret i64 %kend", "}", ""]
+
+
+def _tries(tag: str, actions: tuple[int, ...] | list[int], nv: int) -> list[str]:
+    """Try ``actions`` in order, appending each enabled one's successor and index."""
+    lines: list[str] = []
+    for i in actions:
+        b = f"{tag}a{i}"
+        lines += [f"  %{b}k = load i64, ptr %kp", f"  %{b}o = mul i64 %{b}k, {nv}",
+                  f"  %{b}r = getelementptr inbounds i64, ptr %out, i64 %{b}o",
+                  f"  %{b}e = call i1 @a{i}(ptr %s, ptr %{b}r)",
+                  f"  br i1 %{b}e, label %{b}y, label %{b}n", f"{b}y:",
+                  f"  %{b}x = getelementptr inbounds i64, ptr %idx, i64 %{b}k",
+                  f"  store i64 {i}, ptr %{b}x", f"  %{b}k1 = add i64 %{b}k, 1",
+                  f"  store i64 %{b}k1, ptr %kp", f"  br label %{b}n", f"{b}n:"]
+    return lines
+
+
+def _coverage_ir(system: System, width: int) -> list[str]:
+    """``i64 @coverage(i64 s, i64 flags, i64, i64)``: sets the flags (rows of ``width``)
+    of the watched properties (row 2) and of the witness labels (row 3) whose condition
+    holds in ``s`` (a witness only if its action is enabled: row 1)."""
+    lines = ["define i64 @coverage(i64 %ps, i64 %pf, i64 %u1, i64 %u2) nounwind {", "entry:",
+             "  %s = inttoptr i64 %ps to ptr", "  %f = inttoptr i64 %pf to ptr"]
+    em = _Emit(lines)
+    labels = _witness_labels(system)
+    conds: list[tuple[Expr, int, int | None]] = [
+        (e, 2 * width + k, None) for k, (_, e) in enumerate(system.watches)]
+    conds += [(a.witness, 3 * width + labels[a.witness_label], width + i)
+              for i, a in enumerate(system.actions) if a.witness != FALSE]
+    for k, (e, at, enabled) in enumerate(conds):
+        v = em.value(e)
+        lines += [f"  %c{k}p = getelementptr inbounds i64, ptr %f, i64 {at}",
+                  f"  %c{k}o = load i64, ptr %c{k}p", f"  %c{k}h = icmp ne i64 {v}, 0"]
+        if enabled is not None:
+            lines += [f"  %c{k}ep = getelementptr inbounds i64, ptr %f, i64 {enabled}",
+                      f"  %c{k}e = load i64, ptr %c{k}ep", f"  %c{k}en = icmp ne i64 %c{k}e, 0",
+                      f"  %c{k}b = and i1 %c{k}h, %c{k}en"]
+        else:
+            lines.append(f"  %c{k}b = or i1 %c{k}h, false")
+        lines += [f"  %c{k}z = zext i1 %c{k}b to i64", f"  %c{k}n = or i64 %c{k}o, %c{k}z",
+                  f"  store i64 %c{k}n, ptr %c{k}p"]
+    return [*lines, "  ret i64 0", "}", ""]
+
+
+def _packing_ir(packing: Packing) -> list[str]:
+    """``i64 @unpack(i64 words, i64 s, i64)`` and ``i64 @pack(i64 n, i64 words, i64)`` (1,
+    or 0 if a value does not fit its field), unrolled over the layout's fields."""
+    nw = max(1, (packing.bits + 63) // 64)
+    lines = ["define i64 @unpack(i64 %pw, i64 %ps, i64 %u) nounwind {", "entry:",
+             "  %w = inttoptr i64 %pw to ptr", "  %s = inttoptr i64 %ps to ptr"]
+    for j in range(nw):
+        lines += [f"  %p{j} = getelementptr inbounds i64, ptr %w, i64 {j}",
+                  f"  %w{j} = load i64, ptr %p{j}"]
+    for v, (lo, w, off) in enumerate(zip(packing.lo, packing.width, packing.off, strict=True)):
+        j, b = divmod(off, 64)
+        lines.append(f"  %d{v} = getelementptr inbounds i64, ptr %s, i64 {v}")
+        if w == 0:
+            lines.append(f"  store i64 {lo}, ptr %d{v}")
+            continue
+        lines.append(f"  %a{v} = lshr i64 %w{j}, {b}")
+        x = f"%a{v}"
+        if b + w > 64:
+            lines += [f"  %h{v} = shl i64 %w{j + 1}, {64 - b}", f"  %o{v} = or i64 %a{v}, %h{v}"]
+            x = f"%o{v}"
+        lines += [f"  %m{v} = and i64 {x}, {(1 << w) - 1}", f"  %x{v} = add i64 %m{v}, {lo}",
+                  f"  store i64 %x{v}, ptr %d{v}"]
+    lines += ["  ret i64 0", "}", "",
+              "define i64 @pack(i64 %pn, i64 %pw, i64 %u) nounwind {", "entry:",
+              "  %n = inttoptr i64 %pn to ptr", "  %w = inttoptr i64 %pw to ptr"]
+    acc = ["0"] * nw
+    bad = "false"
+    for v, (lo, w, off) in enumerate(zip(packing.lo, packing.width, packing.off, strict=True)):
+        j, b = divmod(off, 64)
+        lines += [f"  %d{v} = getelementptr inbounds i64, ptr %n, i64 {v}",
+                  f"  %v{v} = load i64, ptr %d{v}", f"  %x{v} = sub i64 %v{v}, {lo}",
+                  f"  %c{v} = icmp ugt i64 %x{v}, {(1 << w) - 1}",
+                  f"  %b{v} = or i1 {bad}, %c{v}"]
+        bad = f"%b{v}"
+        if w == 0:
+            continue
+        lines += [f"  %s{v} = shl i64 %x{v}, {b}", f"  %q{v} = or i64 {acc[j]}, %s{v}"]
+        acc[j] = f"%q{v}"
+        if b + w > 64:
+            lines += [f"  %t{v} = lshr i64 %x{v}, {64 - b}",
+                      f"  %r{v} = or i64 {acc[j + 1]}, %t{v}"]
+            acc[j + 1] = f"%r{v}"
+    for j in range(nw):
+        lines += [f"  %p{j} = getelementptr inbounds i64, ptr %w, i64 {j}",
+                  f"  store i64 {acc[j]}, ptr %p{j}"]
+    lines += ["  %bad = zext i1 " + bad + " to i64", "  %ok = xor i64 %bad, 1", "  ret i64 %ok",
+              "}", ""]
+    return lines
+
+
+def _witness_labels(system: System) -> dict[str, int]:
+    """A number for each witness label, in order of first appearance."""
+    out: dict[str, int] = {}
+    for a in system.actions:
+        if a.witness != FALSE:
+            out.setdefault(a.witness_label, len(out))
+    return out
+
+
+def flag_width(system: System) -> int:
+    """Columns of the kernel's flag rows (actions, watches, witness labels)."""
+    return max(len(system.actions), len(system.watches), len(_witness_labels(system)), 1)
+
+
+def module_ir(system: System, packing: Packing) -> str:
+    """The LLVM IR of ``system``'s actions, their dispatch, its coverage conditions and
+    its packing."""
+    nv = len(system.vars)
+    lines: list[str] = []
+    for i, a in enumerate(system.actions):
+        lines += _action_ir(i, a, nv)
+    lines += _successors_ir(system) + _coverage_ir(system, flag_width(system))
+    lines += _packing_ir(packing)
+    return "\n".join(lines) + "\n"
+
+
+def in_order(system: System) -> bool:
+    """Whether :func:`action_index`'s groups yield successors in action order."""
+    groups, always = action_index(system)
+    spans = [(min(i for ix in t.values() for i in ix), max(i for ix in t.values() for i in ix))
+             for _, _, t in groups] + [(i, i) for i in always]
+    return not any(a[1] > b[0] for a, b in itertools.pairwise(spans))
+
+
+def cache_dir() -> Path:
+    """Where the machine code of generated systems is kept (``$XDG_CACHE_HOME``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lazycheck" / "compiled"
+
+
+def cached_object(source: str, opt: int, codegen: int) -> Path:
+    """Where :func:`jit` keeps the object code of ``source`` at these levels."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    key = hashlib.sha256("\0".join([source, str(opt), str(codegen), str(llvm.llvm_version_info),
+                                     llvm.get_host_cpu_name(), llvm.get_host_cpu_features()
+                                     .flatten()]).encode()).hexdigest()[:32]
+    return cache_dir() / f"{key}.o"
+
+
+def jit(source: str, opt: int = 0, codegen: int = 0, cache: bool = True) -> Any:
+    """Compile the IR with llvmlite (numba's LLVM): IR passes at level ``opt`` (0: none),
+    machine code at level ``codegen``; the execution engine, which owns the code.
+
+    With ``cache``, the object code is kept under :func:`cache_dir` named by a hash
+    of the IR, the levels, LLVM's version and the host CPU, and loaded from there
+    next time (no parsing, no code generation).
+    """
+    import llvmlite.binding as llvm
+
+    tm = llvm.Target.from_default_triple().create_target_machine(opt=codegen)
+    path = cached_object(source, opt, codegen)
+    if cache and path.exists():
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        engine.add_object_file(llvm.ObjectFileRef.from_data(path.read_bytes()))
+        engine.finalize_object()
+        return engine
+    mod = llvm.parse_assembly(source)
+    mod.verify()
+    if opt:
+        pto = llvm.create_pipeline_tuning_options(speed_level=opt)
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+    engine = llvm.create_mcjit_compiler(mod, tm)
+    if cache:
+        engine.set_object_cache(lambda _m, data: _keep(path, data))
+    engine.finalize_object()
+    return engine
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a cache: failure to write is no error)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+class CompiledSearch:
+    """One unreduced BFS on the compiled kernel; ``run()`` gives the Python search's result
+    (None if a value outgrew its field: then the Python path must run)."""
+
+    def __init__(self, system: System, limits: Limits, packing: Packing,
+                 opt: tuple[int, int] = (0, 0), cache: bool = True) -> None:
+        import numpy as np
+
+        from lazycheck.engines import compiled_kernel
+
+        self.np, self.kernel = np, compiled_kernel
+        self.system, self.limits, self.packing = system, limits, packing
+        self.start = time.monotonic()
+        cpu = time.process_time()
+        self.source, self.cache = module_ir(system, packing), cache
+        self.tier_cpu = 0.0  # CPU seconds of recompiling at TIER during the search
+        if opt == (0, 0) and cache and cached_object(self.source, *TIER).exists():
+            opt = TIER  # compiled at the higher level before: as cheap to load
+        self.opt = opt
+        self.fns = np.zeros(4, dtype=np.int64)
+        self.engine = self.load_code(opt)
+        self.compile_cpu = time.process_time() - cpu  # generating and compiling the IR
+        nv = len(system.vars)
+        self.layout = np.zeros((4, nv), dtype=np.int64)
+        self.layout[0], self.layout[1], self.layout[2] = packing.lo, packing.off, packing.width
+        self.layout[3, :3] = (system.violation_var, len(system.actions), in_order(system))
+        self.words = max(1, (packing.bits + 63) // 64)
+        self.store = np.zeros((1 << 12, self.words), dtype=np.uint64)
+        self.table = np.full(1 << 14, -1, dtype=np.int64)
+        self.flags = np.zeros((4, flag_width(system)), dtype=np.int64)
+        self.ctr = np.zeros(3, dtype=np.int64)  # next state to expand, states, transitions
+        self.memory = MemoryWatch(limits.max_memory)
+        self.levels: list[int] = [0]  # where each BFS level starts in the store
+        self.hi = 1  # where the level being expanded ends
+
+    def load_code(self, opt: tuple[int, int]) -> Any:
+        """Compile (or load) the system's code at ``opt``; point ``fns`` at it."""
+        engine = jit(self.source, *opt, cache=self.cache)
+        for k, f in enumerate(("successors", "coverage", "unpack", "pack")):
+            self.fns[k] = engine.get_function_address(f)
+        return engine
+
+    def tier_up(self) -> None:
+        """Past :data:`TIER_STATES` states, recompile at :data:`TIER` and go on with it."""
+        if self.opt == (0, 0) and int(self.ctr[1]) > TIER_STATES:
+            cpu = time.process_time()
+            self.opt = TIER
+            self.engine = self.load_code(TIER)
+            self.tier_cpu = time.process_time() - cpu
+
+    def load_kernel(self) -> None:
+        """Compile the kernel, or load it from numba's cache, now (it expands nothing)."""
+        self.kernel.expand(self.fns, self.layout, self.store, self.table, self.ctr, 0, 0, 0,
+                           self.flags)
+        self.kernel.rehash(self.store, 0, self.table)
+
+    def stats(self, exhausted: bool, reached: int) -> Stats:
+        """How far the search got."""
+        return Stats(engine="explicit", states=int(self.ctr[1]),
+                     transitions=int(self.ctr[2]), depth=reached, bound=self.limits.bound,
+                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start)
+
+    def put_init(self) -> None:
+        """Store the initial state."""
+        init = self.packing.pack(self.system.init)
+        self.store[0, :] = self.np.frombuffer(init.to_bytes(self.words * 8, "little"),
+                                              dtype=self.np.uint64)
+        self.ctr[1] = 1
+        self.kernel.rehash(self.store, 1, self.table)
+
+    def grow(self) -> None:
+        """Double the store, and the table when it is half full (the kernel asked for room)."""
+        np = self.np
+        n = int(self.ctr[1]) + len(self.system.actions)
+        if n > self.store.shape[0]:
+            store = np.zeros((self.store.shape[0] * 2, self.words), dtype=np.uint64)
+            store[: self.store.shape[0]] = self.store
+            self.store = store
+        if 2 * n > self.table.shape[0]:
+            self.table = np.full(self.table.shape[0] * 2, -1, dtype=np.int64)
+            self.kernel.rehash(self.store, int(self.ctr[1]), self.table)
+
+    def packed(self, e: int) -> int:
+        """Store entry ``e`` as the Python search's packed int."""
+        return int.from_bytes(self.store[e].tobytes(), "little")
+
+    def run(self) -> Result | None:
+        """The whole search, level by level."""
+        limits, system = self.limits, self.system
+        code = system.init[system.violation_var]
+        if code:
+            return Result(Verdict.FAIL, self.stats(False, 0), code, ())
+        self.put_init()
+        depth = 0
+        while True:
+            hi = self.hi = int(self.ctr[1])
+            if limits.progress is not None:
+                limits.progress(Progress("explicit", depth, hi, time.monotonic() - self.start))
+            if depth >= limits.bound:
+                return self.covered(Result(Verdict.PASS, self.stats(False, depth)))
+            try:
+                stop = self.expand(depth, hi)
+            except OutOfRange:
+                return None
+            if stop is not None:
+                return stop
+            if int(self.ctr[1]) == hi:
+                return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
+            self.levels.append(hi)
+            depth += 1
+
+    def expand(self, depth: int, hi: int) -> Result | None:
+        """Expand the level ending at ``hi``; a result if the search ends."""
+        limits, k = self.limits, self.kernel
+        while True:
+            status = k.expand(self.fns, self.layout, self.store, self.table, self.ctr, hi,
+                              BUDGET, limits.max_states, self.flags)
+            self.tier_up()
+            if status == k.DONE:
+                return None
+            if status == k.GROW:
+                self.grow()
+                continue
+            if status == k.FAIL:
+                return self.failed(depth)
+            if status == k.RANGE:
+                raise OutOfRange
+            if status == k.LIMIT:
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"state limit of {limits.max_states:,} reached "
+                                     f"at depth {depth + 1}")
+            if time.monotonic() - self.start > limits.timeout_s:
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"time limit of {limits.timeout_s:g} s reached "
+                                     f"at depth {depth + 1}")
+            if self.memory.over(int(self.ctr[1])):
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"memory limit of {self.memory.describe()} reached "
+                                     f"at depth {depth + 1}")
+
+    def failed(self, depth: int) -> Result:
+        """The FAIL result: the levels back as packed ints, the trace chosen in Python."""
+        from lazycheck.engines.explicit import choose_trace
+
+        ends = [*self.levels[1:], self.hi]
+        levels = [[self.packed(e) for e in range(a, b)]
+                  for a, b in zip(self.levels, ends, strict=True)]
+        code, trace = choose_trace(self.system, Semantics(self.system, self.packing), levels)
+        return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
+
+    def covered(self, r: Result) -> Result:
+        """``r`` with the actions fired, the events witnessed and the watches seen."""
+        labels = list(_witness_labels(self.system))
+        f = self.flags
+        return dataclasses.replace(
+            r, fired=frozenset(i for i in range(len(self.system.actions)) if f[0, i]),
+            witnessed=frozenset(lb for k, lb in enumerate(labels) if f[3, k]),
+            coverage_known=True,
+            watched=frozenset(p for k, (p, _) in enumerate(self.system.watches) if f[2, k]))
+
+
+def check(system: System, limits: Limits) -> Result | None:
+    """The compiled search's result; None if a value outgrew its field (run Python)."""
+    return CompiledSearch(system, limits, Packing.of(system)).run()

@@ -1,0 +1,103 @@
+"""The compiled search (``verify --compiled``, lazycheck/engines/compiled.py) gives the
+Python search's results: on every zoo target at its own configuration, on
+arm64-nested and xen-nested at 2 CPUs x 2 tasks, at a state limit and at a
+depth bound, the verdict, state and transition counts, depth, violation, trace,
+fired actions, witnesses and watched properties are those of the unreduced
+Python search.  Skipped without numba (the ``[compiled]`` extra)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from lazycheck.engines import compiled
+from lazycheck.engines.explicit import ExplicitEngine
+from lazycheck.outcome import Limits, Result, Verdict
+from lazycheck.run.verify import build
+from lazycheck.semantics import Packing
+from lazycheck.system import System
+from lazycheck.targets import find_root, load_target, target_names
+
+pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
+
+ROOT = find_root(Path(__file__).parent)
+
+
+def _system(name: str, cpus: int | None = None, tasks: int | None = None
+            ) -> tuple[System, int]:
+    t = load_target(name, ROOT)
+    cfg = t.config.overridden(cpus=cpus, tasks=tasks) if cpus or tasks else t.config
+    return build(t, ROOT, cfg)[1], t.bound
+
+
+def _facts(r: Result) -> tuple[object, ...]:
+    s = r.stats
+    return (r.verdict, s.states, s.transitions, s.depth, s.exhausted, r.violation_code,
+            r.trace, r.reason, r.fired, r.witnessed, r.watched, r.coverage_known)
+
+
+def _same(system: System, limits: Limits) -> Result:
+    plain = dataclasses.replace(limits, symmetry=False)
+    py = ExplicitEngine().check(system, plain)
+    fast = compiled.check(system, dataclasses.replace(plain, compiled=True))
+    assert fast is not None
+    assert _facts(fast) == _facts(py)
+    return fast
+
+
+@pytest.mark.parametrize("name", target_names(ROOT))
+def test_every_target_at_its_configuration(name: str) -> None:
+    system, bound = _system(name)
+    _same(system, Limits(bound, 2_000_000, 600.0))
+
+
+@pytest.mark.parametrize("name", ["arm64-nested", "xen-nested"])
+def test_nested_at_two_by_two(name: str) -> None:
+    system, bound = _system(name, cpus=2, tasks=2)
+    assert _same(system, Limits(bound, 2_000_000, 600.0)).verdict is Verdict.PASS
+
+
+def test_state_limit_and_depth_bound() -> None:
+    system, bound = _system("xen-nested")
+    assert _same(system, Limits(bound, 5_000, 600.0)).verdict is Verdict.UNKNOWN
+    r = _same(system, Limits(7, 2_000_000, 600.0))
+    assert r.verdict is Verdict.PASS and not r.stats.exhausted
+
+
+def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Limits.compiled`` reaches the compiled search through ExplicitEngine."""
+    system, bound = _system("xen-nesting-counter")
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    ran: list[Result | None] = []
+    real = compiled.check
+
+    def spy(s: System, lim: Limits) -> Result | None:
+        ran.append(real(s, lim))
+        return ran[-1]
+
+    monkeypatch.setattr(compiled, "check", spy)
+    off = ExplicitEngine().check(system, limits)
+    assert not ran
+    on = ExplicitEngine().check(system, dataclasses.replace(limits, compiled=True))
+    assert len(ran) == 1 and ran[0] is on
+    assert _facts(on) == _facts(off)
+    assert on.verdict is Verdict.FAIL and on.trace
+
+
+def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    """Recompiling at the higher level during the search (here past 2,000 states, into an
+    empty code cache) gives the same result, and the next run starts at that level."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(compiled, "TIER_STATES", 2_000)
+    system, bound = _system("xen-nested")
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    search = compiled.CompiledSearch(system, limits, Packing.of(system))
+    assert search.opt == (0, 0)
+    fast = search.run()
+    assert fast is not None and search.opt == compiled.TIER
+    assert _facts(fast) == _facts(ExplicitEngine().check(system, limits))
+    again = compiled.CompiledSearch(system, limits, Packing.of(system))
+    assert again.opt == compiled.TIER
