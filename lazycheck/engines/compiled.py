@@ -40,7 +40,6 @@ from lazycheck.engines.memory import MemoryWatch
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import OutOfRange, Packing, Semantics, _children, action_index
 from lazycheck.system import (
-    FALSE,
     TRUE,
     Action,
     Binary,
@@ -249,8 +248,8 @@ def _coverage_ir(system: System, width: int) -> list[str]:
     labels = _witness_labels(system)
     conds: list[tuple[Expr, int, int | None]] = [
         (e, 2 * width + k, None) for k, (_, e) in enumerate(system.watches)]
-    conds += [(a.witness, 3 * width + labels[a.witness_label], width + i)
-              for i, a in enumerate(system.actions) if a.witness != FALSE]
+    conds += [(e, 3 * width + labels[label], width + i)
+              for i, e, label in system.witness_points()]
     for k, (e, at, enabled) in enumerate(conds):
         v = em.value(e)
         lines += [f"  %c{k}p = getelementptr inbounds i64, ptr %f, i64 {at}",
@@ -319,9 +318,8 @@ def _packing_ir(packing: Packing) -> list[str]:
 def _witness_labels(system: System) -> dict[str, int]:
     """A number for each witness label, in order of first appearance."""
     out: dict[str, int] = {}
-    for a in system.actions:
-        if a.witness != FALSE:
-            out.setdefault(a.witness_label, len(out))
+    for _, _, label in system.witness_points():
+        out.setdefault(label, len(out))
     return out
 
 
