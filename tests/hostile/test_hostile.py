@@ -36,11 +36,19 @@ class Ran:
     rss_mb: float
 
 
-# the child reports its own peak RSS (KB) when it exits, however it exits
+# the child reports its own peak RSS (KB) when it exits, however it exits: VmHWM of its
+# own address space (getrusage's ru_maxrss keeps, across execve, the peak of the forked
+# copy of its parent: a pytest-xdist worker that had grown to 466 MB gave every child
+# 466 MB)
 _WRAP = """
-import atexit, os, resource, sys
-atexit.register(lambda: open(os.environ["HOSTILE_RSS"], "w").write(
-    str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+import atexit, os, re, resource
+def peak_kb():
+    try:
+        with open("/proc/self/status") as f:
+            return int(re.search(r"VmHWM:\\s+(\\d+)", f.read()).group(1))
+    except (OSError, AttributeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+atexit.register(lambda: open(os.environ["HOSTILE_RSS"], "w").write(str(peak_kb())))
 from lazycheck.cli.main import main
 main(prog_name="lazycheck")
 """
