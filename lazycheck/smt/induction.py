@@ -63,7 +63,47 @@ class _ActionQuery:
     touched: list[int] | None = None  # clauses reading a variable the action writes
 
 
-class InductionQuery:
+class _PreState:
+    """A system's pre-state in one solver, with what both queries below build once and
+    share: an atom ``x == c`` per variable and value, and each action's guard and
+    assigned terms."""
+
+    def __init__(self, system: System, prefix: str) -> None:
+        self.system = system
+        self.enc = Encoder(system)
+        self.pre = self.enc.step_vars(0, prefix=prefix)
+        self.solver = SmtSolver(self.enc)
+        self.solver.add(self.enc.domain(self.pre))
+        self._atoms: dict[tuple[int, int], Any] = {}
+        self._per_action: dict[int, _ActionQuery] = {}
+
+    def _pre_atom(self, var: int, value: int) -> Any:
+        hit = self._atoms.get((var, value))
+        if hit is None:
+            hit = self._atoms[var, value] = _eq(self.pre.values[var], self.enc._val(value))
+        return hit
+
+    def _action(self, n: int) -> _ActionQuery:
+        """Action ``n``'s guard and assigned terms (built once, on first use)."""
+        hit = self._per_action.get(n)
+        if hit is None:
+            a = self.system.actions[n]
+            env = {u.var: u.value for u in a.updates}  # later assignments win
+            terms = self.enc.terms(list(env.values()), self.pre)
+            hit = self._per_action[n] = _ActionQuery(
+                self.enc.cond(a.guard, self.pre),
+                {j: t.z for j, t in zip(env, terms, strict=True)})
+        return hit
+
+
+def _clause_formula(c: Clause, atom: Callable[[int, int], Any]) -> Any:
+    """``when -> var in values`` as a disjunction of ``atom``s."""
+    parts = [_not(atom(w, a)) for w, a in c.when]
+    parts += [atom(c.var, v) for v in c.values]
+    return _or(parts)
+
+
+class InductionQuery(_PreState):
     """Each candidate clause at the pre-state behind a literal; one query per action.
 
     A clause that reads no variable an action writes is kept by that action
@@ -80,25 +120,20 @@ class InductionQuery:
     """
 
     def __init__(self, system: System, clauses: Sequence[Clause]) -> None:
-        self.system = system
+        super().__init__(system, "h_")
         self.clauses = tuple(clauses)
         self.reads = [{c.var, *(w for w, _ in c.when)} for c in clauses]
-        self.enc = Encoder(system)
-        self.pre = self.enc.step_vars(0, prefix="h_")
-        self.solver = SmtSolver(self.enc)
-        self.solver.add(self.enc.domain(self.pre))
-        self._atoms: dict[tuple[int, int], Any] = {}
         self.lits: list[Formula] = []
         for i in range(len(self.clauses)):
             self._assert(i)
-        self._per_action: dict[int, _ActionQuery] = {}
         self._alive_key: frozenset[int] = frozenset()
         self._alive_lits: list[Formula] = []
 
     def _assert(self, i: int) -> None:
         lit = self.enc.literal(f"cand!{i}")
         self.lits.append(lit)
-        self.solver.add(Formula(_or([_not(lit.z), self._clause(i, self._pre_atom)])))
+        clause = _clause_formula(self.clauses[i], self._pre_atom)
+        self.solver.add(Formula(_or([_not(lit.z), clause])))
 
     def add(self, clause: Clause) -> int:
         """A new candidate clause (e.g. one blocking a CTI); returns its index."""
@@ -111,37 +146,12 @@ class InductionQuery:
                 q.touched.append(i)
         return i
 
-    def _pre_atom(self, var: int, value: int) -> Any:
-        hit = self._atoms.get((var, value))
-        if hit is None:
-            hit = _eq(self.pre.values[var], self.enc._val(value))
-            self._atoms[var, value] = hit
-        return hit
-
-    def _clause(self, i: int, atom: Callable[[int, int], Any]) -> Any:
-        c = self.clauses[i]
-        parts = [_not(atom(w, a)) for w, a in c.when]
-        parts += [atom(c.var, v) for v in c.values]
-        return _or(parts)
-
-    def _action(self, n: int) -> _ActionQuery:
-        """Action ``n``'s guard and assigned terms (built once, on first use)."""
-        hit = self._per_action.get(n)
-        if hit is None:
-            a = self.system.actions[n]
-            env = {u.var: u.value for u in a.updates}  # later assignments win
-            written = list(env)
-            terms = self.enc.terms([env[j] for j in written], self.pre)
-            hit = _ActionQuery(self.enc.cond(a.guard, self.pre),
-                               {j: t.z for j, t in zip(written, terms, strict=True)})
-            self._per_action[n] = hit
-        return hit
-
     def _broken(self, q: _ActionQuery, i: int) -> Any:
         """Clause ``i`` (which reads a variable ``q`` writes) false after ``q``'s action."""
         got = q.broken.get(i)
         if got is None:
-            got = q.broken[i] = _not(self._clause(i, lambda v, a: self._post_atom(q, v, a)))
+            post = _clause_formula(self.clauses[i], lambda v, a: self._post_atom(q, v, a))
+            got = q.broken[i] = _not(post)
         return got
 
     def _post_atom(self, q: _ActionQuery, var: int, value: int) -> Any:
@@ -177,7 +187,7 @@ def _answer(enc: Encoder, pre: StepVars, got: Check, n: int) -> Answer:
     return Answer(Status.SAT, Cti(values, n))
 
 
-class GrowingQuery:
+class GrowingQuery(_PreState):
     """Inductiveness of a clause set that only grows (strengthening): no assumptions.
 
     Every clause is asserted outright at the pre-state.  Per action, as in
@@ -193,15 +203,9 @@ class GrowingQuery:
     """
 
     def __init__(self, system: System, clauses: Sequence[Clause]) -> None:
-        self.system = system
-        self.enc = Encoder(system)
-        self.pre = self.enc.step_vars(0, prefix="g_")
-        self.solver = SmtSolver(self.enc)
-        self.solver.add(self.enc.domain(self.pre))
+        super().__init__(system, "g_")
         self.clauses: tuple[Clause, ...] = ()
         self.reads: list[set[int]] = []
-        self._atoms: dict[tuple[int, int], Any] = {}
-        self._per_action: dict[int, _ActionQuery] = {}
         self._asked = 0
         for c in clauses:
             self.add(c)
@@ -211,31 +215,8 @@ class GrowingQuery:
         i = len(self.clauses)
         self.clauses = (*self.clauses, clause)
         self.reads.append({clause.var, *(w for w, _ in clause.when)})
-        self.solver.add(Formula(self._clause(clause, self._pre_atom)))
+        self.solver.add(Formula(_clause_formula(clause, self._pre_atom)))
         return i
-
-    def _pre_atom(self, var: int, value: int) -> Any:
-        hit = self._atoms.get((var, value))
-        if hit is None:
-            hit = self._atoms[var, value] = _eq(self.pre.values[var], self.enc._val(value))
-        return hit
-
-    @staticmethod
-    def _clause(c: Clause, atom: Callable[[int, int], Any]) -> Any:
-        parts = [_not(atom(w, a)) for w, a in c.when]
-        parts += [atom(c.var, v) for v in c.values]
-        return _or(parts)
-
-    def _action(self, n: int) -> _ActionQuery:
-        hit = self._per_action.get(n)
-        if hit is None:
-            a = self.system.actions[n]
-            env = {u.var: u.value for u in a.updates}  # later assignments win
-            terms = self.enc.terms(list(env.values()), self.pre)
-            hit = self._per_action[n] = _ActionQuery(
-                self.enc.cond(a.guard, self.pre),
-                {j: t.z for j, t in zip(env, terms, strict=True)})
-        return hit
 
     def _broken(self, q: _ActionQuery, i: int) -> Any:
         """Clause ``i`` false after ``q``'s action: ``when`` holds and the value is outside.
