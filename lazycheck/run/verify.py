@@ -61,9 +61,8 @@ def coverage_of(target: Target, system: System, result: Result,
                                             int(k[0].rsplit(":", 1)[1]))))
     missing = tuple(r for r in target.requires_for(config)
                     if REQUIREMENTS[r] not in result.witnessed)
-    if target.reach and program is not None:
-        seen = reached_labels(program, system, result)
-        missing += tuple(f'__reach("{r}")' for r in target.reach if r not in seen)
+    missing += tuple(reach_label(r) for r in target.reach
+                     if reach_label(r) not in result.witnessed)
     if program is not None:
         missing += unpaired_roles(program)
     unwatched = tuple((p, WATCHED[p]) for p, _ in system.watches if p not in result.watched)
@@ -86,15 +85,6 @@ def unpaired_roles(program: ir.Program) -> tuple[str, ...]:
     bound = {r for r, _ in program.roles}
     return tuple(f"lazy_mmu_api binds {a if a in bound else b} but no {b if a in bound else a}"
                  for a, b in ROLE_PAIRS if (a in bound) != (b in bound))
-
-
-def reached_labels(program: ir.Program, system: System, result: Result) -> set[str]:
-    """The __reach("label") points (in any model: arch and API too) that the search ran:
-    an action that holds one fired in a state where its path to the point is taken
-    (System.witness_points), not merely an action that holds it."""
-    labels = {s.prop for f in program.functions for s in ir.walk(f.body)
-              if isinstance(s, ir.SBuiltin) and s.op is ir.Builtin.REACH}
-    return {x for x in labels if reach_label(x) in result.witnessed}
 
 
 class EngineDisagreement(LazycheckError):
