@@ -38,6 +38,7 @@ import dataclasses
 import enum
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
@@ -84,9 +85,9 @@ class _Unrolling:
         if symmetry:  # the first action is the least of its orbit (engines/bmc_symmetry.py)
             self.facts[0].extend(break_symmetry(enc, first))
         self.solver.add(*self.facts[0])
-        self.probing = True  # exhausted() still probes for simple paths
+        self.plain = _ProbeBudget(_PLAIN_SHARE, for_good=False)  # "any path of length depth?"
+        self.simple_budget = _ProbeBudget(_PROBE_SHARE)  # "... a simple one?"
         self.simple: _SimplePaths | None = None  # the second solver, while the probe needs it
-        self.probe_s = 0.0  # time spent in those probes
         self.sets = ValueSets(enc.system)
 
     @property
@@ -111,8 +112,6 @@ class _Unrolling:
         self.solver.add(*facts)
         self.facts.append(facts)
         self.path.append(post)
-        if self.simple is not None:
-            self.simple.catch_up(self)
 
     def path_exists(self, timeout_s: float) -> Check:
         """Is there any path of length ``depth`` from the initial state (in the main solver)?"""
@@ -122,37 +121,38 @@ class _Unrolling:
         """Whether no (simple) path of length ``depth`` exists (the space is exhausted).
 
         First the plain question "is there a path of length ``depth`` at
-        all?" in the main solver (cheap: no extra constraints); UNSAT
+        all?" in the main solver (cheap: no extra constraint); UNSAT
         means every run is shorter.  When there is one, the same question
         for *simple* paths, in the second solver.  Either UNSAT is sound:
         every reachable state lies on a shortest path, which is simple, so
         all of them lie at distance ``< depth`` and were checked.  The
-        probes only ever add a PASS*, so they get a share of the budget:
-        they run only while the probes so far took at most
-        :data:`_PROBE_SHARE` of the time spent (or under
-        :data:`_PROBE_MIN_S` in all: small systems exhaust at the first
-        depth they can), each under a cap of that share (at least
-        :data:`_PROBE_MIN_S`).  Skipping a probe only delays the
-        exhaustion claim to a later depth.  Once a probe runs out of its
-        cap, or z3 gives up on it, later depths skip it for good.  None:
-        the whole budget is spent.
+        probes only ever add a PASS*, so each kind gets a share of the
+        budget (:class:`_ProbeBudget`); skipping a probe only delays the
+        exhaustion claim to a later depth.  A simple-path probe that gives
+        up ends the simple-path probing for good, not the plain one (which
+        is what finds the end of the runs, e.g. ``sparc64-g3`` with
+        ``--preemptions 2`` has no run of 25 steps).  None: the whole budget is spent.
         """
-        if not self.probing or self.probe_s > max(_PROBE_MIN_S, _PROBE_SHARE * clock.elapsed()):
-            return False
-        start = time.monotonic()
-        cap = max(_PROBE_MIN_S, _PROBE_SHARE * clock.elapsed())
-        reach = self.path_exists(min(clock.remaining(), cap))
-        if reach.status is Status.SAT:
-            if self.simple is None:
-                self.simple = _SimplePaths(self.enc)
-                self.simple.catch_up(self)
-            reach = self.simple.check(min(clock.remaining(), cap - (time.monotonic() - start)))
-        self.probe_s += time.monotonic() - start
-        if reach.status is Status.UNKNOWN:
-            if clock.remaining() <= 0:
-                return None
-            self.probing, self.simple = False, None
-        return reach.status is Status.UNSAT
+        plain = self.plain.ask(clock, self.path_exists)
+        if plain is not Status.SAT or not self.simple_budget.on:
+            return self._answer(plain, clock)
+        if self.simple is None:
+            self.simple = _SimplePaths(self.enc)
+        simple = self.simple_budget.ask(clock, self._simple_check)
+        if simple is Status.UNKNOWN and not self.simple_budget.on:
+            self.simple = None  # free the second solver
+        return self._answer(simple, clock)
+
+    def _simple_check(self, timeout_s: float) -> Check:
+        assert self.simple is not None
+        self.simple.catch_up(self)
+        return self.simple.check(timeout_s)
+
+    @staticmethod
+    def _answer(status: Status | None, clock: _Clock) -> bool | None:
+        if status is Status.UNKNOWN and clock.remaining() <= 0:
+            return None
+        return status is Status.UNSAT
 
     def violation(self, timeout_s: float) -> Check:
         """Can the last state of the unrolling be violating?"""
@@ -163,12 +163,41 @@ class _Unrolling:
         fact = self.enc.negate(self.enc.violated(self.path[-1]))
         self.solver.add(fact)
         self.facts[-1].append(fact)
-        if self.simple is not None:
-            self.simple.solver.add(fact)
+        if self.simple is not None and self.simple.copied == len(self.path):
+            self.simple.solver.add(fact)  # else catch_up copies it with the state
 
     def trace(self, model: Model) -> tuple[int, ...]:
         """The action indices the model fires along the unrolling."""
         return _trace(self.enc, model, self.path[:-1])
+
+
+class _ProbeBudget:
+    """One kind of exhaustion probe and its share of the time.
+
+    A probe runs only while the probes of its kind so far took at most
+    ``share`` of the time spent (or under :data:`_PROBE_MIN_S` in all: small
+    systems exhaust at the first depth they can), each under a cap of that
+    share (at least :data:`_PROBE_MIN_S`).  With ``for_good``, once a probe
+    runs out of its cap, or z3 gives up on it, its kind is off for good.
+    """
+
+    def __init__(self, share: float, for_good: bool = True) -> None:
+        self.share = share
+        self.for_good = for_good  # an UNKNOWN ends this kind of probe
+        self.on = True
+        self.spent = 0.0
+
+    def ask(self, clock: _Clock, query: Callable[[float], Check]) -> Status | None:
+        """``query``'s answer under this kind's cap; None when the probe is skipped."""
+        share = max(_PROBE_MIN_S, self.share * clock.elapsed())
+        if not self.on or self.spent > share:
+            return None
+        start = time.monotonic()
+        status = query(min(clock.remaining(), share)).status
+        self.spent += time.monotonic() - start
+        if status is Status.UNKNOWN and clock.remaining() > 0 and self.for_good:
+            self.on = False
+        return status
 
 
 class _SimplePaths:
@@ -195,6 +224,12 @@ class _SimplePaths:
 # the simple-path probes' share of the time spent so far, and a probe's minimum cap (s)
 _PROBE_SHARE = 0.2
 _PROBE_MIN_S = 1.0
+# the plain "any path?" probe's share: usually a cheap satisfiable query, and when a
+# model's runs end it is what ends the search, so it is never switched off for good
+# (sparc64-g3 with --preemptions 2: skipped under a 0.2 share while the violation
+# queries took 7 s each, or off after one probe ran out of its cap at depth 24, the
+# search ran on to its bound of 60; now it exhausts at depth 25)
+_PLAIN_SHARE = 0.35
 
 
 def _span(system: System, var: int) -> int:
