@@ -359,8 +359,10 @@ class BmcEngine:
                 code = _violation_code(system, trace)
                 per_depth.append(time.monotonic() - t0)
                 return Result(Verdict.FAIL, stats(k), code, trace)
-            unrolling.block_violation()
             per_depth.append(time.monotonic() - t0)
+            if k > 0 and not found.needs_assumptions:  # no path of length k at all
+                return Result(Verdict.PASS, stats(k - 1, exhausted=True))
+            unrolling.block_violation()
         return Result(Verdict.PASS, stats(limits.bound))
 
     def prove(self, system: System, limits: Limits) -> Result:
