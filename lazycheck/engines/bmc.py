@@ -289,6 +289,14 @@ class _Clock:
         return self.limit_s - self.elapsed()
 
 
+def _extended(unrolling: _Unrolling, clock: _Clock) -> bool:
+    """Extend the unrolling by one step if time is left; whether it was."""
+    if clock.remaining() <= 0:
+        return False
+    unrolling.extend()
+    return True
+
+
 def _unknown_reason(check: Check, clock: _Clock, what: str, depth: int) -> str:
     # z3's own timeout ("canceled") can fire a moment before our clock runs out
     if clock.remaining() <= 0 or check.reason == "canceled":
@@ -344,8 +352,9 @@ class BmcEngine:
             if limits.progress is not None:
                 limits.progress(Progress(self.name, k, 0, clock.elapsed()))
             if k > 0:
-                unrolling.extend()
-                done = unrolling.exhausted(clock)
+                # no new copy of the step relation once the budget is spent (under load
+                # building one took seconds: the hybrid overran its budget by as much)
+                done = unrolling.exhausted(clock) if _extended(unrolling, clock) else None
                 if done is None:
                     return Result(Verdict.UNKNOWN, stats(k - 1),
                                   reason=f"time limit of {clock.limit_s:g} s reached at depth {k}")

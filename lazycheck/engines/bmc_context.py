@@ -187,7 +187,8 @@ class ContextBmc:
             t0 = time.monotonic()
             if limits.progress is not None:
                 limits.progress(Progress(self.name, d, 0, t0 - start))
-            unrolling.extend()
+            if left() > 0:  # no new context once the budget is spent (building one takes s)
+                unrolling.extend()
             found = unrolling.violation(left())
             if isinstance(found, Model):
                 shorten = min(max(left(), 0.0), _shorten_budget(time.monotonic() - start))
