@@ -31,6 +31,7 @@ Usage: ``python bench/smt.py [--fail-budget S] [--pass-budget S] [--prove-budget
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ class Cell:
     """One BMC run: what it said, how long it took, whether it agrees with explicit."""
 
     show: str  # verdict, or "-" when not run
-    secs: float
+    secs: float  # wall-clock seconds
     agree: str  # "yes", "NO", or "-" (UNKNOWN / not run)
+    cpu: float = 0.0  # CPU seconds of the process (every thread: the hybrid runs two)
 
 
 NOT_RUN = Cell("-", 0.0, "-")
@@ -88,16 +90,16 @@ def _show(r: Result) -> str:
 def _cell(system: System, bound: int, budget: float, enc: BmcEncoding, ref: Result) -> Cell:
     """BMC with encoding ``enc`` against explicit's ``ref`` (same verdict; no shorter trace,
     and with the step encoding, which promises a shortest one, the same length)."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     got = BmcEngine(encoding=enc).check(system, Limits(bound, timeout_s=budget))
-    secs = time.perf_counter() - start
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu
     if got.verdict is Verdict.UNKNOWN:
-        return Cell(_show(got), secs, "-")
+        return Cell(_show(got), secs, "-", cpu)
     same = got.verdict is ref.verdict
     if same and got.verdict is Verdict.FAIL:
         same = len(got.trace) >= len(ref.trace) and (
             enc is not BmcEncoding.STEP or len(got.trace) == len(ref.trace))
-    return Cell(_show(got), secs, "yes" if same else "NO")
+    return Cell(_show(got), secs, "yes" if same else "NO", cpu)
 
 
 def bench_target(name: str, root: Path, args: argparse.Namespace) -> Row:
@@ -134,14 +136,15 @@ def bench_target(name: str, root: Path, args: argparse.Namespace) -> Row:
 
 def header() -> str:
     """The table's first line."""
-    cols = " | ".join(f"{'bmc-' + e.value:<10} {'s':>6} {'agree':<5}" for e in ENCODINGS)
+    cols = " | ".join(f"{'bmc-' + e.value:<10} {'s':>6} {'cpu':>6} {'agree':<5}"
+                      for e in ENCODINGS)
     return (f"{'target':<44} {'expect':<6} | {'explicit':<8} {'s':>6} | {cols} | "
             f"{'proved':<6} {'clauses':>7} {'s':>6} {'recheck':>7}")
 
 
 def line(r: Row) -> str:
     """One row of the table."""
-    cols = " | ".join(f"{c.show:<10} {c.secs:>6.2f} {c.agree:<5}" for c in r.bmc)
+    cols = " | ".join(f"{c.show:<10} {c.secs:>6.2f} {c.cpu:>6.2f} {c.agree:<5}" for c in r.bmc)
     return (f"{r.name:<44} {r.expect.split(':')[0]:<6} | {r.explicit:<8} {r.explicit_s:>6.2f} | "
             f"{cols} | {r.proved:<6} {r.clauses:>7} {r.prove_s:>6.2f} {r.recheck_s:>7.2f}")
 
@@ -158,13 +161,16 @@ def print_summary(rows: list[Row], args: argparse.Namespace) -> None:
         print(f"bmc-{e.value} on FAIL targets (budget {args.fail_budget:g} s): "
               f"{sum(c.show.startswith('FAIL') for c in f)} of {len(f)} found, "
               f"{sum(c.show.startswith('FAIL') and c.secs <= 5 for c in f)} within 5 s, "
+              f"{sum(c.show.startswith('FAIL') and c.cpu <= 5 for c in f)} within 5 s of CPU, "
               f"{sum(c.agree == 'NO' for c in f)} disagree")
         if not args.no_bmc_pass:
             p = [r.bmc[i] for r in passes]
             print(f"bmc-{e.value} --preemptions 2 on PASS targets (budget {args.pass_budget:g} "
-                  f"s): {sum(c.show.startswith('PASS') for c in p)} of {len(p)} PASS, "
+                  f"s): {sum(c.show.startswith('PASS') for c in p)} of {len(p)} covered "
+                  f"(PASS to the bound, or PASS* exhausted), "
                   f"{sum(c.show.startswith('PASS') and c.secs <= 60 for c in p)} within 60 s, "
-                  f"{sum(c.agree == 'NO' for c in p)} disagree")
+                  f"{sum(c.show.startswith('PASS') and c.cpu <= 60 for c in p)} within 60 s "
+                  f"of CPU, {sum(c.agree == 'NO' for c in p)} disagree")
     if args.no_prove:
         return
     print("houdini on PASS targets (budget {:g} s): {} of {} proved, {} within 10 s, every "
@@ -180,12 +186,19 @@ def per_depth(name: str, root: Path, budget: float) -> None:
     t = load_target(name, root)
     system = build(t, root, t.config)[1]
     for enc in (BmcEncoding.STEP, BmcEncoding.CONTEXT):
+        cpu = time.process_time()
         r = BmcEngine(encoding=enc).check(system, Limits(t.bound, timeout_s=budget))
+        cpu = time.process_time() - cpu
         times = " ".join(f"{s:.2f}" for s in r.stats.per_depth_s)
         unit = "depth (step)" if enc is BmcEncoding.STEP else "context"
         print(f"{name}: {len(system.vars)} vars, {len(system.actions)} actions, bmc-{enc.value} "
-              f"{_show(r)} in {r.stats.elapsed_s:.1f} s; s per {unit} from 0/1: {times}",
-              flush=True)
+              f"{_show(r)} in {r.stats.elapsed_s:.1f} s ({cpu:.1f} s CPU, load {_load()}); "
+              f"s per {unit} from 0/1: {times}", flush=True)
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages (the machine is shared: read the times with them)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             per_depth(name, root, args.fail_budget)
         return 0
     rows = []
+    print(f"load average at the start: {_load()}; s = wall-clock seconds, cpu = CPU seconds "
+          "of this process (all threads)")
     print(header())
     print("-" * len(header()), flush=True)
     for name in args.targets or target_names(root):
@@ -221,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(bench_target(name, root, args))
         print(line(rows[-1]), flush=True)
     print_summary(rows, args)
+    print(f"load average at the end: {_load()}")
     return 0
 
 

@@ -58,12 +58,16 @@ class Check:
     """The outcome of one satisfiability check.
 
     ``model`` is set only for SAT; ``reason`` (z3's ``reason_unknown``, or
-    why no check was run) only for UNKNOWN.
+    why no check was run) only for UNKNOWN.  ``needs_assumptions`` is False
+    only for an UNSAT whose core is empty: the assertions alone are
+    unsatisfiable, whatever the assumptions (a sound fact; a core that
+    names an assumption it did not need just leaves it True).
     """
 
     status: Status
     model: Model | None = None
     reason: str = ""
+    needs_assumptions: bool = True
 
 
 class SmtSolver:
@@ -123,5 +127,5 @@ class SmtSolver:
         if answer == z3.sat:
             return Check(Status.SAT, model=Model(self._solver.model()))
         if answer == z3.unsat:
-            return Check(Status.UNSAT)
+            return Check(Status.UNSAT, needs_assumptions=len(self._solver.unsat_core()) > 0)
         return Check(Status.UNKNOWN, reason=str(self._solver.reason_unknown()) or "unknown")

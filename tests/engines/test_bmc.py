@@ -15,7 +15,7 @@ from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.outcome import Limits, Result, Verdict
 from lazycheck.properties import PropertyId
 from lazycheck.semantics import Semantics
-from lazycheck.smt import SortKind
+from lazycheck.smt import Encoder, SmtSolver, SortKind
 from lazycheck.system import (
     Action,
     ActionKind,
@@ -214,6 +214,36 @@ def test_dead_initial_state_is_exhausted() -> None:
     assert result.verdict is Verdict.PASS and result.stats.exhausted
     assert result.stats.depth == 0
     assert ExplicitEngine().check(system, Limits(bound=5)).stats.exhausted
+
+
+def terminating(steps: int = 6) -> System:
+    """``x`` climbs 0..``steps`` and stops: every run ends after ``steps`` actions, no violation."""
+    x = Var(0)
+    inc = Action("inc", ActionKind.TASK, _b(BinOp.LT, x, Const(steps)),
+                 (Assign(0, _b(BinOp.ADD, x, Const(1))),))
+    return _system([StateVar("x", 0, steps, VarKind.STATE), _viol()], [0, 0], [inc])
+
+
+@SORTS
+def test_runs_that_end_are_exhausted_at_the_longest_run(sort: SortKind) -> None:
+    """No path of 7 steps exists (the plain probe or the violation query's empty core)."""
+    system = terminating()
+    result = BmcEngine(sort).check(system, Limits(bound=20))
+    assert result.verdict is Verdict.PASS and result.stats.exhausted
+    assert result.stats.depth == 6
+    explicit = ExplicitEngine().check(system, Limits(bound=20))
+    assert explicit.stats.exhausted and explicit.stats.depth <= result.stats.depth
+
+
+def test_empty_unsat_core_means_the_assertions_alone_are_unsat() -> None:
+    """``needs_assumptions`` is False only when no assumption was needed for the UNSAT."""
+    enc = Encoder(terminating())
+    solver = SmtSolver(enc, bit_blast=True)
+    a, b = enc.literal("a"), enc.literal("b")
+    solver.add(enc.implies(a, b))
+    assert solver.check(a, enc.negate(b)).needs_assumptions
+    solver.add(enc.negate(a), a)
+    assert not solver.check(b).needs_assumptions
 
 
 def test_timeout_is_unknown_never_pass() -> None:
