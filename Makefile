@@ -25,7 +25,7 @@ demo: install
 	$(BIN)/lazycheck verify arm64-nested
 
 check: install
-	$(BIN)/mypy --strict lazycheck
+	$(BIN)/mypy --strict lazycheck bench
 	$(BIN)/ruff check lazycheck tests bench
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.

@@ -65,7 +65,7 @@ def _bmc_verdict(r: Result) -> str:
         return "timeout" if timed_out else "unknown"
     if r.verdict is Verdict.PASS and r.stats.exhausted:
         return "PASS*"
-    return r.verdict.value
+    return str(r.verdict.value)
 
 
 def bench_target(name: str, root: Path, budget_s: float) -> Row:
