@@ -219,7 +219,9 @@ class Prover:
         self.tpl = tpl
         self.ctx = z3.Context()
         self.sig = Sig(tpl, self.ctx)
-        self.actions = [generalise(tpl, self.sig, n) for n in range(len(tpl.system.actions))]
+        shared: dict[Any, Any] = {}  # translators by binding, shared by the actions
+        self.actions = [generalise(tpl, self.sig, n, shared)
+                        for n in range(len(tpl.system.actions))]
         self._opened: dict[str, tuple[list[Any], Any]] = {}
         self.consecution: Any = None  # the last prove()'s queries (for its statistics)
 

@@ -114,14 +114,21 @@ class ModelView:
 
 def false_instances(view: ModelView, tokens: Sequence[Token], clause: Clause,
                     thrs: Sequence[str], cpus: Sequence[str]) -> Iterator[dict[Token, str]]:
-    """Every assignment of the clause's indices to distinct elements where it is false."""
-    nt = sum(1 for t in tokens if t[0] != "cpu")
-    for ts in itertools.permutations(thrs, nt):
-        for cs in itertools.permutations(cpus, len(tokens) - nt):
-            it_t, it_c = iter(ts), iter(cs)
-            assign = {t: next(it_c) if t[0] == "cpu" else next(it_t) for t in tokens}
-            if not view.holds(tokens, clause, assign):
-                yield assign
+    """Every assignment of the clause's indices to distinct elements where it is false
+    (an assignment that breaks the clause's constraints makes it true: not tried)."""
+    pools = []
+    for tok in tokens:
+        if tok[0] == "cpu":
+            pools.append(cpus)
+        else:
+            want = view.tpl.progs[tok[1]] if tok[0] == "task" else -1
+            pools.append([e for e in thrs if view.prog_home(e)[0] == want])
+    for es in itertools.product(*pools):
+        if len(set(es)) < len(es):
+            continue
+        assign = dict(zip(tokens, es, strict=True))
+        if not view.holds(tokens, clause, assign):
+            yield assign
 
 
 class Consecution:
@@ -132,7 +139,8 @@ class Consecution:
     ``i`` is (``lit_i`` is assumed exactly for the live candidates).  A query
     is guarded by its own literal, retired after the answer."""
 
-    def __init__(self, prover: Any, cands: Sequence[Any], lits: Sequence[Any]) -> None:
+    def __init__(self, prover: Any, cands: Sequence[Any], lits: Sequence[Any],
+                 seed: bool = True) -> None:
         self.prover, self.cands, self.lits = prover, cands, lits
         sig, tpl = prover.sig, prover.tpl
         self.solver = z3.Solver(ctx=sig.ctx)
@@ -142,6 +150,8 @@ class Consecution:
         self.apps: dict[tuple[str, tuple[int, ...]], tuple[str, tuple[Any, ...]]] = {}
         self.negs = [self._neg(q) for q in cands]
         self.added: set[tuple[int, tuple[int, ...]]] = set()
+        if seed:
+            self.solver.add(*self._diagonal())
         self.universes: dict[str, tuple[list[Any], list[Any]]] = {}
         self.defs: dict[str, list[Any]] = {}
         self.queries = 0  # z3 checks, model-based re-checks included
@@ -157,6 +167,18 @@ class Consecution:
             return fn(*args) if args else fn
         p = self.prover
         return z3.Not(q.formula(p.tpl, p.sig, state, p.skolems(q)))
+
+    def _diagonal(self) -> list[Any]:
+        """Each candidate at the skolems its own negation uses: the instance every query
+        about that candidate needs (added up front, saving a model-based round)."""
+        out = []
+        for i, q in enumerate(self.cands):
+            holes, body = self.prover.opened(q)
+            sk = self.prover.skolems(q)
+            self.added.add((i, tuple(t.get_id() for t in sk)))
+            out.append(z3.Implies(self.lits[i], z3.substitute(body, *zip(holes, sk, strict=True))
+                                  if holes else body))
+        return out
 
     def definitions(self, act: ParamAction) -> list[Any]:
         """Each ``!post`` application the candidates make, equal to ``act``'s post-state."""
@@ -174,42 +196,40 @@ class Consecution:
         """None: ``act`` keeps every live clause; else the touched clauses a genuine
         CTI's model breaks (and the model), or why z3 gave no answer.
 
-        The query sits in a push/pop scope; the instances found meanwhile are
-        added again below it afterwards (they hold for every later query)."""
+        The query is guarded by a literal of its own, retired afterwards; the
+        instances found meanwhile are added for good (they hold for every
+        later query), and what z3 learnt from them is kept."""
         negs = [self.negs[i] for i in touched]
-        found: list[Any] = []
-        self.solver.push()
+        on = z3.Bool(f"query!{self.queries}", self.prover.ctx)
+        self.solver.add(z3.Implies(on, z3.And(*self.definitions(act), *act.where, act.guard,
+                                              z3.Or(*negs) if len(negs) > 1 else negs[0])))
+        lits = [on, *(self.lits[i] for i in sorted(live))]
         try:
-            self.solver.add(*self.definitions(act), *act.where, act.guard,
-                            z3.Or(*negs) if len(negs) > 1 else negs[0])
-            lits = [self.lits[i] for i in sorted(live)]
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return "timeout"
                 self.solver.set("timeout", max(1, int(left * 1000)))
                 self.queries += 1
-                t0 = time.monotonic()
+                t0 = time.process_time()
                 res = self.solver.check(*lits)
-                self.z3_s += time.monotonic() - t0
+                self.z3_s += time.process_time() - t0
                 if res == z3.unsat:
                     return None
                 if res != z3.sat:
                     return f"z3: {self.solver.reason_unknown()} (action {act.name})"
                 m = self.solver.model()
-                t0 = time.monotonic()
+                t0 = time.process_time()
                 more = self._instantiate(act, live, m)
-                self.eval_s += time.monotonic() - t0
+                self.eval_s += time.process_time() - t0
                 if isinstance(more, str):
                     return more
                 if not more:
                     return {i for i in touched
                             if z3.is_true(m.eval(self.negs[i], model_completion=True))}, m
                 self.solver.add(*more)
-                found += more
         finally:
-            self.solver.pop()
-            self.solver.add(*found)
+            self.solver.add(z3.Not(on))
 
     def universe(self, act: ParamAction) -> tuple[list[Any], list[Any]]:
         """The ground terms the hypotheses are instantiated at for ``act``."""
