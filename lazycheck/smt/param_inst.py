@@ -143,7 +143,7 @@ class Consecution:
                  seed: bool = True) -> None:
         self.prover, self.cands, self.lits = prover, cands, lits
         sig, tpl = prover.sig, prover.tpl
-        self.solver = z3.Solver(ctx=sig.ctx)
+        self.solver = z3.SolverFor("QF_UFLIA", ctx=sig.ctx)
         thrs, cpus = prover.universe(prover.actions, cands)
         self.solver.add(*prover.domain_at(thrs, cpus), *sig.background_at(thrs, cpus))
         self.post = {f.name: sig.declare(f, "!post") for f in tpl.families.values()}
