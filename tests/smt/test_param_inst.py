@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_the_python_reading_of_a_candidate_agrees_with_z3(name: str) -> None:
         assert s.check() == z3.sat
         m = s.model()
         view = ModelView(tpl, prover.sig, m)
-        rep = {}
+        rep: dict[str, Any] = {}
         for term in (*thrs, *cpus):
             rep.setdefault(str(view.elem(term)), term)
         for q in qs[::5]:
