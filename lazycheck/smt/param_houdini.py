@@ -209,6 +209,7 @@ class ParamAnswer:
     rounds: int = 0
     actions: int = 0
     candidates: int = 0
+    stats: str = ""  # where the time went (z3 checks, instances, model reading)
 
 
 class Prover:
@@ -218,9 +219,11 @@ class Prover:
         self.tpl = tpl
         self.ctx = z3.Context()
         self.sig = Sig(tpl, self.ctx)
-        self.actions = [generalise(tpl, self.sig, n) for n in range(len(tpl.system.actions))]
+        shared: dict[Any, Any] = {}  # translators by binding, shared by the actions
+        self.actions = [generalise(tpl, self.sig, n, shared)
+                        for n in range(len(tpl.system.actions))]
         self._opened: dict[str, tuple[list[Any], Any]] = {}
-        self._posts: dict[str, list[tuple[list[Any], list[Any]]]] = {}
+        self.consecution: Any = None  # the last prove()'s queries (for its statistics)
 
     def domain(self) -> list[Any]:
         """Every integer family stays in its template range (true in every instance)."""
@@ -312,7 +315,9 @@ class Prover:
 
     def prove(self, cands: Sequence[Quantified], safety: int, timeout_s: float) -> ParamAnswer:
         """Houdini over ``cands`` (index ``safety`` is ``violation == 0``)."""
-        start = time.monotonic()
+        from lazycheck.smt.param_inst import Consecution
+
+        deadline = time.monotonic() + timeout_s
         live = self._initiation(cands, timeout_s)
         if live is None:
             return ParamAnswer((), False, "unknown", "z3 gave up on initiation")
@@ -320,69 +325,34 @@ class Prover:
             return ParamAnswer((), False, "not-inductive",
                                "the initial state of some instance violates a property")
         lits = [z3.Bool(f"cand!{i}", self.ctx) for i in range(len(cands))]
-        solvers: dict[str, Any] = {}
+        cons = self.consecution = Consecution(self, cands, lits)
         fams = [self._families(q) for q in cands]
         rounds, changed = 0, True
-        memo: dict[tuple[int, str], Any] = {}
         while changed:
             changed = False
             for act in self.actions:
                 while True:
                     rounds += 1
-                    left = timeout_s - (time.monotonic() - start)
-                    if left <= 0:
-                        return self._answer(cands, live, "unknown", "timeout", None, rounds)
                     touched = [i for i in sorted(live) if fams[i] & act.writes.keys()]
                     if not touched:
                         break
-                    solver = solvers.get("all")
-                    if solver is None:  # the action constants are shared: one universe
-                        solver = solvers["all"] = self._solver(self.actions, cands, lits,
-                                                               start + timeout_s)
-                    if solver is None:
-                        return self._answer(cands, live, "unknown", "timeout", None, rounds)
-                    negs = {i: self._neg(cands, i, act, memo) for i in touched}
-                    got = self._query(solver, act, negs, [lits[i] for i in sorted(live)], left)
+                    got = cons.query(act, touched, live, deadline)
                     if got is None:
                         break
                     if isinstance(got, str):
                         return self._answer(cands, live, "unknown", got, None, rounds)
-                    broken, cti = got
+                    broken, model = got
+                    if not broken:
+                        return self._answer(cands, live, "unknown", "z3's model breaks no "
+                                            f"clause (action {act.name})", None, rounds)
                     live -= broken
                     changed = True
                     if safety in broken:
+                        cti = self._cti(act, broken, model)
                         return self._answer(cands, live, "not-inductive", "", cti, rounds)
         return self._answer(cands, live, "proved", "", None, rounds)
 
-    def _neg(self, cands: Sequence[Quantified], i: int, act: ParamAction,
-             memo: dict[tuple[int, str], Any]) -> Any:
-        """:meth:`_post_neg` of candidate ``i`` after ``act``, built once per prove()."""
-        key = (i, act.name)
-        hit = memo.get(key)
-        if hit is None:
-            hit = memo[key] = self._post_neg(cands[i], act, self._skolems(cands[i]))
-        return hit
-
-    def _post_neg(self, q: Quantified, act: ParamAction, sk: list[Any]) -> Any:
-        """``q`` false after ``act`` at the skolem indices ``sk``.
-
-        The clause at the skolems in the pre-state, with each written family
-        replaced by its post-state value.  Two passes, so that the
-        replacement is simultaneous: first every written family becomes a
-        fresh ``!post`` symbol, then each ``!post`` symbol its post-state
-        body (which reads only pre-state symbols).  Substituting the bodies
-        directly, one kind after the other, would read a post-state value
-        inside another's body (a wrong post-state)."""
-        holes, body = self._open(q)
-        at = z3.substitute(body, *zip(holes, sk, strict=True)) if sk else body
-        for consts, funs in self._post_map(act):
-            if consts:
-                at = z3.substitute(at, *consts)
-            if funs:
-                at = z3.substitute_funs(at, *funs)
-        return z3.Not(at)
-
-    def _skolems(self, q: Quantified) -> list[Any]:
+    def skolems(self, q: Quantified) -> list[Any]:
         """Shared skolem constants: the j-th thread (CPU) index of any clause is k<j> (e<j>)."""
         out, nt, nc = [], 0, 0
         for t in q.tokens:
@@ -394,7 +364,7 @@ class Prover:
                 nt += 1
         return out
 
-    def _universe(self, acts: Sequence[ParamAction], cands: Sequence[Quantified]
+    def universe(self, acts: Sequence[ParamAction], cands: Sequence[Quantified]
                   ) -> tuple[list[Any], list[Any]]:
         """The ground terms each quantified hypothesis is instantiated at, for ``acts``."""
         consts = list({c.get_id(): c for act in acts for c in act.consts}.values())
@@ -409,59 +379,13 @@ class Prover:
         thrs = base_t + ([curr(c) for c in cpus] if curr is not None else [])
         return thrs, cpus
 
-    def _solver(self, acts: Sequence[ParamAction], cands: Sequence[Quantified],
-                lits: list[Any], deadline: float) -> Any:
-        """A solver holding every hypothesis instantiated at the actions' ground terms.
-
-        Instantiating a universally quantified hypothesis at some terms only
-        weakens it: an UNSAT answer over the instances is a proof for the
-        quantified invariant.  A SAT answer may be spurious; Houdini then
-        drops a clause it need not have dropped (incomplete, never unsound)."""
-        thrs, cpus = self._universe(acts, cands)
-        solver = z3.Solver(ctx=self.ctx)
-        solver.add(*self.domain_at(thrs, cpus), *self.sig.background_at(thrs, cpus))
-        for i, q in enumerate(cands):
-            if time.monotonic() > deadline:
-                return None
-            holes, body = self._open(q)
-            pools = [cpus if t[0] == "cpu" else thrs for t in q.tokens]
-            for xs in itertools.product(*pools):
-                if len({x.get_id() for x in xs}) < len(xs):
-                    continue
-                inst = z3.substitute(body, *zip(holes, xs, strict=True)) if xs else body
-                solver.add(z3.Implies(lits[i], inst))
-        return solver
-
-    def _open(self, q: Quantified) -> tuple[list[Any], Any]:
+    def opened(self, q: Quantified) -> tuple[list[Any], Any]:
         """``q`` in the pre-state over placeholder constants (built once, then substituted)."""
         hit = self._opened.get(q.text)
         if hit is None:
             holes = q.fresh(self.sig, "h!")
             hit = self._opened[q.text] = (holes, q.formula(self.tpl, self.sig,
                                                            pre_state(self.sig), holes))
-        return hit
-
-    def _post_map(self, act: ParamAction) -> list[tuple[list[Any], list[Any]]]:
-        """The two substitution passes of :meth:`_post_neg` for ``act``.
-
-        Pass 1 maps each family ``act`` writes to a fresh ``!post`` symbol;
-        pass 2 maps each ``!post`` symbol to the family's post-state body."""
-        hit = self._posts.get(act.name)
-        if hit is None:
-            ren: tuple[list[Any], list[Any]] = ([], [])
-            back: tuple[list[Any], list[Any]] = ([], [])
-            for fam, write in act.writes.items():
-                f = self.tpl.families[fam]
-                fn = self.sig.funcs[fam]
-                fresh = self.sig.declare(f, "!post")
-                if not f.args:
-                    ren[0].append((fn, fresh))
-                    back[0].append((fresh, write((), fn)))
-                    continue
-                xs = tuple(z3.Var(k, self.sig.sort(a)) for k, a in enumerate(f.args))
-                ren[1].append((fn.__call__(*xs).decl(), fresh(*xs)))
-                back[1].append((fresh.__call__(*xs).decl(), write(xs, fn(*xs))))
-            hit = self._posts[act.name] = [ren, back]
         return hit
 
     def domain_at(self, thrs: list[Any], cpus: list[Any]) -> list[Any]:
@@ -478,30 +402,6 @@ class Prover:
                 oks = [self.tpl.class_ok(self.sig, f.name, k)(x) for k, x in enumerate(xs)]
                 out.append(z3.Implies(z3.And(*oks), body) if oks else body)
         return out
-
-    def _query(self, solver: Any, act: ParamAction, negs: dict[int, Any],
-               lits: list[Any], left: float) -> tuple[set[int], Cti] | str | None:
-        """None: ``act`` keeps every live clause; else the clauses it breaks, or why unknown."""
-        solver.push()
-        try:
-            solver.add(*act.where, act.guard, z3.Or(*negs.values()))
-            solver.set("timeout", max(1, int(left * 1000)))
-            res = solver.check(*lits)
-            if res == z3.unsat:
-                return None
-            if res == z3.sat:
-                return self._broken(act, negs, solver.model())
-            return f"z3: {solver.reason_unknown()} (action {act.name})"
-        finally:
-            solver.pop()
-
-    def _broken(self, act: ParamAction, negs: dict[int, Any], m: Any
-                ) -> tuple[set[int], Cti] | str:
-        """The clauses a genuine CTI's model breaks."""
-        broken = {i for i, f in negs.items() if z3.is_true(m.eval(f, model_completion=True))}
-        if not broken:
-            return f"z3's model breaks no clause (action {act.name})"
-        return broken, self._cti(act, broken, m)
 
     def _initiation(self, cands: Sequence[Quantified], timeout_s: float) -> set[int] | None:
         """The candidates that hold in the initial state of every instance."""
@@ -560,8 +460,12 @@ class Prover:
         inv = tuple(cands[i] for i in sorted(live))
         if cti is not None:
             cti = Cti(cti.action, tuple(cands[int(i)].text for i in cti.broken), cti.state)
+        c = self.consecution
+        stats = "" if c is None else (
+            f"{c.queries} z3 checks ({c.z3_s:.1f} s), {c.instances} instances, "
+            f"models read in {c.eval_s:.1f} s")
         return ParamAnswer(inv, status == "proved", status, reason, cti, rounds,
-                           len(self.actions), len(cands))
+                           len(self.actions), len(cands), stats)
 
 
 def _shown(sig: Sig, m: Any, v: Any, names: dict[str, Any]) -> str:

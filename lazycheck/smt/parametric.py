@@ -248,13 +248,23 @@ class Translator:
     """Expressions of the template, read in a state, with the action's bindings."""
 
     def __init__(self, tpl: Template, sig: Sig, state: StateFn,
-                 bind: dict[Token, Any]) -> None:
+                 bind: dict[Token, Any], sorts: dict[int, str | None] | None = None) -> None:
         self.tpl, self.sig, self.state, self.bind = tpl, sig, state, bind
         self.memo: dict[int, Typed] = {}
+        # sort_of per expression (by id; it reads no binding, so it is shared by with_bind):
+        # unmemoised, the Ite chains of the Xen templates made it exponential
+        self.sorts: dict[int, str | None] = {} if sorts is None else sorts
+        self.children: dict[tuple[tuple[Token, int], ...], Translator] = {}
 
     def with_bind(self, extra: dict[Token, Any]) -> Translator:
-        """The same translator with more (or overriding) bindings."""
-        return Translator(self.tpl, self.sig, self.state, {**self.bind, **extra})
+        """The same translator with more (or overriding) bindings; one per binding, so
+        that its memo serves every write and chain arm read under that binding."""
+        key = tuple(sorted((t, v.get_id()) for t, v in extra.items()))
+        hit = self.children.get(key)
+        if hit is None:
+            hit = self.children[key] = Translator(self.tpl, self.sig, self.state,
+                                                  {**self.bind, **extra}, self.sorts)
+        return hit
 
     def token_term(self, tok: Token) -> Any:
         """The term a template index stands for in this action."""
@@ -368,13 +378,18 @@ class Translator:
 
     def sort_of(self, e: Expr) -> str | None:
         """The sort of ``e`` when it is a task or CPU, read off the variables (no translation)."""
+        key = id(e)
+        if key in self.sorts:
+            return self.sorts[key]
+        out: str | None = None
         match e:
             case Var(index=j) | Select(base=j):
                 v = self.tpl.families[self.tpl.cells[j].family].value
-                return v if v in ("thr", "cpu") else None
+                out = v if v in ("thr", "cpu") else None
             case Ite(then=a, other=b):
-                return self.sort_of(a) or self.sort_of(b)
-        return None
+                out = self.sort_of(a) or self.sort_of(b)
+        self.sorts[key] = out
+        return out
 
     def ite(self, e: Ite) -> Typed:
         """An if-then-else; an enumeration ``k == 0 ? x[0] : k == 1 ? x[1] : ...`` is folded."""
@@ -613,8 +628,13 @@ def _role_constraint(tpl: Template, sig: Sig, tok: Token, x: Any,
     return []
 
 
-def generalise(tpl: Template, sig: Sig, n: int) -> ParamAction:
-    """Action ``n`` of the template over the two sorts (Unsupported if it does not fit)."""
+def generalise(tpl: Template, sig: Sig, n: int,
+               cache: dict[Any, Translator] | None = None) -> ParamAction:
+    """Action ``n`` of the template over the two sorts (Unsupported if it does not fit).
+
+    ``cache`` (one per signature) shares a translator, and so its memo, between the
+    actions that bind the same indices to the same constants (every step of one task):
+    the monitors' expressions they all read are translated once."""
     a = tpl.system.actions[n]
     roles = _tokens_of(tpl, a)
     bind: dict[Token, Any] = {}
@@ -624,7 +644,12 @@ def generalise(tpl: Template, sig: Sig, n: int) -> ParamAction:
     where = [c for tok in roles for c in _role_constraint(tpl, sig, tok, bind[tok], bind)]
     if a.kind is ActionKind.SWITCH:
         where.append(bind[_thr(tpl, a.task)] != bind[_thr(tpl, a.other)])
-    tr = Translator(tpl, sig, pre_state(sig), bind)
+    key = tuple(sorted((t, v.get_id()) for t, v in bind.items()))
+    tr = None if cache is None else cache.get(key)
+    if tr is None:
+        tr = Translator(tpl, sig, pre_state(sig), bind)
+        if cache is not None:
+            cache[key] = tr
     guard = tr.as_bool(a.guard)
     writes = _writes(tpl, sig, tr, a)
     return ParamAction(a.name, list(bind.values()), where, guard, writes)
@@ -668,7 +693,7 @@ def _family_write(tpl: Template, sig: Sig, tr: Translator, f: Family,
     if any(m not in tr.bind for m in missing):  # only the action's own index may be left out
         raise Unsupported(f"{f.name} is written at some, not all, {f.args[i]} indices")
     others = [tr.bind[m] for m in sorted(missing)]
-    x = z3.Const(f"x!{f.name}", sig.sort(f.args[i]))
+    x = z3.Const(f"x!{f.args[i]}", sig.sort(f.args[i]))  # one per sort: shared memo
     terms = []
     for toks, v in free:
         t2 = tr.with_bind({toks[i]: x})

@@ -115,6 +115,7 @@ def test_the_post_state_of_a_candidate_is_substituted_simultaneously() -> None:
 
     from lazycheck.run.parametric import instance
     from lazycheck.smt.param_houdini import Prover, quantify
+    from lazycheck.smt.param_inst import Consecution
     from lazycheck.system import Clause
 
     t = load_target("sparc64-g3", ROOT)
@@ -124,10 +125,11 @@ def test_the_post_state_of_a_candidate_is_substituted_simultaneously() -> None:
     viol = inst.system.violation_var
     q = quantify(tpl, Clause(viol, (0,)))
     fam = tpl.cells[viol].family
+    cons = Consecution(prover, [q], [z3.Bool("lit", prover.ctx)])
     for act in prover.actions:
         direct = z3.Not(act.post(prover.sig)(fam, ()) == 0)
         s = z3.Solver(ctx=prover.ctx)
-        s.add(prover._post_neg(q, act, []) != direct)
+        s.add(*cons.definitions(act), cons.negs[0] != direct)
         assert s.check() == z3.unsat, act.name
 
 
