@@ -36,7 +36,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lazycheck.engines import symmetry
 from lazycheck.engines.memory import MemoryWatch
+from lazycheck.engines.symmetry import Group
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import OutOfRange, Packing, Semantics, _children, action_index
 from lazycheck.system import (
@@ -407,12 +409,59 @@ def _keep(path: Path, data: bytes) -> None:
         pass
 
 
+def group_arrays(group: Group, packing: Packing) -> tuple[Any, ...] | None:
+    """``group`` as the kernel's ``sym`` arrays (see compiled_kernel.canon): where every
+    element moves each variable, its value tables, the live ranges and the key fields;
+    None if two fields it swaps differ in width (the Python path then refuses too)."""
+    import numpy as np
+
+    from lazycheck.engines.symmetry import _key_fields
+
+    g, nv = group.order, len(packing.lo)
+    src = np.zeros((g, nv), dtype=np.int64)
+    toff = np.full((g, nv), -1, dtype=np.int64)
+    vinfo = np.full((2, nv), -1, dtype=np.int64)
+    tab: list[int] = []
+    for e, (vmap, vals) in enumerate(zip(group.var_maps, group.value_maps, strict=True)):
+        for i, j in enumerate(vmap):
+            if packing.width[i] and packing.width[j] != packing.width[i]:
+                return None
+            src[e, j] = i
+            m = vals[i]
+            if m is not None:
+                lo = packing.lo[i]
+                toff[e, i] = len(tab)
+                tab.extend(m.get(r + lo, r + lo) for r in range(1 << packing.width[i]))
+    for i, live in enumerate(group.live):
+        if live is not None:
+            pc, rng = live
+            vinfo[0, i], vinfo[1, i] = pc, len(tab)
+            tab.extend(int(r + packing.lo[pc] in rng) for r in range(1 << packing.width[pc]))
+    keys = np.array(_key_fields(group, packing), dtype=np.int64)
+    return src, toff, np.array(tab or [0], dtype=np.int64), vinfo, keys
+
+
+def no_group(nv: int) -> tuple[Any, ...]:
+    """The ``sym`` arrays of the trivial group (the kernel then canonicalises nothing)."""
+    import numpy as np
+
+    return (np.zeros((1, nv), dtype=np.int64), np.full((1, nv), -1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.full((2, nv), -1, dtype=np.int64),
+            np.zeros(0, dtype=np.int64))
+
+
 class CompiledSearch:
-    """One unreduced BFS on the compiled kernel; ``run()`` gives the Python search's result
-    (None if a value outgrew its field: then the Python path must run)."""
+    """One BFS on the compiled kernel; ``run()`` gives the Python search's result (None if
+    a value outgrew its field: then the Python path must run).
+
+    As the Python search (engines/explicit.py), it runs unreduced until a level ends
+    past ``reduce_after`` states (0: never; with ``group`` given: reduced from the
+    start), then goes on reduced from the canonical forms of the levels it has.
+    """
 
     def __init__(self, system: System, limits: Limits, packing: Packing,
-                 opt: tuple[int, int] = (0, 0), cache: bool = True) -> None:
+                 opt: tuple[int, int] = (0, 0), cache: bool = True,
+                 group: Group | None = None, reduce_after: int = 0) -> None:
         import numpy as np
 
         from lazycheck.engines import compiled_kernel
@@ -441,6 +490,29 @@ class CompiledSearch:
         self.memory = MemoryWatch(limits.max_memory)
         self.levels: list[int] = [0]  # where each BFS level starts in the store
         self.hi = 1  # where the level being expanded ends
+        self.group: Group | None = None
+        self.sym = no_group(nv)
+        self.reduce_after = 0 if group is not None else reduce_after
+        self.deg = np.zeros(self.store.shape[0] if self.reduce_after else 0, dtype=np.int64)
+        if group is not None:
+            self.use_group(group)
+
+    def use_group(self, group: Group) -> bool:
+        """Canonicalise under ``group`` from now on (False if its arrays cannot be made)."""
+        sym = group_arrays(group, self.packing)
+        if sym is None:
+            return False
+        self.group, self.sym = group, sym
+        self.tmp = self.kernel.scratch(len(self.system.vars), self.words, group.order,
+                                       len(sym[4]))
+        return True
+
+    @property
+    def scratch(self) -> tuple[Any, ...]:
+        """The kernel's scratch arrays for canonical forms (dummies without a group)."""
+        if self.group is None:
+            return self.kernel.scratch(1, 1, 1, 1)
+        return self.tmp
 
     def load_code(self, opt: tuple[int, int]) -> Any:
         """Compile (or load) the system's code at ``opt``; point ``fns`` at it."""
@@ -460,22 +532,58 @@ class CompiledSearch:
     def load_kernel(self) -> None:
         """Compile the kernel, or load it from numba's cache, now (it expands nothing)."""
         self.kernel.expand(self.fns, self.layout, self.store, self.table, self.ctr, 0, 0, 0,
-                           self.flags)
+                           self.flags, self.sym, self.scratch, self.deg)
         self.kernel.rehash(self.store, 0, self.table)
 
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
         return Stats(engine="explicit", states=int(self.ctr[1]),
                      transitions=int(self.ctr[2]), depth=reached, bound=self.limits.bound,
-                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start)
+                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start,
+                     symmetry=self.group.order if self.group is not None else 1)
 
     def put_init(self) -> None:
-        """Store the initial state."""
+        """Store the initial state (canonical under the group, if there is one)."""
         init = self.packing.pack(self.system.init)
-        self.store[0, :] = self.np.frombuffer(init.to_bytes(self.words * 8, "little"),
-                                              dtype=self.np.uint64)
+        self.store[0, :] = self.to_words(init)
+        if self.group is not None:
+            vals = self.np.array(self.system.init, dtype=self.np.int64)
+            if not self.kernel.canon(self.fns, self.sym, self.layout, vals, self.tmp):
+                raise OutOfRange
+            self.store[0, :] = self.to_words(self.packing.pack(tuple(int(v) for v in vals)))
         self.ctr[1] = 1
         self.kernel.rehash(self.store, 1, self.table)
+
+    def to_words(self, state: int) -> Any:
+        """A packed int as the kernel's words."""
+        return self.np.frombuffer(state.to_bytes(self.words * 8, "little"),
+                                  dtype=self.np.uint64)
+
+    def resume(self, levels: list[list[int]], degrees: list[int], transitions: int,
+               covered: tuple[set[int], set[str], set[str]]) -> None:
+        """Go on from where a Python search stopped: its levels (packed ints, the last not
+        expanded yet), its successor counts, transitions, and (fired, witnessed,
+        watched)."""
+        np = self.np
+        count = sum(map(len, levels))
+        size = 1 << max(12, (count + len(self.system.actions)).bit_length())
+        self.store = np.zeros((size, self.words), dtype=np.uint64)
+        self.table = np.full(size * 2, -1, dtype=np.int64)
+        flat = [s for level in levels for s in level]
+        raw = b"".join(s.to_bytes(self.words * 8, "little") for s in flat)
+        self.store[:count] = np.frombuffer(raw, dtype=np.uint64).reshape(count, self.words)
+        self.levels = list(itertools.accumulate([0, *map(len, levels[:-1])]))
+        self.ctr[:] = (self.levels[-1], count, transitions)
+        self.kernel.rehash(self.store, count, self.table)
+        self.deg = np.zeros(size if self.reduce_after else 0, dtype=np.int64)
+        self.deg[:len(degrees)] = degrees
+        fired, witnessed, watched = covered
+        for a in fired:
+            self.flags[0, a] = 1
+        for k, label in enumerate(_witness_labels(self.system)):
+            self.flags[3, k] = label in witnessed
+        for k, (p, _) in enumerate(self.system.watches):
+            self.flags[2, k] = p in watched
 
     def grow(self) -> None:
         """Double the store, and the table when it is half full (the kernel asked for room)."""
@@ -485,6 +593,10 @@ class CompiledSearch:
             store = np.zeros((self.store.shape[0] * 2, self.words), dtype=np.uint64)
             store[: self.store.shape[0]] = self.store
             self.store = store
+            if len(self.deg):
+                deg = np.zeros(store.shape[0], dtype=np.int64)
+                deg[: len(self.deg)] = self.deg
+                self.deg = deg
         if 2 * n > self.table.shape[0]:
             self.table = np.full(self.table.shape[0] * 2, -1, dtype=np.int64)
             self.kernel.rehash(self.store, int(self.ctr[1]), self.table)
@@ -493,29 +605,59 @@ class CompiledSearch:
         """Store entry ``e`` as the Python search's packed int."""
         return int.from_bytes(self.store[e].tobytes(), "little")
 
+    def reduce(self) -> None:
+        """Continue reduced by the symmetry group (as ``_Search.reduce``): every stored level
+        becomes the canonical forms of its states, first occurrences in order."""
+        np = self.np
+        self.reduce_after = 0
+        deg, self.deg = self.deg, np.zeros(0, dtype=np.int64)
+        group = symmetry.derive(self.system) if self.limits.symmetry else None
+        if group is None or not self.use_group(group):
+            return
+        count = int(self.ctr[1])
+        bounds = np.array([*self.levels, count], dtype=np.int64)
+        nstore = np.zeros((self.store.shape[0], self.words), dtype=np.uint64)
+        ntable = np.full(self.table.shape[0], -1, dtype=np.int64)
+        nbounds = np.zeros(len(bounds), dtype=np.int64)
+        n, tr = self.kernel.reduce_store(self.fns, self.sym, self.layout, self.store, bounds,
+                                         deg, nstore, ntable, nbounds, self.tmp)
+        if n < 0:
+            raise OutOfRange
+        self.store, self.table = nstore, ntable
+        self.levels = [int(b) for b in nbounds[:-1]]
+        self.ctr[:] = (self.levels[-1], n, tr)
+
     def run(self) -> Result | None:
-        """The whole search, level by level."""
+        """The whole search, level by level (from the initial state unless resumed)."""
         limits, system = self.limits, self.system
         code = system.init[system.violation_var]
         if code:
             return Result(Verdict.FAIL, self.stats(False, 0), code, ())
-        self.put_init()
-        depth = 0
+        try:
+            if int(self.ctr[1]) == 0:
+                self.put_init()
+            return self.levels_loop()
+        except OutOfRange:
+            return None
+
+    def levels_loop(self) -> Result | None:
+        """Expand level after level until the search ends."""
+        limits = self.limits
+        depth = len(self.levels) - 1
         while True:
             hi = self.hi = int(self.ctr[1])
             if limits.progress is not None:
                 limits.progress(Progress("explicit", depth, hi, time.monotonic() - self.start))
             if depth >= limits.bound:
                 return self.covered(Result(Verdict.PASS, self.stats(False, depth)))
-            try:
-                stop = self.expand(depth, hi)
-            except OutOfRange:
-                return None
+            stop = self.expand(depth, hi)
             if stop is not None:
                 return stop
-            if int(self.ctr[1]) == hi:
-                return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
             self.levels.append(hi)
+            if self.reduce_after and int(self.ctr[1]) > self.reduce_after:
+                self.reduce()
+            if int(self.ctr[1]) == self.levels[-1]:
+                return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
             depth += 1
 
     def expand(self, depth: int, hi: int) -> Result | None:
@@ -523,7 +665,8 @@ class CompiledSearch:
         limits, k = self.limits, self.kernel
         while True:
             status = k.expand(self.fns, self.layout, self.store, self.table, self.ctr, hi,
-                              BUDGET, limits.max_states, self.flags)
+                              BUDGET, limits.max_states, self.flags, self.sym, self.scratch,
+                              self.deg)
             self.tier_up()
             if status == k.DONE:
                 return None
@@ -538,36 +681,83 @@ class CompiledSearch:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"state limit of {limits.max_states:,} reached "
                                      f"at depth {depth + 1}")
-            if time.monotonic() - self.start > limits.timeout_s:
-                return Result(Verdict.UNKNOWN, self.stats(False, depth),
-                              reason=f"time limit of {limits.timeout_s:g} s reached "
-                                     f"at depth {depth + 1}")
-            if self.memory.over(int(self.ctr[1])):
-                return Result(Verdict.UNKNOWN, self.stats(False, depth),
-                              reason=f"memory limit of {self.memory.describe()} reached "
-                                     f"at depth {depth + 1}")
+            stop = self.over_limits(depth)
+            if stop is not None:
+                return stop
+
+    def over_limits(self, depth: int) -> Result | None:
+        """UNKNOWN past the time or memory limit (read between kernel calls)."""
+        limits = self.limits
+        if time.monotonic() - self.start > limits.timeout_s:
+            return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                          reason=f"time limit of {limits.timeout_s:g} s reached "
+                                 f"at depth {depth + 1}")
+        if self.memory.over(int(self.ctr[1])):
+            return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                          reason=f"memory limit of {self.memory.describe()} reached "
+                                 f"at depth {depth + 1}")
+        return None
+
+    def level_states(self) -> list[list[int]]:
+        """The levels expanded so far (up to the one being expanded) as packed ints."""
+        ends = [*self.levels[1:], self.hi]
+        return [[self.packed(e) for e in range(a, b)]
+                for a, b in zip(self.levels, ends, strict=True)]
 
     def failed(self, depth: int) -> Result:
-        """The FAIL result: the levels back as packed ints, the trace chosen in Python."""
-        from lazycheck.engines.explicit import choose_trace
+        """The FAIL result: the levels back as packed ints, the trace chosen in Python (a
+        reduced search: a concrete run to the canonical violation, as the Python one)."""
+        from lazycheck.engines.explicit import _Search, choose_trace
 
-        ends = [*self.levels[1:], self.hi]
-        levels = [[self.packed(e) for e in range(a, b)]
-                  for a, b in zip(self.levels, ends, strict=True)]
-        code, trace = choose_trace(self.system, Semantics(self.system, self.packing), levels)
+        sem = Semantics(self.system, self.packing)
+        if self.group is None:
+            code, trace = choose_trace(self.system, sem, self.level_states())
+        else:
+            py = _Search(self.system, self.limits, self.packing, self.group, sem)
+            py.levels = self.level_states()
+            code, trace = py.concrete_trace(self.packed(int(self.ctr[1]) - 1))
         return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
 
     def covered(self, r: Result) -> Result:
         """``r`` with the actions fired, the events witnessed and the watches seen."""
         labels = list(_witness_labels(self.system))
         f = self.flags
+        fired = {i for i in range(len(self.system.actions)) if f[0, i]}
+        if self.group is not None:
+            fired = self.group.close_fired(fired)
         return dataclasses.replace(
-            r, fired=frozenset(i for i in range(len(self.system.actions)) if f[0, i]),
+            r, fired=frozenset(fired),
             witnessed=frozenset(lb for k, lb in enumerate(labels) if f[3, k]),
             coverage_known=True,
             watched=frozenset(p for k, (p, _) in enumerate(self.system.watches) if f[2, k]))
 
 
-def check(system: System, limits: Limits) -> Result | None:
-    """The compiled search's result; None if a value outgrew its field (run Python)."""
-    return CompiledSearch(system, limits, Packing.of(system)).run()
+def check(system: System, limits: Limits, symmetry_after: int | None = None) -> Result | None:
+    """The compiled search's result, reduced as the Python search is (``symmetry_after``:
+    as ``ExplicitEngine``'s); None if a value outgrew its field (run Python).
+
+    A reduced search that fails is run again unreduced, as in Python: the trace and
+    counts are then the unreduced search's (if it fails too within the limits).
+    """
+    from lazycheck.engines.explicit import SYMMETRY_AFTER
+
+    after = SYMMETRY_AFTER if symmetry_after is None else symmetry_after
+    packing = Packing.of(system)
+    if not limits.symmetry or limits.max_states <= after:
+        return CompiledSearch(system, limits, packing).run()
+    group = symmetry.derive(system) if after == 0 else None
+    if after == 0 and group is None:
+        return CompiledSearch(system, limits, packing).run()
+    found = CompiledSearch(system, limits, packing, group=group, reduce_after=after).run()
+    return settled(system, limits, packing, found)
+
+
+def settled(system: System, limits: Limits, packing: Packing, found: Result | None
+            ) -> Result | None:
+    """A reduced FAIL searched again unreduced (its counts and trace, if it fails too)."""
+    if found is None or found.verdict is not Verdict.FAIL or found.stats.symmetry == 1:
+        return found
+    plain = CompiledSearch(system, limits, packing).run()
+    if plain is None:
+        return None
+    return plain if plain.verdict is Verdict.FAIL else found

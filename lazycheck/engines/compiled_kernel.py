@@ -98,15 +98,18 @@ def rehash(store: Any, count: int, table: Any) -> None:
 
 @njit
 def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, budget: int,
-           maxst: int, flags: Any) -> int:
+           maxst: int, flags: Any, sym: Any, tmp: Any, deg: Any) -> int:
     """Expand stored states ``ctr[0]..hi`` in order, storing new successors.
 
     ``fns`` = (successors, coverage, unpack, pack) addresses; ``layout[3, :3]`` =
     (violation variable, actions, 1 if successors come out in action order), one
     column per variable; ``ctr`` = (next state, states, transitions); ``flags``
     rows: fired actions, enabled in this state, watched properties, witness
-    labels.  Returns a status code.
+    labels.  With a group of more than one element (``sym``, see :func:`canon`) each
+    successor is canonicalised first; ``deg[p]`` := state p's successor count while
+    ``deg`` is that long.  Returns a status code.
     """
+    reduced = sym[0].shape[0] > 1
     viol, na, ordered = layout[3, 0], layout[3, 1], layout[3, 2]
     nv = layout.shape[1]
     s = np.empty(nv, dtype=np.int64)
@@ -131,10 +134,15 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
         for j in range(k):
             flags[1, idx[j]] = 0
         order = np.arange(k) if ordered else np.argsort(idx[:k])
+        if p < deg.shape[0]:
+            deg[p] = k
         for jj in range(k):
             j = order[jj]
             tr += 1
             flags[0, idx[j]] = 1
+            if reduced and not canon(fns, sym, layout, out[j], tmp):
+                status = RANGE
+                break
             if not call3(fns[3], out[j].ctypes.data, words.ctypes.data, 0):
                 status = RANGE
                 break
@@ -156,3 +164,135 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
             break
     ctr[0], ctr[1], ctr[2] = p, count, tr
     return status
+
+
+# ------------------------------------------------------------------ symmetry
+# ``sym`` = (src, toff, tab, vinfo, keys), from compiled.group_arrays: src[e, j] the variable
+# element e moves to position j; toff[e, i] where variable i's value table for e starts in
+# ``tab`` (-1: values kept); vinfo[0, i] the pc variable i is renamed under (-1: always),
+# vinfo[1, i] where the live pcs' 0/1 table starts in ``tab``; keys the key positions.
+
+
+@njit
+def renamed(sym: Any, layout: Any, e: int, i: int, vals: Any) -> int:
+    """Variable ``i``'s value in ``vals`` as element ``e`` renames it."""
+    toff, tab, vinfo = sym[1], sym[2], sym[3]
+    v = vals[i]
+    o = toff[e, i]
+    if o < 0:
+        return v
+    pc = vinfo[0, i]
+    if pc >= 0:
+        r = vals[pc] - layout[0, pc]
+        if r < 0 or r >= (1 << layout[2, pc]) or tab[vinfo[1, i] + r] == 0:
+            return v
+    r = v - layout[0, i]
+    if r < 0 or r >= (1 << layout[2, i]):
+        return v
+    return tab[o + r]
+
+
+@njit
+def image(sym: Any, layout: Any, e: int, vals: Any, img: Any) -> None:
+    """``img`` := element ``e`` applied to ``vals`` (width-0 fields: their constant)."""
+    src = sym[0]
+    for j in range(vals.shape[0]):
+        if layout[2, j] == 0:
+            img[j] = layout[0, j]
+        else:
+            img[j] = renamed(sym, layout, e, src[e, j], vals)
+
+
+@njit
+def least_keys(sym: Any, layout: Any, vals: Any, kmin: Any, kbuf: Any, cand: Any) -> int:
+    """The elements whose image has the least key (into ``cand``); how many."""
+    src, keys = sym[0], sym[4]
+    n = 0
+    for e in range(src.shape[0]):
+        c = 0 if e > 0 else -1
+        for k in range(keys.shape[0]):
+            x = renamed(sym, layout, e, src[e, keys[k]], vals)
+            kbuf[k] = x
+            if c == 0 and e > 0:
+                c = -1 if x < kmin[k] else (1 if x > kmin[k] else 0)
+        if c < 0:
+            kmin[:] = kbuf
+            n = 0
+        if c <= 0:
+            cand[n] = e
+            n += 1
+    return n
+
+
+@njit
+def canon(fns: Any, sym: Any, layout: Any, vals: Any, tmp: Any) -> bool:
+    """``vals`` := the least image by (key, packed value), as symmetry.canonicalizer
+    chooses; False if an image does not fit the packing.  ``tmp``: scratch arrays
+    (img, best, wimg, wbest, kmin, kbuf, cand)."""
+    img, best, wimg, wbest, kmin, kbuf, cand = tmp
+    n = least_keys(sym, layout, vals, kmin, kbuf, cand)
+    if n == 1:
+        if cand[0] != 0:
+            image(sym, layout, cand[0], vals, img)
+            vals[:] = img
+        return True
+    have = False
+    for c in range(n):
+        e = cand[c]
+        if e == 0:
+            img[:] = vals
+        else:
+            image(sym, layout, e, vals, img)
+        if not call3(fns[3], img.ctypes.data, wimg.ctypes.data, 0):
+            return False
+        less = not have
+        if have:
+            for w in range(wimg.shape[0] - 1, -1, -1):
+                if wimg[w] != wbest[w]:
+                    less = wimg[w] < wbest[w]
+                    break
+        if less:
+            have = True
+            wbest[:] = wimg
+            best[:] = img
+    vals[:] = best
+    return True
+
+
+def scratch(nv: int, words: int, group: int, nkeys: int) -> tuple[Any, ...]:
+    """The scratch arrays :func:`canon` needs."""
+    return (np.empty(nv, dtype=np.int64), np.empty(nv, dtype=np.int64),
+            np.empty(words, dtype=np.uint64), np.empty(words, dtype=np.uint64),
+            np.empty(max(nkeys, 1), dtype=np.int64), np.empty(max(nkeys, 1), dtype=np.int64),
+            np.empty(group, dtype=np.int64))
+
+
+@njit
+def reduce_store(fns: Any, sym: Any, layout: Any, store: Any, bounds: Any, deg: Any,
+                 nstore: Any, ntable: Any, nbounds: Any, tmp: Any) -> tuple[int, int]:
+    """Canonical forms of the stored levels (``bounds``: where each starts, and the end),
+    first occurrences in order, into ``nstore``/``ntable`` (``nbounds``); returns
+    (states, transitions of the expanded ones: all levels but the last), or (-1, 0) if
+    an image does not fit."""
+    nv = layout.shape[1]
+    vals = np.empty(nv, dtype=np.int64)
+    words = np.empty(store.shape[1], dtype=np.uint64)
+    count, tr = 0, 0
+    last = bounds.shape[0] - 2
+    for k in range(bounds.shape[0] - 1):
+        nbounds[k] = count
+        for p in range(bounds[k], bounds[k + 1]):
+            call3(fns[2], store[p].ctypes.data, vals.ctypes.data, 0)
+            if not canon(fns, sym, layout, vals, tmp):
+                return -1, 0
+            call3(fns[3], vals.ctypes.data, words.ctypes.data, 0)
+            at, e = find(nstore, ntable, words)
+            if e >= 0:
+                continue
+            ntable[at] = count
+            nstore[count, :] = words
+            count += 1
+            if k < last:
+                tr += deg[p]
+    nbounds[bounds.shape[0] - 1] = count
+    return count, tr
