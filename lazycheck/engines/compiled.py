@@ -34,7 +34,7 @@ import itertools
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lazycheck.engines import symmetry
 from lazycheck.engines.memory import MemoryWatch
@@ -55,6 +55,9 @@ from lazycheck.system import (
     Var,
     Wrap,
 )
+
+if TYPE_CHECKING:
+    from lazycheck.engines.explicit import _Search
 
 # states a kernel call expands before it returns to Python for the clock and memory
 BUDGET = 4096
@@ -629,7 +632,7 @@ class CompiledSearch:
 
     def run(self) -> Result | None:
         """The whole search, level by level (from the initial state unless resumed)."""
-        limits, system = self.limits, self.system
+        system = self.system
         code = system.init[system.violation_var]
         if code:
             return Result(Verdict.FAIL, self.stats(False, 0), code, ())
@@ -761,3 +764,16 @@ def settled(system: System, limits: Limits, packing: Packing, found: Result | No
     if plain is None:
         return None
     return plain if plain.verdict is Verdict.FAIL else found
+
+
+def take_over(system: System, limits: Limits, first: _Search) -> Result | None:
+    """Go on from the Python search ``first`` (stopped unreduced at its switch to reduced,
+    :meth:`lazycheck.engines.explicit._Search.run_until_reduced`) on the compiled kernel,
+    reducing there as it would have; None if a value outgrew its field (run Python)."""
+    packing = first.sem.packing
+    assert packing is not None and first.degrees is not None
+    search = CompiledSearch(system, limits, packing, reduce_after=first.reduce_after)
+    search.start = first.start
+    search.resume([list(map(int, level)) for level in first.levels], first.degrees,
+                  first.transitions, (first.fired, first.witnessed, first.watched))
+    return settled(system, limits, packing, search.run())

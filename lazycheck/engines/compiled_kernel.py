@@ -174,7 +174,7 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
 
 
 @njit
-def renamed(sym: Any, layout: Any, e: int, i: int, vals: Any) -> int:
+def renamed(sym: Any, layout: Any, e: int, i: int, vals: Any) -> Any:
     """Variable ``i``'s value in ``vals`` as element ``e`` renames it."""
     toff, tab, vinfo = sym[1], sym[2], sym[3]
     v = vals[i]

@@ -39,7 +39,7 @@ def _facts(r: Result) -> tuple[object, ...]:
 
 
 def _same(system: System, limits: Limits) -> Result:
-    plain = dataclasses.replace(limits, symmetry=False)
+    plain = dataclasses.replace(limits, symmetry=False, compiled=False)
     py = ExplicitEngine().check(system, plain)
     fast = compiled.check(system, dataclasses.replace(plain, compiled=True))
     assert fast is not None
@@ -69,7 +69,7 @@ def test_state_limit_and_depth_bound() -> None:
 def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """``Limits.compiled`` reaches the compiled search through ExplicitEngine."""
     system, bound = _system("xen-nesting-counter")
-    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False, compiled=False)
     ran: list[Result | None] = []
     real = compiled.check
 
@@ -93,7 +93,7 @@ def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(compiled, "TIER_STATES", 2_000)
     system, bound = _system("xen-nested")
-    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False, compiled=False)
     search = compiled.CompiledSearch(system, limits, Packing.of(system))
     assert search.opt == (0, 0)
     fast = search.run()
