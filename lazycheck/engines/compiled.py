@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 
 # states a kernel call expands before it returns to Python for the clock and memory
 BUDGET = 4096
+# with -j N: states each thread expands between two merges
+CHUNK = 1024
 # machine code is generated at LLVM's level 0 (cheap to compile, ~2x slower on Xen's large
 # switch actions); past this many states the search recompiles at TIER = (IR passes,
 # code generation) and goes on (bench/compiled.py); code compiled at TIER before is
@@ -464,7 +466,7 @@ class CompiledSearch:
 
     def __init__(self, system: System, limits: Limits, packing: Packing,
                  opt: tuple[int, int] = (0, 0), cache: bool = True,
-                 group: Group | None = None, reduce_after: int = 0) -> None:
+                 group: Group | None = None, reduce_after: int = 0, workers: int = 1) -> None:
         import numpy as np
 
         from lazycheck.engines import compiled_kernel
@@ -495,6 +497,9 @@ class CompiledSearch:
         self.hi = 1  # where the level being expanded ends
         self.group: Group | None = None
         self.sym = no_group(nv)
+        self.workers = max(1, workers)  # threads expanding a level (-j)
+        self.tflags = [self.flags, *(np.zeros_like(self.flags) for _ in range(workers - 1))]
+        self.tmps = [compiled_kernel.scratch(1, 1, 1, 1) for _ in range(self.workers)]
         self.reduce_after = 0 if group is not None else reduce_after
         self.deg = np.zeros(self.store.shape[0] if self.reduce_after else 0, dtype=np.int64)
         if group is not None:
@@ -506,16 +511,15 @@ class CompiledSearch:
         if sym is None:
             return False
         self.group, self.sym = group, sym
-        self.tmp = self.kernel.scratch(len(self.system.vars), self.words, group.order,
-                                       len(sym[4]))
+        self.tmps = [self.kernel.scratch(len(self.system.vars), self.words, group.order,
+                                         len(sym[4])) for _ in range(self.workers)]
+        self.tmp = self.tmps[0]
         return True
 
     @property
     def scratch(self) -> tuple[Any, ...]:
         """The kernel's scratch arrays for canonical forms (dummies without a group)."""
-        if self.group is None:
-            return self.kernel.scratch(1, 1, 1, 1)
-        return self.tmp
+        return self.tmps[0]
 
     def load_code(self, opt: tuple[int, int]) -> Any:
         """Compile (or load) the system's code at ``opt``; point ``fns`` at it."""
@@ -588,11 +592,12 @@ class CompiledSearch:
         for k, (p, _) in enumerate(self.system.watches):
             self.flags[2, k] = p in watched
 
-    def grow(self) -> None:
-        """Double the store, and the table when it is half full (the kernel asked for room)."""
+    def grow(self, extra: int = 0) -> None:
+        """Double the store until ``extra`` more states fit (default: one state's
+        successors), and the table while it would be half full."""
         np = self.np
-        n = int(self.ctr[1]) + len(self.system.actions)
-        if n > self.store.shape[0]:
+        n = int(self.ctr[1]) + (extra or len(self.system.actions))
+        while n > self.store.shape[0]:
             store = np.zeros((self.store.shape[0] * 2, self.words), dtype=np.uint64)
             store[: self.store.shape[0]] = self.store
             self.store = store
@@ -601,7 +606,10 @@ class CompiledSearch:
                 deg[: len(self.deg)] = self.deg
                 self.deg = deg
         if 2 * n > self.table.shape[0]:
-            self.table = np.full(self.table.shape[0] * 2, -1, dtype=np.int64)
+            size = self.table.shape[0] * 2
+            while 2 * n > size:
+                size *= 2
+            self.table = np.full(size, -1, dtype=np.int64)
             self.kernel.rehash(self.store, int(self.ctr[1]), self.table)
 
     def packed(self, e: int) -> int:
@@ -665,6 +673,8 @@ class CompiledSearch:
 
     def expand(self, depth: int, hi: int) -> Result | None:
         """Expand the level ending at ``hi``; a result if the search ends."""
+        if self.workers > 1:
+            return self.expand_threads(depth, hi)
         limits, k = self.limits, self.kernel
         while True:
             status = k.expand(self.fns, self.layout, self.store, self.table, self.ctr, hi,
@@ -687,6 +697,59 @@ class CompiledSearch:
             stop = self.over_limits(depth)
             if stop is not None:
                 return stop
+
+    def expand_threads(self, depth: int, hi: int) -> Result | None:
+        """:meth:`expand` on ``workers`` threads: chunk by chunk, each thread expands a
+        consecutive part into its buffer, then the buffers are merged in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        bufs = self.buffers()
+        with ThreadPoolExecutor(self.workers - 1) as pool:
+            while int(self.ctr[0]) < hi:
+                pos = int(self.ctr[0])
+                end = min(hi, pos + CHUNK * self.workers)
+                cuts = [pos + (end - pos) * t // self.workers for t in range(self.workers + 1)]
+                jobs = [pool.submit(self.part, t, cuts[t], cuts[t + 1], bufs[t])
+                        for t in range(1, self.workers)]
+                parts = [self.part(0, cuts[0], cuts[1], bufs[0]), *(j.result() for j in jobs)]
+                stop = self.merged(depth, cuts, parts, bufs)
+                if stop is not None:
+                    return stop
+                self.tier_up()
+        return None
+
+    def buffers(self) -> list[tuple[Any, Any, Any]]:
+        """Per thread: successor words, their (parent, violates, position), successor counts."""
+        np = self.np
+        rows = max(CHUNK * 4, 2 * len(self.system.actions))
+        return [(np.zeros((rows, self.words), dtype=np.uint64),
+                 np.zeros((rows, 3), dtype=np.int64), np.zeros(CHUNK + 1, dtype=np.int64))
+                for _ in range(self.workers)]
+
+    def part(self, t: int, lo: int, hi: int, buf: tuple[Any, Any, Any]) -> tuple[int, int]:
+        """Thread ``t`` expands states ``lo..hi`` into ``buf`` (see compiled_kernel)."""
+        return self.kernel.expand_part(self.fns, self.layout, self.store, self.table, lo, hi,
+                                       self.tflags[t], self.sym, self.tmps[t], self.deg, *buf)
+
+    def merged(self, depth: int, cuts: list[int], parts: list[tuple[int, int]],
+               bufs: list[tuple[Any, Any, Any]]) -> Result | None:
+        """Merge the threads' buffers in order; a result if the search ends."""
+        k, limits = self.kernel, self.limits
+        for t, (n, done) in enumerate(parts):
+            if n < 0:
+                raise OutOfRange
+            self.grow(n + 1)
+            status = k.merge(self.store, self.table, self.ctr, cuts[t], done, n, bufs[t][0],
+                             bufs[t][1], bufs[t][2], limits.max_states)
+            if status == k.FAIL:
+                return self.failed(depth)
+            if status == k.LIMIT:
+                return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                              reason=f"state limit of {limits.max_states:,} reached "
+                                     f"at depth {depth + 1}")
+            if done < cuts[t + 1]:
+                break  # this part stopped early: the next chunk goes on from there
+        return self.over_limits(depth)
 
     def over_limits(self, depth: int) -> Result | None:
         """UNKNOWN past the time or memory limit (read between kernel calls)."""
@@ -725,6 +788,8 @@ class CompiledSearch:
         """``r`` with the actions fired, the events witnessed and the watches seen."""
         labels = list(_witness_labels(self.system))
         f = self.flags
+        for other in self.tflags[1:]:
+            f |= other
         fired = {i for i in range(len(self.system.actions)) if f[0, i]}
         if self.group is not None:
             fired = self.group.close_fired(fired)
@@ -747,11 +812,12 @@ def check(system: System, limits: Limits, symmetry_after: int | None = None) -> 
     after = SYMMETRY_AFTER if symmetry_after is None else symmetry_after
     packing = Packing.of(system)
     if not limits.symmetry or limits.max_states <= after:
-        return CompiledSearch(system, limits, packing).run()
+        return CompiledSearch(system, limits, packing, workers=limits.workers).run()
     group = symmetry.derive(system) if after == 0 else None
     if after == 0 and group is None:
-        return CompiledSearch(system, limits, packing).run()
-    found = CompiledSearch(system, limits, packing, group=group, reduce_after=after).run()
+        return CompiledSearch(system, limits, packing, workers=limits.workers).run()
+    found = CompiledSearch(system, limits, packing, group=group, reduce_after=after,
+                           workers=limits.workers).run()
     return settled(system, limits, packing, found)
 
 
@@ -760,7 +826,7 @@ def settled(system: System, limits: Limits, packing: Packing, found: Result | No
     """A reduced FAIL searched again unreduced (its counts and trace, if it fails too)."""
     if found is None or found.verdict is not Verdict.FAIL or found.stats.symmetry == 1:
         return found
-    plain = CompiledSearch(system, limits, packing).run()
+    plain = CompiledSearch(system, limits, packing, workers=limits.workers).run()
     if plain is None:
         return None
     return plain if plain.verdict is Verdict.FAIL else found
@@ -772,7 +838,8 @@ def take_over(system: System, limits: Limits, first: _Search) -> Result | None:
     reducing there as it would have; None if a value outgrew its field (run Python)."""
     packing = first.sem.packing
     assert packing is not None and first.degrees is not None
-    search = CompiledSearch(system, limits, packing, reduce_after=first.reduce_after)
+    search = CompiledSearch(system, limits, packing, reduce_after=first.reduce_after,
+                            workers=limits.workers)
     search.start = first.start
     search.resume([list(map(int, level)) for level in first.levels], first.degrees,
                   first.transitions, (first.fired, first.witnessed, first.watched))

@@ -296,3 +296,91 @@ def reduce_store(fns: Any, sym: Any, layout: Any, store: Any, bounds: Any, deg: 
                 tr += deg[p]
     nbounds[bounds.shape[0] - 1] = count
     return count, tr
+
+
+# ------------------------------------------------------------------ two threads
+# -j N: N threads expand consecutive parts of a chunk of the level at once (nogil), each
+# into its own buffer of successors not yet stored; then one thread merges the buffers in
+# the order of the parts, which is the sequential search's order, so every count, every
+# FAIL and every trace is the sequential one's.
+
+
+def nogil(f: F) -> F:
+    """``numba.njit(cache=True, nogil=True)``, typed for mypy."""
+    return cast(F, numba.njit(cache=True, nogil=True)(f))
+
+
+@nogil
+def expand_part(fns: Any, layout: Any, store: Any, table: Any, lo: int, hi: int, flags: Any,
+                sym: Any, tmp: Any, deg: Any, bw: Any, bm: Any, nsucc: Any) -> tuple[int, int]:
+    """Expand states ``lo..hi`` into the buffers (read-only on the store and the table):
+    ``bw`` the words of each successor not stored yet, ``bm`` its (parent - lo, 1 if it
+    violates, position among the parent's successors); ``nsucc[p - lo]`` := successors of
+    p.  Stops early when the buffer could overflow.  Returns (buffered, states done), or
+    (-1, p) if a value outgrew its field."""
+    viol, na, ordered = layout[3, 0], layout[3, 1], layout[3, 2]
+    reduced = sym[0].shape[0] > 1
+    nv = layout.shape[1]
+    s = np.empty(nv, dtype=np.int64)
+    out = np.empty((na, nv), dtype=np.int64)
+    idx = np.empty(na, dtype=np.int64)
+    words = np.empty(store.shape[1], dtype=np.uint64)
+    n = 0
+    for p in range(lo, hi):
+        if n + na > bw.shape[0]:
+            return n, p
+        call3(fns[2], store[p].ctypes.data, s.ctypes.data, 0)
+        k = call3(fns[0], s.ctypes.data, out.ctypes.data, idx.ctypes.data)
+        for j in range(k):
+            flags[1, idx[j]] = 1
+        call4(fns[1], s.ctypes.data, flags.ctypes.data, 0, 0)
+        for j in range(k):
+            flags[1, idx[j]] = 0
+        order = np.arange(k) if ordered else np.argsort(idx[:k])
+        nsucc[p - lo] = k
+        if p < deg.shape[0]:
+            deg[p] = k
+        for jj in range(k):
+            j = order[jj]
+            flags[0, idx[j]] = 1
+            if reduced and not canon(fns, sym, layout, out[j], tmp):
+                return -1, p
+            if not call3(fns[3], out[j].ctypes.data, words.ctypes.data, 0):
+                return -1, p
+            if find(store, table, words)[1] >= 0:
+                continue
+            bw[n, :] = words
+            bm[n, 0], bm[n, 1], bm[n, 2] = p - lo, out[j, viol] != 0, jj
+            n += 1
+    return n, hi
+
+
+@nogil
+def merge(store: Any, table: Any, ctr: Any, lo: int, done: int, n: int, bw: Any, bm: Any,
+          nsucc: Any, maxst: int) -> int:
+    """Store the buffered successors of states ``lo..done`` in order, as :func:`expand`
+    would have (``ctr`` as there); a status code (room is made beforehand)."""
+    count, tr = ctr[1], ctr[2]
+    c = 0
+    status = DONE
+    for p in range(lo, done):
+        while c < n and bm[c, 0] == p - lo:
+            at, e = find(store, table, bw[c])
+            if e < 0:
+                table[at] = count
+                store[count, :] = bw[c]
+                count += 1
+                if bm[c, 1]:
+                    tr += bm[c, 2] + 1
+                    status = FAIL
+                    break
+            c += 1
+        if status != DONE:
+            break
+        tr += nsucc[p - lo]
+        ctr[0] = p + 1
+        if count > maxst:
+            status = LIMIT
+            break
+    ctr[1], ctr[2] = count, tr
+    return status
