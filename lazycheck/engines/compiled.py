@@ -442,8 +442,20 @@ def group_arrays(group: Group, packing: Packing) -> tuple[Any, ...] | None:
             pc, rng = live
             vinfo[0, i], vinfo[1, i] = pc, len(tab)
             tab.extend(int(r + packing.lo[pc] in rng) for r in range(1 << packing.width[pc]))
-    keys = np.array(_key_fields(group, packing), dtype=np.int64)
-    return src, toff, np.array(tab or [0], dtype=np.int64), vinfo, keys
+    keys = _key_fields(group, packing)
+    kinfo = np.zeros((g, len(keys), 3), dtype=np.int64)
+    for e, vals in enumerate(group.value_maps):
+        shift = 0
+        for k in reversed(range(len(keys))):
+            j = keys[k]
+            i = int(src[e, j])
+            m, lo_i, mask = vals[i], packing.lo[i], (1 << packing.width[j]) - 1
+            kinfo[e, k] = (i, len(tab), shift)
+            tab.extend(((m.get(r + lo_i, r + lo_i) if m is not None else r + lo_i)
+                        - packing.lo[j]) & mask for r in range(1 << packing.width[i]))
+            shift += packing.width[j]
+    return (src, toff, np.array(tab or [0], dtype=np.int64), vinfo,
+            np.array(keys, dtype=np.int64), kinfo)
 
 
 def no_group(nv: int) -> tuple[Any, ...]:
@@ -452,7 +464,7 @@ def no_group(nv: int) -> tuple[Any, ...]:
 
     return (np.zeros((1, nv), dtype=np.int64), np.full((1, nv), -1, dtype=np.int64),
             np.zeros(1, dtype=np.int64), np.full((2, nv), -1, dtype=np.int64),
-            np.zeros(0, dtype=np.int64))
+            np.zeros(0, dtype=np.int64), np.zeros((1, 0, 3), dtype=np.int64))
 
 
 class CompiledSearch:

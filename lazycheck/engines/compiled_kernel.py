@@ -167,58 +167,73 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
 
 
 # ------------------------------------------------------------------ symmetry
-# ``sym`` = (src, toff, tab, vinfo, keys), from compiled.group_arrays: src[e, j] the variable
-# element e moves to position j; toff[e, i] where variable i's value table for e starts in
-# ``tab`` (-1: values kept); vinfo[0, i] the pc variable i is renamed under (-1: always),
-# vinfo[1, i] where the live pcs' 0/1 table starts in ``tab``; keys the key positions.
+# ``sym`` = (src, toff, tab, vinfo, keys, kinfo), from compiled.group_arrays: src[e, j] the
+# variable element e moves to position j; toff[e, i] where variable i's value table for e
+# starts in ``tab`` (-1: values kept); vinfo[0, i] the pc variable i is renamed under (-1:
+# always), vinfo[1, i] where the live pcs' 0/1 table starts in ``tab``; keys the key
+# positions; kinfo[e, k] = (source variable, start of its table to the key's bits, shift).
 
 
-@njit
-def renamed(sym: Any, layout: Any, e: int, i: int, vals: Any) -> Any:
+def inline(f: F) -> F:
+    """``numba.njit(cache=True, inline="always")``: inlined by numba into its callers (a
+    call passing the ``sym`` tuple by value costs more than the work), typed for mypy."""
+    return cast(F, numba.njit(cache=True, inline="always")(f))
+
+
+@inline
+def renamed(toff: Any, tab: Any, vinfo: Any, lo: Any, wd: Any, e: int, i: int,
+            vals: Any) -> Any:
     """Variable ``i``'s value in ``vals`` as element ``e`` renames it."""
-    toff, tab, vinfo = sym[1], sym[2], sym[3]
     v = vals[i]
     o = toff[e, i]
     if o < 0:
         return v
     pc = vinfo[0, i]
     if pc >= 0:
-        r = vals[pc] - layout[0, pc]
-        if r < 0 or r >= (1 << layout[2, pc]) or tab[vinfo[1, i] + r] == 0:
+        r = vals[pc] - lo[pc]
+        if r < 0 or r >= (1 << wd[pc]) or tab[vinfo[1, i] + r] == 0:
             return v
-    r = v - layout[0, i]
-    if r < 0 or r >= (1 << layout[2, i]):
+    r = v - lo[i]
+    if r < 0 or r >= (1 << wd[i]):
         return v
     return tab[o + r]
 
 
-@njit
+@inline
 def image(sym: Any, layout: Any, e: int, vals: Any, img: Any) -> None:
     """``img`` := element ``e`` applied to ``vals`` (width-0 fields: their constant)."""
-    src = sym[0]
+    src, toff, tab, vinfo = sym[0], sym[1], sym[2], sym[3]
+    lo, wd = layout[0], layout[2]
     for j in range(vals.shape[0]):
-        if layout[2, j] == 0:
-            img[j] = layout[0, j]
+        i = src[e, j]
+        if wd[j] == 0:
+            img[j] = lo[j]
+        elif toff[e, i] < 0:
+            img[j] = vals[i]
         else:
-            img[j] = renamed(sym, layout, e, src[e, j], vals)
+            img[j] = renamed(toff, tab, vinfo, lo, wd, e, i, vals)
 
 
-@njit
+@inline
 def least_keys(sym: Any, layout: Any, vals: Any, kmin: Any, kbuf: Any, cand: Any) -> int:
-    """The elements whose image has the least key (into ``cand``); how many."""
-    src, keys = sym[0], sym[4]
+    """The elements whose image has the least key (into ``cand``); how many.  A key is
+    the image's key fields concatenated into one int, each through a table from its
+    source field (``sym[5][e, k]`` = source variable, table start, shift)."""
+    kinfo, tab, lo, wd = sym[5], sym[2], layout[0], layout[2]
     n = 0
-    for e in range(src.shape[0]):
-        c = 0 if e > 0 else -1
-        for k in range(keys.shape[0]):
-            x = renamed(sym, layout, e, src[e, keys[k]], vals)
-            kbuf[k] = x
-            if c == 0 and e > 0:
-                c = -1 if x < kmin[k] else (1 if x > kmin[k] else 0)
-        if c < 0:
-            kmin[:] = kbuf
+    best = 0
+    for e in range(kinfo.shape[0]):
+        key = 0
+        for k in range(kinfo.shape[1]):
+            i = kinfo[e, k, 0]
+            r = vals[i] - lo[i]
+            if r < 0 or r >= (1 << wd[i]):
+                r = 0  # out of its field: pack() refuses the state anyway
+            key |= tab[kinfo[e, k, 1] + r] << kinfo[e, k, 2]
+        if e == 0 or key < best:
+            best = key
             n = 0
-        if c <= 0:
+        if key == best:
             cand[n] = e
             n += 1
     return n
