@@ -39,6 +39,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.engines.memory import resident_bytes
@@ -106,6 +107,7 @@ def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
             timed["wall"], timed["cpu"] = time.perf_counter() - w, time.process_time() - c
 
     compiled.CompiledSearch.levels_loop = levels_loop  # type: ignore[method-assign,assignment]
+    overlap = _time_threads(compiled)
     rss0 = resident_bytes()
     w0 = time.perf_counter()
     limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, workers=workers,
@@ -118,7 +120,33 @@ def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
             "sym": r.stats.symmetry if sym else 0, "verdict": r.verdict.value,
             "states": r.stats.states, "setup": c1 - c0, "cpu": c2 - c1, "wall": wall,
             "bytes": (peak - rss0) / r.stats.states, "search_wall": timed["wall"],
-            "search_cpu": timed["cpu"], "load": _load()}
+            "search_cpu": timed["cpu"], "load": _load(),
+            "critical": timed["cpu"] - sum(overlap)}
+
+
+def _time_threads(compiled: Any) -> list[float]:
+    """Record, per chunk of a threaded search, the CPU time the threads overlapped (all
+    parts but the longest): the search's CPU minus it is its critical path, its wall time
+    on idle cores."""
+    overlap: list[float] = []
+    chunk: list[float] = []
+    part, merged = compiled.CompiledSearch.part, compiled.CompiledSearch.merged
+
+    def timed_part(self: Any, *args: Any) -> Any:
+        c = time.thread_time()
+        try:
+            return part(self, *args)
+        finally:
+            chunk.append(time.thread_time() - c)
+
+    def timed_merged(self: Any, *args: Any) -> Any:
+        overlap.append(sum(chunk) - max(chunk, default=0.0))
+        chunk.clear()
+        return merged(self, *args)
+
+    compiled.CompiledSearch.part = timed_part
+    compiled.CompiledSearch.merged = timed_merged
+    return overlap
 
 
 def _load() -> float:
@@ -162,11 +190,12 @@ def _compiled_rows() -> None:
     """The compiled search's rows: -j 1 and -j 2, the ratio, bytes per state."""
     head = (f"\n{'compiled':<14} {'config':>6} {'sym':>4} {'-j':>2} {'verdict':<7} "
             f"{'states':>10} {'total s':>7} {'search s':>8} {'cpu s':>7} {'st/s':>9} "
-            f"{'st/cpu-s':>9} {'ratio':>6} {'B/state':>7} {'load':>5}")
+            f"{'st/cpu-s':>9} {'ratio':>6} {'crit s':>6} {'ratio':>6} {'B/state':>7} "
+            f"{'load':>5}")
     print(head)
     print("-" * len(head))
     for name, tasks, cpus, sym in COMPILED:
-        base = 0.0
+        base = crit = 0.0
         for workers in (1, 2):
             out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
                                   str(cpus), str(workers), "1" if sym else "0", "C"],
@@ -174,12 +203,14 @@ def _compiled_rows() -> None:
             d = json.loads(out.stdout)
             rate = d["states"] / d["search_wall"] if d["search_wall"] > 0 else 0.0
             base = base or rate
+            crit = crit or d["critical"]
             group = f"{d['sym']:>4}" if d["sym"] else f"{'-':>4}"
             print(f"{d['target']:<14} {d['config']:>6} {group} {workers:>2} "
                   f"{d['verdict']:<7} {d['states']:>10,} {d['wall']:>7.2f} "
                   f"{d['search_wall']:>8.2f} {d['search_cpu']:>7.2f} {rate:>9,.0f} "
                   f"{d['states'] / max(d['search_cpu'], 1e-9):>9,.0f} "
-                  f"{rate / base:>5.2f}x {d['bytes']:>7.0f} {d['load']:>5.1f}", flush=True)
+                  f"{rate / base:>5.2f}x {d['critical']:>6.2f} {crit / d['critical']:>5.2f}x "
+                  f"{d['bytes']:>7.0f} {d['load']:>5.1f}", flush=True)
 
 
 def _line(d: dict[str, object]) -> str:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lazycheck.engines import symmetry
-from lazycheck.engines.memory import MemoryWatch
+from lazycheck.engines.memory import MemoryWatch, physical_memory
 from lazycheck.engines.symmetry import Group
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import OutOfRange, Packing, Semantics, _children, action_index
@@ -500,7 +500,7 @@ class CompiledSearch:
         self.layout[0], self.layout[1], self.layout[2] = packing.lo, packing.off, packing.width
         self.layout[3, :3] = (system.violation_var, len(system.actions), in_order(system))
         self.words = max(1, (packing.bits + 63) // 64)
-        self.store = np.zeros((1 << 12, self.words), dtype=np.uint64)
+        self.store = self.reserve(limits.max_states + len(system.actions) + 1)
         self.table = np.full(1 << 14, -1, dtype=np.int64)
         self.flags = np.zeros((4, flag_width(system)), dtype=np.int64)
         self.ctr = np.zeros(3, dtype=np.int64)  # next state to expand, states, transitions
@@ -516,6 +516,18 @@ class CompiledSearch:
         self.deg = np.zeros(self.store.shape[0] if self.reduce_after else 0, dtype=np.int64)
         if group is not None:
             self.use_group(group)
+
+    def reserve(self, rows: int) -> Any:
+        """A store of up to ``rows`` states, at most what ``--max-memory`` can hold: zeroed
+        pages are only mapped when written, so the store never has to be copied to grow
+        (a copy would hold two stores at the peak); 4,096 rows if that is refused."""
+        np = self.np
+        budget = self.limits.max_memory or physical_memory()
+        rows = max(1 << 12, min(rows, budget // (8 * self.words), 1 << 32))
+        try:
+            return np.zeros((rows, self.words), dtype=np.uint64)
+        except MemoryError:
+            return np.zeros((1 << 12, self.words), dtype=np.uint64)
 
     def use_group(self, group: Group) -> bool:
         """Canonicalise under ``group`` from now on (False if its arrays cannot be made)."""
@@ -586,7 +598,8 @@ class CompiledSearch:
         np = self.np
         count = sum(map(len, levels))
         size = 1 << max(12, (count + len(self.system.actions)).bit_length())
-        self.store = np.zeros((size, self.words), dtype=np.uint64)
+        self.store = self.reserve(max(self.limits.max_states + len(self.system.actions) + 1,
+                                      size))
         self.table = np.full(size * 2, -1, dtype=np.int64)
         flat = [s for level in levels for s in level]
         raw = b"".join(s.to_bytes(self.words * 8, "little") for s in flat)
@@ -594,7 +607,7 @@ class CompiledSearch:
         self.levels = list(itertools.accumulate([0, *map(len, levels[:-1])]))
         self.ctr[:] = (self.levels[-1], count, transitions)
         self.kernel.rehash(self.store, count, self.table)
-        self.deg = np.zeros(size if self.reduce_after else 0, dtype=np.int64)
+        self.deg = np.zeros(self.store.shape[0] if self.reduce_after else 0, dtype=np.int64)
         self.deg[:len(degrees)] = degrees
         fired, witnessed, watched = covered
         for a in fired:
@@ -693,8 +706,8 @@ class CompiledSearch:
                               BUDGET, limits.max_states, self.flags, self.sym, self.scratch,
                               self.deg)
             self.tier_up()
-            if status == k.DONE:
-                return None
+            if status == k.DONE:  # (a level of fewer than BUDGET states: the limits too)
+                return self.over_limits(depth)
             if status == k.GROW:
                 self.grow()
                 continue

@@ -28,6 +28,12 @@ def njit(f: F) -> F:
     return cast(F, numba.njit(cache=True)(f))
 
 
+def inlined(f: F) -> F:
+    """``numba.njit(cache=True, inline="always")``: inlined by numba into its callers (a
+    call passing tuples of arrays by value costs more than the work), typed for mypy."""
+    return cast(F, numba.njit(cache=True, inline="always")(f))
+
+
 def intrinsic(f: Callable[..., Any]) -> Callable[..., int]:
     """``numba.extending.intrinsic``: called from jitted code without ``typingctx``."""
     return cast(Callable[..., int], _intrinsic(f))
@@ -96,6 +102,20 @@ def rehash(store: Any, count: int, table: Any) -> None:
         table[at] = e
 
 
+@inlined
+def visit(fns: Any, store: Any, p: int, s: Any, out: Any, idx: Any, flags: Any) -> int:
+    """Unpack state ``p`` into ``s``, its successors into ``out``/``idx`` (how many), and
+    record its coverage in ``flags`` (row 1: which actions are enabled, meanwhile)."""
+    call3(fns[2], store[p].ctypes.data, s.ctypes.data, 0)
+    k = call3(fns[0], s.ctypes.data, out.ctypes.data, idx.ctypes.data)
+    for j in range(k):
+        flags[1, idx[j]] = 1
+    call4(fns[1], s.ctypes.data, flags.ctypes.data, 0, 0)
+    for j in range(k):
+        flags[1, idx[j]] = 0
+    return k
+
+
 @njit
 def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, budget: int,
            maxst: int, flags: Any, sym: Any, tmp: Any, deg: Any) -> int:
@@ -105,9 +125,8 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
     (violation variable, actions, 1 if successors come out in action order), one
     column per variable; ``ctr`` = (next state, states, transitions); ``flags``
     rows: fired actions, enabled in this state, watched properties, witness
-    labels.  With a group of more than one element (``sym``, see :func:`canon`) each
-    successor is canonicalised first; ``deg[p]`` := state p's successor count while
-    ``deg`` is that long.  Returns a status code.
+    labels.  With a group (``sym``, see :func:`canon`) each successor is canonicalised
+    first; ``deg[p]`` := p's successor count while ``deg`` is that long.  A status code.
     """
     reduced = sym[0].shape[0] > 1
     viol, na, ordered = layout[3, 0], layout[3, 1], layout[3, 2]
@@ -126,13 +145,7 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
         if done >= budget:
             status = PAUSE
             break
-        call3(fns[2], store[p].ctypes.data, s.ctypes.data, 0)
-        k = call3(fns[0], s.ctypes.data, out.ctypes.data, idx.ctypes.data)
-        for j in range(k):
-            flags[1, idx[j]] = 1
-        call4(fns[1], s.ctypes.data, flags.ctypes.data, 0, 0)
-        for j in range(k):
-            flags[1, idx[j]] = 0
+        k = visit(fns, store, p, s, out, idx, flags)
         order = np.arange(k) if ordered else np.argsort(idx[:k])
         if p < deg.shape[0]:
             deg[p] = k
@@ -174,13 +187,7 @@ def expand(fns: Any, layout: Any, store: Any, table: Any, ctr: Any, hi: int, bud
 # positions; kinfo[e, k] = (source variable, start of its table to the key's bits, shift).
 
 
-def inline(f: F) -> F:
-    """``numba.njit(cache=True, inline="always")``: inlined by numba into its callers (a
-    call passing the ``sym`` tuple by value costs more than the work), typed for mypy."""
-    return cast(F, numba.njit(cache=True, inline="always")(f))
-
-
-@inline
+@inlined
 def renamed(toff: Any, tab: Any, vinfo: Any, lo: Any, wd: Any, e: int, i: int,
             vals: Any) -> Any:
     """Variable ``i``'s value in ``vals`` as element ``e`` renames it."""
@@ -199,7 +206,7 @@ def renamed(toff: Any, tab: Any, vinfo: Any, lo: Any, wd: Any, e: int, i: int,
     return tab[o + r]
 
 
-@inline
+@inlined
 def image(sym: Any, layout: Any, e: int, vals: Any, img: Any) -> None:
     """``img`` := element ``e`` applied to ``vals`` (width-0 fields: their constant)."""
     src, toff, tab, vinfo = sym[0], sym[1], sym[2], sym[3]
@@ -214,7 +221,7 @@ def image(sym: Any, layout: Any, e: int, vals: Any, img: Any) -> None:
             img[j] = renamed(toff, tab, vinfo, lo, wd, e, i, vals)
 
 
-@inline
+@inlined
 def least_keys(sym: Any, layout: Any, vals: Any, kmin: Any, kbuf: Any, cand: Any) -> int:
     """The elements whose image has the least key (into ``cand``); how many.  A key is
     the image's key fields concatenated into one int, each through a table from its
@@ -344,13 +351,7 @@ def expand_part(fns: Any, layout: Any, store: Any, table: Any, lo: int, hi: int,
     for p in range(lo, hi):
         if n + na > bw.shape[0]:
             return n, p
-        call3(fns[2], store[p].ctypes.data, s.ctypes.data, 0)
-        k = call3(fns[0], s.ctypes.data, out.ctypes.data, idx.ctypes.data)
-        for j in range(k):
-            flags[1, idx[j]] = 1
-        call4(fns[1], s.ctypes.data, flags.ctypes.data, 0, 0)
-        for j in range(k):
-            flags[1, idx[j]] = 0
+        k = visit(fns, store, p, s, out, idx, flags)
         order = np.arange(k) if ordered else np.argsort(idx[:k])
         nsucc[p - lo] = k
         if p < deg.shape[0]:

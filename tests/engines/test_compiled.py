@@ -73,8 +73,8 @@ def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     ran: list[Result | None] = []
     real = compiled.check
 
-    def spy(s: System, lim: Limits) -> Result | None:
-        ran.append(real(s, lim))
+    def spy(s: System, lim: Limits, after: int | None = None) -> Result | None:
+        ran.append(real(s, lim, after))
         return ran[-1]
 
     monkeypatch.setattr(compiled, "check", spy)
@@ -101,3 +101,34 @@ def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
     assert _facts(fast) == _facts(ExplicitEngine().check(system, limits))
     again = compiled.CompiledSearch(system, limits, Packing.of(system))
     assert again.opt == compiled.TIER
+
+
+def test_memory_limit_ends_unknown() -> None:
+    """``--max-memory`` in the compiled search: UNKNOWN with the states explored."""
+    system, bound = _system("xen-nested", cpus=2, tasks=2)
+    limits = Limits(bound, 2_000_000, 600.0, max_memory=1, symmetry=False, compiled=True)
+    r = compiled.check(system, limits)
+    assert r is not None and r.verdict is Verdict.UNKNOWN
+    assert r.reason is not None and r.reason.startswith("memory limit of")
+    assert 4_096 <= r.stats.states < 42_840
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize(("name", "cpus", "tasks", "max_states", "after"),
+                         [("xen-nested", 2, 2, 2_000_000, 0),
+                          ("xen-nested", 2, 2, 2_000_000, 50),
+                          ("arm64-nested", 2, 3, 2_000_000, 100_000),
+                          ("xen-nested", 2, 2, 3_000, 0),
+                          ("xen-nesting-counter", None, None, 2_000_000, 0),
+                          ("kasan-depopulate-no-pause-xen", None, None, 2_000_000, 0)])
+def test_threads_give_the_one_thread_result(workers: int, name: str, cpus: int | None,
+                                            tasks: int | None, max_states: int,
+                                            after: int) -> None:
+    """``-j 2``/``-j 3`` on the compiled search: every field as ``-j 1`` (PASS reduced from
+    the start and switched midway, a state limit, FAILs with their traces)."""
+    system, bound = _system(name, cpus, tasks)
+    one = Limits(bound, max_states, 600.0, compiled=True)
+    a = compiled.check(system, one, symmetry_after=after)
+    b = compiled.check(system, dataclasses.replace(one, workers=workers), symmetry_after=after)
+    assert a is not None and b is not None
+    assert _facts(a) == _facts(b) and a.stats.symmetry == b.stats.symmetry
