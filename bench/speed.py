@@ -108,6 +108,17 @@ def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
 
     compiled.CompiledSearch.levels_loop = levels_loop  # type: ignore[method-assign,assignment]
     overlap = _time_threads(compiled)
+    expand = compiled.CompiledSearch.expand
+    spent = [0.0]
+
+    def timed_expand(self: Any, *args: Any) -> Any:
+        c = time.process_time()
+        try:
+            return expand(self, *args)
+        finally:
+            spent[0] += time.process_time() - c
+
+    compiled.CompiledSearch.expand = timed_expand  # type: ignore[method-assign,assignment]
     rss0 = resident_bytes()
     w0 = time.perf_counter()
     limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, workers=workers,
@@ -121,7 +132,18 @@ def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
             "states": r.stats.states, "setup": c1 - c0, "cpu": c2 - c1, "wall": wall,
             "bytes": (peak - rss0) / r.stats.states, "search_wall": timed["wall"],
             "search_cpu": timed["cpu"], "load": _load(),
-            "critical": timed["cpu"] - sum(overlap)}
+            "critical": timed["cpu"] - sum(overlap), "expand": spent[0],
+            "expand_critical": spent[0] - sum(overlap), "numba": _numba_bytes(rss0)}
+
+
+def _numba_bytes(before: int) -> int:
+    """What importing numba and loading the kernel added to the resident size (measured
+    after the search, from a process that had not imported it: a fresh interpreter)."""
+    code = ("from lazycheck.engines.memory import resident_bytes as r; a = r(); "
+            "import lazycheck.engines.compiled_kernel; print(r() - a)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout)
 
 
 def _time_threads(compiled: Any) -> list[float]:
@@ -190,12 +212,12 @@ def _compiled_rows() -> None:
     """The compiled search's rows: -j 1 and -j 2, the ratio, bytes per state."""
     head = (f"\n{'compiled':<14} {'config':>6} {'sym':>4} {'-j':>2} {'verdict':<7} "
             f"{'states':>10} {'total s':>7} {'search s':>8} {'cpu s':>7} {'st/s':>9} "
-            f"{'st/cpu-s':>9} {'ratio':>6} {'crit s':>6} {'ratio':>6} {'B/state':>7} "
-            f"{'load':>5}")
+            f"{'st/cpu-s':>9} {'ratio':>6} {'crit s':>6} {'ratio':>6} {'exp s':>6} "
+            f"{'exp ratio':>9} {'B/state':>7} {'-numba':>6} {'load':>5}")
     print(head)
     print("-" * len(head))
     for name, tasks, cpus, sym in COMPILED:
-        base = crit = 0.0
+        base = crit = exp = 0.0
         for workers in (1, 2):
             out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
                                   str(cpus), str(workers), "1" if sym else "0", "C"],
@@ -204,13 +226,16 @@ def _compiled_rows() -> None:
             rate = d["states"] / d["search_wall"] if d["search_wall"] > 0 else 0.0
             base = base or rate
             crit = crit or d["critical"]
+            exp = exp or d["expand_critical"]
+            own = (d["bytes"] * d["states"] - d["numba"]) / d["states"]
             group = f"{d['sym']:>4}" if d["sym"] else f"{'-':>4}"
             print(f"{d['target']:<14} {d['config']:>6} {group} {workers:>2} "
                   f"{d['verdict']:<7} {d['states']:>10,} {d['wall']:>7.2f} "
                   f"{d['search_wall']:>8.2f} {d['search_cpu']:>7.2f} {rate:>9,.0f} "
                   f"{d['states'] / max(d['search_cpu'], 1e-9):>9,.0f} "
                   f"{rate / base:>5.2f}x {d['critical']:>6.2f} {crit / d['critical']:>5.2f}x "
-                  f"{d['bytes']:>7.0f} {d['load']:>5.1f}", flush=True)
+                  f"{d['expand_critical']:>6.2f} {exp / d['expand_critical']:>8.2f}x "
+                  f"{d['bytes']:>7.0f} {own:>6.0f} {d['load']:>5.1f}", flush=True)
 
 
 def _line(d: dict[str, object]) -> str:

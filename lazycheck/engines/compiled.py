@@ -62,7 +62,9 @@ if TYPE_CHECKING:
 # states a kernel call expands before it returns to Python for the clock and memory
 BUDGET = 4096
 # with -j N: states each thread expands between two merges
-CHUNK = 1024
+CHUNK = 8192
+# buffer rows per state of a chunk (a part that could overflow its buffer stops early)
+ROWS_PER_STATE = 4
 # machine code is generated at LLVM's level 0 (cheap to compile, ~2x slower on Xen's large
 # switch actions); past this many states the search recompiles at TIER = (IR passes,
 # code generation) and goes on (bench/compiled.py); code compiled at TIER before is
@@ -746,7 +748,7 @@ class CompiledSearch:
     def buffers(self) -> list[tuple[Any, Any, Any]]:
         """Per thread: successor words, their (parent, violates, position), successor counts."""
         np = self.np
-        rows = max(CHUNK * 4, 2 * len(self.system.actions))
+        rows = max(CHUNK * ROWS_PER_STATE, 2 * len(self.system.actions))
         return [(np.zeros((rows, self.words), dtype=np.uint64),
                  np.zeros((rows, 3), dtype=np.int64), np.zeros(CHUNK + 1, dtype=np.int64))
                 for _ in range(self.workers)]

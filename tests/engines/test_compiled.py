@@ -132,3 +132,26 @@ def test_threads_give_the_one_thread_result(workers: int, name: str, cpus: int |
     b = compiled.check(system, dataclasses.replace(one, workers=workers), symmetry_after=after)
     assert a is not None and b is not None
     assert _facts(a) == _facts(b) and a.stats.symmetry == b.stats.symmetry
+
+
+def test_threads_with_small_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of 64 states and buffers of twice the actions' rows: parts stop early and the
+    next chunk goes on from there; still every field as ``-j 1``."""
+    monkeypatch.setattr(compiled, "CHUNK", 64)
+    monkeypatch.setattr(compiled, "ROWS_PER_STATE", 0)
+    stopped: list[int] = []
+    real = compiled.CompiledSearch.part
+
+    def part(self: compiled.CompiledSearch, t: int, lo: int, hi: int, buf: object
+             ) -> tuple[int, int]:
+        n, done = real(self, t, lo, hi, buf)  # type: ignore[arg-type]
+        stopped.append(done < hi)
+        return n, done
+
+    monkeypatch.setattr(compiled.CompiledSearch, "part", part)
+    system, bound = _system("xen-nested", 2, 2)
+    one = Limits(bound, 2_000_000, 600.0, compiled=True)
+    a = compiled.check(system, one, symmetry_after=50)
+    b = compiled.check(system, dataclasses.replace(one, workers=2), symmetry_after=50)
+    assert a is not None and b is not None and _facts(a) == _facts(b)
+    assert any(stopped)
