@@ -503,7 +503,7 @@ class CompiledSearch:
         self.layout[3, :3] = (system.violation_var, len(system.actions), in_order(system))
         self.words = max(1, (packing.bits + 63) // 64)
         self.store = self.reserve(limits.max_states + len(system.actions) + 1)
-        self.table = np.full(1 << 14, -1, dtype=np.int64)
+        self.table = np.full(1 << 14, -1, dtype=np.int32)
         self.flags = np.zeros((4, flag_width(system)), dtype=np.int64)
         self.ctr = np.zeros(3, dtype=np.int64)  # next state to expand, states, transitions
         self.memory = MemoryWatch(limits.max_memory)
@@ -525,7 +525,7 @@ class CompiledSearch:
         (a copy would hold two stores at the peak); 4,096 rows if that is refused."""
         np = self.np
         budget = self.limits.max_memory or physical_memory()
-        rows = max(1 << 12, min(rows, budget // (8 * self.words), 1 << 32))
+        rows = max(1 << 12, min(rows, budget // (8 * self.words), (1 << 31) - 1))
         try:
             return np.zeros((rows, self.words), dtype=np.uint64)
         except MemoryError:
@@ -602,7 +602,7 @@ class CompiledSearch:
         size = 1 << max(12, (count + len(self.system.actions)).bit_length())
         self.store = self.reserve(max(self.limits.max_states + len(self.system.actions) + 1,
                                       size))
-        self.table = np.full(size * 2, -1, dtype=np.int64)
+        self.table = np.full(size * 2, -1, dtype=np.int32)
         flat = [s for level in levels for s in level]
         raw = b"".join(s.to_bytes(self.words * 8, "little") for s in flat)
         self.store[:count] = np.frombuffer(raw, dtype=np.uint64).reshape(count, self.words)
@@ -636,7 +636,7 @@ class CompiledSearch:
             size = self.table.shape[0] * 2
             while 2 * n > size:
                 size *= 2
-            self.table = np.full(size, -1, dtype=np.int64)
+            self.table = np.full(size, -1, dtype=np.int32)
             self.kernel.rehash(self.store, int(self.ctr[1]), self.table)
 
     def packed(self, e: int) -> int:
@@ -655,7 +655,7 @@ class CompiledSearch:
         count = int(self.ctr[1])
         bounds = np.array([*self.levels, count], dtype=np.int64)
         nstore = np.zeros((self.store.shape[0], self.words), dtype=np.uint64)
-        ntable = np.full(self.table.shape[0], -1, dtype=np.int64)
+        ntable = np.full(self.table.shape[0], -1, dtype=np.int32)
         nbounds = np.zeros(len(bounds), dtype=np.int64)
         n, tr = self.kernel.reduce_store(self.fns, self.sym, self.layout, self.store, bounds,
                                          deg, nstore, ntable, nbounds, self.tmp)
