@@ -17,13 +17,21 @@ symmetry, ``lazycheck verify xen-nested --tasks 4 --cpus 2 --max-memory 16G
 --max-states 1000000000``, exhausted 3,898,470 canonical states (group 8) in
 182 s of CPU with a peak RSS of 573 MB (2026-11-30, docs/explicit-engine.md).
 
-Rows marked ``C`` run the compiled search (``verify --compiled``,
-engines/compiled.py; ``-j 2``: two threads); their ``search`` columns time the
-search alone (after the code is generated and loaded, the group derivation
-included in neither), ``ratio`` is the ``-j 2`` row's states per wall second
-of search over the ``-j 1`` row's, and B/state is the whole process's peak
-resident growth from before the search over the states stored.  The other
-rows are the Python search (``--no-compiled``).
+The second table is the compiled search (``verify --compiled``,
+engines/compiled.py; ``-j 2``: two threads), with symmetry: ``total s`` is
+the whole check (IR, machine code, numba's import, the group's derivation
+and the search, wall), ``search s`` the BFS alone (wall; the group's
+derivation at the switch to reduced included), ``cpu s`` its CPU (both
+threads), ``st/s`` states per wall second of it and ``ratio`` that over the
+``-j 1`` row's (meaningless on a loaded machine: see ``load``); ``crit s``
+is the search's critical path in CPU seconds (the CPU time minus, per chunk,
+what the threads overlapped: the wall time on two idle cores) and its
+``ratio`` the ``-j 1`` CPU over it; ``exp s``/``exp ratio`` the same for the
+expansion alone (without the group's derivation and the reduction, which
+run once on one thread).  B/state is the whole process's peak resident
+growth from before the search (numba's import included) over the states
+stored, ``-numba`` the same without numba's import.  The first table is
+the Python search (``--no-compiled``).
 
 Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS SYM [C]]``.
 ``--quick`` skips the 3 x 3 rows (the goal there: <= 30 s each).

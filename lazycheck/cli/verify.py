@@ -80,8 +80,9 @@ def fail_input(err: ModelError) -> None:
               help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
                    "of physical memory).")
 @click.option("-j", "--workers", type=limits.SMALL, default=1, show_default=True,
-              help="Processes for one explicit search (a parallel BFS, reduced by "
-                   "symmetry as -j 1 is; same verdict, state count and trace as -j 1).")
+              help="Processes (threads in the compiled search) for one explicit search (a "
+                   "parallel BFS, reduced by symmetry as -j 1 is; same verdict, state count "
+                   "and trace as -j 1).")
 @click.option("--symmetry/--no-symmetry", default=True, show_default=True,
               help="Explicit engine: search one state per orbit of the CPU/task renamings "
                    "checked to be symmetries of the model (none found: no reduction).")

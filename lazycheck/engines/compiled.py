@@ -1,28 +1,24 @@
-"""The explicit engine's BFS compiled with numba (``verify --compiled``; issue 10, item 5).
+"""The explicit engine's BFS as machine code (issue 10, item 5): numba and LLVM.
 
-Opt-in and optional: numba is the ``[compiled]`` extra and is imported only
-here, only when asked for.  The same generated code as the Python path
-(:class:`lazycheck.semantics._Codegen` in tuple mode) becomes one numba
-module: every action a function ``a<i>(s, n) -> bool`` over a state held as
-an ``int64`` array of values (``s``: pre-state, ``n``: successor), one
-``successors`` dispatching on :func:`lazycheck.semantics.action_index`, and
-the BFS itself (:data:`_KERNEL`): a visited set of states packed by the same
-:class:`~lazycheck.semantics.Packing` (so ``ceil(bits / 64)`` words a state,
-open addressing), stored in discovery order, so the store is also the BFS
-queue and a level is a range of it.
+Used past 100k states when numba is importable (the Python search hands its
+levels over: :func:`take_over`), from the first state with ``--compiled``,
+never with ``--no-compiled``.  What depends on the system -- every action,
+the dispatch on :func:`lazycheck.semantics.action_index`, the coverage
+conditions, packing and unpacking -- is LLVM IR generated here from the
+expression DAG and compiled with llvmlite; the BFS itself is the numba kernel
+of :mod:`lazycheck.engines.compiled_kernel`, the same for every system.
+States are ``ceil(bits / 64)`` words in discovery order (the store is the
+BFS queue, a level a range of it) with an open-addressing table of indices.
 
 Identical results.  States are expanded in the Python search's order and
-successors in action order, so verdict, state and transition counts (also at
-a FAIL, which stops at the first violating state as the Python search does),
-depth, fired actions, witnesses and watched properties are the Python
-search's without ``--symmetry`` (the compiled search is unreduced).  A trace
-is chosen by the Python code (:func:`lazycheck.engines.explicit.choose_trace`)
-from the stored levels turned back into packed ints.  A value that does not
-fit its field ends the compiled search and the Python path runs instead.
-
-The generated source is written under the user's cache directory, named by
-its hash, and compiled with ``cache=True``: a second run of the same system
-loads the machine code instead of compiling it (numba's own cache).
+successors in action order; the search is reduced by the symmetry group of
+:mod:`lazycheck.engines.symmetry` exactly when and as the Python one is
+(unreduced up to ``SYMMETRY_AFTER``, then the canonical forms of the levels;
+the same canonical form, computed in the kernel from :func:`group_arrays`);
+a reduced FAIL is searched again unreduced; traces are chosen by the Python
+code from the stored levels.  ``-j N`` runs N threads whose buffers are
+merged in order, so nothing depends on N.  A value that does not fit its
+field ends the compiled search and the Python path runs instead.
 """
 
 from __future__ import annotations
