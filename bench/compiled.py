@@ -67,7 +67,7 @@ def one(name: str, tasks: int, cpus: int, path: str) -> dict[str, object]:
     c1 = time.process_time()
     w0 = time.perf_counter()
     on, opt, codegen, sym = PATHS[path]
-    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym)
+    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, compiled=False)
     search_s = 0.0
     if on:
         from lazycheck.engines import compiled

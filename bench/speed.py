@@ -17,7 +17,23 @@ symmetry, ``lazycheck verify xen-nested --tasks 4 --cpus 2 --max-memory 16G
 --max-states 1000000000``, exhausted 3,898,470 canonical states (group 8) in
 182 s of CPU with a peak RSS of 573 MB (2026-11-30, docs/explicit-engine.md).
 
-Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS SYM]``.
+The second table is the compiled search (``verify --compiled``,
+engines/compiled.py; ``-j 2``: two threads), with symmetry: ``total s`` is
+the whole check (IR, machine code, numba's import, the group's derivation
+and the search, wall), ``search s`` the BFS alone (wall; the group's
+derivation at the switch to reduced included), ``cpu s`` its CPU (both
+threads), ``st/s`` states per wall second of it and ``ratio`` that over the
+``-j 1`` row's (meaningless on a loaded machine: see ``load``); ``crit s``
+is the search's critical path in CPU seconds (the CPU time minus, per chunk,
+what the threads overlapped: the wall time on two idle cores) and its
+``ratio`` the ``-j 1`` CPU over it; ``exp s``/``exp ratio`` the same for the
+expansion alone (without the group's derivation and the reduction, which
+run once on one thread).  B/state is the whole process's peak resident
+growth from before the search (numba's import included) over the states
+stored, ``-numba`` the same without numba's import.  The first table is
+the Python search (``--no-compiled``).
+
+Usage: ``python bench/speed.py [--quick] [--one TARGET TASKS CPUS WORKERS SYM [C]]``.
 ``--quick`` skips the 3 x 3 rows (the goal there: <= 30 s each).
 """
 
@@ -31,6 +47,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.engines.memory import resident_bytes
@@ -45,11 +62,15 @@ ROWS = [("arm64-nested", 0, 0, False), ("xen-nested", 0, 0, False),
         ("arm64-nested", 3, 2, True), ("xen-nested", 3, 2, True)]
 BIG = [("arm64-nested", 3, 3, True), ("xen-nested", 3, 3, True),
        ("arm64-nested", 3, 3, False)]
+# the compiled search, with symmetry (the default), on one and two threads
+COMPILED = [("arm64-nested", 3, 3, True), ("xen-nested", 3, 3, True)]
 
 
-def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False
-        ) -> dict[str, object]:
+def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False,
+        fast: bool = False) -> dict[str, object]:
     """Measure one search in this process; the numbers as a dict."""
+    if fast:
+        return one_compiled(name, tasks, cpus, workers, sym)
     root = find_root(Path(__file__).resolve().parent.parent)
     t = load_target(name, root)
     cfg = t.config.overridden(cpus=cpus or None, tasks=tasks or None)
@@ -58,7 +79,8 @@ def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False
     c1 = time.process_time()
     rss0 = resident_bytes()
     w0 = time.perf_counter()
-    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, workers=workers)
+    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, workers=workers,
+                    compiled=False)
     r = ExplicitEngine().check(system, limits)
     wall = time.perf_counter() - w0
     c2 = time.process_time()
@@ -71,15 +93,108 @@ def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False
             "bytes": (peak - rss0) / r.stats.states if workers == 1 else 0.0}
 
 
+def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
+                 ) -> dict[str, object]:
+    """Measure one compiled search in this process (the search phase timed alone)."""
+    from lazycheck.engines import compiled
+
+    root = find_root(Path(__file__).resolve().parent.parent)
+    t = load_target(name, root)
+    cfg = t.config.overridden(cpus=cpus or None, tasks=tasks or None)
+    c0 = time.process_time()
+    _, system = build(t, root, cfg)
+    c1 = time.process_time()
+    timed: dict[str, float] = {}
+    loop = compiled.CompiledSearch.levels_loop
+
+    def levels_loop(self: compiled.CompiledSearch) -> object:
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            return loop(self)
+        finally:
+            timed["wall"], timed["cpu"] = time.perf_counter() - w, time.process_time() - c
+
+    compiled.CompiledSearch.levels_loop = levels_loop  # type: ignore[method-assign,assignment]
+    overlap = _time_threads(compiled)
+    expand = compiled.CompiledSearch.expand
+    spent = [0.0]
+
+    def timed_expand(self: Any, *args: Any) -> Any:
+        c = time.process_time()
+        try:
+            return expand(self, *args)
+        finally:
+            spent[0] += time.process_time() - c
+
+    compiled.CompiledSearch.expand = timed_expand  # type: ignore[method-assign,assignment]
+    rss0 = resident_bytes()
+    w0 = time.perf_counter()
+    limits = Limits(t.bound, 50_000_000, 3600.0, symmetry=sym, workers=workers,
+                    compiled=True)
+    r = ExplicitEngine().check(system, limits)
+    wall = time.perf_counter() - w0
+    c2 = time.process_time()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"target": name, "config": f"{cfg.ntasks}x{cfg.cpus}", "workers": workers,
+            "sym": r.stats.symmetry if sym else 0, "verdict": r.verdict.value,
+            "states": r.stats.states, "setup": c1 - c0, "cpu": c2 - c1, "wall": wall,
+            "bytes": (peak - rss0) / r.stats.states, "search_wall": timed["wall"],
+            "search_cpu": timed["cpu"], "load": _load(),
+            "critical": timed["cpu"] - sum(overlap), "expand": spent[0],
+            "expand_critical": spent[0] - sum(overlap), "numba": _numba_bytes(rss0)}
+
+
+def _numba_bytes(before: int) -> int:
+    """What importing numba and loading the kernel added to the resident size (measured
+    after the search, from a process that had not imported it: a fresh interpreter)."""
+    code = ("from lazycheck.engines.memory import resident_bytes as r; a = r(); "
+            "import lazycheck.engines.compiled_kernel; print(r() - a)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout)
+
+
+def _time_threads(compiled: Any) -> list[float]:
+    """Record, per chunk of a threaded search, the CPU time the threads overlapped (all
+    parts but the longest): the search's CPU minus it is its critical path, its wall time
+    on idle cores."""
+    overlap: list[float] = []
+    chunk: list[float] = []
+    part, merged = compiled.CompiledSearch.part, compiled.CompiledSearch.merged
+
+    def timed_part(self: Any, *args: Any) -> Any:
+        c = time.thread_time()
+        try:
+            return part(self, *args)
+        finally:
+            chunk.append(time.thread_time() - c)
+
+    def timed_merged(self: Any, *args: Any) -> Any:
+        overlap.append(sum(chunk) - max(chunk, default=0.0))
+        chunk.clear()
+        return merged(self, *args)
+
+    compiled.CompiledSearch.part = timed_part
+    compiled.CompiledSearch.merged = timed_merged
+    return overlap
+
+
+def _load() -> float:
+    """The 1-minute load average."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every row in a subprocess and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="skip the 3 x 3 rows")
-    ap.add_argument("--one", nargs=5, metavar=("TARGET", "TASKS", "CPUS", "WORKERS", "SYM"))
+    ap.add_argument("--one", nargs="+", metavar="TARGET TASKS CPUS WORKERS SYM [C]")
     args = ap.parse_args(argv)
     if args.one:
-        name, tasks, cpus, workers, sym = args.one
-        print(json.dumps(one(name, int(tasks), int(cpus), int(workers), sym == "1")))
+        name, tasks, cpus, workers, sym = args.one[:5]
+        print(json.dumps(one(name, int(tasks), int(cpus), int(workers), sym == "1",
+                             args.one[5:] == ["C"])))
         return 0
     head = (f"{'target':<14} {'config':>6} {'sym':>4} {'-j':>2} {'verdict':<7} {'states':>10} "
             f"{'setup s':>7} {'cpu s':>7} {'wall s':>7} {'st/cpu-s':>9} {'st/wall-s':>9} "
@@ -93,10 +208,42 @@ def main(argv: list[str] | None = None) -> int:
                                  capture_output=True, text=True, check=True)
             d = json.loads(out.stdout)
             print(_line(d), flush=True)
+    if not args.quick:
+        _compiled_rows()
     print("\ncpu s: the search's CPU time, the workers' included (-j 2); B/state: "
           "resident growth during the search / states (-j 1 only); sym: the order of "
           "the symmetry group the search was reduced by (-: unreduced)")
     return 0
+
+
+def _compiled_rows() -> None:
+    """The compiled search's rows: -j 1 and -j 2, the ratio, bytes per state."""
+    head = (f"\n{'compiled':<14} {'config':>6} {'sym':>4} {'-j':>2} {'verdict':<7} "
+            f"{'states':>10} {'total s':>7} {'search s':>8} {'cpu s':>7} {'st/s':>9} "
+            f"{'st/cpu-s':>9} {'ratio':>6} {'crit s':>6} {'ratio':>6} {'exp s':>6} "
+            f"{'exp ratio':>9} {'B/state':>7} {'-numba':>6} {'load':>5}")
+    print(head)
+    print("-" * len(head))
+    for name, tasks, cpus, sym in COMPILED:
+        base = crit = exp = 0.0
+        for workers in (1, 2):
+            out = subprocess.run([sys.executable, __file__, "--one", name, str(tasks),
+                                  str(cpus), str(workers), "1" if sym else "0", "C"],
+                                 capture_output=True, text=True, check=True)
+            d = json.loads(out.stdout)
+            rate = d["states"] / d["search_wall"] if d["search_wall"] > 0 else 0.0
+            base = base or rate
+            crit = crit or d["critical"]
+            exp = exp or d["expand_critical"]
+            own = (d["bytes"] * d["states"] - d["numba"]) / d["states"]
+            group = f"{d['sym']:>4}" if d["sym"] else f"{'-':>4}"
+            print(f"{d['target']:<14} {d['config']:>6} {group} {workers:>2} "
+                  f"{d['verdict']:<7} {d['states']:>10,} {d['wall']:>7.2f} "
+                  f"{d['search_wall']:>8.2f} {d['search_cpu']:>7.2f} {rate:>9,.0f} "
+                  f"{d['states'] / max(d['search_cpu'], 1e-9):>9,.0f} "
+                  f"{rate / base:>5.2f}x {d['critical']:>6.2f} {crit / d['critical']:>5.2f}x "
+                  f"{d['expand_critical']:>6.2f} {exp / d['expand_critical']:>8.2f}x "
+                  f"{d['bytes']:>7.0f} {own:>6.0f} {d['load']:>5.1f}", flush=True)
 
 
 def _line(d: dict[str, object]) -> str:

@@ -41,7 +41,8 @@ def one(name: str, cpus: int, tasks: int, reduce: bool, timeout_s: float) -> Run
     root = find_root(Path(__file__).parent)
     t = load_target(name, root)
     _, system = build(t, root, t.config.overridden(cpus, tasks, None, None))
-    limits = Limits(t.bound, max_states=50_000_000, timeout_s=timeout_s, symmetry=reduce)
+    limits = Limits(t.bound, max_states=50_000_000, timeout_s=timeout_s, symmetry=reduce,
+                    compiled=False)
     w0, c0 = time.monotonic(), time.process_time()
     r = ExplicitEngine(symmetry_after=0).check(system, limits)
     return Run(r, time.monotonic() - w0, time.process_time() - c0)

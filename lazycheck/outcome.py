@@ -56,7 +56,9 @@ class Limits:
     symmetry: bool = True  # explicit engine: reduce by the checked symmetry group, if any
     workers: int = 1  # explicit engine: processes of one parallel BFS (-j/--workers)
     bmc_share_s: float = DEFAULT_BMC_SHARE_S  # --engine both: BMC's least time per config
-    compiled: bool = False  # explicit engine: the numba/LLVM search (engines/compiled.py)
+    # explicit engine: the numba/LLVM search (engines/compiled.py); None: past 100k states
+    # if numba is importable
+    compiled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

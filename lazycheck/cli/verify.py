@@ -80,15 +80,16 @@ def fail_input(err: ModelError) -> None:
               help="Give up with UNKNOWN past this resident memory (e.g. 4G; default: 3/4 "
                    "of physical memory).")
 @click.option("-j", "--workers", type=limits.SMALL, default=1, show_default=True,
-              help="Processes for one explicit search (a parallel BFS, reduced by "
-                   "symmetry as -j 1 is; same verdict, state count and trace as -j 1).")
+              help="Processes (threads in the compiled search) for one explicit search (a "
+                   "parallel BFS, reduced by symmetry as -j 1 is; same verdict, state count "
+                   "and trace as -j 1).")
 @click.option("--symmetry/--no-symmetry", default=True, show_default=True,
               help="Explicit engine: search one state per orbit of the CPU/task renamings "
                    "checked to be symmetries of the model (none found: no reduction).")
-@click.option("--compiled", is_flag=True,
-              help="Explicit engine: run the search as compiled code (numba and LLVM; "
-                   "pip install 'lazycheck[compiled]'); not reduced by symmetry, same "
-                   "verdict, state count and trace as --no-symmetry.")
+@click.option("--compiled/--no-compiled", default=None,
+              help="Explicit engine: run the search as compiled code (numba and LLVM), or "
+                   "never; same verdict, state count and trace either way.  Default: past "
+                   "100k states, if numba is installed.")
 @click.option("--no-timings", is_flag=True, help="Omit times (byte-stable output).")
 @click.option("--graph", "graph", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the reachable state graph as GraphML.")
@@ -126,7 +127,7 @@ def verify(root: Path, target: str | None, scenario: Path | None, arch: str, eng
            minimize: bool,
            full_state: bool, fmt: str, output: Path | None, patch: Path | None,
            all_configs: bool, progress: bool, symmetry: bool,
-           parametric: bool = False, compiled: bool = False) -> None:
+           parametric: bool = False, compiled: bool | None = None) -> None:
     """Check TARGET (a name or a path to its .toml) in every configuration it claims;
     print the verdict, coverage and any counterexample, and a verdict per configuration.
     With --scenario FILE instead: one verdict per arch model."""

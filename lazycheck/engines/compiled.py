@@ -1,28 +1,24 @@
-"""The explicit engine's BFS compiled with numba (``verify --compiled``; issue 10, item 5).
+"""The explicit engine's BFS as machine code (issue 10, item 5): numba and LLVM.
 
-Opt-in and optional: numba is the ``[compiled]`` extra and is imported only
-here, only when asked for.  The same generated code as the Python path
-(:class:`lazycheck.semantics._Codegen` in tuple mode) becomes one numba
-module: every action a function ``a<i>(s, n) -> bool`` over a state held as
-an ``int64`` array of values (``s``: pre-state, ``n``: successor), one
-``successors`` dispatching on :func:`lazycheck.semantics.action_index`, and
-the BFS itself (:data:`_KERNEL`): a visited set of states packed by the same
-:class:`~lazycheck.semantics.Packing` (so ``ceil(bits / 64)`` words a state,
-open addressing), stored in discovery order, so the store is also the BFS
-queue and a level is a range of it.
+Used past 100k states when numba is importable (the Python search hands its
+levels over: :func:`take_over`), from the first state with ``--compiled``,
+never with ``--no-compiled``.  What depends on the system -- every action,
+the dispatch on :func:`lazycheck.semantics.action_index`, the coverage
+conditions, packing and unpacking -- is LLVM IR generated here from the
+expression DAG and compiled with llvmlite; the BFS itself is the numba kernel
+of :mod:`lazycheck.engines.compiled_kernel`, the same for every system.
+States are ``ceil(bits / 64)`` words in discovery order (the store is the
+BFS queue, a level a range of it) with an open-addressing table of indices.
 
 Identical results.  States are expanded in the Python search's order and
-successors in action order, so verdict, state and transition counts (also at
-a FAIL, which stops at the first violating state as the Python search does),
-depth, fired actions, witnesses and watched properties are the Python
-search's without ``--symmetry`` (the compiled search is unreduced).  A trace
-is chosen by the Python code (:func:`lazycheck.engines.explicit.choose_trace`)
-from the stored levels turned back into packed ints.  A value that does not
-fit its field ends the compiled search and the Python path runs instead.
-
-The generated source is written under the user's cache directory, named by
-its hash, and compiled with ``cache=True``: a second run of the same system
-loads the machine code instead of compiling it (numba's own cache).
+successors in action order; the search is reduced by the symmetry group of
+:mod:`lazycheck.engines.symmetry` exactly when and as the Python one is
+(unreduced up to ``SYMMETRY_AFTER``, then the canonical forms of the levels;
+the same canonical form, computed in the kernel from :func:`group_arrays`);
+a reduced FAIL is searched again unreduced; traces are chosen by the Python
+code from the stored levels.  ``-j N`` runs N threads whose buffers are
+merged in order, so nothing depends on N.  A value that does not fit its
+field ends the compiled search and the Python path runs instead.
 """
 
 from __future__ import annotations
@@ -34,9 +30,11 @@ import itertools
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lazycheck.engines.memory import MemoryWatch
+from lazycheck.engines import symmetry
+from lazycheck.engines.memory import MemoryWatch, physical_memory
+from lazycheck.engines.symmetry import Group
 from lazycheck.outcome import Limits, Progress, Result, Stats, Verdict
 from lazycheck.semantics import OutOfRange, Packing, Semantics, _children, action_index
 from lazycheck.system import (
@@ -54,8 +52,15 @@ from lazycheck.system import (
     Wrap,
 )
 
+if TYPE_CHECKING:
+    from lazycheck.engines.explicit import _Search
+
 # states a kernel call expands before it returns to Python for the clock and memory
 BUDGET = 4096
+# with -j N: states each thread expands between two merges
+CHUNK = 8192
+# buffer rows per state of a chunk (a part that could overflow its buffer stops early)
+ROWS_PER_STATE = 4
 # machine code is generated at LLVM's level 0 (cheap to compile, ~2x slower on Xen's large
 # switch actions); past this many states the search recompiles at TIER = (IR passes,
 # code generation) and goes on (bench/compiled.py); code compiled at TIER before is
@@ -407,12 +412,71 @@ def _keep(path: Path, data: bytes) -> None:
         pass
 
 
+def group_arrays(group: Group, packing: Packing) -> tuple[Any, ...] | None:
+    """``group`` as the kernel's ``sym`` arrays (see compiled_kernel.canon): where every
+    element moves each variable, its value tables, the live ranges and the key fields;
+    None if two fields it swaps differ in width (the Python path then refuses too)."""
+    import numpy as np
+
+    from lazycheck.engines.symmetry import _key_fields
+
+    g, nv = group.order, len(packing.lo)
+    src = np.zeros((g, nv), dtype=np.int64)
+    toff = np.full((g, nv), -1, dtype=np.int64)
+    vinfo = np.full((2, nv), -1, dtype=np.int64)
+    tab: list[int] = []
+    for e, (vmap, vals) in enumerate(zip(group.var_maps, group.value_maps, strict=True)):
+        for i, j in enumerate(vmap):
+            if packing.width[i] and packing.width[j] != packing.width[i]:
+                return None
+            src[e, j] = i
+            m = vals[i]
+            if m is not None:
+                lo = packing.lo[i]
+                toff[e, i] = len(tab)
+                tab.extend(m.get(r + lo, r + lo) for r in range(1 << packing.width[i]))
+    for i, live in enumerate(group.live):
+        if live is not None:
+            pc, rng = live
+            vinfo[0, i], vinfo[1, i] = pc, len(tab)
+            tab.extend(int(r + packing.lo[pc] in rng) for r in range(1 << packing.width[pc]))
+    keys = _key_fields(group, packing)
+    kinfo = np.zeros((g, len(keys), 3), dtype=np.int64)
+    for e, vals in enumerate(group.value_maps):
+        shift = 0
+        for k in reversed(range(len(keys))):
+            j = keys[k]
+            i = int(src[e, j])
+            m, lo_i, mask = vals[i], packing.lo[i], (1 << packing.width[j]) - 1
+            kinfo[e, k] = (i, len(tab), shift)
+            tab.extend(((m.get(r + lo_i, r + lo_i) if m is not None else r + lo_i)
+                        - packing.lo[j]) & mask for r in range(1 << packing.width[i]))
+            shift += packing.width[j]
+    return (src, toff, np.array(tab or [0], dtype=np.int64), vinfo,
+            np.array(keys, dtype=np.int64), kinfo)
+
+
+def no_group(nv: int) -> tuple[Any, ...]:
+    """The ``sym`` arrays of the trivial group (the kernel then canonicalises nothing)."""
+    import numpy as np
+
+    return (np.zeros((1, nv), dtype=np.int64), np.full((1, nv), -1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.full((2, nv), -1, dtype=np.int64),
+            np.zeros(0, dtype=np.int64), np.zeros((1, 0, 3), dtype=np.int64))
+
+
 class CompiledSearch:
-    """One unreduced BFS on the compiled kernel; ``run()`` gives the Python search's result
-    (None if a value outgrew its field: then the Python path must run)."""
+    """One BFS on the compiled kernel; ``run()`` gives the Python search's result (None if
+    a value outgrew its field: then the Python path must run).
+
+    As the Python search (engines/explicit.py), it runs unreduced until a level ends
+    past ``reduce_after`` states (0: never; with ``group`` given: reduced from the
+    start), then goes on reduced from the canonical forms of the levels it has.
+    """
 
     def __init__(self, system: System, limits: Limits, packing: Packing,
-                 opt: tuple[int, int] = (0, 0), cache: bool = True) -> None:
+                 opt: tuple[int, int] = (0, 0), cache: bool = True,
+                 group: Group | None = None, reduce_after: int = 0, workers: int = 1) -> None:
         import numpy as np
 
         from lazycheck.engines import compiled_kernel
@@ -434,13 +498,50 @@ class CompiledSearch:
         self.layout[0], self.layout[1], self.layout[2] = packing.lo, packing.off, packing.width
         self.layout[3, :3] = (system.violation_var, len(system.actions), in_order(system))
         self.words = max(1, (packing.bits + 63) // 64)
-        self.store = np.zeros((1 << 12, self.words), dtype=np.uint64)
-        self.table = np.full(1 << 14, -1, dtype=np.int64)
+        self.store = self.reserve(limits.max_states + len(system.actions) + 1)
+        self.table = np.full(1 << 14, -1, dtype=np.int32)
         self.flags = np.zeros((4, flag_width(system)), dtype=np.int64)
         self.ctr = np.zeros(3, dtype=np.int64)  # next state to expand, states, transitions
         self.memory = MemoryWatch(limits.max_memory)
         self.levels: list[int] = [0]  # where each BFS level starts in the store
         self.hi = 1  # where the level being expanded ends
+        self.group: Group | None = None
+        self.sym = no_group(nv)
+        self.workers = max(1, workers)  # threads expanding a level (-j)
+        self.tflags = [self.flags, *(np.zeros_like(self.flags) for _ in range(workers - 1))]
+        self.tmps = [compiled_kernel.scratch(1, 1, 1, 1) for _ in range(self.workers)]
+        self.reduce_after = 0 if group is not None else reduce_after
+        self.deg = np.zeros(self.store.shape[0] if self.reduce_after else 0, dtype=np.int64)
+        if group is not None:
+            self.use_group(group)
+
+    def reserve(self, rows: int) -> Any:
+        """A store of up to ``rows`` states, at most what ``--max-memory`` can hold: zeroed
+        pages are only mapped when written, so the store never has to be copied to grow
+        (a copy would hold two stores at the peak); 4,096 rows if that is refused."""
+        np = self.np
+        budget = self.limits.max_memory or physical_memory()
+        rows = max(1 << 12, min(rows, budget // (8 * self.words), (1 << 31) - 1))
+        try:
+            return np.zeros((rows, self.words), dtype=np.uint64)
+        except MemoryError:
+            return np.zeros((1 << 12, self.words), dtype=np.uint64)
+
+    def use_group(self, group: Group) -> bool:
+        """Canonicalise under ``group`` from now on (False if its arrays cannot be made)."""
+        sym = group_arrays(group, self.packing)
+        if sym is None:
+            return False
+        self.group, self.sym = group, sym
+        self.tmps = [self.kernel.scratch(len(self.system.vars), self.words, group.order,
+                                         len(sym[4])) for _ in range(self.workers)]
+        self.tmp = self.tmps[0]
+        return True
+
+    @property
+    def scratch(self) -> tuple[Any, ...]:
+        """The kernel's scratch arrays for canonical forms (dummies without a group)."""
+        return self.tmps[0]
 
     def load_code(self, opt: tuple[int, int]) -> Any:
         """Compile (or load) the system's code at ``opt``; point ``fns`` at it."""
@@ -460,73 +561,151 @@ class CompiledSearch:
     def load_kernel(self) -> None:
         """Compile the kernel, or load it from numba's cache, now (it expands nothing)."""
         self.kernel.expand(self.fns, self.layout, self.store, self.table, self.ctr, 0, 0, 0,
-                           self.flags)
+                           self.flags, self.sym, self.scratch, self.deg)
         self.kernel.rehash(self.store, 0, self.table)
 
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
         return Stats(engine="explicit", states=int(self.ctr[1]),
                      transitions=int(self.ctr[2]), depth=reached, bound=self.limits.bound,
-                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start)
+                     exhausted=exhausted, elapsed_s=time.monotonic() - self.start,
+                     symmetry=self.group.order if self.group is not None else 1)
 
     def put_init(self) -> None:
-        """Store the initial state."""
+        """Store the initial state (canonical under the group, if there is one)."""
         init = self.packing.pack(self.system.init)
-        self.store[0, :] = self.np.frombuffer(init.to_bytes(self.words * 8, "little"),
-                                              dtype=self.np.uint64)
+        self.store[0, :] = self.to_words(init)
+        if self.group is not None:
+            vals = self.np.array(self.system.init, dtype=self.np.int64)
+            if not self.kernel.canon(self.fns, self.sym, self.layout, vals, self.tmp):
+                raise OutOfRange
+            self.store[0, :] = self.to_words(self.packing.pack(tuple(int(v) for v in vals)))
         self.ctr[1] = 1
         self.kernel.rehash(self.store, 1, self.table)
 
-    def grow(self) -> None:
-        """Double the store, and the table when it is half full (the kernel asked for room)."""
+    def to_words(self, state: int) -> Any:
+        """A packed int as the kernel's words."""
+        return self.np.frombuffer(state.to_bytes(self.words * 8, "little"),
+                                  dtype=self.np.uint64)
+
+    def resume(self, levels: list[list[int]], degrees: list[int], transitions: int,
+               covered: tuple[set[int], set[str], set[str]]) -> None:
+        """Go on from where a Python search stopped: its levels (packed ints, the last not
+        expanded yet), its successor counts, transitions, and (fired, witnessed,
+        watched)."""
         np = self.np
-        n = int(self.ctr[1]) + len(self.system.actions)
-        if n > self.store.shape[0]:
+        count = sum(map(len, levels))
+        size = 1 << max(12, (count + len(self.system.actions)).bit_length())
+        self.store = self.reserve(max(self.limits.max_states + len(self.system.actions) + 1,
+                                      size))
+        self.table = np.full(size * 2, -1, dtype=np.int32)
+        flat = [s for level in levels for s in level]
+        raw = b"".join(s.to_bytes(self.words * 8, "little") for s in flat)
+        self.store[:count] = np.frombuffer(raw, dtype=np.uint64).reshape(count, self.words)
+        self.levels = list(itertools.accumulate([0, *map(len, levels[:-1])]))
+        self.ctr[:] = (self.levels[-1], count, transitions)
+        self.kernel.rehash(self.store, count, self.table)
+        self.deg = np.zeros(self.store.shape[0] if self.reduce_after else 0, dtype=np.int64)
+        self.deg[:len(degrees)] = degrees
+        fired, witnessed, watched = covered
+        for a in fired:
+            self.flags[0, a] = 1
+        for k, label in enumerate(_witness_labels(self.system)):
+            self.flags[3, k] = label in witnessed
+        for k, (p, _) in enumerate(self.system.watches):
+            self.flags[2, k] = p in watched
+
+    def grow(self, extra: int = 0) -> None:
+        """Double the store until ``extra`` more states fit (default: one state's
+        successors), and the table while it would be half full."""
+        np = self.np
+        n = int(self.ctr[1]) + (extra or len(self.system.actions))
+        while n > self.store.shape[0]:
             store = np.zeros((self.store.shape[0] * 2, self.words), dtype=np.uint64)
             store[: self.store.shape[0]] = self.store
             self.store = store
+            if len(self.deg):
+                deg = np.zeros(store.shape[0], dtype=np.int64)
+                deg[: len(self.deg)] = self.deg
+                self.deg = deg
         if 2 * n > self.table.shape[0]:
-            self.table = np.full(self.table.shape[0] * 2, -1, dtype=np.int64)
+            size = self.table.shape[0] * 2
+            while 2 * n > size:
+                size *= 2
+            self.table = np.full(size, -1, dtype=np.int32)
             self.kernel.rehash(self.store, int(self.ctr[1]), self.table)
 
     def packed(self, e: int) -> int:
         """Store entry ``e`` as the Python search's packed int."""
         return int.from_bytes(self.store[e].tobytes(), "little")
 
+    def reduce(self) -> None:
+        """Continue reduced by the symmetry group (as ``_Search.reduce``): every stored level
+        becomes the canonical forms of its states, first occurrences in order."""
+        np = self.np
+        self.reduce_after = 0
+        deg, self.deg = self.deg, np.zeros(0, dtype=np.int64)
+        group = symmetry.derive(self.system) if self.limits.symmetry else None
+        if group is None or not self.use_group(group):
+            return
+        count = int(self.ctr[1])
+        bounds = np.array([*self.levels, count], dtype=np.int64)
+        nstore = np.zeros((self.store.shape[0], self.words), dtype=np.uint64)
+        ntable = np.full(self.table.shape[0], -1, dtype=np.int32)
+        nbounds = np.zeros(len(bounds), dtype=np.int64)
+        n, tr = self.kernel.reduce_store(self.fns, self.sym, self.layout, self.store, bounds,
+                                         deg, nstore, ntable, nbounds, self.tmp)
+        if n < 0:
+            raise OutOfRange
+        self.store, self.table = nstore, ntable
+        self.levels = [int(b) for b in nbounds[:-1]]
+        self.ctr[:] = (self.levels[-1], n, tr)
+
     def run(self) -> Result | None:
-        """The whole search, level by level."""
-        limits, system = self.limits, self.system
+        """The whole search, level by level (from the initial state unless resumed)."""
+        system = self.system
         code = system.init[system.violation_var]
         if code:
             return Result(Verdict.FAIL, self.stats(False, 0), code, ())
-        self.put_init()
-        depth = 0
+        try:
+            if int(self.ctr[1]) == 0:
+                self.put_init()
+            return self.levels_loop()
+        except OutOfRange:
+            return None
+
+    def levels_loop(self) -> Result | None:
+        """Expand level after level until the search ends."""
+        limits = self.limits
+        depth = len(self.levels) - 1
         while True:
             hi = self.hi = int(self.ctr[1])
             if limits.progress is not None:
                 limits.progress(Progress("explicit", depth, hi, time.monotonic() - self.start))
             if depth >= limits.bound:
                 return self.covered(Result(Verdict.PASS, self.stats(False, depth)))
-            try:
-                stop = self.expand(depth, hi)
-            except OutOfRange:
-                return None
+            stop = self.expand(depth, hi)
             if stop is not None:
                 return stop
-            if int(self.ctr[1]) == hi:
-                return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
             self.levels.append(hi)
+            if self.reduce_after and int(self.ctr[1]) > self.reduce_after:
+                self.reduce()
+            if int(self.ctr[1]) == self.levels[-1]:
+                return self.covered(Result(Verdict.PASS, self.stats(True, depth)))
             depth += 1
 
     def expand(self, depth: int, hi: int) -> Result | None:
         """Expand the level ending at ``hi``; a result if the search ends."""
+        if self.workers > 1:
+            return self.expand_threads(depth, hi)
         limits, k = self.limits, self.kernel
         while True:
             status = k.expand(self.fns, self.layout, self.store, self.table, self.ctr, hi,
-                              BUDGET, limits.max_states, self.flags)
+                              BUDGET, limits.max_states, self.flags, self.sym, self.scratch,
+                              self.deg)
             self.tier_up()
-            if status == k.DONE:
-                return None
+            if status == k.DONE:  # (a level of fewer than BUDGET states: the limits too)
+                return self.over_limits(depth)
             if status == k.GROW:
                 self.grow()
                 continue
@@ -538,36 +717,153 @@ class CompiledSearch:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
                               reason=f"state limit of {limits.max_states:,} reached "
                                      f"at depth {depth + 1}")
-            if time.monotonic() - self.start > limits.timeout_s:
+            stop = self.over_limits(depth)
+            if stop is not None:
+                return stop
+
+    def expand_threads(self, depth: int, hi: int) -> Result | None:
+        """:meth:`expand` on ``workers`` threads: chunk by chunk, each thread expands a
+        consecutive part into its buffer, then the buffers are merged in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        bufs = self.buffers()
+        with ThreadPoolExecutor(self.workers - 1) as pool:
+            while int(self.ctr[0]) < hi:
+                pos = int(self.ctr[0])
+                end = min(hi, pos + CHUNK * self.workers)
+                cuts = [pos + (end - pos) * t // self.workers for t in range(self.workers + 1)]
+                jobs = [pool.submit(self.part, t, cuts[t], cuts[t + 1], bufs[t])
+                        for t in range(1, self.workers)]
+                parts = [self.part(0, cuts[0], cuts[1], bufs[0]), *(j.result() for j in jobs)]
+                stop = self.merged(depth, cuts, parts, bufs)
+                if stop is not None:
+                    return stop
+                self.tier_up()
+        return None
+
+    def buffers(self) -> list[tuple[Any, Any, Any]]:
+        """Per thread: successor words, their (parent, violates, position), successor counts."""
+        np = self.np
+        rows = max(CHUNK * ROWS_PER_STATE, 2 * len(self.system.actions))
+        return [(np.zeros((rows, self.words), dtype=np.uint64),
+                 np.zeros((rows, 3), dtype=np.int64), np.zeros(CHUNK + 1, dtype=np.int64))
+                for _ in range(self.workers)]
+
+    def part(self, t: int, lo: int, hi: int, buf: tuple[Any, Any, Any]) -> tuple[int, int]:
+        """Thread ``t`` expands states ``lo..hi`` into ``buf`` (see compiled_kernel)."""
+        return self.kernel.expand_part(self.fns, self.layout, self.store, self.table, lo, hi,
+                                       self.tflags[t], self.sym, self.tmps[t], self.deg, *buf)
+
+    def merged(self, depth: int, cuts: list[int], parts: list[tuple[int, int]],
+               bufs: list[tuple[Any, Any, Any]]) -> Result | None:
+        """Merge the threads' buffers in order; a result if the search ends."""
+        k, limits = self.kernel, self.limits
+        for t, (n, done) in enumerate(parts):
+            if n < 0:
+                raise OutOfRange
+            self.grow(n + 1)
+            status = k.merge(self.store, self.table, self.ctr, cuts[t], done, n, bufs[t][0],
+                             bufs[t][1], bufs[t][2], limits.max_states)
+            if status == k.FAIL:
+                return self.failed(depth)
+            if status == k.LIMIT:
                 return Result(Verdict.UNKNOWN, self.stats(False, depth),
-                              reason=f"time limit of {limits.timeout_s:g} s reached "
+                              reason=f"state limit of {limits.max_states:,} reached "
                                      f"at depth {depth + 1}")
-            if self.memory.over(int(self.ctr[1])):
-                return Result(Verdict.UNKNOWN, self.stats(False, depth),
-                              reason=f"memory limit of {self.memory.describe()} reached "
-                                     f"at depth {depth + 1}")
+            if done < cuts[t + 1]:
+                break  # this part stopped early: the next chunk goes on from there
+        return self.over_limits(depth)
+
+    def over_limits(self, depth: int) -> Result | None:
+        """UNKNOWN past the time or memory limit (read between kernel calls)."""
+        limits = self.limits
+        if time.monotonic() - self.start > limits.timeout_s:
+            return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                          reason=f"time limit of {limits.timeout_s:g} s reached "
+                                 f"at depth {depth + 1}")
+        if self.memory.over(int(self.ctr[1])):
+            return Result(Verdict.UNKNOWN, self.stats(False, depth),
+                          reason=f"memory limit of {self.memory.describe()} reached "
+                                 f"at depth {depth + 1}")
+        return None
+
+    def level_states(self) -> list[list[int]]:
+        """The levels expanded so far (up to the one being expanded) as packed ints."""
+        ends = [*self.levels[1:], self.hi]
+        return [[self.packed(e) for e in range(a, b)]
+                for a, b in zip(self.levels, ends, strict=True)]
 
     def failed(self, depth: int) -> Result:
-        """The FAIL result: the levels back as packed ints, the trace chosen in Python."""
-        from lazycheck.engines.explicit import choose_trace
+        """The FAIL result: the levels back as packed ints, the trace chosen in Python (a
+        reduced search: a concrete run to the canonical violation, as the Python one)."""
+        from lazycheck.engines.explicit import _Search, choose_trace
 
-        ends = [*self.levels[1:], self.hi]
-        levels = [[self.packed(e) for e in range(a, b)]
-                  for a, b in zip(self.levels, ends, strict=True)]
-        code, trace = choose_trace(self.system, Semantics(self.system, self.packing), levels)
+        sem = Semantics(self.system, self.packing)
+        if self.group is None:
+            code, trace = choose_trace(self.system, sem, self.level_states())
+        else:
+            py = _Search(self.system, self.limits, self.packing, self.group, sem)
+            py.levels = self.level_states()
+            code, trace = py.concrete_trace(self.packed(int(self.ctr[1]) - 1))
         return Result(Verdict.FAIL, self.stats(False, depth + 1), code, trace)
 
     def covered(self, r: Result) -> Result:
         """``r`` with the actions fired, the events witnessed and the watches seen."""
         labels = list(_witness_labels(self.system))
         f = self.flags
+        for other in self.tflags[1:]:
+            f |= other
+        fired = {i for i in range(len(self.system.actions)) if f[0, i]}
+        if self.group is not None:
+            fired = self.group.close_fired(fired)
         return dataclasses.replace(
-            r, fired=frozenset(i for i in range(len(self.system.actions)) if f[0, i]),
+            r, fired=frozenset(fired),
             witnessed=frozenset(lb for k, lb in enumerate(labels) if f[3, k]),
             coverage_known=True,
             watched=frozenset(p for k, (p, _) in enumerate(self.system.watches) if f[2, k]))
 
 
-def check(system: System, limits: Limits) -> Result | None:
-    """The compiled search's result; None if a value outgrew its field (run Python)."""
-    return CompiledSearch(system, limits, Packing.of(system)).run()
+def check(system: System, limits: Limits, symmetry_after: int | None = None) -> Result | None:
+    """The compiled search's result, reduced as the Python search is (``symmetry_after``:
+    as ``ExplicitEngine``'s); None if a value outgrew its field (run Python).
+
+    A reduced search that fails is run again unreduced, as in Python: the trace and
+    counts are then the unreduced search's (if it fails too within the limits).
+    """
+    from lazycheck.engines.explicit import SYMMETRY_AFTER
+
+    after = SYMMETRY_AFTER if symmetry_after is None else symmetry_after
+    packing = Packing.of(system)
+    if not limits.symmetry or limits.max_states <= after:
+        return CompiledSearch(system, limits, packing, workers=limits.workers).run()
+    group = symmetry.derive(system) if after == 0 else None
+    if after == 0 and group is None:
+        return CompiledSearch(system, limits, packing, workers=limits.workers).run()
+    found = CompiledSearch(system, limits, packing, group=group, reduce_after=after,
+                           workers=limits.workers).run()
+    return settled(system, limits, packing, found)
+
+
+def settled(system: System, limits: Limits, packing: Packing, found: Result | None
+            ) -> Result | None:
+    """A reduced FAIL searched again unreduced (its counts and trace, if it fails too)."""
+    if found is None or found.verdict is not Verdict.FAIL or found.stats.symmetry == 1:
+        return found
+    plain = CompiledSearch(system, limits, packing, workers=limits.workers).run()
+    if plain is None:
+        return None
+    return plain if plain.verdict is Verdict.FAIL else found
+
+
+def take_over(system: System, limits: Limits, first: _Search) -> Result | None:
+    """Go on from the Python search ``first`` (stopped unreduced at its switch to reduced,
+    :meth:`lazycheck.engines.explicit._Search.run_until_reduced`) on the compiled kernel,
+    reducing there as it would have; None if a value outgrew its field (run Python)."""
+    packing = first.sem.packing
+    assert packing is not None and first.degrees is not None
+    search = CompiledSearch(system, limits, packing, reduce_after=first.reduce_after,
+                            workers=limits.workers)
+    search.start = first.start
+    search.resume([list(map(int, level)) for level in first.levels], first.degrees,
+                  first.transitions, (first.fired, first.witnessed, first.watched))
+    return settled(system, limits, packing, search.run())

@@ -64,16 +64,37 @@ class ExplicitEngine:
 
     def check(self, system: System, limits: Limits) -> Result:
         """Search from ``system.init`` up to ``limits``; FAIL with the chosen trace."""
-        if limits.compiled:  # opt-in: the compiled search, unreduced (engines/compiled.py)
+        if limits.compiled:  # forced: the compiled search (engines/compiled.py)
             from lazycheck.engines import compiled
 
-            found = compiled.check(system, limits)
+            found = compiled.check(system, limits, self.symmetry_after)
+            if found is not None:
+                return found
+        elif limits.compiled is None and limits.max_states > self.symmetry_after > 0:
+            found = self.handed_over(system, limits)  # the default: compiled past 100k
             if found is not None:
                 return found
         try:
             return self.searched(system, limits, Packing.of(system))
         except OutOfRange:  # a value outgrew its field: the same search on tuples
             return self.searched(system, limits, None)
+
+    def handed_over(self, system: System, limits: Limits) -> Result | None:
+        """The Python search until a level ends past ``symmetry_after`` states, then the
+        compiled one from there if numba is importable (engines/compiled.py: the same
+        result, ~5x the states per second past its fixed ~1 s); None: search in Python."""
+        from lazycheck.engines import compiled
+
+        if not compiled.available():
+            return None
+        try:
+            first = _Search(system, limits, Packing.of(system),
+                            reduce_after=self.symmetry_after)
+            first.stop_before_reduce = True
+            done = first.run_until_reduced()
+        except OutOfRange:
+            return None
+        return done if done is not None else compiled.take_over(system, limits, first)
 
     def searched(self, system: System, limits: Limits, packing: Packing | None) -> Result:
         """The search, reduced by the symmetry group when it pays (engines/symmetry.py).
@@ -163,6 +184,7 @@ class _Search:
         # until then the number of successors of each expanded state, in level order
         self.reduce_after = reduce_after if group is None else 0
         self.degrees: list[int] | None = [] if self.reduce_after else None
+        self.stop_before_reduce = False  # hand the unreduced levels over instead (compiled)
 
     def stats(self, exhausted: bool, reached: int) -> Stats:
         """How far the search got."""
@@ -204,6 +226,8 @@ class _Search:
             if stop is not None:
                 return stop
             if self.reduce_after and len(self.seen) > self.reduce_after:
+                if self.stop_before_reduce and self.levels[-1]:
+                    return None
                 self.reduce()
                 if hand_over and self.levels[-1]:
                     return None
@@ -288,7 +312,7 @@ class _Search:
         """
         self.reduce_after = 0
         degrees, self.degrees = self.degrees, None
-        group = symmetry.derive(self.system)
+        group = symmetry.derive(self.system) if self.limits.symmetry else None
         if group is None or degrees is None:
             return
         canon = symmetry.canonicalizer(group, self.sem.packing)

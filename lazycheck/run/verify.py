@@ -157,7 +157,8 @@ def run(target: Target, root: Path, config: KernelConfig | None = None,
         progress: Callable[[Progress], None] | None = None,
         preemptions: int | None = None, interrupts: int | None = None,
         max_memory: int = 0, symmetry: bool = True, workers: int = 1,
-        bmc_share_s: float = DEFAULT_BMC_SHARE_S, compiled: bool = False) -> Outcome:
+        bmc_share_s: float = DEFAULT_BMC_SHARE_S, compiled: bool | None = None
+        ) -> Outcome:
     """Check ``target`` with ``engine`` (a name in :data:`ENGINES`, or ``both``).
 
     The default engine is explicit: on these models' sizes BFS exhausts the

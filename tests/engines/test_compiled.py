@@ -39,7 +39,7 @@ def _facts(r: Result) -> tuple[object, ...]:
 
 
 def _same(system: System, limits: Limits) -> Result:
-    plain = dataclasses.replace(limits, symmetry=False)
+    plain = dataclasses.replace(limits, symmetry=False, compiled=False)
     py = ExplicitEngine().check(system, plain)
     fast = compiled.check(system, dataclasses.replace(plain, compiled=True))
     assert fast is not None
@@ -69,12 +69,12 @@ def test_state_limit_and_depth_bound() -> None:
 def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """``Limits.compiled`` reaches the compiled search through ExplicitEngine."""
     system, bound = _system("xen-nesting-counter")
-    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False, compiled=False)
     ran: list[Result | None] = []
     real = compiled.check
 
-    def spy(s: System, lim: Limits) -> Result | None:
-        ran.append(real(s, lim))
+    def spy(s: System, lim: Limits, after: int | None = None) -> Result | None:
+        ran.append(real(s, lim, after))
         return ran[-1]
 
     monkeypatch.setattr(compiled, "check", spy)
@@ -93,7 +93,7 @@ def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(compiled, "TIER_STATES", 2_000)
     system, bound = _system("xen-nested")
-    limits = Limits(bound, 2_000_000, 600.0, symmetry=False)
+    limits = Limits(bound, 2_000_000, 600.0, symmetry=False, compiled=False)
     search = compiled.CompiledSearch(system, limits, Packing.of(system))
     assert search.opt == (0, 0)
     fast = search.run()
@@ -101,3 +101,57 @@ def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
     assert _facts(fast) == _facts(ExplicitEngine().check(system, limits))
     again = compiled.CompiledSearch(system, limits, Packing.of(system))
     assert again.opt == compiled.TIER
+
+
+def test_memory_limit_ends_unknown() -> None:
+    """``--max-memory`` in the compiled search: UNKNOWN with the states explored."""
+    system, bound = _system("xen-nested", cpus=2, tasks=2)
+    limits = Limits(bound, 2_000_000, 600.0, max_memory=1, symmetry=False, compiled=True)
+    r = compiled.check(system, limits)
+    assert r is not None and r.verdict is Verdict.UNKNOWN
+    assert r.reason is not None and r.reason.startswith("memory limit of")
+    assert 4_096 <= r.stats.states < 42_840
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize(("name", "cpus", "tasks", "max_states", "after"),
+                         [("xen-nested", 2, 2, 2_000_000, 0),
+                          ("xen-nested", 2, 2, 2_000_000, 50),
+                          ("arm64-nested", 2, 3, 2_000_000, 100_000),
+                          ("xen-nested", 2, 2, 3_000, 0),
+                          ("xen-nesting-counter", None, None, 2_000_000, 0),
+                          ("kasan-depopulate-no-pause-xen", None, None, 2_000_000, 0)])
+def test_threads_give_the_one_thread_result(workers: int, name: str, cpus: int | None,
+                                            tasks: int | None, max_states: int,
+                                            after: int) -> None:
+    """``-j 2``/``-j 3`` on the compiled search: every field as ``-j 1`` (PASS reduced from
+    the start and switched midway, a state limit, FAILs with their traces)."""
+    system, bound = _system(name, cpus, tasks)
+    one = Limits(bound, max_states, 600.0, compiled=True)
+    a = compiled.check(system, one, symmetry_after=after)
+    b = compiled.check(system, dataclasses.replace(one, workers=workers), symmetry_after=after)
+    assert a is not None and b is not None
+    assert _facts(a) == _facts(b) and a.stats.symmetry == b.stats.symmetry
+
+
+def test_threads_with_small_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of 64 states and buffers of twice the actions' rows: parts stop early and the
+    next chunk goes on from there; still every field as ``-j 1``."""
+    monkeypatch.setattr(compiled, "CHUNK", 64)
+    monkeypatch.setattr(compiled, "ROWS_PER_STATE", 0)
+    stopped: list[int] = []
+    real = compiled.CompiledSearch.part
+
+    def part(self: compiled.CompiledSearch, t: int, lo: int, hi: int, buf: object
+             ) -> tuple[int, int]:
+        n, done = real(self, t, lo, hi, buf)  # type: ignore[arg-type]
+        stopped.append(done < hi)
+        return n, done
+
+    monkeypatch.setattr(compiled.CompiledSearch, "part", part)
+    system, bound = _system("xen-nested", 2, 2)
+    one = Limits(bound, 2_000_000, 600.0, compiled=True)
+    a = compiled.check(system, one, symmetry_after=50)
+    b = compiled.check(system, dataclasses.replace(one, workers=2), symmetry_after=50)
+    assert a is not None and b is not None and _facts(a) == _facts(b)
+    assert any(stopped)

@@ -29,3 +29,15 @@ def test_same_report_compiled() -> None:
     plain, fast = ug.run_cli(args), ug.run_cli([*args, "--compiled"])
     assert fast.exception is None and fast.exit_code == plain.exit_code == 1
     assert fast.stdout == plain.stdout
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
+def test_same_report_forced_either_way() -> None:
+    """``--compiled``, ``--no-compiled`` and the default print the same report (with
+    symmetry, the default), on a FAIL and a PASS target."""
+    for target in ("xen-nesting-counter", "kasan-populate-pause-s390"):
+        args = ["verify", target, "--no-progress", "--no-timings"]
+        runs = [ug.run_cli(a) for a in (args, [*args, "--compiled"],
+                                        [*args, "--no-compiled", "-j", "2"])]
+        assert all(r.exception is None for r in runs)
+        assert len({(r.exit_code, r.stdout) for r in runs}) == 1

@@ -26,7 +26,7 @@ def _both(name: str, workers: int, bound: int | None = None,
           max_states: int = 2_000_000) -> tuple[Result, Result]:
     t = load_target(name, ROOT)
     _, system = build(t, ROOT, t.config)
-    lim = Limits(bound or t.bound, max_states, symmetry=False)
+    lim = Limits(bound or t.bound, max_states, symmetry=False, compiled=False)
     one = ExplicitEngine().check(system, lim)
     many = ExplicitEngine().check(system, dataclasses.replace(lim, workers=workers))
     return _untimed(one), _untimed(many)
@@ -81,7 +81,7 @@ def test_symmetry_on_workers_equals_the_sequential_reduced_search(
     """Verdict, canonical state and transition counts, depth, group, trace, coverage."""
     t = load_target(name, ROOT)
     _, system = build(t, ROOT, t.config)
-    lim = Limits(t.bound, 2_000_000)
+    lim = Limits(t.bound, 2_000_000, compiled=False)  # the Python workers, not the threads
     one = _untimed(ExplicitEngine(symmetry_after=after).check(system, lim))
     for workers in (2, 3):
         many = ExplicitEngine(symmetry_after=after).check(

@@ -210,7 +210,7 @@ def test_switching_to_reduced_midway_is_one_search_like_reducing_from_the_start(
     (one search, nothing expanded twice) and reports what a reduced search reports."""
     t = load_target(name, ROOT)
     _, system = build(t, ROOT, t.config)
-    limits = Limits(t.bound, max_states=400_000)
+    limits = Limits(t.bound, max_states=400_000, compiled=False)  # the Python search's switch
     start = ExplicitEngine(symmetry_after=0).check(system, limits)
     runs: list[int] = []
     real_run = _Search.run
