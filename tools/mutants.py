@@ -422,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--rerun", type=Path, default=None,
                     help="judge again only the survivors recorded in this --json file")
+    ap.add_argument("--only", nargs="*", default=None, metavar="FILE:LINE:KIND",
+                    help="judge only these mutants (FILE under models/, e.g. "
+                         "arch/arm64-g3.lazy:36:delete-statement)")
+    ap.add_argument("--survivors-of", type=Path, default=None, metavar="MD",
+                    help="judge only the survivors listed in this file (docs/mutants.md), "
+                         "matched by file, kind and text (a line that moved is found again)")
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--goal", type=float, default=95.0)
     ap.add_argument("--json", type=Path, default=None)
@@ -453,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
             old = json.loads(args.rerun.read_text(encoding="utf-8"))
             again = {r["mutant"] for r in old if r["status"] == "survived"}
             todo = [m for m in todo if f"{m.file}:{m.line} {m.kind}: {m.what}" in again]
+        elif args.only is not None or args.survivors_of is not None:
+            todo = selected(todo, args.only or [], args.survivors_of)
         elif args.sample and args.sample < len(todo):
             keep = set(random.Random(args.seed).sample(range(len(todo)), args.sample))
             todo = [m for k, m in enumerate(todo) if k in keep]
@@ -479,6 +487,54 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{k}/{len(todo)}] {r.status:9} {r.mutant[:110]}"
                   f"{' (' + r.by + ')' if r.by else ''}", flush=True)
     return report(results, args.goal, args.json)
+
+
+_LISTED = re.compile(r"^- `(models/)?(?P<file>[\w./-]+):(?P<line>\d+) (?P<kind>[\w-]+)` "
+                     r"`(?P<what>.*?)`: ")
+
+
+def listed_survivors(md: str) -> list[tuple[str, int, str, str]]:
+    """(file, line, kind, text) of every survivor listed in a docs/mutants.md text.
+
+    A listed text cut with "..." is a prefix of the mutant's text.
+    """
+    out = []
+    for row in md.split("\n"):
+        m = _LISTED.match(row)
+        if m:
+            out.append((f"models/{m['file']}", int(m["line"]), m["kind"], m["what"]))
+    return out
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def selected(todo: list[Mutant], only: list[str], md: Path | None) -> list[Mutant]:
+    """The mutants of ``todo`` named by ``--only`` specs or listed as survivors in ``md``.
+
+    A listed survivor is matched by file, kind and text; when its line moved (the
+    model was edited since the list was written), the nearest mutant with that text
+    is taken.  A spec or a listed survivor that matches nothing is reported.
+    """
+    wanted: list[tuple[str, int, str, str]] = []
+    for spec in only:
+        file, line, kind = spec.rsplit(":", 2)
+        wanted.append((f"models/{file.removeprefix('models/')}", int(line), kind, ""))
+    if md is not None:
+        wanted += listed_survivors(md.read_text(encoding="utf-8"))
+    keep: list[Mutant] = []
+    for file, line, kind, what in wanted:
+        prefix = _squeeze(what.removesuffix("..."))
+        cands = [m for m in todo if m.file == file and m.kind == kind
+                 and (_squeeze(m.what).startswith(prefix) if what else m.line == line)]
+        if not cands:
+            print(f"mutants: no mutant {file}:{line} {kind} {what[:60]!r} today", flush=True)
+            continue
+        best = min(cands, key=lambda m: abs(m.line - line))
+        if best not in keep:
+            keep.append(best)
+    return keep
 
 
 def reclassified(results: list[Outcome]) -> list[Outcome]:
