@@ -37,8 +37,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import mutant_proofs  # noqa: E402  (tools/, beside this script)
+
 from lazycheck import ir  # noqa: E402
 from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.kernel.monitors import PTE_WRITERS  # noqa: E402
 from lazycheck.kernel.scheduler import SWITCH_HOOKS  # noqa: E402
 from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
@@ -356,6 +359,31 @@ def dead_hook_check(m: Mutant, original: str, scratch: Path, targets: list[str])
     return f"dead hook check: {hook}() runs only as a switch hook, where preemptible() is false"
 
 
+def ir_proof(m: Mutant, scratch: Path, targets: list[str],
+             cache: dict[str, ir.Program]) -> str:
+    """Rules LOCALREAD and STEP (tools/mutant_proofs.py): the proof for every dependent
+    target's program, or "" when one of them does not have it."""
+    if m.kind != "swap-statements" or not targets:
+        return ""
+    hooks = frozenset(SWITCH_HOOKS)
+    why = ""
+    for rule in ("LOCALREAD", "STEP"):
+        for name in targets:
+            if name not in cache:
+                cache[name] = load(list(load_target(name, scratch).models), scratch).program
+            prog = cache[name]
+            if rule == "LOCALREAD":
+                why = mutant_proofs.local_read_swap(prog, m.file, m.line, hooks)
+            else:
+                forbidden = frozenset({f for _, f in prog.roles} | set(PTE_WRITERS))
+                why = mutant_proofs.step_swap(prog, m.file, m.line, hooks, forbidden)
+            if not why:
+                break
+        if why:
+            return why
+    return ""
+
+
 def _ir_key(p: ir.Program) -> tuple[object, ...]:
     return (p.vars, p.flags, p.locks, p.ptes, p.functions, p.roles, p.enums)
 
@@ -467,12 +495,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
         results = []
         ir_cache: dict[str, tuple[object, ...]] = {}
+        progs: dict[str, ir.Program] = {}
         for k, m in enumerate(todo, 1):
             targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
                              key=lambda n: cost.get(n, 1e9))
             text = (scratch / m.file).read_text(encoding="utf-8")
             why = commuting_swap(m, text) or dead_hook_check(m, text, scratch, targets) or \
-                same_ir(m, scratch, targets, ir_cache)
+                same_ir(m, scratch, targets, ir_cache) or ir_proof(m, scratch, targets, progs)
             if why:
                 r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "equivalent",
                             why, 0.0)
@@ -519,8 +548,8 @@ def selected(todo: list[Mutant], only: list[str], md: Path | None) -> list[Mutan
     """
     wanted: list[tuple[str, int, str, str]] = []
     for spec in only:
-        file, line, kind = spec.rsplit(":", 2)
-        wanted.append((f"models/{file.removeprefix('models/')}", int(line), kind, ""))
+        path, num, sort = spec.rsplit(":", 2)
+        wanted.append((f"models/{path.removeprefix('models/')}", int(num), sort, ""))
     if md is not None:
         wanted += listed_survivors(md.read_text(encoding="utf-8"))
     keep: list[Mutant] = []
@@ -551,6 +580,7 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
         for m in mutants_of(rel, p.read_text(encoding="utf-8")):
             by_label[f"{m.file}:{m.line} {m.kind}: {m.what}"] = m
     cache: dict[str, tuple[object, ...]] = {}
+    progs: dict[str, ir.Program] = {}
     out = []
     for r in results:
         found = by_label.get(r.mutant)
@@ -558,7 +588,8 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
         why = "" if r.status != "survived" or found is None else (
             commuting_swap(found, text)
             or dead_hook_check(found, text, REPO, deps.get(found.file, []))
-            or same_ir(found, REPO, deps.get(found.file, []), cache))
+            or same_ir(found, REPO, deps.get(found.file, []), cache)
+            or ir_proof(found, REPO, deps.get(found.file, []), progs))
         out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
     return out
 
