@@ -1,6 +1,6 @@
 """Equivalence proofs over lazycheck's IR for tools/mutants.py (docs/mutants.md).
 
-Two rules, each a proof that a swap of two adjacent statements cannot change
+Three rules, each a proof that a swap of two adjacent statements cannot change
 any dependent target's verdict.  Both read the checked IR of every dependent
 target's program (never names or comments):
 
@@ -19,6 +19,15 @@ target's program (never names or comments):
   PTE state, callee locals) are disjoint and which contain no check, no
   monitored call (an API role or a PTE writer) and no built-in with other
   effects.  Sequential composition of disjoint updates commutes.
+- **PRIVATE**: a store ``current->field = e`` (``e`` of constants and locals)
+  swapped with a statement that cannot leave the block (no return, jump or
+  BUG) and whose code, transitively, never reads or writes ``field`` nor a
+  local ``e`` reads, where ``field`` is read by no pure function (the
+  monitors' predicates) and read or written, everywhere in the program, only
+  through ``current`` by code no switch hook reaches and no interrupt handler
+  reaches past an ``in_interrupt()`` bail-out.  No actor but the task itself
+  can observe the field, and the task is inside the window: the store
+  commutes with every step of the other statement and of every other actor.
 """
 
 from __future__ import annotations
@@ -311,3 +320,171 @@ def step_swap(prog: ir.Program, file: str, line: int, hooks: frozenset[str],
         return ""
     where = "atomic block" if in_atomic(f, block) else f"switch hook {f.name}()"
     return f"one step ({where}), disjoint footprints"
+
+
+# ---------------------------------------------------------------- PRIVATE
+
+
+def _syms(e: ir.IExpr) -> set[str]:
+    """Every declared variable ``e`` names (reads), at any depth."""
+    match e:
+        case ir.EVar(sym=sym, where=where, index=index):
+            out = {sym}
+            for x in (*index, *(() if where is None else (where,))):
+                out |= _syms(x)
+            return out
+        case ir.EWorld(args=a) | ir.EPureCall(args=a):
+            return set().union(*(_syms(x) for x in a)) if a else set()
+        case ir.EFlag(task=t):
+            return _syms(t)
+        case ir.EUnary(arg=a):
+            return _syms(a)
+        case ir.EBinary(left=a, right=b):
+            return _syms(a) | _syms(b)
+        case ir.ECond(cond=c, then=t, other=o):
+            return _syms(c) | _syms(t) | _syms(o)
+        case _:
+            return set()
+
+
+def _locals_read(e: ir.IExpr) -> set[int]:
+    match e:
+        case ir.ELocal(slot=s):
+            return {s}
+        case ir.EUnary(arg=a):
+            return _locals_read(a)
+        case ir.EBinary(left=a, right=b):
+            return _locals_read(a) | _locals_read(b)
+        case ir.EConst():
+            return set()
+        case _:
+            return {-1}  # anything else: not a plain local/constant expression
+
+
+def _stmt_exprs(s: ir.IStmt) -> tuple[ir.IExpr, ...]:
+    match s:
+        case ir.SAssign(target=ir.LVar(where=w, index=ix), value=v):
+            return (v, *ix, *(() if w is None else (w,)))
+        case ir.SAssign(target=ir.LFlag(task=t), value=v):
+            return (v, t)
+        case ir.SAssign(value=v):
+            return (v,)
+        case ir.SCall(args=a) | ir.SBuiltin(args=a):
+            return a
+        case ir.SIf(cond=c):
+            return (c,)
+        case ir.SReturn(value=v) if v is not None:
+            return (v,)
+        case _:
+            return ()
+
+
+def _touches(body: tuple[ir.IStmt, ...], field: str) -> bool:
+    for s in ir.walk(body):
+        if isinstance(s, ir.SAssign) and isinstance(s.target, ir.LVar) \
+                and s.target.sym == field:
+            return True
+        if any(field in _syms(x) for x in _stmt_exprs(s)):
+            return True
+    return False
+
+
+def _pure_calls(body: tuple[ir.IStmt, ...]) -> set[str]:
+    out: set[str] = set()
+    for s in ir.walk(body):
+        for x in _stmt_exprs(s):
+            out |= ir.calls_in((ir.SReturn(x, s.span),))
+    return out
+
+
+def private_field(prog: ir.Program, field: str, hooks: Iterable[str]) -> str:
+    """"" when only the running task's own code, outside interrupts and switch hooks,
+    reads or writes ``field`` of itself, and no pure function (monitor predicate) reads it."""
+    from_switch = reachable(prog, hooks)
+    from_irq = reachable(prog, (f.name for f in prog.functions if f.is_irq))
+    for f in prog.functions:
+        if not _touches(f.body, field):
+            continue
+        if "pure" in f.qualifiers:
+            return f"pure {f.name}() reads {field}"
+        if f.name in from_switch or (f.name in from_irq and not bails_in_interrupt(f)):
+            return f"{f.name}() touches {field} from a switch hook or an interrupt"
+        for s in ir.walk(f.body):
+            where = s.target.where if isinstance(s, ir.SAssign) and isinstance(
+                s.target, ir.LVar) and s.target.sym == field else None
+            exprs = [x for e in _stmt_exprs(s) for x in _field_reads(e, field)]
+            if where is not None:
+                exprs.append(where)
+            if any(not (isinstance(x, ir.EWorld) and x.what is ir.World.CURRENT)
+                   for x in exprs):
+                return f"{f.name}() touches {field} of a task other than current"
+    return ""
+
+
+def _field_reads(e: ir.IExpr, field: str) -> list[ir.IExpr]:
+    """The task expressions (``where``) of every read of ``field`` in ``e``."""
+    out: list[ir.IExpr] = []
+    match e:
+        case ir.EVar(sym=sym, where=where, index=index):
+            if sym == field:
+                out.append(where if where is not None else ir.EConst(0, ir.BOOL))
+            for x in (*index, *(() if where is None else (where,))):
+                out += _field_reads(x, field)
+        case ir.EWorld(args=a) | ir.EPureCall(args=a):
+            for x in a:
+                out += _field_reads(x, field)
+        case ir.EFlag(task=t) | ir.EUnary(arg=t):
+            out += _field_reads(t, field)
+        case ir.EBinary(left=a, right=b):
+            out += _field_reads(a, field) + _field_reads(b, field)
+        case ir.ECond(cond=c, then=t, other=o):
+            out += _field_reads(c, field) + _field_reads(t, field) + _field_reads(o, field)
+        case _:
+            pass
+    return out
+
+
+def private_store_swap(prog: ir.Program, file: str, line: int, hooks: Iterable[str]) -> str:
+    """Rule PRIVATE on one program: why the swap at ``line`` changes nothing, or ""."""
+    found = pair_at(prog, file, line)
+    if found is None:
+        return ""
+    _, block, k = found
+    a, b = block[k], block[k + 1]
+    store, other = (a, b) if _is_private_store(a) else (b, a)
+    if not _is_private_store(store) or _is_private_store(other):
+        return ""
+    assert isinstance(store, ir.SAssign) and isinstance(store.target, ir.LVar)
+    field = store.target.sym
+    if any(isinstance(x, (ir.SReturn, ir.SJump, ir.SGoto, ir.SLabel)) or (
+            isinstance(x, ir.SBuiltin) and x.op is ir.Builtin.BUG) for x in ir.walk((other,))):
+        return ""  # the store would move across a return, a jump or a halt
+    used = _locals_read(store.value)
+    if -1 in used or used & _locals_written(other):
+        return ""
+    callees = reachable(prog, ir.calls_in((other,)) | _pure_calls((other,)))
+    if _touches((other,), field) or any(_touches(prog.function(c).body, field)
+                                         for c in callees):
+        return ""
+    if private_field(prog, field, hooks):
+        return ""
+    return (f"private store: {field} is read and written only by the task itself outside "
+            "interrupts and switch hooks, and the other statement never touches it")
+
+
+def _is_private_store(s: ir.IStmt) -> bool:
+    return (isinstance(s, ir.SAssign) and isinstance(s.target, ir.LVar)
+            and isinstance(s.target.where, ir.EWorld)
+            and s.target.where.what is ir.World.CURRENT and not s.target.index)
+
+
+def _locals_written(s: ir.IStmt) -> set[int]:
+    out: set[int] = set()
+    for x in ir.walk((s,)):
+        if isinstance(x, ir.SAssign) and isinstance(x.target, ir.LLocal):
+            out.add(x.target.slot)
+        elif isinstance(x, ir.SCall) and x.dest is not None:
+            out.add(x.dest.slot)
+        elif isinstance(x, (ir.SFor, ir.SNondet)):
+            out.add(x.slot)
+    return out

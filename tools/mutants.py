@@ -361,19 +361,21 @@ def dead_hook_check(m: Mutant, original: str, scratch: Path, targets: list[str])
 
 def ir_proof(m: Mutant, scratch: Path, targets: list[str],
              cache: dict[str, ir.Program]) -> str:
-    """Rules LOCALREAD and STEP (tools/mutant_proofs.py): the proof for every dependent
+    """Rules LOCALREAD, STEP and PRIVATE (tools/mutant_proofs.py): the proof for every dependent
     target's program, or "" when one of them does not have it."""
     if m.kind != "swap-statements" or not targets:
         return ""
     hooks = frozenset(SWITCH_HOOKS)
     why = ""
-    for rule in ("LOCALREAD", "STEP"):
+    for rule in ("LOCALREAD", "STEP", "PRIVATE"):
         for name in targets:
             if name not in cache:
                 cache[name] = load(list(load_target(name, scratch).models), scratch).program
             prog = cache[name]
             if rule == "LOCALREAD":
                 why = mutant_proofs.local_read_swap(prog, m.file, m.line, hooks)
+            elif rule == "PRIVATE":
+                why = mutant_proofs.private_store_swap(prog, m.file, m.line, hooks)
             else:
                 forbidden = frozenset({f for _, f in prog.roles} | set(PTE_WRITERS))
                 why = mutant_proofs.step_swap(prog, m.file, m.line, hooks, forbidden)

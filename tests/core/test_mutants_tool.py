@@ -214,3 +214,18 @@ def test_survivors_listed_in_the_docs_are_found_again(tmp_path: Path) -> None:
     path.write_text(md, encoding="utf-8")
     got = M.selected(todo, [], path)
     assert [(m.line, m.kind) for m in got] == [(44, "swap-statements"), (74, "delete-check")]
+
+
+def test_private_a_store_only_the_task_sees_commutes_with_the_arch_hook() -> None:
+    """Rule PRIVATE: v3's `enabled = true` swapped with arch_enter_lazy_mmu_mode(): on the
+    misuse targets' programs no interrupt, switch hook or pure predicate touches `enabled`."""
+    prog = _prog("g3v3-disable-unbalanced")
+    assert P.private_store_swap(prog, "models/api/g3-v3.lazy", 54, HOOKS).startswith("private")
+
+
+def test_private_rejects_a_field_an_interrupt_touches() -> None:
+    """Near miss: x86-native-g3-v3-nested's softirq runs v3's enable, which has no
+    in_interrupt() bail-out and writes the interrupted task's `enabled`: not classified."""
+    prog = _prog("x86-native-g3-v3-nested")
+    assert "interrupt" in P.private_field(prog, "lazy_mmu_state.enabled", HOOKS)
+    assert P.private_store_swap(prog, "models/api/g3-v3.lazy", 54, HOOKS) == ""
