@@ -37,8 +37,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import mutant_proofs  # noqa: E402  (tools/, beside this script)
+
 from lazycheck import ir  # noqa: E402
 from lazycheck.errors import LazycheckError  # noqa: E402
+from lazycheck.kernel.monitors import PTE_WRITERS  # noqa: E402
 from lazycheck.kernel.scheduler import SWITCH_HOOKS  # noqa: E402
 from lazycheck.lang.loader import load  # noqa: E402
 from lazycheck.outcome import Verdict  # noqa: E402
@@ -356,6 +359,33 @@ def dead_hook_check(m: Mutant, original: str, scratch: Path, targets: list[str])
     return f"dead hook check: {hook}() runs only as a switch hook, where preemptible() is false"
 
 
+def ir_proof(m: Mutant, scratch: Path, targets: list[str],
+             cache: dict[str, ir.Program]) -> str:
+    """Rules LOCALREAD, STEP and PRIVATE (tools/mutant_proofs.py): the proof for every dependent
+    target's program, or "" when one of them does not have it."""
+    if m.kind != "swap-statements" or not targets:
+        return ""
+    hooks = frozenset(SWITCH_HOOKS)
+    why = ""
+    for rule in ("LOCALREAD", "STEP", "PRIVATE"):
+        for name in targets:
+            if name not in cache:
+                cache[name] = load(list(load_target(name, scratch).models), scratch).program
+            prog = cache[name]
+            if rule == "LOCALREAD":
+                why = mutant_proofs.local_read_swap(prog, m.file, m.line, hooks)
+            elif rule == "PRIVATE":
+                why = mutant_proofs.private_store_swap(prog, m.file, m.line, hooks)
+            else:
+                forbidden = frozenset({f for _, f in prog.roles} | set(PTE_WRITERS))
+                why = mutant_proofs.step_swap(prog, m.file, m.line, hooks, forbidden)
+            if not why:
+                break
+        if why:
+            return why
+    return ""
+
+
 def _ir_key(p: ir.Program) -> tuple[object, ...]:
     return (p.vars, p.flags, p.locks, p.ptes, p.functions, p.roles, p.enums)
 
@@ -422,6 +452,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--rerun", type=Path, default=None,
                     help="judge again only the survivors recorded in this --json file")
+    ap.add_argument("--only", nargs="*", default=None, metavar="FILE:LINE:KIND",
+                    help="judge only these mutants (FILE under models/, e.g. "
+                         "arch/arm64-g3.lazy:36:delete-statement)")
+    ap.add_argument("--survivors-of", type=Path, default=None, metavar="MD",
+                    help="judge only the survivors listed in this file (docs/mutants.md), "
+                         "matched by file, kind and text (a line that moved is found again)")
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--goal", type=float, default=95.0)
     ap.add_argument("--json", type=Path, default=None)
@@ -453,18 +489,21 @@ def main(argv: list[str] | None = None) -> int:
             old = json.loads(args.rerun.read_text(encoding="utf-8"))
             again = {r["mutant"] for r in old if r["status"] == "survived"}
             todo = [m for m in todo if f"{m.file}:{m.line} {m.kind}: {m.what}" in again]
+        elif args.only is not None or args.survivors_of is not None:
+            todo = selected(todo, args.only or [], args.survivors_of)
         elif args.sample and args.sample < len(todo):
             keep = set(random.Random(args.seed).sample(range(len(todo)), args.sample))
             todo = [m for k, m in enumerate(todo) if k in keep]
         print(f"mutants: {len(todo)} mutants of {len(files)} files", flush=True)
         results = []
         ir_cache: dict[str, tuple[object, ...]] = {}
+        progs: dict[str, ir.Program] = {}
         for k, m in enumerate(todo, 1):
             targets = sorted((n for n in deps.get(m.file, []) if n in cost or not cost),
                              key=lambda n: cost.get(n, 1e9))
             text = (scratch / m.file).read_text(encoding="utf-8")
             why = commuting_swap(m, text) or dead_hook_check(m, text, scratch, targets) or \
-                same_ir(m, scratch, targets, ir_cache)
+                same_ir(m, scratch, targets, ir_cache) or ir_proof(m, scratch, targets, progs)
             if why:
                 r = Outcome(f"{m.file}:{m.line} {m.kind}: {m.what}", m.kind, "equivalent",
                             why, 0.0)
@@ -481,6 +520,54 @@ def main(argv: list[str] | None = None) -> int:
     return report(results, args.goal, args.json)
 
 
+_LISTED = re.compile(r"^- `(models/)?(?P<file>[\w./-]+):(?P<line>\d+) (?P<kind>[\w-]+)` "
+                     r"`(?P<what>.*?)`: ")
+
+
+def listed_survivors(md: str) -> list[tuple[str, int, str, str]]:
+    """(file, line, kind, text) of every survivor listed in a docs/mutants.md text.
+
+    A listed text cut with "..." is a prefix of the mutant's text.
+    """
+    out = []
+    for row in md.split("\n"):
+        m = _LISTED.match(row)
+        if m:
+            out.append((f"models/{m['file']}", int(m["line"]), m["kind"], m["what"]))
+    return out
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def selected(todo: list[Mutant], only: list[str], md: Path | None) -> list[Mutant]:
+    """The mutants of ``todo`` named by ``--only`` specs or listed as survivors in ``md``.
+
+    A listed survivor is matched by file, kind and text; when its line moved (the
+    model was edited since the list was written), the nearest mutant with that text
+    is taken.  A spec or a listed survivor that matches nothing is reported.
+    """
+    wanted: list[tuple[str, int, str, str]] = []
+    for spec in only:
+        path, num, sort = spec.rsplit(":", 2)
+        wanted.append((f"models/{path.removeprefix('models/')}", int(num), sort, ""))
+    if md is not None:
+        wanted += listed_survivors(md.read_text(encoding="utf-8"))
+    keep: list[Mutant] = []
+    for file, line, kind, what in wanted:
+        prefix = _squeeze(what.removesuffix("..."))
+        cands = [m for m in todo if m.file == file and m.kind == kind
+                 and (_squeeze(m.what).startswith(prefix) if what else m.line == line)]
+        if not cands:
+            print(f"mutants: no mutant {file}:{line} {kind} {what[:60]!r} today", flush=True)
+            continue
+        best = min(cands, key=lambda m: abs(m.line - line))
+        if best not in keep:
+            keep.append(best)
+    return keep
+
+
 def reclassified(results: list[Outcome]) -> list[Outcome]:
     """Recorded survivors that the equivalence rules (as they are now) prove equivalent.
 
@@ -495,6 +582,7 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
         for m in mutants_of(rel, p.read_text(encoding="utf-8")):
             by_label[f"{m.file}:{m.line} {m.kind}: {m.what}"] = m
     cache: dict[str, tuple[object, ...]] = {}
+    progs: dict[str, ir.Program] = {}
     out = []
     for r in results:
         found = by_label.get(r.mutant)
@@ -502,7 +590,8 @@ def reclassified(results: list[Outcome]) -> list[Outcome]:
         why = "" if r.status != "survived" or found is None else (
             commuting_swap(found, text)
             or dead_hook_check(found, text, REPO, deps.get(found.file, []))
-            or same_ir(found, REPO, deps.get(found.file, []), cache))
+            or same_ir(found, REPO, deps.get(found.file, []), cache)
+            or ir_proof(found, REPO, deps.get(found.file, []), progs))
         out.append(dataclasses.replace(r, status="equivalent", by=why) if why else r)
     return out
 

@@ -60,8 +60,18 @@ class Layout:
 
     @property
     def uses_isb(self) -> bool:
-        """Whether any function calls isb(): else no thread owes one (no state for it)."""
-        return any(_has_op(f.body, ir.Builtin.ISB) for f in self.program.functions)
+        """Whether a thread can owe an isb that matters: else no state for it.
+
+        Tracked when some function calls isb(), or when some function issues a dsb
+        and some function reads __isb_pending(): the barrier a dsb'd store owes does
+        not disappear because the model lost its isb() (a model that never calls
+        isb() must see __isb_pending() true after its dsb, not a constant false).
+        """
+        fs = self.program.functions
+        if any(_has_op(f.body, ir.Builtin.ISB) for f in fs):
+            return True
+        return (any(_has_op(f.body, ir.Builtin.DSB) for f in fs)
+                and any(_reads_world(f.body, ir.World.ISB_PENDING) for f in fs))
 
     def task_name(self, t: int) -> str:
         """The name traces use for task ``t``: ``T0``... or ``idle0``... for idle tasks."""
@@ -119,6 +129,47 @@ def _has_op(body: tuple[ir.IStmt, ...], op: ir.Builtin) -> bool:
                 if _has_op(b, op):
                     return True
     return False
+
+
+def _reads_world(body: tuple[ir.IStmt, ...], what: ir.World) -> bool:
+    """Whether some expression of ``body`` (at any depth) reads the world value ``what``."""
+    for s in ir.walk(body):
+        match s:
+            case ir.SAssign(target=ir.LVar(where=w, index=ix), value=v):
+                exprs: tuple[ir.IExpr, ...] = (v, *ix, *(() if w is None else (w,)))
+            case ir.SAssign(value=v):
+                exprs = (v,)
+            case ir.SCall(args=a) | ir.SBuiltin(args=a):
+                exprs = a
+            case ir.SIf(cond=c):
+                exprs = (c,)
+            case ir.SReturn(value=v) if v is not None:
+                exprs = (v,)
+            case _:
+                exprs = ()
+        if any(_expr_reads(e, what) for e in exprs):
+            return True
+    return False
+
+
+def _expr_reads(e: ir.IExpr, what: ir.World) -> bool:
+    match e:
+        case ir.EWorld(what=w, args=a):
+            return w is what or any(_expr_reads(x, what) for x in a)
+        case ir.EVar(where=w, index=ix):
+            return any(_expr_reads(x, what) for x in (*ix, *(() if w is None else (w,))))
+        case ir.EFlag(task=t):
+            return _expr_reads(t, what)
+        case ir.EUnary(arg=a):
+            return _expr_reads(a, what)
+        case ir.EBinary(left=a, right=b):
+            return _expr_reads(a, what) or _expr_reads(b, what)
+        case ir.ECond(cond=c, then=t, other=o):
+            return any(_expr_reads(x, what) for x in (c, t, o))
+        case ir.EPureCall(args=a):
+            return any(_expr_reads(x, what) for x in a)
+        case _:
+            return False
 
 
 def type_domain(ty: ir.Type, lay: Layout) -> tuple[int, int, tuple[str, ...]]:

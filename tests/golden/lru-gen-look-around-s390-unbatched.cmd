@@ -1,0 +1,1 @@
+lazycheck verify lru-gen-look-around-s390-unbatched --no-timings
