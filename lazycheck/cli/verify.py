@@ -188,7 +188,8 @@ def _need_numba() -> None:
     if not available():
         fail_input(ModelError([Diagnostic("LZC411", "--compiled needs numba, which is not "
                                           "installed", None,
-                                          help="pip install 'lazycheck[compiled]', or drop "
+                                          help="numba is a dependency of lazycheck: pip install "
+                                               "numba (or 'lazycheck[compiled]'), or drop "
                                                "--compiled")]))
 
 

@@ -1,6 +1,7 @@
 """The compiled BFS kernel (numba, ``cache=True``): the same machine code for every system.
 
-Imported only by :mod:`lazycheck.engines.compiled`, only with ``--compiled``.
+Imported only by :mod:`lazycheck.engines.compiled`: with ``--compiled``, or by default
+once a search passes 100k states.
 What depends on the system (its actions, its coverage conditions) is LLVM IR
 generated per system and called here through a function address
 (:func:`call3`, :func:`call4`), so this module is compiled once per machine
