@@ -15,27 +15,12 @@ import pytest
 from lazycheck.engines import compiled
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.outcome import Limits, Result, Verdict
-from lazycheck.run.verify import build
 from lazycheck.semantics import Packing
 from lazycheck.system import System
-from lazycheck.targets import find_root, load_target, target_names
+from lazycheck.targets import target_names
+from tests.engines.compiled_cases import ROOT, facts, target_system
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
-
-ROOT = find_root(Path(__file__).parent)
-
-
-def _system(name: str, cpus: int | None = None, tasks: int | None = None
-            ) -> tuple[System, int]:
-    t = load_target(name, ROOT)
-    cfg = t.config.overridden(cpus=cpus, tasks=tasks) if cpus or tasks else t.config
-    return build(t, ROOT, cfg)[1], t.bound
-
-
-def _facts(r: Result) -> tuple[object, ...]:
-    s = r.stats
-    return (r.verdict, s.states, s.transitions, s.depth, s.exhausted, r.violation_code,
-            r.trace, r.reason, r.fired, r.witnessed, r.watched, r.coverage_known)
 
 
 def _same(system: System, limits: Limits) -> Result:
@@ -43,24 +28,24 @@ def _same(system: System, limits: Limits) -> Result:
     py = ExplicitEngine().check(system, plain)
     fast = compiled.check(system, dataclasses.replace(plain, compiled=True))
     assert fast is not None
-    assert _facts(fast) == _facts(py)
+    assert facts(fast) == facts(py)
     return fast
 
 
 @pytest.mark.parametrize("name", target_names(ROOT))
 def test_every_target_at_its_configuration(name: str) -> None:
-    system, bound = _system(name)
+    system, bound = target_system(name)
     _same(system, Limits(bound, 2_000_000, 600.0))
 
 
 @pytest.mark.parametrize("name", ["arm64-nested", "xen-nested"])
 def test_nested_at_two_by_two(name: str) -> None:
-    system, bound = _system(name, cpus=2, tasks=2)
+    system, bound = target_system(name, cpus=2, tasks=2)
     assert _same(system, Limits(bound, 2_000_000, 600.0)).verdict is Verdict.PASS
 
 
 def test_state_limit_and_depth_bound() -> None:
-    system, bound = _system("xen-nested")
+    system, bound = target_system("xen-nested")
     assert _same(system, Limits(bound, 5_000, 600.0)).verdict is Verdict.UNKNOWN
     r = _same(system, Limits(7, 2_000_000, 600.0))
     assert r.verdict is Verdict.PASS and not r.stats.exhausted
@@ -68,7 +53,7 @@ def test_state_limit_and_depth_bound() -> None:
 
 def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """``Limits.compiled`` reaches the compiled search through ExplicitEngine."""
-    system, bound = _system("xen-nesting-counter")
+    system, bound = target_system("xen-nesting-counter")
     limits = Limits(bound, 2_000_000, 600.0, symmetry=False, compiled=False)
     ran: list[Result | None] = []
     real = compiled.check
@@ -82,7 +67,7 @@ def test_the_engine_hook_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not ran
     on = ExplicitEngine().check(system, dataclasses.replace(limits, compiled=True))
     assert len(ran) == 1 and ran[0] is on
-    assert _facts(on) == _facts(off)
+    assert facts(on) == facts(off)
     assert on.verdict is Verdict.FAIL and on.trace
 
 
@@ -92,20 +77,20 @@ def test_tiering_up_midway_changes_nothing(monkeypatch: pytest.MonkeyPatch,
     empty code cache) gives the same result, and the next run starts at that level."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(compiled, "TIER_STATES", 2_000)
-    system, bound = _system("xen-nested")
+    system, bound = target_system("xen-nested")
     limits = Limits(bound, 2_000_000, 600.0, symmetry=False, compiled=False)
     search = compiled.CompiledSearch(system, limits, Packing.of(system))
     assert search.opt == (0, 0)
     fast = search.run()
     assert fast is not None and search.opt == compiled.TIER
-    assert _facts(fast) == _facts(ExplicitEngine().check(system, limits))
+    assert facts(fast) == facts(ExplicitEngine().check(system, limits))
     again = compiled.CompiledSearch(system, limits, Packing.of(system))
     assert again.opt == compiled.TIER
 
 
 def test_memory_limit_ends_unknown() -> None:
     """``--max-memory`` in the compiled search: UNKNOWN with the states explored."""
-    system, bound = _system("xen-nested", cpus=2, tasks=2)
+    system, bound = target_system("xen-nested", cpus=2, tasks=2)
     limits = Limits(bound, 2_000_000, 600.0, max_memory=1, symmetry=False, compiled=True)
     r = compiled.check(system, limits)
     assert r is not None and r.verdict is Verdict.UNKNOWN
@@ -126,12 +111,12 @@ def test_threads_give_the_one_thread_result(workers: int, name: str, cpus: int |
                                             after: int) -> None:
     """``-j 2``/``-j 3`` on the compiled search: every field as ``-j 1`` (PASS reduced from
     the start and switched midway, a state limit, FAILs with their traces)."""
-    system, bound = _system(name, cpus, tasks)
+    system, bound = target_system(name, cpus, tasks)
     one = Limits(bound, max_states, 600.0, compiled=True)
     a = compiled.check(system, one, symmetry_after=after)
     b = compiled.check(system, dataclasses.replace(one, workers=workers), symmetry_after=after)
     assert a is not None and b is not None
-    assert _facts(a) == _facts(b) and a.stats.symmetry == b.stats.symmetry
+    assert facts(a) == facts(b) and a.stats.symmetry == b.stats.symmetry
 
 
 def test_threads_with_small_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,9 +134,9 @@ def test_threads_with_small_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
         return n, done
 
     monkeypatch.setattr(compiled.CompiledSearch, "part", part)
-    system, bound = _system("xen-nested", 2, 2)
+    system, bound = target_system("xen-nested", 2, 2)
     one = Limits(bound, 2_000_000, 600.0, compiled=True)
     a = compiled.check(system, one, symmetry_after=50)
     b = compiled.check(system, dataclasses.replace(one, workers=2), symmetry_after=50)
-    assert a is not None and b is not None and _facts(a) == _facts(b)
+    assert a is not None and b is not None and facts(a) == facts(b)
     assert any(stopped)

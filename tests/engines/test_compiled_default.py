@@ -6,29 +6,13 @@ same result; without numba, and below the threshold, the Python search runs alon
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from lazycheck.engines import compiled
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.outcome import Limits, Result
-from lazycheck.run.verify import build
-from lazycheck.system import System
-from lazycheck.targets import find_root, load_target
-
-ROOT = find_root(Path(__file__).parent)
-
-
-def _system(name: str) -> tuple[System, int]:
-    t = load_target(name, ROOT)
-    return build(t, ROOT, t.config)[1], t.bound
-
-
-def _facts(r: Result) -> tuple[object, ...]:
-    s = r.stats
-    return (r.verdict, s.states, s.transitions, s.depth, s.exhausted, s.symmetry,
-            r.violation_code, r.trace, r.reason, r.fired, r.witnessed, r.watched)
+from tests.engines.compiled_cases import facts, target_system
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[Result | None]:
@@ -49,20 +33,20 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[Result | None]:
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_handed_over_past_the_threshold(monkeypatch: pytest.MonkeyPatch, name: str,
                                         symmetric: bool) -> None:
-    system, bound = _system(name)
+    system, bound = target_system(name)
     limits = Limits(bound, 2_000_000, 600.0, symmetry=symmetric, compiled=False)
     py = ExplicitEngine(symmetry_after=50).check(system, limits)
     ran = _spy(monkeypatch)
     auto = ExplicitEngine(symmetry_after=50).check(
         system, dataclasses.replace(limits, compiled=None))
-    assert _facts(auto) == _facts(py)
+    assert facts(auto) == facts(py)
     assert len(ran) == 1 and ran[0] is not None
 
 
 def test_small_spaces_stay_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
     """Below the threshold (every zoo target at its own configuration) nothing compiles."""
     ran = _spy(monkeypatch)
-    system, bound = _system("xen-nested")
+    system, bound = target_system("xen-nested")
     r = ExplicitEngine().check(system, Limits(bound, 2_000_000, 600.0))
     assert not ran and r.stats.states == 42_840
 
@@ -71,9 +55,9 @@ def test_without_numba_the_python_search_runs(monkeypatch: pytest.MonkeyPatch) -
     """A machine without numba: the default falls back to the Python search, same result."""
     monkeypatch.setattr(compiled, "available", lambda: False)
     ran = _spy(monkeypatch)
-    system, bound = _system("xen-nested")
+    system, bound = target_system("xen-nested")
     limits = Limits(bound, 2_000_000, 600.0, compiled=None)
     auto = ExplicitEngine(symmetry_after=50).check(system, limits)
     py = ExplicitEngine(symmetry_after=50).check(system, dataclasses.replace(limits,
                                                                               compiled=False))
-    assert not ran and _facts(auto) == _facts(py)
+    assert not ran and facts(auto) == facts(py)
