@@ -8,7 +8,6 @@ context-synchronizes (docs/mutants.md, the four ``isb()`` survivors).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,7 @@ from lazycheck.lang.loader import load
 from lazycheck.outcome import Verdict
 from lazycheck.run.verify import run
 from lazycheck.targets import load_target
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _zoo(tmp_path: Path) -> Path:
-    root = tmp_path / "zoo"
-    shutil.copytree(REPO / "models", root / "models")
-    shutil.copytree(REPO / "specs", root / "specs")
-    return root
+from tests.kernel.test_world_details import REPO, zoo_copy
 
 
 def _layout(root: Path, name: str) -> Layout:
@@ -41,7 +32,7 @@ def _layout(root: Path, name: str) -> Layout:
 def test_a_model_that_lost_its_only_isb_still_owes_one(tmp_path: Path, model: str,
                                                        target: str) -> None:
     """Delete the isb() after the dsb: the fixmap user sees __isb_pending() and FAILs."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     path = root / "models" / model
     lines = path.read_text(encoding="utf-8").split("\n")
     isb = [k for k, x in enumerate(lines) if x.strip().startswith("isb();")]
@@ -61,7 +52,7 @@ def test_the_shipped_model_passes_and_tracks() -> None:
 
 def test_no_dsb_no_state(tmp_path: Path) -> None:
     """Without any dsb no store is ever published, so nothing is owed: no state for it."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     path = root / "models" / "arch/arm64-g3.lazy"
     lines = path.read_text(encoding="utf-8").split("\n")
     keep = [x for x in lines if not x.strip().startswith(("isb();", "dsb("))]

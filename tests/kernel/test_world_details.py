@@ -20,7 +20,8 @@ from lazycheck.targets import load_target
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _zoo(tmp_path: Path) -> Path:
+def zoo_copy(tmp_path: Path) -> Path:
+    """A copy of the repository's models/ and specs/ under ``tmp_path``, to edit one detail in."""
     root = tmp_path / "zoo"
     shutil.copytree(REPO / "models", root / "models")
     shutil.copytree(REPO / "specs", root / "specs")
@@ -58,14 +59,14 @@ def test_pairs_as_shipped(name: str, want: tuple[Verdict, str]) -> None:
 
 def test_isb_fail_needs_isb_as_an_event(tmp_path: Path) -> None:
     """With isb() owing nothing (the old no-op), arm64-isb-dropped's FAIL disappears."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "scenarios/g1-map-then-use.lazy", "&& !__isb_pending()", "")
     assert _verdict(root, "arm64-isb-dropped") == (Verdict.PASS, "")
 
 
 def test_softirq_pass_needs_the_deferral(tmp_path: Path) -> None:
     """A softirq that ignored local_bh_disable() (an `irq`) makes the deferred pair FAIL."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "scenarios/softirq-deferred-g1.lazy", "softirq void softirq_set_pte",
           "irq void softirq_set_pte")
     assert _verdict(root, "powerpc-hash-softirq-deferred") == (
@@ -74,7 +75,7 @@ def test_softirq_pass_needs_the_deferral(tmp_path: Path) -> None:
 
 def test_irq_restore_pass_needs_nesting(tmp_path: Path) -> None:
     """local_irq_restore() written as local_irq_enable(): xen-g3-mc-full FAILs like its pair."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "arch/x86-xen-pv-g3-mc-batch.lazy", "\tlocal_irq_restore(flags);\n}",
           "\tlocal_irq_enable();\n}")
     assert _verdict(root, "xen-g3-mc-full") == (Verdict.FAIL, "visible-after-disable")
@@ -82,7 +83,7 @@ def test_irq_restore_pass_needs_nesting(tmp_path: Path) -> None:
 
 def test_irq_fail_needs_the_self_flush(tmp_path: Path) -> None:
     """Without __xen_mc_entry()'s flush of a full buffer the counterfactual cannot FAIL."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "arch/x86-xen-pv-g3-mc-batch.lazy",
           "if (this_cpu_read(mc_idx) == 1)\t\t/* __xen_mc_entry(): b->mcidx == MC_BATCH */\n"
           "\t\txen_mc_flush();", "")
@@ -94,7 +95,7 @@ def test_irq_fail_needs_the_self_flush(tmp_path: Path) -> None:
 
 def test_get_cpu_pass_needs_preemption_off(tmp_path: Path) -> None:
     """get_cpu() as a bare smp_processor_id(): the pair FAILs like powerpc-hash-preemptible."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "arch/powerpc-hash-get-cpu.lazy", "cpu_t batch = get_cpu();",
           "cpu_t batch = smp_processor_id();")
     _edit(root, "arch/powerpc-hash-get-cpu.lazy", "\tput_cpu();\n", "")
@@ -103,7 +104,7 @@ def test_get_cpu_pass_needs_preemption_off(tmp_path: Path) -> None:
 
 def test_smp_mb_fail_needs_mb_not_to_publish(tmp_path: Path) -> None:
     """If smp_mb() published PTE stores like dsb, the smp_mb counterfactual would PASS."""
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "arch/arm64-smp-mb-barriers.lazy", "\tsmp_mb();\n\tisb();", "\tdsb(ish);\n\tisb();")
     assert _verdict(root, "arm64-smp-mb-barriers") == (Verdict.PASS, "")
 
@@ -114,7 +115,7 @@ def test_h5_fail_needs_the_softirq_to_read_the_tasks_flags(tmp_path: Path) -> No
     deferred and the FAIL disappears; the fixed pair PASSes either way."""
     assert _verdict(REPO, "arm64-5fdd05efa1cd-softirq") == (
         Verdict.FAIL, "no-deferred-write-outside-section")
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "arch/arm64-5fdd05efa1cd.lazy", "\tflags = read_thread_flags();\n", "")
     assert _verdict(root, "arm64-5fdd05efa1cd-softirq") == (Verdict.PASS, "")
 
@@ -128,6 +129,6 @@ def test_gross_fix_pass_covers_both_windows(tmp_path: Path, guard: str, branch: 
     the second enter and the late leave: a BUG() on either tolerated path is reached."""
     assert _verdict(REPO, "xen-g3-enable-preempt") == (Verdict.FAIL, "no-bug")
     assert _verdict(REPO, "xen-g3-enable-preempt-tolerated") == (Verdict.PASS, "")
-    root = _zoo(tmp_path)
+    root = zoo_copy(tmp_path)
     _edit(root, "arch/x86-xen-pv-g3-tolerate-nesting.lazy", guard, branch)
     assert _verdict(root, "xen-g3-enable-preempt-tolerated") == (Verdict.FAIL, "no-bug")
