@@ -51,9 +51,11 @@ from typing import Any
 
 from lazycheck.engines.explicit import ExplicitEngine
 from lazycheck.engines.memory import resident_bytes
+from lazycheck.kernel.config import KernelConfig
 from lazycheck.outcome import Limits
 from lazycheck.run.verify import build
-from lazycheck.targets import find_root, load_target
+from lazycheck.system import System
+from lazycheck.targets import Target, find_root, load_target
 
 # (target, tasks, cpus, symmetry); 0 keeps the target's own value; without symmetry
 # the rows measure the raw search
@@ -66,16 +68,23 @@ BIG = [("arm64-nested", 3, 3, True), ("xen-nested", 3, 3, True),
 COMPILED = [("arm64-nested", 3, 3, True), ("xen-nested", 3, 3, True)]
 
 
-def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False,
-        fast: bool = False) -> dict[str, object]:
-    """Measure one search in this process; the numbers as a dict."""
-    if fast:
-        return one_compiled(name, tasks, cpus, workers, sym)
+def built(name: str, tasks: int, cpus: int) -> tuple[Target, KernelConfig, System, float]:
+    """Target ``name`` at ``tasks`` x ``cpus`` (0: its own), its system, and the CPU
+    seconds the build took."""
     root = find_root(Path(__file__).resolve().parent.parent)
     t = load_target(name, root)
     cfg = t.config.overridden(cpus=cpus or None, tasks=tasks or None)
     c0 = time.process_time()
     _, system = build(t, root, cfg)
+    return t, cfg, system, time.process_time() - c0
+
+
+def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False,
+        fast: bool = False) -> dict[str, object]:
+    """Measure one search in this process; the numbers as a dict."""
+    if fast:
+        return one_compiled(name, tasks, cpus, workers, sym)
+    t, cfg, system, setup = built(name, tasks, cpus)
     c1 = time.process_time()
     rss0 = resident_bytes()
     w0 = time.perf_counter()
@@ -88,7 +97,7 @@ def one(name: str, tasks: int, cpus: int, workers: int, sym: bool = False,
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"target": name, "config": f"{cfg.ntasks}x{cfg.cpus}", "workers": workers,
             "sym": r.stats.symmetry if sym else 0,
-            "verdict": r.verdict.value, "states": r.stats.states, "setup": c1 - c0,
+            "verdict": r.verdict.value, "states": r.stats.states, "setup": setup,
             "cpu": c2 - c1 + kids.ru_utime + kids.ru_stime, "wall": wall,
             "bytes": (peak - rss0) / r.stats.states if workers == 1 else 0.0}
 
@@ -98,11 +107,7 @@ def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
     """Measure one compiled search in this process (the search phase timed alone)."""
     from lazycheck.engines import compiled
 
-    root = find_root(Path(__file__).resolve().parent.parent)
-    t = load_target(name, root)
-    cfg = t.config.overridden(cpus=cpus or None, tasks=tasks or None)
-    c0 = time.process_time()
-    _, system = build(t, root, cfg)
+    t, cfg, system, setup = built(name, tasks, cpus)
     c1 = time.process_time()
     timed: dict[str, float] = {}
     loop = compiled.CompiledSearch.levels_loop
@@ -137,7 +142,7 @@ def one_compiled(name: str, tasks: int, cpus: int, workers: int, sym: bool
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"target": name, "config": f"{cfg.ntasks}x{cfg.cpus}", "workers": workers,
             "sym": r.stats.symmetry if sym else 0, "verdict": r.verdict.value,
-            "states": r.stats.states, "setup": c1 - c0, "cpu": c2 - c1, "wall": wall,
+            "states": r.stats.states, "setup": setup, "cpu": c2 - c1, "wall": wall,
             "bytes": (peak - rss0) / r.stats.states, "search_wall": timed["wall"],
             "search_cpu": timed["cpu"], "load": _load(),
             "critical": timed["cpu"] - sum(overlap), "expand": spent[0],
