@@ -1,0 +1,1 @@
+lazycheck verify s390-pause-nested-batching --no-timings
